@@ -1,0 +1,321 @@
+//! `vanillanet`: run, fuse and inspect VanillaNet checkpoints from the command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use burn::tensor::{Device, Tensor, TensorData, activation::softmax};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use vanillanet::imagenet;
+use vanillanet::{
+    Error, Layout, NAMED_MODELS, Result, StateDict, VanillaNet, VanillaNetConfig, VanillaNetDeploy, load_state,
+    state_dict,
+};
+
+#[derive(Parser)]
+#[command(name = "vanillanet", version, about = "Run, fuse and inspect VanillaNet checkpoints (official key names)")]
+struct Cli {
+    /// Where to compute: cpu (burn's flex backend) or gpu (wgpu).
+    #[arg(long, value_enum, default_value = "cpu", global = true)]
+    backend: Backend,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Backend {
+    Cpu,
+    Gpu,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a checkpoint on the tensor `input` (NCHW, f32) of a safetensors file, in eval mode
+    /// (running BN statistics), and write the tensor `logits`.
+    Logits {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Slope of the leaky activations (0 = ReLU, 1 = identity).
+        #[arg(long, default_value_t = 1.0)]
+        lambda: f64,
+        /// Run the fused deploy form (fused here from a training-form checkpoint).
+        #[arg(long)]
+        fused: bool,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Fuse a training-form checkpoint and save the deploy form with official key names.
+    Fuse {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Classify images: top-5 with the official evaluation preprocessing.
+    Classify {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Crop size fed to the network.
+        #[arg(long, default_value_t = 224)]
+        size: usize,
+        /// Text file with one class name per line (default: ImageNet's for 1000 classes).
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
+    /// Parameters and multiply-accumulates of an architecture, training and deploy form.
+    Info {
+        #[command(flatten)]
+        arch: ArchArgs,
+        /// Input height and width.
+        #[arg(long, default_value_t = 224)]
+        size: usize,
+    },
+    /// List the named models.
+    Models,
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// Checkpoint: official .pth (model_ema, model or bare state_dict) or safetensors, in
+    /// training or deploy form.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    #[command(flatten)]
+    arch: ArchArgs,
+}
+
+#[derive(Args)]
+struct ArchArgs {
+    /// A named model (see `vanillanet models`), instead of --dims/--strides.
+    #[arg(long, conflicts_with_all = ["dims", "strides"], required_unless_present = "dims")]
+    model: Option<String>,
+    /// Channel widths, e.g. 16,32,64,128.
+    #[arg(long, value_delimiter = ',', requires = "strides")]
+    dims: Option<Vec<usize>>,
+    /// One stride per block, e.g. 2,2,2.
+    #[arg(long, value_delimiter = ',', requires = "dims")]
+    strides: Option<Vec<usize>>,
+    /// Depthwise kernel of the series activation is 2n+1 [default: 3].
+    #[arg(long)]
+    act_num: Option<usize>,
+    /// Input channels [default: 3].
+    #[arg(long)]
+    in_chans: Option<usize>,
+    /// Classes [default: 1000].
+    #[arg(long)]
+    num_classes: Option<usize>,
+    /// Adaptive max-pool size per block (0 = none), as in vanillanet_13_x1_5_ada_pool.
+    #[arg(long, value_delimiter = ',')]
+    ada_pool: Option<Vec<usize>>,
+}
+
+impl ArchArgs {
+    fn config(&self) -> Result<VanillaNetConfig> {
+        let mut config = match (&self.model, &self.dims, &self.strides) {
+            (Some(name), _, _) => VanillaNetConfig::named(name)?,
+            (None, Some(dims), Some(strides)) => VanillaNetConfig::new(dims.clone(), strides.clone()),
+            _ => return Err(Error::InvalidConfig("give --model NAME or --dims and --strides".into())),
+        };
+        if let Some(n) = self.act_num {
+            config.act_num = n;
+        }
+        if let Some(n) = self.in_chans {
+            config.in_chans = n;
+        }
+        if let Some(n) = self.num_classes {
+            config.num_classes = n;
+        }
+        if self.ada_pool.is_some() {
+            config.ada_pool = self.ada_pool.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// A checkpoint's model in the form asked for.
+enum Loaded {
+    Training(VanillaNet),
+    Deploy(VanillaNetDeploy),
+}
+
+fn load(args: &ModelArgs, device: &Device) -> Result<(VanillaNetConfig, Loaded)> {
+    let config = args.arch.config()?;
+    let sd = StateDict::read(&args.checkpoint)?;
+    let model = match sd.layout()? {
+        Layout::Training => Loaded::Training(load_state(config.init(device), &sd, device)?),
+        Layout::Deploy => Loaded::Deploy(load_state(config.init_deploy(device), &sd, device)?),
+    };
+    Ok((config, model))
+}
+
+fn read_input(path: &Path, config: &VanillaNetConfig, device: &Device) -> Result<Tensor<4>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
+    let sd =
+        StateDict::from_safetensors(&bytes).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
+    let t = sd
+        .get("input")
+        .ok_or_else(|| Error::InvalidInput(format!("{} has no tensor named 'input'", path.display())))?;
+    let &[n, c, h, w] = t.shape.as_slice() else {
+        return Err(Error::InvalidInput(format!("'input' must be NCHW (4 dims), got shape {:?}", t.shape)));
+    };
+    if c != config.in_chans {
+        return Err(Error::InvalidInput(format!("'input' has {c} channels, the model takes {}", config.in_chans)));
+    }
+    if n == 0 {
+        return Err(Error::InvalidInput("'input' has batch size 0".into()));
+    }
+    config.feature_sizes(h, w)?;
+    Ok(Tensor::from_data(TensorData::new(t.data.clone(), [n, c, h, w]), device))
+}
+
+fn to_host(t: Tensor<2>) -> Result<(Vec<usize>, Vec<f32>)> {
+    let dims = t.dims().to_vec();
+    let data = t.into_data().convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Readback(format!("{e:?}")))?;
+    Ok((dims, data))
+}
+
+fn deploy_model(loaded: Loaded, lambda: f64) -> Result<VanillaNetDeploy> {
+    match loaded {
+        Loaded::Training(model) => model.fuse(lambda),
+        Loaded::Deploy(_) if lambda != 1.0 => Err(Error::FuseLambda { lambda }),
+        Loaded::Deploy(model) => Ok(model),
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let device = match cli.backend {
+        Backend::Cpu => Device::flex(),
+        Backend::Gpu => Device::wgpu_options().init().map_err(|e| {
+            Error::InvalidInput(format!("--backend gpu: no usable GPU adapter ({e}); use --backend cpu"))
+        })?,
+    };
+    match cli.command {
+        Command::Logits { model, lambda, fused, input, output } => {
+            if !(0.0..=1.0).contains(&lambda) {
+                return Err(Error::InvalidInput(format!("--lambda must be within [0, 1], got {lambda}")));
+            }
+            if fused && lambda != 1.0 {
+                return Err(Error::FuseLambda { lambda });
+            }
+            let (config, loaded) = load(&model, &device)?;
+            let x = read_input(&input, &config, &device)?;
+            let logits = match (fused, loaded) {
+                (true, loaded) => deploy_model(loaded, lambda)?.forward(x),
+                (false, Loaded::Training(m)) => m.forward(x, lambda),
+                (false, Loaded::Deploy(m)) if lambda == 1.0 => m.forward(x),
+                (false, Loaded::Deploy(_)) => {
+                    return Err(Error::InvalidInput(format!(
+                        "the checkpoint is already fused (deploy form): it has no lambda, so it cannot run at lambda {lambda}"
+                    )));
+                }
+            };
+            let (shape, data) = to_host(logits)?;
+            let mut out = StateDict::default();
+            out.insert("logits", shape, data);
+            std::fs::write(&output, out.to_safetensors()?)?;
+        }
+        Command::Fuse { model, output } => {
+            let (config, loaded) = load(&model, &device)?;
+            let deploy = deploy_model(loaded, 1.0)?;
+            let mut sd = state_dict(&deploy)?;
+            sd.metadata.insert("vanillanet_config".into(), serde_json::to_string(&config).unwrap_or_default());
+            std::fs::write(&output, sd.to_safetensors()?)?;
+            println!(
+                "wrote {} ({} tensors, {} parameters)",
+                output.display(),
+                sd.tensors.len(),
+                config.params_deploy()
+            );
+        }
+        Command::Classify { model, size, labels, top, images } => {
+            let (config, loaded) = load(&model, &device)?;
+            let deploy = deploy_model(loaded, 1.0)?;
+            let names: Vec<String> = match labels {
+                Some(path) => std::fs::read_to_string(&path)?.lines().map(String::from).collect(),
+                None if config.num_classes == 1000 => imagenet::class_names().into_iter().map(String::from).collect(),
+                None => (0..config.num_classes).map(|i| format!("class {i}")).collect(),
+            };
+            if names.len() != config.num_classes {
+                return Err(Error::InvalidInput(format!("{} labels for {} classes", names.len(), config.num_classes)));
+            }
+            let (mean, std) = if config.in_chans == 1 {
+                (vec![0.449], vec![0.226])
+            } else {
+                (imagenet::MEAN.to_vec(), imagenet::STD.to_vec())
+            };
+            config.feature_sizes(size, size)?;
+            let mut failed = false;
+            for path in &images {
+                let img = match image::ImageReader::open(path)
+                    .and_then(|r| r.with_guessed_format())
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.decode().map_err(|e| e.to_string()))
+                {
+                    Ok(img) => img,
+                    Err(e) => {
+                        eprintln!("{}: cannot decode image: {e}", path.display());
+                        failed = true;
+                        continue;
+                    }
+                };
+                let x = imagenet::preprocess(&img, size, config.in_chans, &mean, &std);
+                let x = Tensor::<4>::from_data(TensorData::new(x, [1, config.in_chans, size, size]), &device);
+                let (_, probs) = to_host(softmax(deploy.forward(x), 1))?;
+                let mut order: Vec<usize> = (0..probs.len()).collect();
+                order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+                println!("{}", path.display());
+                for &i in order.iter().take(top) {
+                    println!("  {:6.2}%  {}", probs[i] * 100.0, names[i]);
+                }
+            }
+            if failed {
+                return Err(Error::InvalidInput("some images could not be read (see above)".into()));
+            }
+        }
+        Command::Info { arch, size } => {
+            let config = arch.config()?;
+            let sizes = config.feature_sizes(size, size)?;
+            println!(
+                "dims {:?} strides {:?} act_num {} in_chans {} classes {}",
+                config.dims, config.strides, config.act_num, config.in_chans, config.num_classes
+            );
+            println!(
+                "feature maps at {size}x{size}: {}",
+                sizes.iter().map(|(h, w)| format!("{h}x{w}")).collect::<Vec<_>>().join(" -> ")
+            );
+            println!(
+                "training form: {:>13} params {:>16} MACs",
+                config.params_train(),
+                config.macs(size, size, false)?
+            );
+            println!(
+                "deploy form:   {:>13} params {:>16} MACs",
+                config.params_deploy(),
+                config.macs(size, size, true)?
+            );
+        }
+        Command::Models => {
+            for m in NAMED_MODELS {
+                let c = (m.config)();
+                println!("{:<28} {:<55} dims {:?} strides {:?}", m.name, m.description, c.dims, c.strides);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! Architecture of a VanillaNet: the official variants by name and small presets for in-browser
+//! training.
+
+use burn::config::Config;
+
+use crate::error::Error;
+
+/// Everything that fixes the shapes of a VanillaNet. Lambda is not part of it: it changes
+/// between steps and is passed to `forward`.
+#[derive(Config, Debug, PartialEq)]
+pub struct VanillaNetConfig {
+    #[config(default = 3)]
+    pub in_chans: usize,
+    #[config(default = 1000)]
+    pub num_classes: usize,
+    /// Channel widths: the stem outputs `dims[0]`, block `i` maps `dims[i]` to `dims[i + 1]`.
+    pub dims: Vec<usize>,
+    /// One stride per block (1 or more); a stride above 1 max-pools by that factor.
+    pub strides: Vec<usize>,
+    /// Series activation depthwise kernel is `2 * act_num + 1`.
+    #[config(default = 3)]
+    pub act_num: usize,
+    #[config(default = 0.0)]
+    pub drop_rate: f64,
+    /// Per-block adaptive max-pool output sizes (0 = no pooling change); when set, the stem uses
+    /// stride 3 with padding 1, as the official `_ada_pool` variant does.
+    #[config(default = "None")]
+    pub ada_pool: Option<Vec<usize>>,
+}
+
+/// One of the authors' ImageNet variants or one of our small presets.
+pub struct NamedModel {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub config: fn() -> VanillaNetConfig,
+}
+
+fn imagenet(dims: &[usize], strides: &[usize]) -> VanillaNetConfig {
+    VanillaNetConfig::new(dims.to_vec(), strides.to_vec())
+}
+
+fn x1_5(dims: &[usize]) -> Vec<usize> {
+    dims.iter().map(|d| d * 3 / 2).collect()
+}
+
+const D13: [usize; 12] = [512, 512, 1024, 2048, 2048, 2048, 2048, 2048, 2048, 2048, 4096, 4096];
+const S13: [usize; 11] = [1, 2, 2, 1, 1, 1, 1, 1, 1, 2, 1];
+
+/// Every model known by name: the official variants, then the browser presets.
+pub const NAMED_MODELS: &[NamedModel] = &[
+    NamedModel {
+        name: "vanillanet_5",
+        description: "official, ImageNet 224px",
+        config: || imagenet(&[512, 1024, 2048, 4096], &[2, 2, 2]),
+    },
+    NamedModel {
+        name: "vanillanet_6",
+        description: "official, ImageNet 224px",
+        config: || imagenet(&[512, 1024, 2048, 4096, 4096], &[2, 2, 2, 1]),
+    },
+    NamedModel {
+        name: "vanillanet_7",
+        description: "official, ImageNet 224px",
+        config: || imagenet(&[512, 512, 1024, 2048, 4096, 4096], &[1, 2, 2, 2, 1]),
+    },
+    NamedModel {
+        name: "vanillanet_8",
+        description: "official, ImageNet 224px",
+        config: || imagenet(&[512, 512, 1024, 2048, 2048, 4096, 4096], &[1, 2, 2, 1, 2, 1]),
+    },
+    NamedModel {
+        name: "vanillanet_9",
+        description: "official, ImageNet 224px",
+        config: || imagenet(&[512, 512, 1024, 2048, 2048, 2048, 4096, 4096], &[1, 2, 2, 1, 1, 2, 1]),
+    },
+    NamedModel {
+        name: "vanillanet_10",
+        description: "official, ImageNet 224px",
+        config: || imagenet(&[512, 512, 1024, 2048, 2048, 2048, 2048, 4096, 4096], &[1, 2, 2, 1, 1, 1, 2, 1]),
+    },
+    NamedModel {
+        name: "vanillanet_11",
+        description: "official, ImageNet 224px",
+        config: || imagenet(&[512, 512, 1024, 2048, 2048, 2048, 2048, 2048, 4096, 4096], &[1, 2, 2, 1, 1, 1, 1, 2, 1]),
+    },
+    NamedModel {
+        name: "vanillanet_12",
+        description: "official, ImageNet 224px",
+        config: || {
+            imagenet(&[512, 512, 1024, 2048, 2048, 2048, 2048, 2048, 2048, 4096, 4096], &[1, 2, 2, 1, 1, 1, 1, 1, 2, 1])
+        },
+    },
+    NamedModel { name: "vanillanet_13", description: "official, ImageNet 224px", config: || imagenet(&D13, &S13) },
+    NamedModel {
+        name: "vanillanet_13_x1_5",
+        description: "official, ImageNet 224px",
+        config: || imagenet(&x1_5(&D13), &S13),
+    },
+    NamedModel {
+        name: "vanillanet_13_x1_5_ada_pool",
+        description: "official, ImageNet 224px",
+        config: || imagenet(&x1_5(&D13), &S13).with_ada_pool(Some(vec![0, 38, 19, 0, 0, 0, 0, 0, 0, 10, 0])),
+    },
+    // Presets for training in a browser. 28 px: the stem leaves 7x7, so at most two halvings.
+    NamedModel {
+        name: "nano_28",
+        description: "browser preset, 28px grayscale (MNIST, Fashion-MNIST)",
+        config: || VanillaNetConfig::new(vec![16, 32, 64], vec![2, 2]).with_in_chans(1).with_num_classes(10),
+    },
+    NamedModel {
+        name: "small_28",
+        description: "browser preset, 28px grayscale (MNIST, Fashion-MNIST)",
+        config: || VanillaNetConfig::new(vec![32, 64, 128, 256], vec![1, 2, 2]).with_in_chans(1).with_num_classes(10),
+    },
+    NamedModel {
+        name: "small_32",
+        description: "browser preset, 32px RGB",
+        config: || VanillaNetConfig::new(vec![32, 64, 128, 256], vec![2, 2, 2]).with_num_classes(10),
+    },
+    NamedModel {
+        name: "base_64",
+        description: "browser preset, 64px RGB",
+        config: || VanillaNetConfig::new(vec![64, 128, 256, 512], vec![2, 2, 2]).with_num_classes(10),
+    },
+];
+
+impl VanillaNetConfig {
+    /// The model of that name, or an error listing the names there are.
+    pub fn named(name: &str) -> crate::Result<Self> {
+        NAMED_MODELS.iter().find(|m| m.name == name).map(|m| (m.config)()).ok_or_else(|| {
+            let names: Vec<_> = NAMED_MODELS.iter().map(|m| m.name).collect();
+            Error::InvalidConfig(format!("unknown model '{name}'; known: {}", names.join(", ")))
+        })
+    }
+
+    /// Checks what `init` would otherwise panic on.
+    pub fn validate(&self) -> crate::Result<()> {
+        let bad = |msg: String| Err(Error::InvalidConfig(msg));
+        if self.in_chans == 0 || self.num_classes == 0 {
+            return bad("in_chans and num_classes must be at least 1".into());
+        }
+        if self.dims.len() < 2 {
+            return bad(format!("dims needs at least 2 entries (stem width and one block), got {:?}", self.dims));
+        }
+        if self.dims.contains(&0) {
+            return bad(format!("every dim must be at least 1, got {:?}", self.dims));
+        }
+        if self.strides.len() + 1 != self.dims.len() {
+            return bad(format!(
+                "strides needs one entry per block: {} dims make {} blocks, got {} strides",
+                self.dims.len(),
+                self.dims.len() - 1,
+                self.strides.len()
+            ));
+        }
+        if self.strides.contains(&0) {
+            return bad(format!("strides must be at least 1, got {:?}", self.strides));
+        }
+        if let Some(ada) = &self.ada_pool {
+            if ada.len() != self.strides.len() {
+                return bad(format!("ada_pool needs one entry per block ({}), got {}", self.strides.len(), ada.len()));
+            }
+            if let Some(i) = (0..ada.len()).find(|&i| self.strides[i] > 1 && ada[i] == 0) {
+                return bad(format!("ada_pool[{i}] is 0 but block {i} has stride {}", self.strides[i]));
+            }
+        }
+        if !(0.0..1.0).contains(&self.drop_rate) {
+            return bad(format!("drop_rate must be in [0, 1), got {}", self.drop_rate));
+        }
+        Ok(())
+    }
+
+    pub fn num_blocks(&self) -> usize {
+        self.strides.len()
+    }
+
+    pub fn act_kernel(&self) -> usize {
+        2 * self.act_num + 1
+    }
+
+    /// Stem convolution: (stride, padding).
+    pub fn stem_stride_padding(&self) -> (usize, usize) {
+        if self.ada_pool.is_some() { (3, 1) } else { (4, 0) }
+    }
+
+    /// Adaptive pool size of block `i` (0 = plain max pool or none).
+    pub fn ada_pool_size(&self, i: usize) -> usize {
+        self.ada_pool.as_ref().map_or(0, |a| a[i])
+    }
+
+    /// Spatial sizes after the stem and after each block, for an input of `h x w`
+    /// (PyTorch's floor convention for convolution and max pooling).
+    pub fn feature_sizes(&self, h: usize, w: usize) -> crate::Result<Vec<(usize, usize)>> {
+        let (s, p) = self.stem_stride_padding();
+        if h + 2 * p < 4 || w + 2 * p < 4 {
+            return Err(Error::InvalidInput(format!("input {h}x{w} is smaller than the 4x4 stem kernel")));
+        }
+        let mut size = ((h + 2 * p - 4) / s + 1, (w + 2 * p - 4) / s + 1);
+        let mut sizes = vec![size];
+        for (i, &stride) in self.strides.iter().enumerate() {
+            let ada = self.ada_pool_size(i);
+            if stride > 1 {
+                size = if ada > 0 { (ada, ada) } else { (size.0 / stride, size.1 / stride) };
+            }
+            if size.0 == 0 || size.1 == 0 {
+                return Err(Error::InvalidInput(format!(
+                    "input {h}x{w} is too small: block {i} (stride {stride}) would leave an empty feature map"
+                )));
+            }
+            sizes.push(size);
+        }
+        Ok(sizes)
+    }
+
+    /// Learnable parameters of the training form (BatchNorm affine included, buffers not).
+    pub fn params_train(&self) -> usize {
+        let (d, k2, c) = (&self.dims, self.act_kernel().pow(2), self.num_classes);
+        let bn = |n: usize| 2 * n;
+        let act = |n: usize| n * k2 + bn(n);
+        let stem = self.in_chans * d[0] * 16 + d[0] + bn(d[0]) + d[0] * d[0] + d[0] + bn(d[0]) + act(d[0]);
+        let blocks: usize =
+            d.windows(2).map(|w| w[0] * w[0] + w[0] + bn(w[0]) + w[0] * w[1] + w[1] + bn(w[1]) + act(w[1])).sum();
+        let last = *d.last().unwrap();
+        stem + blocks + last * c + c + bn(c) + c * c + c
+    }
+
+    /// Parameters of the fused (deploy) form.
+    pub fn params_deploy(&self) -> usize {
+        let (d, k2, c) = (&self.dims, self.act_kernel().pow(2), self.num_classes);
+        let act = |n: usize| n * k2 + n;
+        let stem = self.in_chans * d[0] * 16 + d[0] + act(d[0]);
+        let blocks: usize = d.windows(2).map(|w| w[0] * w[1] + w[1] + act(w[1])).sum();
+        stem + blocks + d.last().unwrap() * c + c
+    }
+
+    /// Multiply-accumulates of one image through the training form (`fused == false`) or the
+    /// deploy form, counting convolutions only, as the paper's table does.
+    pub fn macs(&self, h: usize, w: usize, fused: bool) -> crate::Result<u64> {
+        let sizes = self.feature_sizes(h, w)?;
+        let (d, k2, c) = (&self.dims, self.act_kernel().pow(2) as u64, self.num_classes as u64);
+        let px = |i: usize| (sizes[i].0 * sizes[i].1) as u64;
+        let d0 = d[0] as u64;
+        let mut macs = self.in_chans as u64 * d0 * 16 * px(0) + d0 * k2 * px(0);
+        if !fused {
+            macs += d0 * d0 * px(0);
+        }
+        for i in 0..self.num_blocks() {
+            let (a, b) = (d[i] as u64, d[i + 1] as u64);
+            // The 1x1 convs run before the pool, at the incoming resolution.
+            macs += a * b * px(i) + b * k2 * px(i + 1);
+            if !fused {
+                macs += a * a * px(i);
+            }
+        }
+        macs += *d.last().unwrap() as u64 * c + if fused { 0 } else { c * c };
+        Ok(macs)
+    }
+}

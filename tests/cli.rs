@@ -1,0 +1,193 @@
+//! The `vanillanet` binary, end to end.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+use vanillanet::StateDict;
+
+const TINY: &[&str] = &["--dims", "16,32,64,128", "--strides", "2,2,2", "--num-classes", "10"];
+
+fn vanillanet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vanillanet")).args(args).output().unwrap()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vanillanet-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// Paths as `&str` for argument lists (leaked: tests are short-lived).
+fn s(p: &Path) -> &'static str {
+    Box::leak(p.to_str().unwrap().to_string().into_boxed_str())
+}
+
+fn read(p: &Path) -> StateDict {
+    StateDict::from_safetensors(&std::fs::read(p).unwrap()).unwrap()
+}
+
+fn fails_with(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {stderr}");
+    assert!(stderr.contains(needle), "stderr lacks '{needle}': {stderr}");
+    assert!(!stderr.contains("panicked"), "panicked: {stderr}");
+}
+
+#[test]
+fn logits_reproduce_the_official_outputs() {
+    let io = fixture("io.safetensors");
+    let (input, pth, st) =
+        (fixture_path("io.safetensors"), fixture_path("checkpoint.pth"), fixture_path("train_state.safetensors"));
+    for (lambda, ckpt) in [("0.0", &pth), ("0.5", &st), ("1.0", &pth)] {
+        let out_path = tmp(&format!("logits-{lambda}.safetensors"));
+        let mut args =
+            vec!["logits", "--checkpoint", s(ckpt), "--lambda", lambda, "--input", s(&input), "--output", s(&out_path)];
+        args.extend_from_slice(TINY);
+        let out = vanillanet(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_close(
+            read(&out_path).get("logits").unwrap(),
+            io.get(&format!("logits_eval_lambda_{lambda}")).unwrap(),
+            lambda,
+        );
+    }
+    // --fused from a training checkpoint and from the official deploy checkpoint.
+    for ckpt in [pth.clone(), fixture_path("deploy_state.safetensors")] {
+        let out_path = tmp("logits-fused.safetensors");
+        let mut args =
+            vec!["logits", "--checkpoint", s(&ckpt), "--fused", "--input", s(&input), "--output", s(&out_path)];
+        args.extend_from_slice(TINY);
+        let out = vanillanet(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_close(read(&out_path).get("logits").unwrap(), io.get("logits_deploy").unwrap(), "fused");
+    }
+}
+
+#[test]
+fn fused_with_lambda_below_one_fails_clearly() {
+    let out_path = tmp("never.safetensors");
+    let mut args = vec!["logits", "--checkpoint", s(&fixture_path("checkpoint.pth")), "--fused", "--lambda", "0.5"];
+    args.extend(["--input", s(&fixture_path("io.safetensors")), "--output", s(&out_path)]);
+    args.extend_from_slice(TINY);
+    let out = vanillanet(&args);
+    fails_with(&out, "cannot fuse at lambda = 0.5");
+    assert!(!out_path.exists());
+}
+
+#[test]
+fn fuse_writes_the_official_deploy_state() {
+    let out_path = tmp("deploy.safetensors");
+    let mut args = vec!["fuse", "--checkpoint", s(&fixture_path("checkpoint.pth")), "--output", s(&out_path)];
+    args.extend_from_slice(TINY);
+    let out = vanillanet(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (ours, official) = (read(&out_path), fixture("deploy_state.safetensors"));
+    assert_eq!(ours.keys().collect::<Vec<_>>(), official.keys().collect::<Vec<_>>());
+    for (key, t) in &official.tensors {
+        assert_close(ours.get(key).unwrap(), t, key);
+    }
+    assert!(ours.metadata.contains_key("vanillanet_config"));
+}
+
+#[test]
+fn bad_input_exits_nonzero_with_one_line() {
+    let io = fixture_path("io.safetensors");
+    let out_path = tmp("bad.safetensors");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--model", "vanillanet_5"], "shape"),
+        (vec!["--model", "vanillanet_99"], "unknown model 'vanillanet_99'"),
+        (
+            vec!["--dims", "16,32,64,128", "--strides", "2,2", "--num-classes", "10"],
+            "strides needs one entry per block",
+        ),
+        (vec!["--dims", "16,32,64,128", "--strides", "2,2,2", "--num-classes", "10", "--in-chans", "1"], "shape"),
+    ];
+    for (arch, needle) in cases {
+        let mut args = vec![
+            "logits",
+            "--checkpoint",
+            s(&fixture_path("checkpoint.pth")),
+            "--input",
+            s(&io),
+            "--output",
+            s(&out_path),
+        ];
+        args.extend(arch);
+        let out = vanillanet(&args);
+        fails_with(&out, needle);
+        assert_eq!(String::from_utf8_lossy(&out.stderr).trim().lines().count(), 1);
+    }
+    let mut args = vec!["logits", "--checkpoint", s(&io), "--input", s(&io), "--output", s(&out_path)];
+    args.extend_from_slice(TINY);
+    fails_with(&vanillanet(&args), "not a VanillaNet state_dict");
+    let missing = tmp("nope.pth");
+    let mut args = vec!["fuse", "--checkpoint", s(&missing), "--output", s(&out_path)];
+    args.extend_from_slice(TINY);
+    fails_with(&vanillanet(&args), "nope.pth");
+    // Input without the 'input' tensor.
+    let mut args = vec![
+        "logits",
+        "--checkpoint",
+        s(&fixture_path("train_state.safetensors")),
+        "--input",
+        s(&fixture_path("deploy_state.safetensors")),
+        "--output",
+        s(&out_path),
+    ];
+    args.extend_from_slice(TINY);
+    fails_with(&vanillanet(&args), "no tensor named 'input'");
+}
+
+#[test]
+fn help_everywhere_and_info() {
+    for sub in [
+        vec!["--help"],
+        vec!["logits", "--help"],
+        vec!["fuse", "--help"],
+        vec!["classify", "--help"],
+        vec!["info", "--help"],
+    ] {
+        let out = vanillanet(&sub);
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
+    }
+    let out = vanillanet(&["info", "--model", "vanillanet_5"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("15523304"), "{text}");
+    let out = vanillanet(&["models"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("vanillanet_13_x1_5_ada_pool"));
+}
+
+#[test]
+fn classify_prints_top5_with_imagenet_names_and_rejects_non_images() {
+    // A small 1000-class model with random weights: the names must be ImageNet's.
+    let config = vanillanet::VanillaNetConfig::new(vec![8, 16], vec![2]);
+    let ckpt = tmp("imagenet-tiny.safetensors");
+    std::fs::write(&ckpt, random_state(&config, 11).to_safetensors().unwrap()).unwrap();
+    let img_path = tmp("photo.png");
+    image::RgbImage::from_fn(300, 200, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]))
+        .save(&img_path)
+        .unwrap();
+    let arch = ["--dims", "8,16", "--strides", "2"];
+    let mut args = vec!["classify", "--checkpoint", s(&ckpt), s(&img_path)];
+    args.extend_from_slice(&arch);
+    let out = vanillanet(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "{text}");
+    let names = vanillanet::imagenet::class_names();
+    assert!(lines[1..].iter().all(|l| names.iter().any(|n| l.ends_with(n))), "{text}");
+
+    let not_image = tmp("notes.png");
+    std::fs::write(&not_image, "just text").unwrap();
+    let mut args = vec!["classify", "--checkpoint", s(&ckpt), s(&img_path), s(&not_image)];
+    args.extend_from_slice(&arch);
+    let out = vanillanet(&args);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("notes.png: cannot decode image"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("photo.png"), "the good image is still classified");
+}
