@@ -188,13 +188,16 @@ fn deploy_model(loaded: Loaded, lambda: f64) -> Result<VanillaNetDeploy> {
     }
 }
 
+fn device(backend: Backend) -> Result<Device> {
+    match backend {
+        Backend::Cpu => Ok(Device::flex()),
+        Backend::Gpu => Device::wgpu_options()
+            .init()
+            .map_err(|e| Error::InvalidInput(format!("--backend gpu: no usable GPU adapter ({e}); use --backend cpu"))),
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
-    let device = match cli.backend {
-        Backend::Cpu => Device::flex(),
-        Backend::Gpu => Device::wgpu_options().init().map_err(|e| {
-            Error::InvalidInput(format!("--backend gpu: no usable GPU adapter ({e}); use --backend cpu"))
-        })?,
-    };
     match cli.command {
         Command::Logits { model, lambda, fused, input, output } => {
             if !(0.0..=1.0).contains(&lambda) {
@@ -203,6 +206,7 @@ fn run(cli: Cli) -> Result<()> {
             if fused && lambda != 1.0 {
                 return Err(Error::FuseLambda { lambda });
             }
+            let device = device(cli.backend)?;
             let (config, loaded) = load(&model, &device)?;
             let x = read_input(&input, &config, &device)?;
             let logits = match (fused, loaded) {
@@ -221,6 +225,7 @@ fn run(cli: Cli) -> Result<()> {
             std::fs::write(&output, out.to_safetensors()?)?;
         }
         Command::Fuse { model, output } => {
+            let device = device(cli.backend)?;
             let (config, loaded) = load(&model, &device)?;
             let deploy = deploy_model(loaded, 1.0)?;
             let mut sd = state_dict(&deploy)?;
@@ -234,6 +239,7 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Classify { model, size, labels, top, images } => {
+            let device = device(cli.backend)?;
             let (config, loaded) = load(&model, &device)?;
             let deploy = deploy_model(loaded, 1.0)?;
             let names: Vec<String> = match labels {
