@@ -157,6 +157,12 @@ fn help_everywhere_and_info() {
     let out = vanillanet(&["info", "--model", "vanillanet_5"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("15523304"), "{text}");
+    // Usage errors too are one line.
+    let out = vanillanet(&["logits", "--model", "vanillanet_5"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("--checkpoint"), "{err}");
     let out = vanillanet(&["models"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("vanillanet_13_x1_5_ada_pool"));
 }
