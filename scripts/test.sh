@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test on a fresh machine: installs what it needs, then the native tests (model
-# parity with the official fixtures, CLI) and a wasm32 build of the library.
+# Runs every test on a fresh machine: installs what it needs (wasm32 target, the pinned
+# wasm-bindgen-cli, npm packages, Debian's Chromium), builds the web app, then runs the native
+# tests (model parity with the official fixtures, CLI, training loop) and the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,12 +9,18 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vanillanet/target}"
 mkdir -p "$CARGO_TARGET_DIR"
 
-rustup target add wasm32-unknown-unknown
+if ! command -v chromium >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+start=$(date +%s)
+bash scripts/build-web.sh
+echo "web build: $(( $(date +%s) - start )) s"
 
 start=$(date +%s)
 cargo test --locked --no-fail-fast
 echo "native tests: $(( $(date +%s) - start )) s"
 
-start=$(date +%s)
-cargo build --locked --lib --target wasm32-unknown-unknown
-echo "wasm32 build: $(( $(date +%s) - start )) s"
+# Last, so that its summary closes the output. Screenshots land in tests/out/.
+node --test --test-concurrency=1 tests/browser/

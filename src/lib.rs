@@ -6,6 +6,7 @@ pub mod activation;
 pub mod batch_norm;
 pub mod block;
 pub mod config;
+pub mod dataset;
 pub mod error;
 pub mod fusion;
 pub mod head;
@@ -14,6 +15,9 @@ pub mod lambda;
 pub mod model;
 pub mod state_dict;
 pub mod stem;
+pub mod trainer;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 pub mod weights;
 
 pub use config::{NAMED_MODELS, VanillaNetConfig};

@@ -155,6 +155,13 @@ fn corrupt_and_foreign_files_are_errors_not_panics() {
     std::fs::create_dir_all(&dir).unwrap();
     let pth = std::fs::read(fixture_path("checkpoint.pth")).unwrap();
     let st = std::fs::read(fixture_path("train_state.safetensors")).unwrap();
+    // A complete protocol-2 pickle that calls os.system("touch <marker>") when unpickled.
+    let marker = dir.join("pwned");
+    let command = format!("touch {}", marker.display());
+    let mut exploit = b"\x80\x02cos\nsystem\nX".to_vec();
+    exploit.extend((command.len() as u32).to_le_bytes());
+    exploit.extend(command.as_bytes());
+    exploit.extend(b"\x85R.");
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("empty.pth", vec![]),
         ("truncated.pth", pth[..pth.len() / 2].to_vec()),
@@ -162,6 +169,7 @@ fn corrupt_and_foreign_files_are_errors_not_panics() {
         ("random.bin", (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect()),
         ("text.safetensors", b"hello, this is not a checkpoint".to_vec()),
         ("pickle.pth", vec![0x80, 0x02, b'c', b'o', b's', b'\n', b's', b'y', b's', b't', b'e', b'm', b'\n']),
+        ("payload.pth", exploit.clone()),
     ];
     for (name, bytes) in cases {
         let path = dir.join(name);
@@ -169,6 +177,7 @@ fn corrupt_and_foreign_files_are_errors_not_panics() {
         let err = StateDict::read(&path).err().unwrap_or_else(|| panic!("{name} was accepted"));
         assert!(matches!(err, Error::Format(_)), "{name}: {err}");
     }
+    assert!(!marker.exists(), "the pickle's payload ran");
     // A valid safetensors file that holds no VanillaNet.
     let mut foreign = StateDict::default();
     foreign.insert("encoder.weight", vec![2], vec![1.0, 2.0]);

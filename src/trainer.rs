@@ -1,0 +1,389 @@
+//! The one training loop the page drives (and tests run natively): deep training with lambda
+//! following its schedule, one optimizer step per call, every read from the device awaited.
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{
+    AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig, decay::WeightDecayConfig, momentum::MomentumConfig,
+};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::config::VanillaNetConfig;
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::lambda::{LambdaSchedule, LambdaShape};
+use crate::model::VanillaNet;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    AdamW,
+    /// SGD with momentum.
+    Sgd,
+}
+
+/// Everything the user picks before pressing Train. Field names are the page's (camelCase).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TrainOptions {
+    /// A named model (`nano_28`, `small_28`, ...); its in_chans and num_classes follow the data.
+    pub preset: String,
+    pub act_num: usize,
+    /// Epochs over which lambda goes from 0 to 1.
+    pub decay_epochs: usize,
+    pub schedule: LambdaShape,
+    /// Move lambda every step instead of once per epoch.
+    pub per_step: bool,
+    pub optimizer: OptimizerKind,
+    pub learning_rate: f64,
+    pub weight_decay: f64,
+    /// SGD only.
+    pub momentum: f64,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            preset: "small_28".into(),
+            act_num: 3,
+            decay_epochs: 2,
+            schedule: LambdaShape::Cosine,
+            per_step: true,
+            optimizer: OptimizerKind::AdamW,
+            learning_rate: 2e-3,
+            weight_decay: 0.05,
+            momentum: 0.9,
+            batch_size: 64,
+            epochs: 3,
+            seed: 42,
+        }
+    }
+}
+
+impl TrainOptions {
+    pub fn lambda_schedule(&self) -> LambdaSchedule {
+        LambdaSchedule { shape: self.schedule, decay_epochs: self.decay_epochs, per_step: self.per_step }
+    }
+
+    /// The architecture these options give for `data`.
+    pub fn model_config(&self, data: &Dataset) -> Result<VanillaNetConfig> {
+        let config = VanillaNetConfig::named(&self.preset)?
+            .with_in_chans(data.channels)
+            .with_num_classes(data.classes.len())
+            .with_act_num(self.act_num);
+        config.validate()?;
+        config.feature_sizes(data.height, data.width).map_err(|e| {
+            Error::InvalidConfig(format!(
+                "preset {} does not fit {}x{} images: {e}",
+                self.preset, data.height, data.width
+            ))
+        })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidConfig(m));
+        if self.batch_size == 0 || self.epochs == 0 {
+            return bad("batch size and epochs must be at least 1".into());
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad(format!("learning rate must be positive, got {}", self.learning_rate));
+        }
+        if !(0.0..1.0).contains(&self.momentum) || !(self.weight_decay >= 0.0) {
+            return bad("momentum must be in [0, 1) and weight decay non-negative".into());
+        }
+        Ok(())
+    }
+
+    fn optimizer(&self) -> ModuleOptimizer {
+        match self.optimizer {
+            OptimizerKind::AdamW => AdamWConfig::new().with_weight_decay(self.weight_decay as f32).init(),
+            OptimizerKind::Sgd => SgdConfig::new()
+                .with_momentum(Some(MomentumConfig::new().with_momentum(self.momentum).with_dampening(0.0)))
+                .with_weight_decay((self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32)))
+                .init(),
+        }
+    }
+}
+
+/// What one optimizer step did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepReport {
+    /// Epoch and step within it of this step (0-based).
+    pub epoch: usize,
+    pub step: usize,
+    /// Steps done so far, this one included.
+    pub global_step: usize,
+    pub steps_per_epoch: usize,
+    pub lambda: f64,
+    pub loss: f32,
+    pub batch_accuracy: f32,
+    pub batch_size: usize,
+    /// This step ended an epoch.
+    pub epoch_end: bool,
+}
+
+pub struct Trainer {
+    device: Device,
+    data: Dataset,
+    options: TrainOptions,
+    config: VanillaNetConfig,
+    model: Option<VanillaNet>,
+    optim: ModuleOptimizer,
+    order: Vec<usize>,
+    rng: u64,
+    epoch: usize,
+    step: usize,
+    global_step: usize,
+}
+
+/// splitmix64: the shuffling needs a seeded, portable stream, nothing more.
+fn next_random(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Trainer {
+    /// A fresh model for `data` on `device` (an autodiff device is made from it).
+    pub fn new(device: &Device, data: Dataset, options: TrainOptions) -> Result<Self> {
+        options.validate()?;
+        let config = options.model_config(&data)?;
+        let device = device.clone().autodiff();
+        device.seed(options.seed);
+        let model = config.init(&device);
+        Self::with_model(device, data, options, config, model)
+    }
+
+    /// Goes on training `model` (moved here from another device, say).
+    pub fn with_model(
+        device: Device,
+        data: Dataset,
+        options: TrainOptions,
+        config: VanillaNetConfig,
+        model: VanillaNet,
+    ) -> Result<Self> {
+        let mut trainer = Self {
+            device: device.autodiff(),
+            optim: options.optimizer(),
+            rng: options.seed,
+            data,
+            options,
+            config,
+            model: Some(model),
+            order: Vec::new(),
+            epoch: 0,
+            step: 0,
+            global_step: 0,
+        };
+        trainer.shuffle();
+        Ok(trainer)
+    }
+
+    fn shuffle(&mut self) {
+        self.order = (0..self.data.train.len()).collect();
+        for i in (1..self.order.len()).rev() {
+            let j = (next_random(&mut self.rng) % (i as u64 + 1)) as usize;
+            self.order.swap(i, j);
+        }
+    }
+
+    pub fn steps_per_epoch(&self) -> usize {
+        self.data.train.len().div_ceil(self.options.batch_size)
+    }
+
+    pub fn total_steps(&self) -> usize {
+        self.steps_per_epoch() * self.options.epochs
+    }
+
+    /// Lambda of the next step.
+    pub fn lambda(&self) -> f64 {
+        self.options.lambda_schedule().at(self.epoch, self.step, self.steps_per_epoch())
+    }
+
+    pub fn finished(&self) -> bool {
+        self.epoch >= self.options.epochs
+    }
+
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    pub fn global_step(&self) -> usize {
+        self.global_step
+    }
+
+    pub fn options(&self) -> &TrainOptions {
+        &self.options
+    }
+
+    pub fn config(&self) -> &VanillaNetConfig {
+        &self.config
+    }
+
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    pub fn model(&self) -> &VanillaNet {
+        self.model.as_ref().expect("the model is only out during a step")
+    }
+
+    /// Changes the options mid-training. The weights and the position in training stay; the
+    /// learning rate, schedule, epochs and batch size apply from the next step, a new optimizer
+    /// kind starts with fresh state. Options that change the architecture need a reset.
+    pub fn set_options(&mut self, options: TrainOptions) -> Result<()> {
+        options.validate()?;
+        if options.model_config(&self.data)? != self.config {
+            return Err(Error::InvalidConfig("the preset or act_num changed: reset to train a new model".into()));
+        }
+        let new_optimizer = options.optimizer != self.options.optimizer
+            || options.weight_decay != self.options.weight_decay
+            || options.momentum != self.options.momentum;
+        if options.batch_size != self.options.batch_size {
+            // Keep the position as a fraction of the epoch.
+            let done = self.step * self.options.batch_size;
+            self.step = done / options.batch_size;
+        }
+        self.options = options;
+        if new_optimizer {
+            self.optim = self.options.optimizer();
+        }
+        Ok(())
+    }
+
+    /// One optimizer step on the next batch, at the scheduled lambda.
+    pub async fn step(&mut self) -> Result<StepReport> {
+        if self.finished() {
+            return Err(Error::InvalidInput(format!("training is finished ({} epochs)", self.options.epochs)));
+        }
+        let steps_per_epoch = self.steps_per_epoch();
+        let lambda = self.lambda();
+        let start = self.step * self.options.batch_size;
+        let end = (start + self.options.batch_size).min(self.order.len());
+        let (x, y) = self.data.batch(&self.data.train, &self.order[start..end], &self.device);
+        let model = self.model.take().expect("one step at a time");
+        let logits = model.forward(x, lambda);
+        let correct = correct(logits.clone(), y.clone());
+        let loss = CrossEntropyLossConfig::new().init(&self.device).forward(logits, y);
+        let loss_value = loss.clone().inner();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optim.step(self.options.learning_rate, model, grads));
+
+        let loss = read_f32(loss_value).await?;
+        let correct = read_f32(correct).await?;
+        let report = StepReport {
+            epoch: self.epoch,
+            step: self.step,
+            global_step: self.global_step + 1,
+            steps_per_epoch,
+            lambda,
+            loss,
+            batch_accuracy: correct / (end - start) as f32,
+            batch_size: end - start,
+            epoch_end: self.step + 1 >= steps_per_epoch,
+        };
+        self.global_step += 1;
+        self.step += 1;
+        if self.step >= steps_per_epoch {
+            self.step = 0;
+            self.epoch += 1;
+            self.shuffle();
+        }
+        Ok(report)
+    }
+
+    /// Accuracy on up to `limit` test images (all when `None`), in eval mode (running BN
+    /// statistics) at the current lambda. `None` when there is no test image.
+    pub async fn evaluate(&self, limit: Option<usize>) -> Result<Option<f32>> {
+        let n = limit.map_or(self.data.test.len(), |l| l.min(self.data.test.len()));
+        if n == 0 {
+            return Ok(None);
+        }
+        let model = self.model().valid();
+        let device = self.device.clone().inner();
+        let lambda = self.lambda();
+        let mut correct_total = 0.0;
+        let indices: Vec<usize> = (0..n).collect();
+        for chunk in indices.chunks(256) {
+            let (x, y) = self.data.batch(&self.data.test, chunk, &device);
+            correct_total += read_f32(correct(model.forward(x, lambda), y)).await?;
+        }
+        Ok(Some(correct_total / n as f32))
+    }
+
+    /// The learned series activation of stem (`layer` 0) or block `layer - 1`, channel
+    /// `channel`: its output for a uniform input of each value in `inputs` (away from the
+    /// borders), and its depthwise kernel. Eval mode (running statistics).
+    pub async fn activation_response(
+        &self,
+        layer: usize,
+        channel: usize,
+        inputs: &[f32],
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
+        let model = self.model().valid();
+        let act = match layer {
+            0 => &model.stem.act,
+            l if l <= model.stages.len() => &model.stages[l - 1].act,
+            _ => {
+                return Err(Error::InvalidInput(format!(
+                    "layer {layer} does not exist (0 = stem, 1..={} blocks)",
+                    model.stages.len()
+                )));
+            }
+        };
+        let [dims, _, k, _] = act.weight.dims();
+        if channel >= dims {
+            return Err(Error::InvalidInput(format!("layer {layer} has {dims} channels, not {}", channel + 1)));
+        }
+        let device = self.device.clone().inner();
+        // A map 2k wide: the centre sees the whole kernel inside the padding.
+        let size = 2 * k + 1;
+        let mut values = Vec::with_capacity(inputs.len() * dims * size * size);
+        for &v in inputs {
+            values.extend(std::iter::repeat_n(v, dims * size * size));
+        }
+        let x = Tensor::<4>::from_data(TensorData::new(values, [inputs.len(), dims, size, size]), &device);
+        let centre =
+            act.forward(x).narrow(1, channel, 1).narrow(2, size / 2, 1).narrow(3, size / 2, 1).flatten::<1>(0, 3);
+        let kernel = act.weight.val().inner().narrow(0, channel, 1).flatten::<1>(0, 3);
+        Ok((read_vec(centre).await?, read_vec(kernel).await?))
+    }
+}
+
+fn correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    let [n, _] = logits.dims();
+    logits.argmax(1).reshape([n]).equal(labels).float().sum().inner()
+}
+
+async fn read_vec(t: Tensor<1>) -> Result<Vec<f32>> {
+    let data = t.into_data_async().await.map_err(|e| Error::Readback(format!("{e:?}")))?;
+    data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Readback(format!("{e:?}")))
+}
+
+async fn read_f32(t: Tensor<1>) -> Result<f32> {
+    Ok(read_vec(t).await?.first().copied().unwrap_or(f32::NAN))
+}
+
+impl Trainer {
+    /// The same training, continued on another device: weights and BN statistics move with
+    /// awaited reads, the position in training and the options stay; the optimizer starts
+    /// with fresh moments.
+    pub async fn move_to(self, device: &Device) -> Result<Trainer> {
+        let state = crate::weights::state_dict_async(self.model()).await?;
+        let device = device.clone().autodiff();
+        let model = crate::weights::load_state(self.config.init(&device), &state, &device)?;
+        Ok(Trainer { device, model: Some(model), optim: self.options.optimizer(), ..self })
+    }
+}

@@ -1,0 +1,91 @@
+// Shared by the browser tests: the page served on 127.0.0.1, Debian's Chromium through
+// playwright-core, and console errors collected.
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { deflateSync } from "node:zlib";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve } from "../../scripts/serve.mjs";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const outDir = join(root, "tests", "out");
+mkdirSync(outDir, { recursive: true });
+
+const BASE_ARGS = [
+  "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--no-first-run", "--disable-quic",
+];
+
+/** Opens the page; `webgpu` false launches Chromium with WebGPU off. */
+export async function open({ webgpu, query = "" }) {
+  const server = await serve(0);
+  const url = `http://127.0.0.1:${server.address().port}/${query}`;
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [...BASE_ARGS, ...(webgpu ? ["--enable-unsafe-webgpu"] : ["--disable-webgpu", "--disable-features=WebGPU"])],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+  const errors = [];
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForFunction(() => window.vanillanet?.ready, null, { timeout: 60_000 });
+  await page.evaluate(() => window.vanillanet.ready);
+  return {
+    page, errors, url,
+    async close() {
+      await browser.close();
+      server.close();
+    },
+  };
+}
+
+/** Waits until `status()` satisfies `predicate` (a function source evaluated in the page). */
+export async function waitStatus(page, predicate, timeout = 240_000) {
+  await page.waitForFunction(`(${predicate})(window.vanillanet.status())`, null, { timeout, polling: 200 });
+  return page.evaluate(() => window.vanillanet.status());
+}
+
+const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
+export { mean };
+
+/** A solid-colour RGB PNG of `size`x`size` with a little noise, encoded by hand (zlib only). */
+export function png(size, [r, g, b], seed = 1) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const byte of buf) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const raw = Buffer.alloc(size * (size * 3 + 1));
+  let s = seed;
+  for (let y = 0; y < size; y++) {
+    raw[y * (size * 3 + 1)] = 0;
+    for (let x = 0; x < size; x++) {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      const n = (s >> 16) % 40;
+      raw.set([r, g, b].map((v) => Math.min(255, v + n)), y * (size * 3 + 1) + 1 + x * 3);
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0)),
+  ]);
+}

@@ -1,0 +1,75 @@
+// Training in a real browser: on WebGPU (SwiftShader on a GPU-less machine) and on the CPU
+// backend with WebGPU disabled.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { open, waitStatus, mean, outDir } from "./harness.mjs";
+
+const STEPS = 12;
+const OPTIONS = { preset: "nano_28", batchSize: 32, learningRate: 0.01, epochs: 1, decayEpochs: 1, schedule: "cosine", perStep: true, evalEvery: 6, evalLimit: 64 };
+
+async function trainFewSteps(page, screenshot) {
+  await page.evaluate((o) => window.vanillanet.train(o), OPTIONS);
+  if (screenshot) {
+    await waitStatus(page, `(s) => s.step >= ${STEPS / 2}`);
+    await page.screenshot({ path: join(outDir, screenshot), fullPage: true });
+  }
+  await waitStatus(page, `(s) => s.step >= ${STEPS}`);
+  await page.evaluate(() => window.vanillanet.pause());
+  await waitStatus(page, "(s) => s.state === 'paused'");
+  return page.evaluate(() => ({ status: window.vanillanet.status(), history: window.vanillanet.history(), charts: window.vanillanet.charts() }));
+}
+
+function checkRun({ status, history, charts }) {
+  assert.ok(history.loss.length >= STEPS);
+  assert.ok(history.loss.every(Number.isFinite), `finite losses: ${history.loss}`);
+  const [first, last] = [mean(history.loss.slice(0, 4)), mean(history.loss.slice(-4))];
+  assert.ok(last < first, `loss falls: ${first} -> ${last}`);
+  // Per-step cosine over one epoch of ceil(60000 / 32) steps.
+  const spe = Math.ceil(60000 / OPTIONS.batchSize);
+  history.lambda.forEach((l, i) => assert.ok(Math.abs(l - (1 - Math.cos((Math.PI * i) / spe)) / 2) < 1e-9, `lambda at step ${i}: ${l}`));
+  assert.equal(status.lambda, history.lambda.at(-1));
+  assert.ok(charts.loss >= STEPS && charts.acc >= STEPS && charts.lambda > 40, `charts have points: ${JSON.stringify(charts)}`);
+  assert.ok(history.testAccuracy.length >= 2, "test accuracy measured");
+  assert.ok(status.testAccuracy >= 0 && status.testAccuracy <= 1);
+  assert.ok(Number.isFinite(status.trainAccuracy));
+}
+
+test("trains on WebGPU (not a silent CPU fallback)", { timeout: 600_000 }, async () => {
+  const { page, errors, close } = await open({ webgpu: true, query: "?backend=webgpu" });
+  try {
+    const status = await page.evaluate(() => window.vanillanet.status());
+    assert.equal(status.backend, "webgpu");
+    assert.ok(status.adapter?.architecture, `adapter reported: ${JSON.stringify(status.adapter)}`);
+    console.log(`adapter: ${JSON.stringify(status.adapter)}`);
+    assert.match(await page.textContent("#backend-name"), /WebGPU/);
+    checkRun(await trainFewSteps(page, "training-webgpu.png"));
+    // Single step while paused, then resume and pause again.
+    const before = (await page.evaluate(() => window.vanillanet.status())).step;
+    await page.click("#step");
+    await waitStatus(page, `(s) => s.step === ${before + 1} && s.state === 'paused'`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+  }
+});
+
+test("trains on the CPU backend when WebGPU is disabled", { timeout: 600_000 }, async () => {
+  const { page, errors, close } = await open({ webgpu: false });
+  try {
+    const status = await page.evaluate(() => window.vanillanet.status());
+    assert.equal(status.backend, "cpu");
+    checkRun(await trainFewSteps(page, "training-cpu.png"));
+    // Changing the learning rate mid-training keeps going from the same step.
+    await page.selectOption('select[name="schedule"]', "linear");
+    await page.evaluate(() => window.vanillanet.resume());
+    const s = await waitStatus(page, `(s) => s.step >= ${STEPS + 3}`);
+    await page.evaluate(() => window.vanillanet.pause());
+    assert.ok(Number.isFinite(s.loss));
+    const h = await page.evaluate(() => window.vanillanet.history());
+    assert.equal(h.loss.length, new Set(h.steps).size, "one history entry per step, no restart");
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+  }
+});

@@ -1,0 +1,123 @@
+//! The training loop the page drives, run natively on the CPU backend.
+
+use burn::tensor::Device;
+use pollster::block_on;
+use vanillanet::LambdaShape;
+use vanillanet::dataset::{Dataset, Split};
+use vanillanet::trainer::{OptimizerKind, TrainOptions, Trainer};
+
+/// Two classes told apart by which half of a 28x28 image is bright, with noise.
+fn halves(n: usize, seed: u64) -> Split {
+    let mut state = seed;
+    let mut noise = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 59) as u8
+    };
+    let mut split = Split::default();
+    for i in 0..n {
+        let label = (i % 2) as u8;
+        for _y in 0..28 {
+            for x in 0..28 {
+                let bright = (x < 14) == (label == 0);
+                split.pixels.push(if bright { 200 } else { 40 } + noise());
+            }
+        }
+        split.labels.push(label);
+    }
+    split
+}
+
+fn data() -> Dataset {
+    Dataset::new("halves", vec!["left".into(), "right".into()], [1, 28, 28], halves(96, 1), halves(32, 2)).unwrap()
+}
+
+fn options() -> TrainOptions {
+    TrainOptions {
+        preset: "nano_28".into(),
+        batch_size: 16,
+        epochs: 3,
+        decay_epochs: 2,
+        learning_rate: 1e-2,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn loss_falls_lambda_follows_the_schedule_and_the_net_learns() {
+    let mut trainer = Trainer::new(&Device::flex(), data(), options()).unwrap();
+    assert_eq!(trainer.steps_per_epoch(), 6);
+    let schedule = options().lambda_schedule();
+    let mut losses = vec![];
+    while !trainer.finished() {
+        let r = block_on(trainer.step()).unwrap();
+        assert!(r.loss.is_finite());
+        assert_eq!(r.lambda, schedule.at(r.epoch, r.step, 6), "step {}", r.global_step);
+        losses.push(r.loss);
+    }
+    assert_eq!(losses.len(), 18);
+    assert_eq!(trainer.lambda(), 1.0, "annealed by the end");
+    let first: f32 = losses[..4].iter().sum::<f32>() / 4.0;
+    let last: f32 = losses[14..].iter().sum::<f32>() / 4.0;
+    assert!(last < first * 0.7, "loss {first} -> {last}");
+    let accuracy = block_on(trainer.evaluate(None)).unwrap().unwrap();
+    assert!(accuracy >= 0.9, "test accuracy {accuracy}");
+    // Annealed: the model fuses.
+    assert!(trainer.model().fuse(trainer.lambda()).is_ok());
+    assert!(block_on(trainer.step()).is_err(), "no step after the last epoch");
+}
+
+#[test]
+fn changing_options_mid_training_keeps_weights_and_position() {
+    let mut trainer = Trainer::new(&Device::flex(), data(), options()).unwrap();
+    for _ in 0..3 {
+        block_on(trainer.step()).unwrap();
+    }
+    let before = vanillanet::state_dict(trainer.model()).unwrap();
+    let new = TrainOptions { learning_rate: 1e-4, schedule: LambdaShape::Linear, per_step: false, ..options() };
+    trainer.set_options(new.clone()).unwrap();
+    assert_eq!(vanillanet::state_dict(trainer.model()).unwrap(), before);
+    assert_eq!(trainer.global_step(), 3);
+    assert_eq!(trainer.lambda(), 0.0, "linear per-epoch schedule in epoch 0");
+    // SGD from here on, same weights.
+    trainer.set_options(TrainOptions { optimizer: OptimizerKind::Sgd, ..new.clone() }).unwrap();
+    assert_eq!(vanillanet::state_dict(trainer.model()).unwrap(), before);
+    assert!(block_on(trainer.step()).unwrap().loss.is_finite());
+    let err = trainer.set_options(TrainOptions { preset: "small_28".into(), ..new }).unwrap_err();
+    assert!(err.to_string().contains("reset"), "{err}");
+}
+
+#[test]
+fn activation_response_is_the_learned_piecewise_linear_curve() {
+    let trainer = Trainer::new(&Device::flex(), data(), options()).unwrap();
+    let inputs: Vec<f32> = (-4..=4).map(|i| i as f32 * 0.5).collect();
+    let (curve, kernel) = block_on(trainer.activation_response(1, 3, &inputs)).unwrap();
+    assert_eq!(curve.len(), inputs.len());
+    assert_eq!(kernel.len(), 49);
+    // ReLU first: constant for negative inputs, linear with slope sum(kernel) (BN aside) after.
+    assert!(curve[..5].windows(2).all(|w| (w[0] - w[1]).abs() < 1e-5), "{curve:?}");
+    assert!(block_on(trainer.activation_response(9, 0, &inputs)).is_err());
+    assert!(block_on(trainer.activation_response(0, 99, &inputs)).is_err());
+}
+
+#[test]
+fn dataset_bytes_round_trip_and_bad_files_are_errors() {
+    let d = data();
+    let bytes = d.to_bytes();
+    assert_eq!(Dataset::from_bytes("halves", &bytes).unwrap(), d);
+    assert!(Dataset::from_bytes("x", &bytes[..bytes.len() - 1]).unwrap_err().to_string().contains("truncated"));
+    assert!(Dataset::from_bytes("x", b"hello world, no dataset").is_err());
+    assert!(Dataset::from_bytes("x", &[]).is_err());
+    // Presets that cannot take the image size are refused with the reason.
+    let tiny = Dataset::new(
+        "t",
+        vec!["a".into()],
+        [1, 8, 8],
+        Split { pixels: vec![0; 64], labels: vec![0] },
+        Split::default(),
+    )
+    .unwrap();
+    let err = Trainer::new(&Device::flex(), tiny, options()).err().unwrap();
+    assert!(err.to_string().contains("does not fit 8x8"), "{err}");
+    let bad = TrainOptions { learning_rate: -1.0, ..options() };
+    assert!(Trainer::new(&Device::flex(), data(), bad).is_err());
+}

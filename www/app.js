@@ -1,0 +1,525 @@
+// The page: one app state, views that subscribe to it, and window.vanillanet — the scripting
+// API that the buttons use too. All model work happens in the worker (worker.js, over wasm).
+
+// ---- worker calls -------------------------------------------------------------------------
+const worker = new Worker("worker.js", { type: "module" });
+let nextId = 0;
+const pending = new Map();
+function call(type, payload = {}) {
+  return new Promise((resolve, reject) => {
+    const id = ++nextId;
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, type, ...payload });
+  });
+}
+
+// ---- the app state --------------------------------------------------------------------------
+const state = {
+  backend: null, adapter: null, fallbackReason: null, webgpuAvailable: "gpu" in navigator,
+  dataset: null, datasetName: null, samples: null,
+  model: null, options: null, trainState: "idle",
+  step: 0, epoch: 0, stepsPerEpoch: 0, totalSteps: 0, lambda: null, nextLambda: null,
+  loss: null, trainAccuracy: null, testAccuracy: null, imagesPerSec: null, etaSeconds: null,
+  history: { steps: [], loss: [], trainAccuracy: [], lambda: [] },
+  evals: new Map(),
+  schedule: null, probe: null, messages: [],
+  own: { size: "32x3", classes: [{ name: "class A", items: [] }, { name: "class B", items: [] }] },
+};
+const listeners = [];
+function update(patch) {
+  Object.assign(state, patch);
+  for (const f of listeners) f(state);
+}
+const subscribe = (f) => listeners.push(f);
+
+function message(text, kind = "error") {
+  update({ messages: [...state.messages.slice(-4), { text, kind, at: Date.now() }] });
+}
+
+worker.onmessage = ({ data: m }) => {
+  switch (m.type) {
+    case "reply": {
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(new Error(m.error));
+      break;
+    }
+    case "backend":
+      update({ backend: m.backend, adapter: m.adapter, fallbackReason: m.fallbackReason, webgpuAvailable: m.webgpuAvailable });
+      if (m.fallbackReason) message(m.fallbackReason, "info");
+      break;
+    case "dataset":
+      update({ dataset: m.summary, samples: m.samples });
+      refreshSchedule();
+      break;
+    case "model":
+      update({ model: m.info, options: m.options, stepsPerEpoch: m.info.stepsPerEpoch, totalSteps: m.info.totalSteps });
+      refreshSchedule();
+      break;
+    case "options":
+      update({ options: m.options, totalSteps: m.totalSteps });
+      refreshSchedule();
+      break;
+    case "reset":
+      update({
+        model: null, options: null, step: 0, epoch: 0, lambda: null, loss: null, trainAccuracy: null,
+        testAccuracy: null, imagesPerSec: null, etaSeconds: null, probe: null,
+        history: { steps: [], loss: [], trainAccuracy: [], lambda: [] }, evals: new Map(),
+      });
+      refreshSchedule();
+      break;
+    case "state":
+      update({ trainState: m.state });
+      break;
+    case "step": {
+      const r = m.report;
+      const h = state.history;
+      h.steps.push(r.globalStep); h.loss.push(r.loss); h.trainAccuracy.push(m.trainAccuracy); h.lambda.push(r.lambda);
+      const left = m.next.totalSteps - r.globalStep;
+      update({
+        step: r.globalStep, epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, totalSteps: m.next.totalSteps,
+        lambda: r.lambda, nextLambda: m.next.lambda, loss: r.loss, trainAccuracy: m.trainAccuracy,
+        imagesPerSec: m.imagesPerSec, etaSeconds: (left * m.ms) / 1000,
+      });
+      break;
+    }
+    case "eval":
+      if (m.testAccuracy !== null) state.evals.set(m.step, m.testAccuracy);
+      update({ testAccuracy: m.testAccuracy });
+      break;
+    case "probe":
+      update({ probe: m });
+      break;
+    case "error":
+      message(m.message);
+      break;
+  }
+};
+worker.onerror = (e) => message(`worker failed: ${e.message}`);
+
+// ---- options form -------------------------------------------------------------------------
+const form = document.getElementById("options");
+const PRESETS = { 28: ["small_28", "nano_28"], 32: ["small_32"], 64: ["base_64"] };
+function formOptions() {
+  const f = new FormData(form);
+  const num = (k) => Number(f.get(k));
+  return {
+    preset: f.get("preset"), actNum: num("actNum"), decayEpochs: num("decayEpochs"), schedule: f.get("schedule"),
+    perStep: f.get("perStep") === "true", optimizer: f.get("optimizer"), learningRate: num("learningRate"),
+    weightDecay: num("weightDecay"), momentum: num("momentum"), batchSize: num("batchSize"), epochs: num("epochs"),
+    seed: num("seed"),
+  };
+}
+function setForm(options) {
+  for (const [k, v] of Object.entries(options)) {
+    if (form.elements[k]) form.elements[k].value = String(v);
+  }
+}
+subscribe((s) => {
+  const presets = PRESETS[s.dataset?.height] ?? [];
+  const select = form.elements.preset;
+  if (select.dataset.for !== String(s.dataset?.height)) {
+    select.innerHTML = presets.map((p) => `<option>${p}</option>`).join("");
+    select.dataset.for = String(s.dataset?.height);
+  }
+});
+form.addEventListener("change", async (e) => {
+  refreshSchedule();
+  if (!state.model) return;
+  const options = formOptions();
+  try {
+    await call("setOptions", { options });
+    message(`${e.target.name} changed: applies from the next step, weights kept`, "info");
+  } catch (err) {
+    message(`${err.message}`);
+  }
+});
+
+async function refreshSchedule() {
+  if (!state.dataset) return;
+  try {
+    update({ schedule: await call("schedule", { options: state.options ?? formOptions() }) });
+  } catch (err) {
+    update({ schedule: null });
+  }
+}
+
+// ---- the scripting API --------------------------------------------------------------------
+const EVAL_EVERY = 50;
+const EVAL_LIMIT = 500;
+const api = {
+  status() {
+    return {
+      backend: state.backend, adapter: state.adapter, state: state.trainState, step: state.step, epoch: state.epoch,
+      lambda: state.lambda, loss: state.loss, trainAccuracy: state.trainAccuracy, testAccuracy: state.testAccuracy,
+    };
+  },
+  async train(options = {}) {
+    const merged = { ...formOptions(), ...options };
+    const { evalEvery = EVAL_EVERY, evalLimit = EVAL_LIMIT } = options;
+    delete merged.evalEvery; delete merged.evalLimit;
+    setForm(merged);
+    return call("train", { options: merged, evalEvery, evalLimit });
+  },
+  pause: () => call("pause"),
+  resume: () => call("resume"),
+  step: (options = {}) => call("step", { options: { ...formOptions(), ...options } }),
+  reset: () => call("reset"),
+  setBackend: (backend) => call("setBackend", { backend }),
+  async loadDataset(name) {
+    update({ datasetName: name });
+    return call("loadDataset", { name });
+  },
+  history: () => ({ steps: [...state.history.steps], loss: [...state.history.loss], lambda: [...state.history.lambda],
+    trainAccuracy: [...state.history.trainAccuracy], testAccuracy: [...state.evals.entries()] }),
+  own: {
+    addClass: (name) => addClass(name),
+    addFiles: (classIndex, files) => addFiles(classIndex, files),
+    use: () => useOwnImages(),
+    classes: () => state.own.classes.map((c) => ({ name: c.name, images: c.items.filter((i) => i.pixels).length,
+      rejected: c.items.filter((i) => i.error).map((i) => ({ file: i.name, reason: i.error })) })),
+  },
+};
+window.vanillanet = api;
+
+const guard = (fn) => async () => {
+  try {
+    await fn();
+  } catch (err) {
+    message(err.message);
+  }
+};
+document.getElementById("train").onclick = guard(() => api.train());
+document.getElementById("pause").onclick = guard(() => api.pause());
+document.getElementById("resume").onclick = guard(() => api.resume());
+document.getElementById("step").onclick = guard(() => api.step());
+document.getElementById("reset").onclick = guard(async () => {
+  if (state.step > 0 && !confirm("Reset discards the trained weights and the charts. Reset?")) return;
+  await api.reset();
+});
+document.getElementById("backend-select").onchange = guard(async (e) => {
+  await api.setBackend(document.getElementById("backend-select").value);
+});
+for (const radio of document.querySelectorAll('input[name="dataset"]')) {
+  radio.onchange = guard(async () => {
+    document.getElementById("own").hidden = radio.value !== "own";
+    if (radio.value !== "own") await api.loadDataset(radio.value);
+  });
+}
+
+// ---- views --------------------------------------------------------------------------------
+const $ = (id) => document.getElementById(id);
+const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
+const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
+
+subscribe((s) => {
+  $("backend-name").textContent = s.backend === "webgpu" ? "WebGPU" : s.backend === "cpu" ? "CPU (wasm)" : "starting…";
+  $("backend-name").className = `pill ${s.backend ?? ""}`;
+  const a = s.adapter;
+  $("adapter").textContent = a
+    ? `${a.vendor} · ${a.architecture}${a.description ? ` · ${a.description}` : ""}${a.isFallback ? " · fallback adapter" : ""}`
+    : s.backend === "cpu" ? (s.fallbackReason ?? (s.webgpuAvailable ? "CPU chosen; WebGPU can be tried" : "this browser has no WebGPU")) : "";
+  $("messages").innerHTML = s.messages
+    .map((m) => `<div class="msg ${m.kind}">${m.text.replace(/</g, "&lt;")}</div>`)
+    .join("");
+  const d = s.dataset;
+  $("data-summary").textContent = d
+    ? `${d.name}: ${d.train} training and ${d.test} test images, ${d.height}×${d.width}×${d.channels}, ${d.classes.length} classes`
+    : "no data yet";
+  const m = s.model;
+  $("model-info").textContent = m
+    ? `${m.config.dims.join("-")} (strides ${m.config.strides.join(",")}): ${fmt(m.params)} parameters, ${fmt(m.macs)} MACs per image; after fusion ${fmt(m.paramsDeploy)} / ${fmt(m.macsDeploy)}`
+    : "the model is built when you press Train";
+  const frac = s.totalSteps ? s.step / s.totalSteps : 0;
+  $("progress-bar").style.width = `${(frac * 100).toFixed(1)}%`;
+  $("progress-text").textContent = s.step
+    ? `${s.trainState} · epoch ${Math.min(s.epoch + 1, s.options?.epochs ?? 1)}/${s.options?.epochs ?? "?"} · step ${s.step}/${s.totalSteps} · loss ${s.loss.toFixed(4)} · train ${pct(s.trainAccuracy)} · test ${pct(s.testAccuracy)} · ${Math.round(s.imagesPerSec)} images/s · ETA ${eta(s)}`
+    : s.trainState;
+  $("lambda-now").textContent = s.lambda === null ? "–" : s.lambda.toFixed(3);
+  for (const [id, enabled] of [["train", s.trainState !== "running"], ["pause", s.trainState === "running"],
+    ["resume", s.trainState === "paused"], ["step", s.trainState !== "running" && s.trainState !== "finished"]]) {
+    $(id).disabled = !enabled || !s.dataset;
+  }
+});
+function eta(s) {
+  if (s.trainState === "finished") return "done";
+  const t = Math.round(s.etaSeconds ?? 0);
+  return t >= 60 ? `${Math.floor(t / 60)} min ${t % 60} s` : `${t} s`;
+}
+
+// Sample thumbnails: a column per class.
+subscribe((s) => {
+  if (!s.samples || s.samples === drawnSamples) return;
+  drawnSamples = s.samples;
+  const d = s.dataset;
+  const canvas = $("samples");
+  const scale = Math.max(1, Math.floor(56 / d.height));
+  const cell = d.width * scale + 4;
+  const rows = 3;
+  canvas.width = Math.max(cell * d.classes.length, 100);
+  canvas.height = cell * rows + 16;
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const img = ctx.createImageData(d.width, d.height);
+  const plane = d.width * d.height;
+  const seen = new Array(d.classes.length).fill(0);
+  const tmp = new OffscreenCanvas(d.width, d.height);
+  const tctx = tmp.getContext("2d");
+  s.samples.labels.forEach((label, i) => {
+    if (seen[label] >= rows) return;
+    const px = s.samples.pixels.subarray(i * plane * d.channels, (i + 1) * plane * d.channels);
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) img.data[p * 4 + c] = px[(d.channels === 3 ? c : 0) * plane + p];
+      img.data[p * 4 + 3] = 255;
+    }
+    tctx.putImageData(img, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(tmp, label * cell, seen[label] * cell, d.width * scale, d.height * scale);
+    seen[label]++;
+  });
+  ctx.fillStyle = "#444";
+  ctx.font = "11px system-ui";
+  d.classes.forEach((name, l) => ctx.fillText(name.slice(0, 10), l * cell, rows * cell + 11));
+});
+let drawnSamples = null;
+
+// Charts (uPlot).
+function chart(el, series, opts = {}) {
+  const target = $(el);
+  return new uPlot({
+    width: target.clientWidth || 360, height: 200, legend: { show: series.length > 2 },
+    scales: { x: { time: false }, ...(opts.scales ?? {}) },
+    axes: opts.axes ?? [{}, {}],
+    series: [{}, ...series],
+  }, [[], ...series.map(() => [])], target);
+}
+const charts = {
+  lambda: chart("lambda-chart", [
+    { label: "schedule", stroke: "#9aa5b1", width: 2 },
+    { label: "used", stroke: "#d9480f", width: 3, points: { show: false } },
+  ], { scales: { y: { range: [0, 1.02] } }, axes: [{ label: "epoch" }, {}] }),
+  act: chart("act-chart", [{ label: "A′(x)", stroke: "#1c7ed6", width: 3 }, { label: "ReLU", stroke: "#ced4da", dash: [4, 4] }],
+    { scales: { x: { time: false, range: [-2, 2] }, y: { range: [-2, 2] } } }),
+  probe: chart("probe-chart", [{ label: "response", stroke: "#2b8a3e", width: 3 }], { axes: [{ label: "x" }, {}] }),
+  loss: chart("loss-chart", [{ label: "loss", stroke: "#c2255c", width: 2 }], { axes: [{ label: "step" }, {}] }),
+  acc: chart("acc-chart", [
+    { label: "train", stroke: "#1c7ed6", width: 2 },
+    { label: "test", stroke: "#2b8a3e", width: 2, spanGaps: true, points: { show: true, size: 6 } },
+  ], { scales: { y: { range: [0, 1] } }, axes: [{ label: "step" }, {}] }),
+};
+window.vanillanet.charts = () => Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, c.data[0].length]));
+
+let drawn = { history: -1, schedule: null, lambda: undefined, probe: null };
+subscribe((s) => {
+  const h = s.history;
+  if (h.steps.length !== drawn.history) {
+    drawn.history = h.steps.length;
+    charts.loss.setData([h.steps, h.loss]);
+    charts.acc.setData([h.steps, h.trainAccuracy, h.steps.map((st) => s.evals.get(st) ?? null)]);
+  }
+  if (s.schedule !== drawn.schedule || h.steps.length !== drawn.lambdaLen) {
+    drawn.schedule = s.schedule;
+    drawn.lambdaLen = h.steps.length;
+    if (s.schedule) {
+      const spe = s.schedule.stepsPerEpoch;
+      const used = s.schedule.epochs.map(() => null);
+      // The lambdas actually used, on the schedule's x (fractional epochs).
+      const xs = [...s.schedule.epochs, ...h.steps.map((st) => (st - 1) / spe)];
+      const order = xs.map((x, i) => [x, i]).sort((a, b) => a[0] - b[0]);
+      const sched = [...s.schedule.lambda, ...h.steps.map(() => null)];
+      const usedAll = [...used, ...h.lambda];
+      charts.lambda.setData([order.map(([x]) => x), order.map(([, i]) => sched[i]), order.map(([, i]) => usedAll[i])]);
+    }
+  }
+  const lambda = s.lambda ?? s.nextLambda ?? 0;
+  if (lambda !== drawn.lambda) {
+    drawn.lambda = lambda;
+    const xs = Array.from({ length: 81 }, (_, i) => -2 + i * 0.05);
+    charts.act.setData([xs, xs.map((x) => (1 - lambda) * Math.max(0, x) + lambda * x), xs.map((x) => Math.max(0, x))]);
+  }
+  if (s.probe !== drawn.probe) {
+    drawn.probe = s.probe;
+    if (s.probe) {
+      charts.probe.setData([s.probe.inputs, s.probe.curve]);
+      drawKernel(s.probe.kernel);
+    }
+  }
+});
+function drawKernel(kernel) {
+  const k = Math.round(Math.sqrt(kernel.length));
+  const canvas = $("kernel");
+  const ctx = canvas.getContext("2d");
+  const cell = canvas.width / k;
+  const max = Math.max(...kernel.map(Math.abs)) || 1;
+  kernel.forEach((w, i) => {
+    const t = w / max;
+    ctx.fillStyle = t >= 0 ? `rgba(224,49,49,${t})` : `rgba(28,126,214,${-t})`;
+    ctx.clearRect((i % k) * cell, Math.floor(i / k) * cell, cell, cell);
+    ctx.fillRect((i % k) * cell, Math.floor(i / k) * cell, cell, cell);
+  });
+}
+
+// Probe layer picker.
+subscribe((s) => {
+  const sel = $("probe-layer");
+  const blocks = s.model?.config.strides.length ?? 0;
+  if (sel.dataset.blocks !== String(blocks)) {
+    sel.dataset.blocks = String(blocks);
+    sel.innerHTML = ['<option value="0">stem</option>', ...Array.from({ length: blocks }, (_, i) => `<option value="${i + 1}">block ${i + 1}</option>`)].join("");
+    sel.value = blocks ? "1" : "0";
+  }
+});
+const probeChange = guard(async () => {
+  await call("probe", { layer: Number($("probe-layer").value), channel: Number($("probe-channel").value) });
+});
+$("probe-layer").onchange = probeChange;
+$("probe-channel").onchange = probeChange;
+
+// ---- own images ---------------------------------------------------------------------------
+function ownSize() {
+  const [side, channels] = state.own.size.split("x").map(Number);
+  return { side, channels };
+}
+function addClass(name) {
+  const classes = [...state.own.classes, { name: name ?? `class ${String.fromCharCode(65 + state.own.classes.length)}`, items: [] }];
+  update({ own: { ...state.own, classes } });
+  return classes.length - 1;
+}
+const MAX_FILE_BYTES = 32 * 1024 * 1024;
+async function decode(file) {
+  const { side, channels } = ownSize();
+  if (file.size === 0) throw new Error("empty file");
+  if (file.size > MAX_FILE_BYTES) throw new Error(`too large (${(file.size / 1e6).toFixed(0)} MB)`);
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch {
+    throw new Error(file.type.startsWith("image/") || file.type === "" ? "cannot be decoded as an image" : `not an image (${file.type})`);
+  }
+  // Centre crop to a square, then resize.
+  const s = Math.min(bitmap.width, bitmap.height);
+  const canvas = new OffscreenCanvas(side, side);
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bitmap, (bitmap.width - s) / 2, (bitmap.height - s) / 2, s, s, 0, 0, side, side);
+  bitmap.close();
+  const rgba = ctx.getImageData(0, 0, side, side).data;
+  const plane = side * side;
+  const pixels = new Uint8Array(plane * channels);
+  for (let p = 0; p < plane; p++) {
+    const [r, g, b] = [rgba[p * 4], rgba[p * 4 + 1], rgba[p * 4 + 2]];
+    if (channels === 1) pixels[p] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+    else { pixels[p] = r; pixels[plane + p] = g; pixels[2 * plane + p] = b; }
+  }
+  const thumb = URL.createObjectURL(await canvas.convertToBlob());
+  return { pixels, thumb };
+}
+async function addFiles(classIndex, files) {
+  const cls = state.own.classes[classIndex];
+  if (!cls) throw new Error(`no class ${classIndex}`);
+  for (const file of files) {
+    const item = { name: file.webkitRelativePath || file.name };
+    try {
+      Object.assign(item, await decode(file));
+    } catch (e) {
+      item.error = e.message;
+    }
+    cls.items.push(item);
+    update({ own: { ...state.own } });
+  }
+  return api.own.classes()[classIndex];
+}
+async function filesFromDrop(dataTransfer) {
+  const entries = [...dataTransfer.items].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
+  if (!entries.length) return [...dataTransfer.files];
+  const out = [];
+  async function walk(entry) {
+    if (entry.isFile) out.push(await new Promise((res, rej) => entry.file(res, rej)));
+    else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      let batch;
+      do {
+        batch = await new Promise((res, rej) => reader.readEntries(res, rej));
+        for (const e of batch) await walk(e);
+      } while (batch.length);
+    }
+  }
+  for (const e of entries) await walk(e);
+  return out;
+}
+async function useOwnImages() {
+  const { side, channels } = ownSize();
+  const usable = state.own.classes.filter((c) => c.items.some((i) => i.pixels));
+  if (usable.length < 2) throw new Error("add images to at least two classes first");
+  const labels = [];
+  const chunks = [];
+  usable.forEach((c, l) => c.items.filter((i) => i.pixels).forEach((i) => { labels.push(l); chunks.push(i.pixels); }));
+  const pixels = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) { pixels.set(c, at); at += c.length; }
+  update({ datasetName: "own" });
+  return call("ownDataset", { classes: usable.map((c) => c.name), pixels, labels: Uint8Array.from(labels), channels, height: side, width: side });
+}
+$("add-class").onclick = () => addClass();
+$("use-own").onclick = guard(useOwnImages);
+$("own-size").onchange = () => {
+  const anyImages = state.own.classes.some((c) => c.items.length);
+  if (anyImages && !confirm("Changing the size clears the images added so far. Continue?")) {
+    $("own-size").value = state.own.size;
+    return;
+  }
+  update({ own: { size: $("own-size").value, classes: state.own.classes.map((c) => ({ ...c, items: [] })) } });
+};
+subscribe((s) => {
+  if (s.own === drawnOwn) return;
+  drawnOwn = s.own;
+  const root = $("classes");
+  root.replaceChildren(...s.own.classes.map((c, i) => {
+    const card = document.createElement("div");
+    card.className = "class-card";
+    const ok = c.items.filter((x) => x.pixels);
+    const bad = c.items.filter((x) => x.error);
+    card.innerHTML = `
+      <div class="row"><input class="class-name" value="${c.name.replace(/"/g, "&quot;")}" aria-label="class name">
+      <span class="count">${ok.length} image${ok.length === 1 ? "" : "s"}</span>
+      <label class="file">files<input type="file" accept="image/*" multiple hidden></label>
+      <label class="file">folder<input type="file" webkitdirectory hidden></label>
+      <button type="button" class="delete" title="delete class">✕</button></div>
+      <div class="drop">drop images or folders here</div>
+      <div class="thumbs">${ok.slice(-40).map((x) => `<img src="${x.thumb}" alt="" title="${x.name}">`).join("")}</div>
+      ${bad.length ? `<ul class="rejected">${bad.map((x) => `<li>${x.name}: ${x.error}</li>`).join("")}</ul>` : ""}`;
+    card.querySelector(".class-name").onchange = (e) => { c.name = e.target.value || c.name; update({ own: { ...s.own } }); };
+    card.querySelector(".delete").onclick = () => {
+      if (c.items.length && !confirm(`Delete ${c.name} and its ${c.items.length} images?`)) return;
+      update({ own: { ...s.own, classes: s.own.classes.filter((_, j) => j !== i) } });
+    };
+    for (const input of card.querySelectorAll('input[type="file"]')) input.onchange = guard(() => addFiles(i, [...input.files]));
+    const drop = card.querySelector(".drop");
+    card.ondragover = (e) => { e.preventDefault(); drop.classList.add("over"); };
+    card.ondragleave = () => drop.classList.remove("over");
+    card.ondrop = guard(async (e) => {
+      e.preventDefault();
+      drop.classList.remove("over");
+      await addFiles(i, await filesFromDrop(e.dataTransfer));
+    });
+    return card;
+  }));
+});
+let drawnOwn = null;
+
+// ---- start --------------------------------------------------------------------------------
+api.ready = (async () => {
+  const params = new URLSearchParams(location.search);
+  const backend = params.get("backend") ?? "auto";
+  $("backend-select").value = backend;
+  try {
+    await api.setBackend(backend);
+  } catch (e) {
+    message(`${e.message}; using the CPU`);
+    await api.setBackend("cpu");
+  }
+  await api.loadDataset("fashion-mnist");
+  return true;
+})();
+api.ready.catch((e) => message(e.message));
+update({});

@@ -1,0 +1,209 @@
+// The training worker: owns the wasm module (model, data, optimizer) and the one training loop.
+// The page talks to it with requests ({id, type, ...} -> {type: "reply", id, ok, value|error})
+// and listens to its events (step, eval, state, probe, backend).
+import init, * as vn from "/pkg/vanillanet.js";
+
+const ready = init();
+let state = "idle"; // idle | running | paused | finished
+let options = null;
+let evalEvery = 50;
+let evalLimit = 500;
+let probe = { layer: 1, channel: 0, every: 10 };
+let trainAccuracy = null;
+let loopActive = false;
+
+const post = (msg) => self.postMessage(msg);
+// Calls that touch the trainer run one at a time, in order: a step in flight holds the model.
+let chain = Promise.resolve();
+const exclusive = (fn) => {
+  const p = chain.then(fn);
+  chain = p.catch(() => {});
+  return p;
+};
+const setState = (s) => {
+  state = s;
+  post({ type: "state", state });
+};
+const PROBE_INPUTS = Array.from({ length: 41 }, (_, i) => -2 + i * 0.1);
+
+async function adapterInfo() {
+  if (!("gpu" in navigator)) return null;
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) return null;
+    const info = adapter.info ?? {};
+    return {
+      vendor: info.vendor || "(unknown)",
+      architecture: info.architecture || "(unknown)",
+      description: info.description || "",
+      isFallback: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
+    };
+  } catch {
+    return null;
+  }
+}
+
+async function sendProbe() {
+  try {
+    const r = await vn.activationResponse(probe.layer, probe.channel, Float32Array.from(PROBE_INPUTS));
+    post({ type: "probe", layer: probe.layer, channel: probe.channel, inputs: PROBE_INPUTS, curve: r.curve, kernel: r.kernel });
+  } catch (e) {
+    post({ type: "error", message: `activation probe: ${e.message ?? e}` });
+  }
+}
+
+async function evaluate(step, limit) {
+  const accuracy = await vn.evaluate(limit);
+  post({ type: "eval", step, testAccuracy: accuracy, full: limit === undefined });
+  return accuracy;
+}
+
+async function oneStep() {
+  const t0 = performance.now();
+  const report = await vn.step();
+  const ms = performance.now() - t0;
+  trainAccuracy = trainAccuracy === null ? report.batchAccuracy : 0.9 * trainAccuracy + 0.1 * report.batchAccuracy;
+  const status = vn.trainerStatus();
+  post({ type: "step", report, ms, imagesPerSec: (report.batchSize * 1000) / ms, trainAccuracy, next: status });
+  if (report.globalStep % evalEvery === 0 || report.epochEnd) await evaluate(report.globalStep, evalLimit);
+  if (report.globalStep % probe.every === 0 || report.globalStep === 1) await sendProbe();
+  if (status.finished) {
+    await evaluate(report.globalStep, undefined);
+    await sendProbe();
+    setState("finished");
+  }
+  return report;
+}
+
+async function loop() {
+  if (loopActive) return;
+  loopActive = true;
+  try {
+    while (state === "running") {
+      await exclusive(() => (state === "running" ? oneStep() : null));
+      // Let pause/step/options messages in between steps.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  } catch (e) {
+    post({ type: "error", message: `training stopped: ${e.message ?? e}` });
+    setState("paused");
+  } finally {
+    loopActive = false;
+  }
+}
+
+async function ensureTrainer(opts) {
+  if (options === null || vn.trainerStatus().globalStep == null) {
+    const info = vn.createTrainer(opts);
+    options = opts;
+    trainAccuracy = null;
+    post({ type: "model", info, options });
+  } else {
+    const total = vn.setOptions(opts);
+    options = opts;
+    post({ type: "options", options, totalSteps: total });
+  }
+}
+
+function doReset() {
+  vn.dropTrainer();
+  options = null;
+  trainAccuracy = null;
+  setState("idle");
+  post({ type: "reset" });
+  return true;
+}
+
+const handlers = {
+  async setBackend({ backend }) {
+    const answer = await exclusive(() => vn.setBackend(backend));
+    const adapter = answer.backend === "webgpu" ? await adapterInfo() : null;
+    post({ type: "backend", ...answer, adapter, webgpuAvailable: "gpu" in navigator });
+    return answer;
+  },
+  async loadDataset({ name }) {
+    const res = await fetch(`/data/${name}.vnds`);
+    if (!res.ok) throw new Error(`cannot fetch dataset ${name}: HTTP ${res.status}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return exclusive(() => {
+      const summary = vn.loadDataset(name, bytes);
+      doReset();
+      post({ type: "dataset", summary, samples: vn.datasetSamples(8) });
+      return summary;
+    });
+  },
+  ownDataset({ classes, pixels, labels, channels, height, width }) {
+    return exclusive(() => {
+      const summary = vn.setOwnDataset(classes, pixels, labels, channels, height, width);
+      doReset();
+      post({ type: "dataset", summary, samples: vn.datasetSamples(8) });
+      return summary;
+    });
+  },
+  async train({ options: opts, evalEvery: ee, evalLimit: el }) {
+    if (ee) evalEvery = ee;
+    if (el) evalLimit = el;
+    await exclusive(async () => {
+      if (state === "finished") doReset();
+      await ensureTrainer(opts);
+      setState("running");
+    });
+    loop();
+    return true;
+  },
+  setOptions({ options: opts }) {
+    return exclusive(async () => {
+      if (options === null) return false;
+      await ensureTrainer(opts);
+      return true;
+    });
+  },
+  schedule({ options: opts }) {
+    return vn.lambdaSchedule(opts, 40);
+  },
+  async pause() {
+    if (state === "running") setState("paused");
+    return true;
+  },
+  async resume() {
+    if (options === null) throw new Error("nothing to resume: start training first");
+    if (state === "finished") throw new Error("training is finished: reset to train again");
+    setState("running");
+    loop();
+    return true;
+  },
+  step({ options: opts }) {
+    return exclusive(async () => {
+      if (state === "running") throw new Error("pause before stepping");
+      if (state === "finished") throw new Error("training is finished: reset to train again");
+      if (options === null) await ensureTrainer(opts);
+      const report = await oneStep();
+      if (state !== "finished") setState("paused");
+      return report;
+    });
+  },
+  reset() {
+    if (state === "running") setState("paused");
+    return exclusive(doReset);
+  },
+  probe({ layer, channel }) {
+    probe = { ...probe, layer, channel };
+    return exclusive(async () => {
+      if (options !== null) await sendProbe();
+      return true;
+    });
+  },
+};
+
+self.onmessage = async ({ data }) => {
+  const { id, type } = data;
+  try {
+    await ready;
+    const value = await handlers[type](data);
+    if (id !== undefined) post({ type: "reply", id, ok: true, value });
+  } catch (e) {
+    const message = e?.message ?? String(e);
+    if (id !== undefined) post({ type: "reply", id, ok: false, error: message });
+    else post({ type: "error", message });
+  }
+};
