@@ -121,3 +121,42 @@ fn dataset_bytes_round_trip_and_bad_files_are_errors() {
     let bad = TrainOptions { learning_rate: -1.0, ..options() };
     assert!(Trainer::new(&Device::flex(), data(), bad).is_err());
 }
+
+/// The own-images case: a handful of small colour images per class, tiny batches.
+#[test]
+fn a_few_solid_colour_images_are_learned() {
+    let mut state = 7u64;
+    let mut noise = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 33) % 40) as u8
+    };
+    let mut make = |n: usize| {
+        let mut s = Split::default();
+        for i in 0..n {
+            let l = (i % 2) as u8;
+            let rgb = if l == 0 { [200u8, 30, 30] } else { [30, 30, 200] };
+            for c in 0..3 {
+                for _ in 0..1024 {
+                    s.pixels.push(rgb[c].saturating_add(noise()));
+                }
+            }
+            s.labels.push(l);
+        }
+        s
+    };
+    let (train, test) = (make(32), make(8));
+    let data = Dataset::new("c", vec!["r".into(), "b".into()], [3, 32, 32], train, test).unwrap();
+    let o = TrainOptions {
+        preset: "small_32".into(),
+        batch_size: 8,
+        epochs: 8,
+        decay_epochs: 3,
+        learning_rate: 1e-2,
+        ..Default::default()
+    };
+    let mut t = Trainer::new(&Device::flex(), data, o).unwrap();
+    while !t.finished() {
+        block_on(t.step()).unwrap();
+    }
+    assert_eq!(block_on(t.evaluate(None)).unwrap(), Some(1.0));
+}

@@ -183,9 +183,9 @@ const api = {
 };
 window.vanillanet = api;
 
-const guard = (fn) => async () => {
+const guard = (fn) => async (...args) => {
   try {
-    await fn();
+    await fn(...args);
   } catch (err) {
     message(err.message);
   }
@@ -245,6 +245,7 @@ subscribe((s) => {
 function eta(s) {
   if (s.trainState === "finished") return "done";
   const t = Math.round(s.etaSeconds ?? 0);
+  if (t >= 3600) return `${Math.floor(t / 3600)} h ${Math.round((t % 3600) / 60)} min`;
   return t >= 60 ? `${Math.floor(t / 60)} min ${t % 60} s` : `${t} s`;
 }
 

@@ -162,7 +162,11 @@ const handlers = {
     return vn.lambdaSchedule(opts, 40);
   },
   async pause() {
-    if (state === "running") setState("paused");
+    if (state !== "running") return true;
+    // The loop stops before its next step; answer once the step in flight is done.
+    state = "pausing";
+    await exclusive(() => {});
+    if (state === "pausing") setState("paused");
     return true;
   },
   async resume() {

@@ -10,35 +10,35 @@ test("trains on images dropped into two classes", { timeout: 600_000 }, async ()
   try {
     await page.check('input[name="dataset"][value="own"]');
     // Class A through the file picker: reddish images and one text file.
-    const red = Array.from({ length: 10 }, (_, i) => ({ name: `red-${i}.png`, mimeType: "image/png", buffer: png(40, [200, 30, 30], i + 1) }));
+    const red = Array.from({ length: 20 }, (_, i) => ({ name: `red-${i}.png`, mimeType: "image/png", buffer: png(40, [200, 30, 30], i + 1) }));
     const notImage = { name: "notes.png", mimeType: "image/png", buffer: Buffer.from("these are notes, not pixels") };
     await page.locator(".class-card").nth(0).locator('input[type="file"][multiple]').setInputFiles([...red, notImage]);
     // Class B by dropping files (a DataTransfer made in the page from real PNG bytes).
-    const blue = Array.from({ length: 10 }, (_, i) => png(48, [30, 30, 200], 100 + i).toString("base64"));
+    const blue = Array.from({ length: 20 }, (_, i) => png(48, [30, 30, 200], 100 + i).toString("base64"));
     await page.evaluate(async (images) => {
       const dt = new DataTransfer();
       images.forEach((b64, i) => dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], `blue-${i}.png`, { type: "image/png" })));
       const card = document.querySelectorAll(".class-card")[1];
       card.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, blue);
-    await page.waitForFunction(() => window.vanillanet.own.classes()[1].images === 10);
+    await page.waitForFunction(() => window.vanillanet.own.classes()[1].images === 20);
     const classes = await page.evaluate(() => window.vanillanet.own.classes());
-    assert.equal(classes[0].images, 10);
+    assert.equal(classes[0].images, 20);
     assert.deepEqual(classes[0].rejected.map((r) => r.file), ["notes.png"]);
     assert.match(classes[0].rejected[0].reason, /decoded|image/);
     assert.match(await page.textContent(".rejected"), /notes\.png/);
 
     await page.click("#use-own");
     await page.waitForFunction(() => document.querySelector("#data-summary").textContent.startsWith("own images"));
-    assert.match(await page.textContent("#data-summary"), /16 training and 4 test images, 32×32×3, 2 classes/);
-    await page.evaluate(() => window.vanillanet.train({ preset: "small_32", batchSize: 4, epochs: 4, decayEpochs: 2, learningRate: 0.01, evalEvery: 4, evalLimit: 4 }));
+    assert.match(await page.textContent("#data-summary"), /32 training and 8 test images, 32×32×3, 2 classes/);
+    await page.evaluate(() => window.vanillanet.train({ preset: "small_32", batchSize: 8, epochs: 8, decayEpochs: 3, learningRate: 0.01, evalEvery: 4, evalLimit: 8 }));
     const done = await waitStatus(page, "(s) => s.state === 'finished'");
     await page.screenshot({ path: join(outDir, "own-images.png"), fullPage: true });
     const h = await page.evaluate(() => window.vanillanet.history());
-    assert.equal(h.loss.length, 16);
+    assert.equal(h.loss.length, 32);
     assert.ok(mean(h.loss.slice(-4)) < mean(h.loss.slice(0, 4)), `loss falls: ${h.loss}`);
     assert.equal(done.lambda, 1, "annealed to the identity by the end");
-    assert.ok(done.testAccuracy >= 0.75, `test accuracy ${done.testAccuracy}`);
+    assert.ok(done.testAccuracy >= 0.75, `test accuracy ${done.testAccuracy}, losses ${h.loss}`);
     assert.deepEqual(errors, []);
   } finally {
     await close();
