@@ -197,3 +197,33 @@ fn classify_prints_top5_with_imagenet_names_and_rejects_non_images() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("notes.png: cannot decode image"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("photo.png"), "the good image is still classified");
 }
+
+#[test]
+fn train_prints_epochs_and_saves_the_fused_model() {
+    use vanillanet::dataset::{Dataset, Split};
+    // Bright top half or bright bottom half, 28x28 grey.
+    let split = |n: usize| {
+        let mut s = Split::default();
+        for i in 0..n {
+            let label = (i % 2) as u8;
+            s.pixels.extend((0..784).map(|p| if (p < 392) == (label == 0) { 220 } else { 20 + (i % 7) as u8 }));
+            s.labels.push(label);
+        }
+        s
+    };
+    let data = Dataset::new("halves", vec!["top".into(), "bottom".into()], [1, 28, 28], split(64), split(16)).unwrap();
+    let (data_path, out_path) = (tmp("halves.vnds"), tmp("trained.safetensors"));
+    std::fs::write(&data_path, data.to_bytes()).unwrap();
+    let args = ["train", "--data", s(&data_path), "--preset", "nano_28", "--epochs", "3", "--decay-epochs", "2"];
+    let out = vanillanet(&[&args[..], &["--batch-size", "16", "--lr", "0.01", "--output", s(&out_path)]].concat());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.lines().filter(|l| l.starts_with("epoch")).count(), 3, "{text}");
+    assert!(text.contains("lambda 1.000"), "{text}");
+    let fused = read(&out_path);
+    assert_eq!(fused.layout().unwrap(), vanillanet::Layout::Deploy);
+    // Not annealed: refuses to fuse, with the reason.
+    let out = vanillanet(&[&args[..5], &["--epochs", "1", "--decay-epochs", "5", "--output", s(&out_path)]].concat());
+    fails_with(&out, "cannot fuse at lambda");
+    fails_with(&vanillanet(&["train", "--data", s(&fixture_path("io.safetensors"))]), "not a dataset file");
+}

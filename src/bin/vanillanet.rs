@@ -77,6 +77,52 @@ enum Command {
     },
     /// List the named models.
     Models,
+    /// Train a preset on a dataset file (`www/data/*.vnds`, built by scripts/build-web.sh) with
+    /// the page's training loop; prints a line per epoch; saves the fused model if asked.
+    Train {
+        /// Dataset file, e.g. www/data/fashion-mnist.vnds.
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "small_28")]
+        preset: String,
+        #[arg(long, default_value_t = 3)]
+        act_num: usize,
+        #[arg(long, default_value_t = 3)]
+        epochs: usize,
+        /// Epochs over which lambda anneals from 0 to 1.
+        #[arg(long, default_value_t = 2)]
+        decay_epochs: usize,
+        #[arg(long, value_enum, default_value = "cosine")]
+        schedule: ScheduleArg,
+        /// Move lambda once per epoch (official) instead of every step.
+        #[arg(long)]
+        per_epoch: bool,
+        #[arg(long, value_enum, default_value = "adamw")]
+        optimizer: OptimizerArg,
+        #[arg(long, default_value_t = 2e-3)]
+        lr: f64,
+        #[arg(long, default_value_t = 0.05)]
+        weight_decay: f64,
+        #[arg(long, default_value_t = 64)]
+        batch_size: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where to save the fused (deploy-form) model, official key names.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScheduleArg {
+    Cosine,
+    Linear,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OptimizerArg {
+    Adamw,
+    Sgd,
 }
 
 #[derive(Args)]
@@ -306,6 +352,88 @@ fn run(cli: Cli) -> Result<()> {
                 config.macs(size, size, true)?
             );
         }
+        Command::Train {
+            data,
+            preset,
+            act_num,
+            epochs,
+            decay_epochs,
+            schedule,
+            per_epoch,
+            optimizer,
+            lr,
+            weight_decay,
+            batch_size,
+            seed,
+            output,
+        } => {
+            use vanillanet::dataset::Dataset;
+            use vanillanet::trainer::{OptimizerKind, TrainOptions, Trainer};
+            let bytes = std::fs::read(&data).map_err(|e| Error::InvalidInput(format!("{}: {e}", data.display())))?;
+            let name = data.file_stem().map_or("data".into(), |s| s.to_string_lossy().to_string());
+            let dataset = Dataset::from_bytes(name, &bytes)?;
+            let options = TrainOptions {
+                preset,
+                act_num,
+                decay_epochs,
+                schedule: match schedule {
+                    ScheduleArg::Cosine => vanillanet::LambdaShape::Cosine,
+                    ScheduleArg::Linear => vanillanet::LambdaShape::Linear,
+                },
+                per_step: !per_epoch,
+                optimizer: match optimizer {
+                    OptimizerArg::Adamw => OptimizerKind::AdamW,
+                    OptimizerArg::Sgd => OptimizerKind::Sgd,
+                },
+                learning_rate: lr,
+                weight_decay,
+                batch_size,
+                epochs,
+                seed,
+                ..Default::default()
+            };
+            let device = device(cli.backend)?;
+            let mut trainer = Trainer::new(&device, dataset, options)?;
+            let c = trainer.config();
+            println!(
+                "{}: dims {:?} strides {:?}, {} parameters ({} fused); {} steps per epoch",
+                trainer.data().name,
+                c.dims,
+                c.strides,
+                c.params_train(),
+                c.params_deploy(),
+                trainer.steps_per_epoch()
+            );
+            while !trainer.finished() {
+                let (start, epoch) = (std::time::Instant::now(), trainer.epoch());
+                let (mut loss, mut correct, mut seen, mut lambda) = (0.0, 0.0, 0, 0.0);
+                while trainer.epoch() == epoch {
+                    let r = pollster::block_on(trainer.step())?;
+                    loss += r.loss as f64 * r.batch_size as f64;
+                    correct += r.batch_accuracy as f64 * r.batch_size as f64;
+                    seen += r.batch_size;
+                    lambda = r.lambda;
+                }
+                let secs = start.elapsed().as_secs_f64();
+                let test = pollster::block_on(trainer.evaluate(None))?;
+                println!(
+                    "epoch {:>3}  lambda {lambda:.3}  loss {:.4}  train {:.2}%  test {}  {:.0} images/s",
+                    epoch + 1,
+                    loss / seen as f64,
+                    100.0 * correct / seen as f64,
+                    test.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a)),
+                    seen as f64 / secs
+                );
+            }
+            if let Some(output) = output {
+                let deploy = trainer.model().fuse(trainer.lambda())?;
+                let mut sd = state_dict(&deploy)?;
+                sd.metadata
+                    .insert("vanillanet_config".into(), serde_json::to_string(trainer.config()).unwrap_or_default());
+                std::fs::write(&output, sd.to_safetensors()?)?;
+                println!("wrote the fused model to {}", output.display());
+            }
+        }
         Command::Models => {
             for m in NAMED_MODELS {
                 let c = (m.config)();
@@ -328,7 +456,7 @@ fn main() -> ExitCode {
             let text = e.render().to_string();
             let reason: Vec<&str> = text
                 .lines()
-                .take_while(|l| !l.starts_with("Usage:"))
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .collect();
