@@ -201,10 +201,18 @@ document.getElementById("reset").onclick = guard(async () => {
 document.getElementById("backend-select").onchange = guard(async (e) => {
   await api.setBackend(document.getElementById("backend-select").value);
 });
+// Switching data starts a new model: ask before discarding a trained one.
+const keepModel = () => state.step > 0 && !confirm("New data means a new model: discard the trained weights and charts?");
 for (const radio of document.querySelectorAll('input[name="dataset"]')) {
   radio.onchange = guard(async () => {
     document.getElementById("own").hidden = radio.value !== "own";
-    if (radio.value !== "own") await api.loadDataset(radio.value);
+    if (radio.value === "own") return;
+    if (keepModel()) {
+      document.querySelector(`input[name="dataset"][value="${state.datasetName ?? "fashion-mnist"}"]`).checked = true;
+      document.getElementById("own").hidden = state.datasetName !== "own";
+      return;
+    }
+    await api.loadDataset(radio.value);
   });
 }
 
@@ -462,7 +470,9 @@ async function useOwnImages() {
   return call("ownDataset", { classes: usable.map((c) => c.name), pixels, labels: Uint8Array.from(labels), channels, height: side, width: side });
 }
 $("add-class").onclick = () => addClass();
-$("use-own").onclick = guard(useOwnImages);
+$("use-own").onclick = guard(async () => {
+  if (!keepModel()) await useOwnImages();
+});
 $("own-size").onchange = () => {
   const anyImages = state.own.classes.some((c) => c.items.length);
   if (anyImages && !confirm("Changing the size clears the images added so far. Continue?")) {
