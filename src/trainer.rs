@@ -387,3 +387,125 @@ impl Trainer {
         Ok(Trainer { device, model: Some(model), optim: self.options.optimizer(), ..self })
     }
 }
+
+/// The trained net against its fused deploy form, on the same test images.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FuseReport {
+    pub params: usize,
+    pub params_deploy: usize,
+    pub convs: usize,
+    pub convs_deploy: usize,
+    pub batch_norms: usize,
+    pub macs: u64,
+    pub macs_deploy: u64,
+    /// Test images compared (all of them, up to the limit).
+    pub images: usize,
+    pub max_logit_diff: f32,
+    pub accuracy: Option<f32>,
+    pub accuracy_deploy: Option<f32>,
+    /// Milliseconds for those images through each form, readback included.
+    pub ms: f64,
+    pub ms_deploy: f64,
+}
+
+/// Top-k of one image, for both forms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Classification {
+    pub top: Vec<(String, f32)>,
+    pub top_unfused: Vec<(String, f32)>,
+    pub ms: f64,
+    pub ms_unfused: f64,
+}
+
+impl Trainer {
+    /// Fuses the net (only at lambda 1) and compares both forms on up to `limit` test images.
+    pub async fn fuse(&self, limit: usize) -> Result<(crate::model::VanillaNetDeploy, FuseReport)> {
+        let lambda = self.lambda();
+        let fused = self.model().fuse(lambda)?;
+        let model = self.model().valid();
+        let device = self.device.clone().inner();
+        let n = limit.min(self.data.test.len());
+        let (mut max_diff, mut correct, mut correct_deploy, mut ms, mut ms_deploy) = (0f32, 0usize, 0usize, 0.0, 0.0);
+        let indices: Vec<usize> = (0..n).collect();
+        for chunk in indices.chunks(250) {
+            let (x, _) = self.data.batch(&self.data.test, chunk, &device);
+            let start = web_time::Instant::now();
+            let a = read_vec(model.forward(x.clone(), lambda).flatten::<1>(0, 1)).await?;
+            ms += start.elapsed().as_secs_f64() * 1e3;
+            let start = web_time::Instant::now();
+            let b = read_vec(fused.forward(x).flatten::<1>(0, 1)).await?;
+            ms_deploy += start.elapsed().as_secs_f64() * 1e3;
+            let classes = self.data.classes.len();
+            for (j, &i) in chunk.iter().enumerate() {
+                let (ra, rb) = (&a[j * classes..(j + 1) * classes], &b[j * classes..(j + 1) * classes]);
+                max_diff = ra.iter().zip(rb).fold(max_diff, |m, (x, y)| m.max((x - y).abs()));
+                let label = self.data.test.labels[i] as usize;
+                correct += (argmax(ra) == label) as usize;
+                correct_deploy += (argmax(rb) == label) as usize;
+            }
+        }
+        let c = &self.config;
+        let (h, w) = (self.data.height, self.data.width);
+        let blocks = c.num_blocks();
+        let accuracy = |k: usize| (n > 0).then(|| k as f32 / n as f32);
+        let report = FuseReport {
+            params: c.params_train(),
+            params_deploy: c.params_deploy(),
+            convs: 3 + 3 * blocks + 2,
+            convs_deploy: 2 + 2 * blocks + 1,
+            batch_norms: 3 + 3 * blocks + 1,
+            macs: c.macs(h, w, false)?,
+            macs_deploy: c.macs(h, w, true)?,
+            images: n,
+            max_logit_diff: max_diff,
+            accuracy: accuracy(correct),
+            accuracy_deploy: accuracy(correct_deploy),
+            ms,
+            ms_deploy,
+        };
+        Ok((fused, report))
+    }
+
+    /// Classifies one image (`channels x height x width` bytes, as the training data) with the
+    /// fused model and, for comparison, the trained one; top `k` with class names.
+    pub async fn classify(
+        &self,
+        fused: &crate::model::VanillaNetDeploy,
+        pixels: &[u8],
+        k: usize,
+    ) -> Result<Classification> {
+        if pixels.len() != self.data.image_len() {
+            return Err(Error::InvalidInput(format!(
+                "image has {} bytes, the model takes {}x{}x{} = {}",
+                pixels.len(),
+                self.data.channels,
+                self.data.height,
+                self.data.width,
+                self.data.image_len()
+            )));
+        }
+        let device = self.device.clone().inner();
+        let shape = [1, self.data.channels, self.data.height, self.data.width];
+        let x = Tensor::<4>::from_data(TensorData::new(self.data.normalize(pixels), shape), &device);
+        let start = web_time::Instant::now();
+        let probs = read_vec(burn::tensor::activation::softmax(fused.forward(x.clone()), 1).flatten::<1>(0, 1)).await?;
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        let model = self.model().valid();
+        let start = web_time::Instant::now();
+        let unfused =
+            read_vec(burn::tensor::activation::softmax(model.forward(x, self.lambda()), 1).flatten::<1>(0, 1)).await?;
+        let ms_unfused = start.elapsed().as_secs_f64() * 1e3;
+        let top = |p: &[f32]| {
+            let mut order: Vec<usize> = (0..p.len()).collect();
+            order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+            order.into_iter().take(k).map(|i| (self.data.classes[i].clone(), p[i])).collect()
+        };
+        Ok(Classification { top: top(&probs), top_unfused: top(&unfused), ms, ms_unfused })
+    }
+}
+
+fn argmax(v: &[f32]) -> usize {
+    v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)
+}

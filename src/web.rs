@@ -17,6 +17,8 @@ struct State {
     backend: &'static str,
     data: Option<Dataset>,
     trainer: Option<Trainer>,
+    /// The fused form of the trainer's current weights (dropped when they change).
+    fused: Option<crate::VanillaNetDeploy>,
     busy: bool,
 }
 
@@ -56,6 +58,10 @@ fn put_back(trainer: Trainer) {
     });
 }
 
+fn drop_fused() {
+    STATE.with_borrow_mut(|s| s.fused = None);
+}
+
 /// Picks the backend: "webgpu", "cpu" or "auto" (WebGPU when the browser has an adapter).
 /// A trainer in progress moves to the new device with its weights. Answers
 /// `{backend, fallbackReason}`.
@@ -88,6 +94,7 @@ pub async fn set_backend(kind: String) -> Result<JsValue, JsError> {
     let has_trainer = STATE.with_borrow(|s| s.trainer.is_some());
     if has_trainer {
         let trainer = take_trainer()?;
+        drop_fused();
         let moved = trainer.move_to(&device).await;
         match moved {
             Ok(t) => put_back(t),
@@ -239,6 +246,7 @@ pub fn create_trainer(options: JsValue) -> Result<JsValue, JsError> {
             config: c,
         })?;
         s.trainer = Some(trainer);
+        s.fused = None;
         Ok(info)
     })
 }
@@ -259,6 +267,7 @@ pub fn set_options(options: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub async fn step() -> Result<JsValue, JsError> {
     let mut trainer = take_trainer()?;
+    drop_fused();
     let report = trainer.step().await;
     put_back(trainer);
     js(&report.map_err(err)?)
@@ -318,7 +327,10 @@ pub fn trainer_status() -> Result<JsValue, JsError> {
 /// Drops the model (the dataset stays).
 #[wasm_bindgen(js_name = dropTrainer)]
 pub fn drop_trainer() {
-    STATE.with_borrow_mut(|s| s.trainer = None);
+    STATE.with_borrow_mut(|s| {
+        s.trainer = None;
+        s.fused = None;
+    });
 }
 
 /// The lambda schedule these options give on the loaded dataset, sampled `per_epoch` times an
@@ -349,4 +361,27 @@ pub fn lambda_schedule(options: JsValue, per_epoch: usize) -> Result<JsValue, Js
         steps_per_epoch: usize,
     }
     js(&Curve { epochs, lambda, steps_per_epoch })
+}
+
+/// Fuses the trained net (refused below lambda 1, with the reason) and compares both forms on
+/// up to `limit` test images: the `FuseReport`.
+#[wasm_bindgen]
+pub async fn fuse(limit: usize) -> Result<JsValue, JsError> {
+    let trainer = take_trainer()?;
+    let result = trainer.fuse(limit).await;
+    put_back(trainer);
+    let (fused, report) = result.map_err(err)?;
+    STATE.with_borrow_mut(|s| s.fused = Some(fused));
+    js(&report)
+}
+
+/// Top `k` of one image (bytes shaped like the training data) by the fused model, with the
+/// trained model's answer and both timings.
+#[wasm_bindgen]
+pub async fn classify(pixels: Vec<u8>, k: usize) -> Result<JsValue, JsError> {
+    let fused = STATE.with_borrow(|s| s.fused.clone()).ok_or_else(|| err("fuse the model first"))?;
+    let trainer = take_trainer()?;
+    let result = trainer.classify(&fused, &pixels, k).await;
+    put_back(trainer);
+    js(&result.map_err(err)?)
 }

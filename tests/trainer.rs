@@ -160,3 +160,24 @@ fn a_few_solid_colour_images_are_learned() {
     }
     assert_eq!(block_on(t.evaluate(None)).unwrap(), Some(1.0));
 }
+
+#[test]
+fn fusing_the_trained_net_keeps_its_predictions_and_classifies() {
+    let mut trainer = Trainer::new(&Device::flex(), data(), options()).unwrap();
+    block_on(trainer.step()).unwrap();
+    assert!(block_on(trainer.fuse(32)).unwrap_err().to_string().contains("lambda"), "refused before annealing");
+    while !trainer.finished() {
+        block_on(trainer.step()).unwrap();
+    }
+    let (fused, report) = block_on(trainer.fuse(32)).unwrap();
+    assert_eq!(report.images, 32);
+    assert_eq!(report.accuracy, report.accuracy_deploy);
+    assert!(report.max_logit_diff < 1e-3, "{report:?}");
+    assert!(report.params_deploy < report.params && report.convs_deploy < report.convs);
+    let image = &trainer.data().test.pixels[..784];
+    let c = block_on(trainer.classify(&fused, image, 2)).unwrap();
+    assert_eq!(c.top.len(), 2);
+    assert_eq!(c.top[0].0, c.top_unfused[0].0);
+    assert!((c.top[0].1 - c.top_unfused[0].1).abs() < 1e-4);
+    assert!(block_on(trainer.classify(&fused, &image[..100], 2)).unwrap_err().to_string().contains("784"));
+}

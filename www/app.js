@@ -22,7 +22,7 @@ const state = {
   loss: null, trainAccuracy: null, testAccuracy: null, imagesPerSec: null, etaSeconds: null,
   history: { steps: [], loss: [], trainAccuracy: [], lambda: [] },
   evals: new Map(),
-  schedule: null, probe: null, messages: [],
+  schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
   own: { size: "32x3", classes: [{ name: "class A", items: [] }, { name: "class B", items: [] }] },
 };
 const listeners = [];
@@ -63,6 +63,7 @@ worker.onmessage = ({ data: m }) => {
       break;
     case "reset":
       update({
+        fuseReport: null, predictions: [],
         model: null, options: null, step: 0, epoch: 0, lambda: null, loss: null, trainAccuracy: null,
         testAccuracy: null, imagesPerSec: null, etaSeconds: null, probe: null,
         history: { steps: [], loss: [], trainAccuracy: [], lambda: [] }, evals: new Map(),
@@ -73,6 +74,7 @@ worker.onmessage = ({ data: m }) => {
       update({ trainState: m.state });
       break;
     case "step": {
+      if (state.fuseReport) update({ fuseReport: null });
       const r = m.report;
       const h = state.history;
       h.steps.push(r.globalStep); h.loss.push(r.loss); h.trainAccuracy.push(m.trainAccuracy); h.lambda.push(r.lambda);
@@ -171,6 +173,31 @@ const api = {
     update({ datasetName: name });
     return call("loadDataset", { name });
   },
+  async fuse() {
+    const report = await call("fuse", { limit: 500 });
+    update({ fuseReport: report });
+    return report;
+  },
+  async classify(blob) {
+    const d = state.dataset;
+    if (!d) throw new Error("no dataset: the image is prepared like the training data");
+    const item = { name: blob.name ?? "pasted image" };
+    try {
+      const { pixels, thumb } = await decode(blob, { side: d.height, channels: d.channels });
+      item.thumb = thumb;
+      const r = await call("classify", { pixels, k: Math.min(5, d.classes.length) });
+      item.result = {
+        top: r.top.map(([label, probability]) => ({ label, probability })),
+        topUnfused: r.topUnfused.map(([label, probability]) => ({ label, probability })),
+        ms: r.ms, msUnfused: r.msUnfused,
+      };
+    } catch (e) {
+      item.error = e.message;
+    }
+    update({ predictions: [item, ...state.predictions].slice(0, 12) });
+    if (item.error) throw new Error(`${item.name}: ${item.error}`);
+    return item.result;
+  },
   history: () => ({ steps: [...state.history.steps], loss: [...state.history.loss], lambda: [...state.history.lambda],
     trainAccuracy: [...state.history.trainAccuracy], testAccuracy: [...state.evals.entries()] }),
   own: {
@@ -190,7 +217,10 @@ const guard = (fn) => async (...args) => {
     message(err.message);
   }
 };
-document.getElementById("train").onclick = guard(() => api.train());
+document.getElementById("train").onclick = guard(async () => {
+  if (state.trainState === "finished" && !confirm("Training again starts a new model: discard the trained weights and charts?")) return;
+  await api.train();
+});
 document.getElementById("pause").onclick = guard(() => api.pause());
 document.getElementById("resume").onclick = guard(() => api.resume());
 document.getElementById("step").onclick = guard(() => api.step());
@@ -396,8 +426,7 @@ function addClass(name) {
   return classes.length - 1;
 }
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
-async function decode(file) {
-  const { side, channels } = ownSize();
+async function decode(file, { side, channels } = ownSize()) {
   if (file.size === 0) throw new Error("empty file");
   if (file.size > MAX_FILE_BYTES) throw new Error(`too large (${(file.size / 1e6).toFixed(0)} MB)`);
   let bitmap;
@@ -510,6 +539,7 @@ subscribe((s) => {
     card.ondragleave = () => drop.classList.remove("over");
     card.ondrop = guard(async (e) => {
       e.preventDefault();
+      e.stopPropagation();
       drop.classList.remove("over");
       await addFiles(i, await filesFromDrop(e.dataTransfer));
     });
@@ -517,6 +547,60 @@ subscribe((s) => {
   }));
 });
 let drawnOwn = null;
+
+// ---- fuse and classify ---------------------------------------------------------------------
+$("fuse").onclick = guard(() => api.fuse());
+subscribe((s) => {
+  const ready = s.model && s.lambda !== null && (s.nextLambda ?? s.lambda) === 1 && s.trainState !== "running";
+  $("fuse").disabled = !ready;
+  $("fuse-why").textContent = !s.model
+    ? "train a model first"
+    : (s.nextLambda ?? s.lambda ?? 0) < 1
+      ? `λ is ${(s.nextLambda ?? s.lambda ?? 0).toFixed(3)}: the two convs of a block merge into one only when the activation between them is the identity (λ = 1). Keep training: deep training ends after ${s.options?.decayEpochs} epoch(s).`
+      : s.trainState === "running" ? "pause to fuse" : s.fuseReport ? "fused: drop images to classify" : "λ = 1: ready to fuse";
+  const r = s.fuseReport;
+  $("fuse-table").hidden = !r;
+  if (r && r !== drawnFuse) {
+    drawnFuse = r;
+    const ms = (v) => `${v.toFixed(1)} ms for ${r.images} images`;
+    const rows = [
+      ["parameters", fmt(r.params), fmt(r.paramsDeploy)],
+      ["conv layers", r.convs, r.convsDeploy],
+      ["BatchNorms", r.batchNorms, 0],
+      ["MACs per image", fmt(r.macs), fmt(r.macsDeploy)],
+      ["inference time", ms(r.ms), ms(r.msDeploy)],
+      ["test accuracy", pct(r.accuracy), pct(r.accuracyDeploy)],
+      ["largest logit difference", "", r.maxLogitDiff.toExponential(2)],
+    ];
+    $("fuse-table").querySelector("tbody").innerHTML = rows.map((row) => `<tr>${row.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("");
+  }
+  if (s.predictions !== drawnPredictions) {
+    drawnPredictions = s.predictions;
+    $("predictions").innerHTML = s.predictions.map((p) => `
+      <div class="prediction">${p.thumb ? `<img src="${p.thumb}" alt="">` : ""}
+        <div class="bars"><b>${p.name.replace(/</g, "&lt;")}</b>
+        ${p.error ? `<div class="error">${p.error.replace(/</g, "&lt;")}</div>` : p.result.top.map((t) => `
+          <div class="bar"><span>${t.label}</span><div style="width:${(t.probability * 150).toFixed(0)}px"></div>${(t.probability * 100).toFixed(1)}%</div>`).join("") +
+          `<div class="muted">fused ${p.result.ms.toFixed(1)} ms · trained ${p.result.msUnfused.toFixed(1)} ms (top-1 ${p.result.topUnfused[0].label})</div>`}
+        </div></div>`).join("");
+  }
+});
+let drawnFuse = null;
+let drawnPredictions = null;
+const classifyAll = guard(async (files) => {
+  if (!state.fuseReport) throw new Error("fuse the model first, then drop images to classify");
+  for (const f of files) await api.classify(f).catch((e) => message(e.message));
+});
+$("classify-files").onchange = () => classifyAll([...$("classify-files").files]);
+document.addEventListener("dragover", (e) => e.preventDefault());
+document.addEventListener("drop", (e) => {
+  e.preventDefault();
+  classifyAll([...e.dataTransfer.files]);
+});
+document.addEventListener("paste", (e) => {
+  const files = [...(e.clipboardData?.files ?? [])];
+  if (files.length) classifyAll(files);
+});
 
 // ---- start --------------------------------------------------------------------------------
 api.ready = (async () => {

@@ -161,6 +161,12 @@ const handlers = {
   schedule({ options: opts }) {
     return vn.lambdaSchedule(opts, 40);
   },
+  fuse({ limit }) {
+    return exclusive(() => vn.fuse(limit));
+  },
+  classify({ pixels, k }) {
+    return exclusive(() => vn.classify(pixels, k));
+  },
   async pause() {
     if (state !== "running") return true;
     // The loop stops before its next step; answer once the step in flight is done.

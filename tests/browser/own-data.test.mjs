@@ -39,7 +39,31 @@ test("trains on images dropped into two classes", { timeout: 600_000 }, async ()
     assert.ok(mean(h.loss.slice(-4)) < mean(h.loss.slice(0, 4)), `loss falls: ${h.loss}`);
     assert.equal(done.lambda, 1, "annealed to the identity by the end");
     assert.ok(done.testAccuracy >= 0.75, `test accuracy ${done.testAccuracy}, losses ${h.loss}`);
-    assert.deepEqual(errors, []);
+
+    // Fuse: the same predictions with one conv per block.
+    assert.equal(await page.isDisabled("#fuse"), false);
+    await page.click("#fuse");
+    await page.waitForSelector("#fuse-table:not([hidden])");
+    const report = await page.evaluate(() => window.vanillanet.fuse());
+    assert.equal(report.images, 8);
+    assert.equal(report.accuracyDeploy, report.accuracy);
+    assert.ok(report.maxLogitDiff < 1e-3, `fused logits differ by ${report.maxLogitDiff}`);
+    assert.ok(report.paramsDeploy < report.params && report.convsDeploy < report.convs);
+    // Classify images dropped on the page, and a file that is no image.
+    const drop = [png(64, [210, 40, 40], 999).toString("base64"), Buffer.from("GIF89a broken").toString("base64")];
+    await page.evaluate(async (files) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(files[0]), (c) => c.charCodeAt(0))], "new-red.png", { type: "image/png" }));
+      dt.items.add(new File([Uint8Array.from(atob(files[1]), (c) => c.charCodeAt(0))], "broken.gif", { type: "image/gif" }));
+      document.querySelector("#deploy-panel").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, drop);
+    await page.waitForFunction(() => document.querySelectorAll(".prediction").length === 2);
+    const text = await page.textContent("#predictions");
+    assert.match(text, /new-red\.png\s*class A/);
+    assert.match(text, /broken\.gif\s*cannot be decoded/);
+    await page.screenshot({ path: join(outDir, "fused-classify.png"), fullPage: true });
+    const errs = errors.filter((e) => !e.includes("broken.gif"));
+    assert.deepEqual(errs, []);
   } finally {
     await close();
   }

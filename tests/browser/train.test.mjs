@@ -44,6 +44,10 @@ test("trains on WebGPU (not a silent CPU fallback)", { timeout: 600_000 }, async
     console.log(`adapter: ${JSON.stringify(status.adapter)}`);
     assert.match(await page.textContent("#backend-name"), /WebGPU/);
     checkRun(await trainFewSteps(page, "training-webgpu.png"));
+    // lambda is still near 0: fusing is refused, with the reason.
+    await assert.rejects(page.evaluate(() => window.vanillanet.fuse()), /lambda/);
+    assert.equal(await page.isDisabled("#fuse"), true);
+    assert.match(await page.textContent("#fuse-why"), /merge into one only when/);
     // Single step while paused, then resume and pause again.
     const before = (await page.evaluate(() => window.vanillanet.status())).step;
     await page.click("#step");
