@@ -46,6 +46,7 @@ worker.onmessage = ({ data: m }) => {
       break;
     }
     case "backend":
+      if ($("backend-select").value !== "auto" || m.fallbackReason) $("backend-select").value = m.backend;
       update({ backend: m.backend, adapter: m.adapter, fallbackReason: m.fallbackReason, webgpuAvailable: m.webgpuAvailable });
       if (m.fallbackReason) message(m.fallbackReason, "info");
       break;

@@ -52,6 +52,14 @@ test("trains on WebGPU (not a silent CPU fallback)", { timeout: 600_000 }, async
     const before = (await page.evaluate(() => window.vanillanet.status())).step;
     await page.click("#step");
     await waitStatus(page, `(s) => s.step === ${before + 1} && s.state === 'paused'`);
+    // Switching to the CPU mid-training moves the weights and goes on from the same step.
+    const loss = (await page.evaluate(() => window.vanillanet.history())).loss;
+    assert.equal((await page.evaluate(() => window.vanillanet.setBackend("cpu"))).backend, "cpu");
+    await page.evaluate(() => window.vanillanet.step());
+    const after = await page.evaluate(() => window.vanillanet.status());
+    assert.equal(after.backend, "cpu");
+    assert.equal(after.step, before + 2);
+    assert.ok(after.loss < loss[0], `the moved model keeps what it learned: ${after.loss} vs ${loss[0]} at step 1`);
     assert.deepEqual(errors, []);
   } finally {
     await close();
