@@ -59,6 +59,7 @@ worker.onmessage = ({ data: m }) => {
       refreshSchedule();
       break;
     case "options":
+      setForm(m.options);
       update({ options: m.options, totalSteps: m.totalSteps });
       refreshSchedule();
       break;
@@ -90,6 +91,10 @@ worker.onmessage = ({ data: m }) => {
     case "eval":
       if (m.testAccuracy !== null) state.evals.set(m.step, m.testAccuracy);
       update({ testAccuracy: m.testAccuracy });
+      break;
+    case "annealed":
+      message("lambda reached 1: fusing", "info");
+      api.fuse().catch((e) => message(e.message));
       break;
     case "probe":
       update({ probe: m });
@@ -174,6 +179,7 @@ const api = {
     update({ datasetName: name });
     return call("loadDataset", { name });
   },
+  finishAnnealing: () => call("finishAnnealing"),
   async fuse() {
     const report = await call("fuse", { limit: 500 });
     update({ fuseReport: report });
@@ -551,13 +557,15 @@ let drawnOwn = null;
 
 // ---- fuse and classify ---------------------------------------------------------------------
 $("fuse").onclick = guard(() => api.fuse());
+$("finish-annealing").onclick = guard(() => api.finishAnnealing());
 subscribe((s) => {
   const ready = s.model && s.lambda !== null && (s.nextLambda ?? s.lambda) === 1 && s.trainState !== "running";
   $("fuse").disabled = !ready;
+  $("finish-annealing").hidden = !(s.model && (s.nextLambda ?? s.lambda ?? 0) < 1 && s.trainState !== "finished");
   $("fuse-why").textContent = !s.model
     ? "train a model first"
     : (s.nextLambda ?? s.lambda ?? 0) < 1
-      ? `λ is ${(s.nextLambda ?? s.lambda ?? 0).toFixed(3)}: the two convs of a block merge into one only when the activation between them is the identity (λ = 1). Keep training: deep training ends after ${s.options?.decayEpochs} epoch(s).`
+      ? `λ is ${(s.nextLambda ?? s.lambda ?? 0).toFixed(3)}: the two convs of a block merge into one only when the activation between them is the identity (λ = 1). Deep training ends after ${s.options?.decayEpochs} epoch(s); or finish annealing with this epoch, then fuse.`
       : s.trainState === "running" ? "pause to fuse" : s.fuseReport ? "fused: drop images to classify" : "λ = 1: ready to fuse";
   const r = s.fuseReport;
   $("fuse-table").hidden = !r;

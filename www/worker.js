@@ -11,6 +11,8 @@ let evalLimit = 500;
 let probe = { layer: 1, channel: 0, every: 10 };
 let trainAccuracy = null;
 let loopActive = false;
+// Set by "finish annealing": pause (and tell the page) once lambda has reached 1.
+let pauseWhenAnnealed = false;
 
 const post = (msg) => self.postMessage(msg);
 // Calls that touch the trainer run one at a time, in order: a step in flight holds the model.
@@ -67,6 +69,11 @@ async function oneStep() {
   post({ type: "step", report, ms, imagesPerSec: (report.batchSize * 1000) / ms, trainAccuracy, next: status });
   if (report.globalStep % evalEvery === 0 || report.epochEnd) await evaluate(report.globalStep, evalLimit);
   if (report.globalStep % probe.every === 0 || report.globalStep === 1) await sendProbe();
+  if (pauseWhenAnnealed && status.lambda === 1) {
+    pauseWhenAnnealed = false;
+    if (!status.finished) setState("paused");
+    post({ type: "annealed" });
+  }
   if (status.finished) {
     await evaluate(report.globalStep, undefined);
     await sendProbe();
@@ -160,6 +167,20 @@ const handlers = {
   },
   schedule({ options: opts }) {
     return vn.lambdaSchedule(opts, 40);
+  },
+  async finishAnnealing() {
+    await exclusive(async () => {
+      if (options === null) throw new Error("train a model first");
+      const status = vn.trainerStatus();
+      if (status.finished) throw new Error("training is finished: reset to train again");
+      if (status.lambda === 1) return;
+      // Deep training now ends with the current epoch (lambda jumps to the shortened schedule).
+      await ensureTrainer({ ...options, decayEpochs: Math.min(options.decayEpochs, status.epoch + 1) });
+      pauseWhenAnnealed = true;
+      setState("running");
+    });
+    loop();
+    return true;
   },
   fuse({ limit }) {
     return exclusive(() => vn.fuse(limit));
