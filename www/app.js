@@ -264,7 +264,7 @@ subscribe((s) => {
   const a = s.adapter;
   $("adapter").textContent = a
     ? `${a.vendor} · ${a.architecture}${a.description ? ` · ${a.description}` : ""}${a.isFallback ? " · fallback adapter" : ""}`
-    : s.backend === "cpu" ? (s.fallbackReason ?? (s.webgpuAvailable ? "CPU chosen; WebGPU can be tried" : "this browser has no WebGPU")) : "";
+    : s.backend === "cpu" ? (s.fallbackReason ? "no WebGPU adapter: running on the CPU" : s.webgpuAvailable ? "CPU chosen; WebGPU can be tried" : "this browser has no WebGPU") : "";
   $("messages").innerHTML = s.messages
     .map((m) => `<div class="msg ${m.kind}">${m.text.replace(/</g, "&lt;")}</div>`)
     .join("");
@@ -340,6 +340,8 @@ function chart(el, series, opts = {}) {
     series: [{}, ...series],
   }, [[], ...series.map(() => [])], target);
 }
+// Steps are whole numbers: no ticks between them.
+const STEP_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
 const charts = {
   lambda: chart("lambda-chart", [
     { label: "schedule", stroke: "#9aa5b1", width: 2 },
@@ -348,11 +350,11 @@ const charts = {
   act: chart("act-chart", [{ label: "A′(x)", stroke: "#1c7ed6", width: 3 }, { label: "ReLU", stroke: "#ced4da", dash: [4, 4] }],
     { scales: { x: { time: false, range: [-2, 2] }, y: { range: [-2, 2] } } }),
   probe: chart("probe-chart", [{ label: "response", stroke: "#2b8a3e", width: 3 }], { axes: [{ label: "x" }, {}] }),
-  loss: chart("loss-chart", [{ label: "loss", stroke: "#c2255c", width: 2 }], { axes: [{ label: "step" }, {}] }),
+  loss: chart("loss-chart", [{ label: "loss", stroke: "#c2255c", width: 2 }], { axes: [{ label: "step", incrs: STEP_TICKS }, {}] }),
   acc: chart("acc-chart", [
     { label: "train", stroke: "#1c7ed6", width: 2 },
     { label: "test", stroke: "#2b8a3e", width: 2, spanGaps: true, points: { show: true, size: 6 } },
-  ], { scales: { y: { range: [0, 1] } }, axes: [{ label: "step" }, {}] }),
+  ], { scales: { y: { range: [0, 1] } }, axes: [{ label: "step", incrs: STEP_TICKS }, {}] }),
 };
 window.vanillanet.charts = () => Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, c.data[0].length]));
 
