@@ -159,19 +159,8 @@ impl Trainer {
         let device = device.clone().autodiff();
         device.seed(options.seed);
         let model = config.init(&device);
-        Self::with_model(device, data, options, config, model)
-    }
-
-    /// Goes on training `model` (moved here from another device, say).
-    pub fn with_model(
-        device: Device,
-        data: Dataset,
-        options: TrainOptions,
-        config: VanillaNetConfig,
-        model: VanillaNet,
-    ) -> Result<Self> {
         let mut trainer = Self {
-            device: device.autodiff(),
+            device,
             optim: options.optimizer(),
             rng: options.seed,
             data,
@@ -497,13 +486,17 @@ impl Trainer {
         let unfused =
             read_vec(burn::tensor::activation::softmax(model.forward(x, self.lambda()), 1).flatten::<1>(0, 1)).await?;
         let ms_unfused = start.elapsed().as_secs_f64() * 1e3;
-        let top = |p: &[f32]| {
-            let mut order: Vec<usize> = (0..p.len()).collect();
-            order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-            order.into_iter().take(k).map(|i| (self.data.classes[i].clone(), p[i])).collect()
-        };
+        let top = |p: &[f32]| top_k(p, k).into_iter().map(|i| (self.data.classes[i].clone(), p[i])).collect();
         Ok(Classification { top: top(&probs), top_unfused: top(&unfused), ms, ms_unfused })
     }
+}
+
+/// Indices of the `k` largest values, largest first.
+pub fn top_k(values: &[f32], k: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    order.truncate(k);
+    order
 }
 
 fn argmax(v: &[f32]) -> usize {

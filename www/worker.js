@@ -100,7 +100,7 @@ async function loop() {
 }
 
 async function ensureTrainer(opts) {
-  if (options === null || vn.trainerStatus().globalStep == null) {
+  if (options === null) {
     const info = vn.createTrainer(opts);
     options = opts;
     trainAccuracy = null;

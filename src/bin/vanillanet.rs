@@ -319,10 +319,8 @@ fn run(cli: Cli) -> Result<()> {
                 let x = imagenet::preprocess(&img, size, config.in_chans, &mean, &std);
                 let x = Tensor::<4>::from_data(TensorData::new(x, [1, config.in_chans, size, size]), &device);
                 let (_, probs) = to_host(softmax(deploy.forward(x), 1))?;
-                let mut order: Vec<usize> = (0..probs.len()).collect();
-                order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
                 println!("{}", path.display());
-                for &i in order.iter().take(top) {
+                for i in vanillanet::trainer::top_k(&probs, top) {
                     println!("  {:6.2}%  {}", probs[i] * 100.0, names[i]);
                 }
             }
