@@ -5,14 +5,17 @@
 pub mod activation;
 pub mod batch_norm;
 pub mod block;
+pub mod classifier;
 pub mod config;
 pub mod dataset;
+pub mod detect;
 pub mod error;
 pub mod fusion;
 pub mod head;
 pub mod imagenet;
 pub mod lambda;
 pub mod model;
+pub mod preprocess;
 pub mod state_dict;
 pub mod stem;
 pub mod trainer;
@@ -20,6 +23,7 @@ pub mod trainer;
 pub mod web;
 pub mod weights;
 
+pub use classifier::{Classifier, ModelCard};
 pub use config::{NAMED_MODELS, VanillaNetConfig};
 pub use error::{Error, Result};
 pub use lambda::{LambdaSchedule, LambdaShape};

@@ -114,52 +114,55 @@ impl StateDict {
         }
     }
 
-    /// Reads a checkpoint file: safetensors, or a PyTorch `.pth` (zip or legacy pickle) holding
-    /// a dict with `model_ema` (preferred, as the released checkpoints hold) or `model`, or a
-    /// bare state_dict. The pickle is read by burn's `pytorch-reader`, which interprets only
-    /// data opcodes and never runs code.
+    /// Reads a checkpoint file: safetensors, or a PyTorch `.pth` (zip or legacy pickle).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn read(path: &std::path::Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::Format(format!("{}: {e}", path.display())))?;
-        if bytes.is_empty() {
-            return Err(Error::Format(format!("{} is empty", path.display())));
-        }
-        // safetensors starts with a little-endian header length; a zip with "PK", a pickle with 0x80.
-        if bytes.starts_with(b"PK") || bytes[0] == 0x80 {
-            return Self::from_pth(path);
-        }
-        Self::from_safetensors(&bytes).map_err(|e| Error::Format(format!("{}: {e}", path.display())))
+        Self::from_bytes(bytes).map_err(|e| match e {
+            Error::Format(m) => Error::Format(format!("{}: {m}", path.display())),
+            other => other,
+        })
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
-    fn from_pth(path: &std::path::Path) -> Result<Self> {
-        use pytorch_reader::{PytorchError, PytorchReader};
-        let fail = |e: PytorchError| Error::Format(format!("{}: {e}", path.display()));
-        // pytorch-reader yields no tensors for a key whose dict was pickled as a reference to
-        // one seen before (torch.save writes `model_ema` that way when it is the very same
-        // object as `model`), so an empty `model_ema` falls through to `model`.
-        let mut reader = None;
-        for key in ["model_ema", "model"] {
-            match PytorchReader::with_top_level_key(path, key) {
-                Ok(r) if !r.is_empty() => {
-                    reader = Some(r);
-                    break;
-                }
-                Ok(_) | Err(PytorchError::KeyNotFound(_)) => {}
-                Err(e) => return Err(fail(e)),
-            }
+    /// Reads a checkpoint from memory: safetensors, or a PyTorch `.pth` holding a dict with
+    /// `model_ema` (preferred, as the released checkpoints hold) or `model`, or a bare
+    /// state_dict. The pickle is read by burn's `pytorch-reader`, which interprets only data
+    /// opcodes: a pickle that asks to call anything (`os.system`, ...) is refused, never run.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(Error::Format("the file is empty (0 bytes)".into()));
         }
-        let reader = match reader {
-            Some(r) => r,
-            None => PytorchReader::new(path).map_err(fail)?,
-        };
+        // A zip starts with "PK", a pickle with the PROTO opcode 0x80; safetensors with a
+        // little-endian header length.
+        if bytes.starts_with(b"PK") || bytes[0] == 0x80 { Self::from_pth(bytes) } else { Self::from_safetensors(&bytes) }
+    }
+
+    fn from_pth(bytes: Vec<u8>) -> Result<Self> {
+        let fail = |e: pytorch_reader::PytorchError| Error::Format(format!("not a readable PyTorch checkpoint: {e}"));
+        let reader = pytorch_reader::PytorchReader::from_bytes(bytes, None).map_err(fail)?;
+        let mut tensors = reader.into_tensors();
+        // Every tensor comes flattened to a dotted path. `model_ema` holds no tensor when
+        // torch.save pickled it as a reference to `model` (the very same dict), so it falls
+        // through to `model`, then to the bare state_dict.
+        let prefix = ["model_ema.", "model.", "state_dict.", ""]
+            .into_iter()
+            .find(|p| tensors.keys().any(|k| k.strip_prefix(p).is_some_and(|rest| rest.starts_with("stem"))))
+            .unwrap_or("");
         let mut sd = StateDict::default();
-        for (name, t) in reader.into_tensors() {
-            let bytes = t.read().map_err(|e| Error::Format(format!("{}: {e}", path.display())))?;
+        let names: Vec<String> = tensors.keys().filter(|k| k.starts_with(prefix)).cloned().collect();
+        for name in names {
+            let t = tensors.remove(&name).expect("listed above");
+            let key = name[prefix.len()..].to_string();
+            let bytes = t.read().map_err(|e| Error::Format(format!("tensor '{name}': {e}")))?;
             let dtype = format!("{:?}", t.dtype()).to_uppercase();
             // pytorch-reader gives native-endian bytes; every target we build for is little-endian.
             let data = to_f32(&dtype, &bytes, &name)?;
-            sd.insert(name, t.shape().to_vec(), data);
+            sd.insert(key, t.shape().to_vec(), data);
+        }
+        if sd.tensors.is_empty() {
+            return Err(Error::Format(
+                "the PyTorch file holds no tensors; anything in it but plain data (such as calls to Python functions) was skipped, never run".into(),
+            ));
         }
         Ok(sd)
     }

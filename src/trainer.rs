@@ -9,7 +9,11 @@ use burn::optim::{
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use burn::tensor::activation::softmax;
+
+use crate::classifier::{Classifier, ModelCard, Prediction};
 use crate::config::VanillaNetConfig;
+use crate::preprocess::{Preprocess, Resize};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::lambda::{LambdaSchedule, LambdaShape};
@@ -93,7 +97,7 @@ impl TrainOptions {
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return bad(format!("learning rate must be positive, got {}", self.learning_rate));
         }
-        if !(0.0..1.0).contains(&self.momentum) || !(self.weight_decay >= 0.0) {
+        if !(0.0..1.0).contains(&self.momentum) || self.weight_decay.is_nan() || self.weight_decay < 0.0 {
             return bad("momentum must be in [0, 1) and weight decay non-negative".into());
         }
         Ok(())
@@ -137,6 +141,8 @@ pub struct Trainer {
     optim: ModuleOptimizer,
     order: Vec<usize>,
     rng: u64,
+    /// `rng` before this epoch's shuffle: enough to rebuild the order after a reload.
+    epoch_rng: u64,
     epoch: usize,
     step: usize,
     global_step: usize,
@@ -163,6 +169,7 @@ impl Trainer {
             device,
             optim: options.optimizer(),
             rng: options.seed,
+            epoch_rng: options.seed,
             data,
             options,
             config,
@@ -177,6 +184,7 @@ impl Trainer {
     }
 
     fn shuffle(&mut self) {
+        self.epoch_rng = self.rng;
         self.order = (0..self.data.train.len()).collect();
         for i in (1..self.order.len()).rev() {
             let j = (next_random(&mut self.rng) % (i as u64 + 1)) as usize;
@@ -356,7 +364,7 @@ fn correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     logits.argmax(1).reshape([n]).equal(labels).float().sum().inner()
 }
 
-async fn read_vec(t: Tensor<1>) -> Result<Vec<f32>> {
+pub(crate) async fn read_vec(t: Tensor<1>) -> Result<Vec<f32>> {
     let data = t.into_data_async().await.map_err(|e| Error::Readback(format!("{e:?}")))?;
     data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Readback(format!("{e:?}")))
 }
@@ -398,19 +406,36 @@ pub struct FuseReport {
     pub ms_deploy: f64,
 }
 
-/// Top-k of one image, for both forms.
+/// Top-k of one image by the fused model and, while the trained one is at hand, by it too.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Classification {
-    pub top: Vec<(String, f32)>,
-    pub top_unfused: Vec<(String, f32)>,
+    pub top: Vec<Prediction>,
     pub ms: f64,
-    pub ms_unfused: f64,
+    pub top_unfused: Option<Vec<Prediction>>,
+    pub ms_unfused: Option<f64>,
 }
+
+/// Where training stands, saved with the weights so a reload continues the same run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Position {
+    pub options: TrainOptions,
+    pub dataset: String,
+    pub train_images: usize,
+    pub classes: Vec<String>,
+    pub epoch: usize,
+    pub step: usize,
+    pub global_step: usize,
+    /// Hex: JSON numbers lose u64 digits in JavaScript.
+    pub epoch_rng: String,
+}
+
+const POSITION_KEY: &str = "vanillanet_trainer";
 
 impl Trainer {
     /// Fuses the net (only at lambda 1) and compares both forms on up to `limit` test images.
-    pub async fn fuse(&self, limit: usize) -> Result<(crate::model::VanillaNetDeploy, FuseReport)> {
+    pub async fn fuse(&self, limit: usize) -> Result<(Classifier, FuseReport)> {
         let lambda = self.lambda();
         let fused = self.model().fuse(lambda)?;
         let model = self.model().valid();
@@ -454,40 +479,91 @@ impl Trainer {
             ms,
             ms_deploy,
         };
-        Ok((fused, report))
+        let d = &self.data;
+        let card = ModelCard::new(
+            format!("{} on {}", self.options.preset, d.name),
+            self.config.clone(),
+            d.classes.clone(),
+            Preprocess {
+                channels: d.channels,
+                height: d.height,
+                width: d.width,
+                resize: Resize::CenterCrop,
+                mean: d.mean.clone(),
+                std: d.std.clone(),
+            },
+        );
+        Ok((Classifier { card, model: fused }, report))
     }
 
-    /// Classifies one image (`channels x height x width` bytes, as the training data) with the
-    /// fused model and, for comparison, the trained one; top `k` with class names.
-    pub async fn classify(
-        &self,
-        fused: &crate::model::VanillaNetDeploy,
-        pixels: &[u8],
-        k: usize,
-    ) -> Result<Classification> {
-        if pixels.len() != self.data.image_len() {
-            return Err(Error::InvalidInput(format!(
-                "image has {} bytes, the model takes {}x{}x{} = {}",
-                pixels.len(),
-                self.data.channels,
-                self.data.height,
-                self.data.width,
-                self.data.image_len()
-            )));
-        }
+    /// Classifies an image file with `fused` (this net's fused form) and with the trained net,
+    /// both on the same preprocessed input.
+    pub async fn compare(&self, fused: &Classifier, bytes: &[u8], k: usize) -> Result<Classification> {
         let device = self.device.clone().inner();
-        let shape = [1, self.data.channels, self.data.height, self.data.width];
-        let x = Tensor::<4>::from_data(TensorData::new(self.data.normalize(pixels), shape), &device);
+        let p = &fused.card.preprocess;
+        let x = Tensor::<4>::from_data(TensorData::new(p.input(bytes)?, [1, p.channels, p.height, p.width]), &device);
         let start = web_time::Instant::now();
-        let probs = read_vec(burn::tensor::activation::softmax(fused.forward(x.clone()), 1).flatten::<1>(0, 1)).await?;
+        let probs = read_vec(softmax(fused.model.forward(x.clone()), 1).flatten::<1>(0, 1)).await?;
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let model = self.model().valid();
         let start = web_time::Instant::now();
-        let unfused =
-            read_vec(burn::tensor::activation::softmax(model.forward(x, self.lambda()), 1).flatten::<1>(0, 1)).await?;
+        let unfused = read_vec(softmax(model.forward(x, self.lambda()), 1).flatten::<1>(0, 1)).await?;
         let ms_unfused = start.elapsed().as_secs_f64() * 1e3;
-        let top = |p: &[f32]| top_k(p, k).into_iter().map(|i| (self.data.classes[i].clone(), p[i])).collect();
-        Ok(Classification { top: top(&probs), top_unfused: top(&unfused), ms, ms_unfused })
+        Ok(Classification {
+            top: fused.top(&probs, k),
+            ms,
+            top_unfused: Some(fused.top(&unfused, k)),
+            ms_unfused: Some(ms_unfused),
+        })
+    }
+
+    /// The weights (training form, BN statistics included) and the position in training, as
+    /// one safetensors file. The optimizer's moments are not kept.
+    pub async fn snapshot(&self) -> Result<Vec<u8>> {
+        let mut sd = crate::weights::state_dict_async(self.model()).await?;
+        let position = Position {
+            options: self.options.clone(),
+            dataset: self.data.name.clone(),
+            train_images: self.data.train.len(),
+            classes: self.data.classes.clone(),
+            epoch: self.epoch,
+            step: self.step,
+            global_step: self.global_step,
+            epoch_rng: format!("{:x}", self.epoch_rng),
+        };
+        sd.metadata.insert(POSITION_KEY.into(), serde_json::to_string(&position).map_err(|e| Error::Format(e.to_string()))?);
+        sd.to_safetensors()
+    }
+
+    /// The run a [`Self::snapshot`] saved, continued on `device` with `data` (which must be the
+    /// data it was trained on). The optimizer starts with fresh moments.
+    pub fn restore(device: &Device, data: Dataset, bytes: Vec<u8>) -> Result<Self> {
+        let sd = crate::state_dict::StateDict::from_bytes(bytes)?;
+        let position: Position = sd
+            .metadata
+            .get(POSITION_KEY)
+            .ok_or_else(|| Error::Format("not a training snapshot (no trainer position in it)".into()))
+            .and_then(|j| serde_json::from_str(j).map_err(|e| Error::Format(format!("unreadable trainer position: {e}"))))?;
+        if position.train_images != data.train.len() || position.classes != data.classes {
+            return Err(Error::InvalidInput(format!(
+                "the snapshot was trained on {} ({} images, classes {:?}), not on this data",
+                position.dataset, position.train_images, position.classes
+            )));
+        }
+        let epoch_rng = u64::from_str_radix(&position.epoch_rng, 16)
+            .map_err(|_| Error::Format(format!("bad shuffle state '{}'", position.epoch_rng)))?;
+        let mut trainer = Self::new(device, data, position.options)?;
+        let device = trainer.device.clone();
+        trainer.model = Some(crate::weights::load_state(trainer.config.init(&device), &sd, &device)?);
+        trainer.rng = epoch_rng;
+        trainer.shuffle();
+        if position.step > trainer.steps_per_epoch() {
+            return Err(Error::Format(format!("snapshot step {} is past the end of its epoch", position.step)));
+        }
+        trainer.epoch = position.epoch;
+        trainer.step = position.step;
+        trainer.global_step = position.global_step;
+        Ok(trainer)
     }
 }
 

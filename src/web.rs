@@ -7,7 +7,10 @@ use burn::tensor::Device;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use crate::classifier::Classifier;
 use crate::dataset::{Dataset, Split};
+use crate::preprocess::{Preprocess, Resize};
+use crate::state_dict::StateDict;
 use crate::trainer::{TrainOptions, Trainer};
 
 #[derive(Default)]
@@ -17,8 +20,15 @@ struct State {
     backend: &'static str,
     data: Option<Dataset>,
     trainer: Option<Trainer>,
-    /// The fused form of the trainer's current weights (dropped when they change).
-    fused: Option<crate::VanillaNetDeploy>,
+    /// The model that classifies dropped images: the trainer's fused form, or one loaded from a
+    /// file.
+    classifier: Option<Classifier>,
+    /// The classifier is the fused form of the trainer's current weights (so the trained net
+    /// can be compared with it); a training step drops such a classifier.
+    classifier_from_trainer: bool,
+    /// A checkpoint file arriving in chunks, then read, waiting for `checkpointUse`.
+    upload: Vec<u8>,
+    checkpoint: Option<StateDict>,
     busy: bool,
 }
 
@@ -58,8 +68,15 @@ fn put_back(trainer: Trainer) {
     });
 }
 
+fn drop_fused_in(s: &mut State) {
+    if s.classifier_from_trainer {
+        s.classifier = None;
+        s.classifier_from_trainer = false;
+    }
+}
+
 fn drop_fused() {
-    STATE.with_borrow_mut(|s| s.fused = None);
+    STATE.with_borrow_mut(drop_fused_in);
 }
 
 /// Picks the backend: "webgpu", "cpu" or "auto" (WebGPU when the browser has an adapter).
@@ -91,10 +108,21 @@ pub async fn set_backend(kind: String) -> Result<JsValue, JsError> {
         }
         other => return Err(err(format!("unknown backend '{other}': use webgpu, cpu or auto"))),
     };
+    let classifier = STATE.with_borrow_mut(|s| s.classifier.take());
+    if let Some(c) = classifier {
+        // Through the file form: the same bytes an export gives, read onto the new device.
+        let moved = match c.to_safetensors().await.and_then(StateDict::from_bytes) {
+            Ok(sd) => Classifier::from_checkpoint(&sd, None, None, &device),
+            Err(e) => Err(e),
+        };
+        match moved {
+            Ok(m) => STATE.with_borrow_mut(|s| s.classifier = Some(m)),
+            Err(e) => return Err(err(format!("could not move the classifier to {backend}: {e}"))),
+        }
+    }
     let has_trainer = STATE.with_borrow(|s| s.trainer.is_some());
     if has_trainer {
         let trainer = take_trainer()?;
-        drop_fused();
         let moved = trainer.move_to(&device).await;
         match moved {
             Ok(t) => put_back(t),
@@ -210,45 +238,73 @@ pub fn dataset_samples(per_class: usize) -> Result<JsValue, JsError> {
     })
 }
 
-/// A new model and optimizer for the loaded dataset: `{params, paramsDeploy, macs, macsDeploy,
-/// stepsPerEpoch, totalSteps, config}`.
-#[wasm_bindgen(js_name = createTrainer)]
-pub fn create_trainer(options: JsValue) -> Result<JsValue, JsError> {
-    let options: TrainOptions =
-        serde_wasm_bindgen::from_value(options).map_err(|e| err(format!("bad options: {e}")))?;
+/// What the page shows of a new or restored model.
+fn trainer_info(trainer: &Trainer) -> Result<JsValue, JsError> {
+    let c = trainer.config();
+    let (h, w) = (trainer.data().height, trainer.data().width);
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Info<'a> {
+        params: usize,
+        params_deploy: usize,
+        macs: u64,
+        macs_deploy: u64,
+        steps_per_epoch: usize,
+        total_steps: usize,
+        global_step: usize,
+        config: &'a crate::VanillaNetConfig,
+        options: &'a TrainOptions,
+    }
+    js(&Info {
+        params: c.params_train(),
+        params_deploy: c.params_deploy(),
+        macs: c.macs(h, w, false).map_err(err)?,
+        macs_deploy: c.macs(h, w, true).map_err(err)?,
+        steps_per_epoch: trainer.steps_per_epoch(),
+        total_steps: trainer.total_steps(),
+        global_step: trainer.global_step(),
+        config: c,
+        options: trainer.options(),
+    })
+}
+
+fn install_trainer(make: impl FnOnce(&Device, Dataset) -> crate::Result<Trainer>) -> Result<JsValue, JsError> {
     STATE.with_borrow_mut(|s| {
         if s.busy {
             return Err(err("the trainer is busy with another call"));
         }
         let data = s.data.clone().ok_or_else(|| err("no dataset loaded"))?;
         let device = s.device.clone().ok_or_else(|| err("no backend chosen: call setBackend first"))?;
-        let (h, w) = (data.height, data.width);
-        let trainer = Trainer::new(&device, data, options).map_err(err)?;
-        let c = trainer.config();
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Info<'a> {
-            params: usize,
-            params_deploy: usize,
-            macs: u64,
-            macs_deploy: u64,
-            steps_per_epoch: usize,
-            total_steps: usize,
-            config: &'a crate::VanillaNetConfig,
-        }
-        let info = js(&Info {
-            params: c.params_train(),
-            params_deploy: c.params_deploy(),
-            macs: c.macs(h, w, false).map_err(err)?,
-            macs_deploy: c.macs(h, w, true).map_err(err)?,
-            steps_per_epoch: trainer.steps_per_epoch(),
-            total_steps: trainer.total_steps(),
-            config: c,
-        })?;
+        let trainer = make(&device, data).map_err(err)?;
+        let info = trainer_info(&trainer)?;
         s.trainer = Some(trainer);
-        s.fused = None;
+        drop_fused_in(s);
         Ok(info)
     })
+}
+
+/// A new model and optimizer for the loaded dataset: `{params, paramsDeploy, macs, macsDeploy,
+/// stepsPerEpoch, totalSteps, globalStep, config, options}`.
+#[wasm_bindgen(js_name = createTrainer)]
+pub fn create_trainer(options: JsValue) -> Result<JsValue, JsError> {
+    let options: TrainOptions =
+        serde_wasm_bindgen::from_value(options).map_err(|e| err(format!("bad options: {e}")))?;
+    install_trainer(|device, data| Trainer::new(device, data, options))
+}
+
+/// The weights and position in training as one safetensors file (for IndexedDB).
+#[wasm_bindgen]
+pub async fn snapshot() -> Result<Vec<u8>, JsError> {
+    let trainer = take_trainer()?;
+    let bytes = trainer.snapshot().await;
+    put_back(trainer);
+    bytes.map_err(err)
+}
+
+/// Continues the run a `snapshot` saved, on the loaded dataset: answers as `createTrainer`.
+#[wasm_bindgen(js_name = restoreTrainer)]
+pub fn restore_trainer(bytes: Vec<u8>) -> Result<JsValue, JsError> {
+    install_trainer(|device, data| Trainer::restore(device, data, bytes))
 }
 
 /// New learning rate, schedule, optimizer, epochs or batch size, keeping the weights.
@@ -329,7 +385,7 @@ pub fn trainer_status() -> Result<JsValue, JsError> {
 pub fn drop_trainer() {
     STATE.with_borrow_mut(|s| {
         s.trainer = None;
-        s.fused = None;
+        drop_fused_in(s);
     });
 }
 
@@ -363,25 +419,160 @@ pub fn lambda_schedule(options: JsValue, per_epoch: usize) -> Result<JsValue, Js
     js(&Curve { epochs, lambda, steps_per_epoch })
 }
 
+
 /// Fuses the trained net (refused below lambda 1, with the reason) and compares both forms on
-/// up to `limit` test images: the `FuseReport`.
+/// up to `limit` test images: the `FuseReport`. The fused net becomes the classifier.
 #[wasm_bindgen]
 pub async fn fuse(limit: usize) -> Result<JsValue, JsError> {
     let trainer = take_trainer()?;
     let result = trainer.fuse(limit).await;
     put_back(trainer);
-    let (fused, report) = result.map_err(err)?;
-    STATE.with_borrow_mut(|s| s.fused = Some(fused));
+    let (classifier, report) = result.map_err(err)?;
+    STATE.with_borrow_mut(|s| {
+        s.classifier = Some(classifier);
+        s.classifier_from_trainer = true;
+    });
     js(&report)
 }
 
-/// Top `k` of one image (bytes shaped like the training data) by the fused model, with the
-/// trained model's answer and both timings.
+/// Pixels (`channels x height x width` bytes, CHW) of an image file as the page's own training
+/// images are made: centre crop, resize. Bad files get a message naming the problem.
+#[wasm_bindgen(js_name = decodeImage)]
+pub fn decode_image(bytes: &[u8], channels: usize, height: usize, width: usize) -> Result<Vec<u8>, JsError> {
+    let p = Preprocess { channels, height, width, resize: Resize::CenterCrop, mean: vec![0.0; channels], std: vec![1.0; channels] };
+    p.validate().map_err(err)?;
+    Ok(p.pixels(&crate::preprocess::decode(bytes).map_err(err)?))
+}
+
+/// Top `k` of an image file by the classifier, with its time; while the classifier is the
+/// trainer's fused form, also the trained net's answer and time.
 #[wasm_bindgen]
-pub async fn classify(pixels: Vec<u8>, k: usize) -> Result<JsValue, JsError> {
-    let fused = STATE.with_borrow(|s| s.fused.clone()).ok_or_else(|| err("fuse the model first"))?;
-    let trainer = take_trainer()?;
-    let result = trainer.classify(&fused, &pixels, k).await;
-    put_back(trainer);
+pub async fn classify(bytes: Vec<u8>, k: usize) -> Result<JsValue, JsError> {
+    let (classifier, from_trainer, device) = STATE.with_borrow(|s| {
+        (s.classifier.clone(), s.classifier_from_trainer && s.trainer.is_some(), s.device.clone())
+    });
+    let classifier = classifier.ok_or_else(|| err("no classifier yet: fuse a trained model or load a checkpoint"))?;
+    let k = k.min(classifier.card.classes.len());
+    let result = if from_trainer {
+        let trainer = take_trainer()?;
+        let result = trainer.compare(&classifier, &bytes, k).await;
+        put_back(trainer);
+        result
+    } else {
+        let device = device.ok_or_else(|| err("no backend chosen"))?;
+        classifier.classify(&bytes, k, &device).await.map(|(top, ms)| crate::trainer::Classification {
+            top,
+            ms,
+            top_unfused: None,
+            ms_unfused: None,
+        })
+    };
     js(&result.map_err(err)?)
+}
+
+/// The classifier's card and sizes: `{card, paramsDeploy, macsDeploy, fromTrainer}`, or null.
+#[wasm_bindgen(js_name = classifierInfo)]
+pub fn classifier_info() -> Result<JsValue, JsError> {
+    STATE.with_borrow(|s| {
+        let Some(c) = &s.classifier else { return Ok(JsValue::NULL) };
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Info<'a> {
+            card: &'a crate::ModelCard,
+            params_deploy: usize,
+            macs_deploy: u64,
+            from_trainer: bool,
+        }
+        let (a, p) = (&c.card.architecture, &c.card.preprocess);
+        js(&Info {
+            card: &c.card,
+            params_deploy: a.params_deploy(),
+            macs_deploy: a.macs(p.height, p.width, true).map_err(err)?,
+            from_trainer: s.classifier_from_trainer,
+        })
+    })
+}
+
+/// The classifier as one safetensors file: official deploy key names, the model card (JSON:
+/// architecture, classes, preprocessing) in the header's metadata.
+#[wasm_bindgen(js_name = exportModel)]
+pub async fn export_model() -> Result<Vec<u8>, JsError> {
+    let classifier = STATE.with_borrow(|s| s.classifier.clone()).ok_or_else(|| err("no classifier to export"))?;
+    classifier.to_safetensors().await.map_err(err)
+}
+
+/// Largest checkpoint taken: wasm32 memory is 4 GB and reading needs about twice the file.
+const MAX_CHECKPOINT_BYTES: usize = 1536 * 1024 * 1024;
+
+/// Starts receiving a checkpoint file of `size` bytes (sent in chunks, so a large file needs no
+/// second copy in JavaScript).
+#[wasm_bindgen(js_name = checkpointBegin)]
+pub fn checkpoint_begin(size: usize) -> Result<(), JsError> {
+    if size == 0 {
+        return Err(err("the file is empty (0 bytes)"));
+    }
+    if size > MAX_CHECKPOINT_BYTES {
+        return Err(err(format!(
+            "the file is {} MB; the browser can read checkpoints up to {} MB",
+            size / 1_000_000,
+            MAX_CHECKPOINT_BYTES / 1_000_000
+        )));
+    }
+    let mut upload = Vec::new();
+    upload.try_reserve_exact(size).map_err(|_| err(format!("not enough memory for a {} MB file", size / 1_000_000)))?;
+    STATE.with_borrow_mut(|s| {
+        s.upload = upload;
+        s.checkpoint = None;
+    });
+    Ok(())
+}
+
+#[wasm_bindgen(js_name = checkpointChunk)]
+pub fn checkpoint_chunk(bytes: &[u8]) -> Result<(), JsError> {
+    STATE.with_borrow_mut(|s| {
+        if s.upload.len() + bytes.len() > s.upload.capacity() {
+            return Err(err("more bytes than announced"));
+        }
+        s.upload.extend_from_slice(bytes);
+        Ok(())
+    })
+}
+
+/// Reads the received file (safetensors or `.pth`; nothing in it is executed) and says what it
+/// holds: `{card}` for a file exported here, or `{detected}` (widths, act_num, classes,
+/// candidate variants, `ambiguous`) for any other VanillaNet checkpoint.
+#[wasm_bindgen(js_name = checkpointRead)]
+pub fn checkpoint_read() -> Result<JsValue, JsError> {
+    let bytes = STATE.with_borrow_mut(|s| std::mem::take(&mut s.upload));
+    let sd = StateDict::from_bytes(bytes).map_err(err)?;
+    let detected = Classifier::inspect(&sd).map_err(err)?;
+    let card = sd.metadata.get(crate::classifier::CARD_KEY).cloned();
+    STATE.with_borrow_mut(|s| s.checkpoint = Some(sd));
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Read {
+        card: Option<serde_json::Value>,
+        detected: Option<crate::detect::Detected>,
+        ambiguous: bool,
+    }
+    let ambiguous = detected.as_ref().is_some_and(|d| d.ambiguous() || d.candidates.is_empty());
+    let card = card.and_then(|c| serde_json::from_str(&c).ok());
+    js(&Read { card, detected, ambiguous })
+}
+
+/// Makes the read checkpoint the classifier (fused if in training form): `variant` or `strides`
+/// settle what the tensors can't tell. Answers as `classifierInfo`. A failure keeps the
+/// classifier there was.
+#[wasm_bindgen(js_name = checkpointUse)]
+pub fn checkpoint_use(variant: Option<String>, strides: Option<Vec<usize>>) -> Result<JsValue, JsError> {
+    let (sd, device) = STATE.with_borrow(|s| (s.checkpoint.clone(), s.device.clone()));
+    let sd = sd.ok_or_else(|| err("no checkpoint read"))?;
+    let device = device.ok_or_else(|| err("no backend chosen"))?;
+    let classifier = Classifier::from_checkpoint(&sd, variant.as_deref(), strides, &device).map_err(err)?;
+    STATE.with_borrow_mut(|s| {
+        s.classifier = Some(classifier);
+        s.classifier_from_trainer = false;
+        s.checkpoint = None;
+    });
+    classifier_info()
 }

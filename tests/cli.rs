@@ -194,7 +194,7 @@ fn classify_prints_top5_with_imagenet_names_and_rejects_non_images() {
     args.extend_from_slice(&arch);
     let out = vanillanet(&args);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("notes.png: cannot decode image"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("notes.png: invalid input: not an image"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("photo.png"), "the good image is still classified");
 }
 

@@ -174,10 +174,33 @@ fn fusing_the_trained_net_keeps_its_predictions_and_classifies() {
     assert_eq!(report.accuracy, report.accuracy_deploy);
     assert!(report.max_logit_diff < 1e-3, "{report:?}");
     assert!(report.params_deploy < report.params && report.convs_deploy < report.convs);
-    let image = &trainer.data().test.pixels[..784];
-    let c = block_on(trainer.classify(&fused, image, 2)).unwrap();
+    let gray = image::GrayImage::from_raw(28, 28, trainer.data().test.pixels[..784].to_vec()).unwrap();
+    let mut png = std::io::Cursor::new(Vec::new());
+    gray.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let c = block_on(trainer.compare(&fused, png.get_ref(), 2)).unwrap();
     assert_eq!(c.top.len(), 2);
-    assert_eq!(c.top[0].0, c.top_unfused[0].0);
-    assert!((c.top[0].1 - c.top_unfused[0].1).abs() < 1e-4);
-    assert!(block_on(trainer.classify(&fused, &image[..100], 2)).unwrap_err().to_string().contains("784"));
+    let unfused = c.top_unfused.unwrap();
+    assert_eq!(c.top[0].label, unfused[0].label);
+    assert!((c.top[0].probability - unfused[0].probability).abs() < 1e-4);
+    let e = block_on(trainer.compare(&fused, &png.get_ref()[..100], 2)).unwrap_err().to_string();
+    assert!(e.contains("truncated"), "{e}");
+    assert_eq!(fused.card.classes, ["left", "right"]);
+}
+
+#[test]
+fn a_snapshot_continues_the_same_run() {
+    let mut trainer = Trainer::new(&Device::flex(), data(), options()).unwrap();
+    for _ in 0..9 {
+        block_on(trainer.step()).unwrap();
+    }
+    let bytes = block_on(trainer.snapshot()).unwrap();
+    let mut restored = Trainer::restore(&Device::flex(), data(), bytes.clone()).unwrap();
+    assert_eq!((restored.epoch(), restored.global_step(), restored.lambda()), (trainer.epoch(), 9, trainer.lambda()));
+    assert_eq!(block_on(restored.evaluate(None)).unwrap(), block_on(trainer.evaluate(None)).unwrap());
+    // Same weights, same next batch: the same loss (the optimizer acts only after it).
+    let (a, b) = (block_on(trainer.step()).unwrap(), block_on(restored.step()).unwrap());
+    assert_eq!((a.loss, a.global_step, a.lambda), (b.loss, b.global_step, b.lambda));
+    let other = Dataset::new("other", vec!["a".into(), "b".into()], [1, 28, 28], halves(64, 3), halves(8, 4)).unwrap();
+    let e = Trainer::restore(&Device::flex(), other, bytes).err().unwrap().to_string();
+    assert!(e.contains("halves"), "{e}");
 }

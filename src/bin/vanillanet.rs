@@ -296,27 +296,18 @@ fn run(cli: Cli) -> Result<()> {
             if names.len() != config.num_classes {
                 return Err(Error::InvalidInput(format!("{} labels for {} classes", names.len(), config.num_classes)));
             }
-            let (mean, std) = if config.in_chans == 1 {
-                (vec![0.449], vec![0.226])
-            } else {
-                (imagenet::MEAN.to_vec(), imagenet::STD.to_vec())
-            };
+            let pre = vanillanet::preprocess::Preprocess::imagenet(size, config.in_chans);
             config.feature_sizes(size, size)?;
             let mut failed = false;
             for path in &images {
-                let img = match image::ImageReader::open(path)
-                    .and_then(|r| r.with_guessed_format())
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r.decode().map_err(|e| e.to_string()))
-                {
-                    Ok(img) => img,
+                let x = match std::fs::read(path).map_err(Error::Io).and_then(|b| pre.input(&b)) {
+                    Ok(x) => x,
                     Err(e) => {
-                        eprintln!("{}: cannot decode image: {e}", path.display());
+                        eprintln!("{}: {e}", path.display());
                         failed = true;
                         continue;
                     }
                 };
-                let x = imagenet::preprocess(&img, size, config.in_chans, &mean, &std);
                 let x = Tensor::<4>::from_data(TensorData::new(x, [1, config.in_chans, size, size]), &device);
                 let (_, probs) = to_host(softmax(deploy.forward(x), 1))?;
                 println!("{}", path.display());

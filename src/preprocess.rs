@@ -1,0 +1,156 @@
+//! From image file bytes to network input: decoding with limits (user files are untrusted), then
+//! resize and crop as the model was trained or evaluated, then per-channel normalization.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageFormat, ImageReader, Limits, imageops::FilterType};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Largest side accepted: a photo fits, a header declaring a gigapixel image does not.
+pub const MAX_SIDE: u32 = 16_384;
+/// Largest decoded size: with RGBA that is about 64 megapixels.
+pub const MAX_DECODED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Decodes PNG, JPEG, WebP, BMP or GIF (first frame). Every other input gets a message that
+/// names the problem: empty, not an image, a format we don't read, dimensions too large, or
+/// damaged data.
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage> {
+    let bad = |m: String| Err(Error::InvalidInput(m));
+    if bytes.is_empty() {
+        return bad("the file is empty (0 bytes)".into());
+    }
+    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(Error::Io)?;
+    let Some(format) = reader.format() else {
+        return bad("not an image: PNG, JPEG, WebP, BMP and GIF are read".into());
+    };
+    let readable = [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::WebP, ImageFormat::Bmp, ImageFormat::Gif];
+    if !readable.contains(&format) {
+        return bad(format!("{format:?} images are not supported: use PNG, JPEG, WebP, BMP or GIF"));
+    }
+    // The header alone tells the size: refuse before any pixel buffer is allocated.
+    let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|e| Error::InvalidInput(format!("damaged {format:?} header: {e}")))?;
+    if w == 0 || h == 0 {
+        return bad(format!("the {format:?} header declares an empty {w}x{h} image"));
+    }
+    if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) * 4 > MAX_DECODED_BYTES {
+        return bad(format!(
+            "the image declares {w}x{h} pixels; at most {MAX_SIDE} per side and {} megapixels are decoded",
+            MAX_DECODED_BYTES / 4 / 1_000_000
+        ));
+    }
+    let mut reader = reader;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    reader.limits(limits);
+    reader.decode().map_err(|e| Error::InvalidInput(format!("cannot decode this {format:?} image (truncated or damaged?): {e}")))
+}
+
+/// How an image becomes a network input of `height x width`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Resize {
+    /// Centre crop to the input's aspect ratio, then resize (bilinear): how images dropped into
+    /// the page become training data.
+    CenterCrop,
+    /// The official evaluation (timm, as the authors' `main.py` uses it): short side to
+    /// `size / crop_pct` with bicubic, then the centre `size` crop.
+    #[serde(rename_all = "camelCase")]
+    ShortSideCrop { crop_pct: f64 },
+}
+
+/// Everything that turns an image into what the model expects.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preprocess {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub resize: Resize,
+    /// Per channel, on values in [0, 1].
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+}
+
+impl Preprocess {
+    /// The official ImageNet evaluation at `size` (224 for every released checkpoint).
+    pub fn imagenet(size: usize, channels: usize) -> Self {
+        let (mean, std) = if channels == 1 {
+            // One channel sees the luma; it gets the mean of the ImageNet statistics.
+            (vec![0.449], vec![0.226])
+        } else {
+            (crate::imagenet::MEAN.to_vec(), crate::imagenet::STD.to_vec())
+        };
+        Self { channels, height: size, width: size, resize: Resize::ShortSideCrop { crop_pct: crate::imagenet::CROP_PCT }, mean, std }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let ok = matches!(self.channels, 1 | 3)
+            && self.height > 0
+            && self.width > 0
+            && self.height <= 4096
+            && self.width <= 4096
+            && self.mean.len() == self.channels
+            && self.std.len() == self.channels
+            && self.std.iter().all(|s| *s > 0.0)
+            && !matches!(self.resize, Resize::ShortSideCrop { crop_pct } if !(crop_pct > 0.0 && crop_pct <= 1.0));
+        if ok { Ok(()) } else { Err(Error::InvalidConfig(format!("unusable preprocessing {self:?}"))) }
+    }
+
+    /// `channels x height x width` bytes (CHW), resized and cropped.
+    pub fn pixels(&self, img: &DynamicImage) -> Vec<u8> {
+        let (th, tw) = (self.height as u32, self.width as u32);
+        let (w, h) = (img.width().max(1), img.height().max(1));
+        let crop = match self.resize {
+            Resize::CenterCrop => {
+                // The largest centred window of the target's aspect ratio.
+                let (cw, ch) = if u64::from(w) * u64::from(th) > u64::from(h) * u64::from(tw) {
+                    ((u64::from(h) * u64::from(tw) / u64::from(th)).max(1) as u32, h)
+                } else {
+                    (w, (u64::from(w) * u64::from(th) / u64::from(tw)).max(1) as u32)
+                };
+                img.crop_imm((w - cw) / 2, (h - ch) / 2, cw, ch).resize_exact(tw, th, FilterType::Triangle)
+            }
+            Resize::ShortSideCrop { crop_pct } => {
+                let scale = (th.min(tw) as f64 / crop_pct).floor() as u32;
+                let (nw, nh) = if w <= h {
+                    (scale, (h as f64 * scale as f64 / w as f64).round() as u32)
+                } else {
+                    ((w as f64 * scale as f64 / h as f64).round() as u32, scale)
+                };
+                let resized = img.resize_exact(nw.max(tw), nh.max(th), FilterType::CatmullRom);
+                resized.crop_imm((resized.width() - tw) / 2, (resized.height() - th) / 2, tw, th)
+            }
+        };
+        let plane = self.height * self.width;
+        let mut out = vec![0u8; self.channels * plane];
+        if self.channels == 1 {
+            for (i, p) in crop.to_luma8().pixels().enumerate() {
+                out[i] = p.0[0];
+            }
+        } else {
+            for (i, p) in crop.to_rgb8().pixels().enumerate() {
+                for c in 0..3 {
+                    out[c * plane + i] = p.0[c];
+                }
+            }
+        }
+        out
+    }
+
+    /// Network input values of CHW bytes: `(p / 255 - mean) / std` per channel.
+    pub fn normalize(&self, pixels: &[u8]) -> Vec<f32> {
+        let plane = self.height * self.width;
+        pixels.iter().enumerate().map(|(i, &p)| (p as f32 / 255.0 - self.mean[i / plane]) / self.std[i / plane]).collect()
+    }
+
+    /// Decode, resize, normalize: one image's input values.
+    pub fn input(&self, bytes: &[u8]) -> Result<Vec<f32>> {
+        Ok(self.normalize(&self.pixels(&decode(bytes)?)))
+    }
+}

@@ -1,0 +1,180 @@
+//! Classifiers from checkpoints: variant detection, export/import, hostile and broken input.
+
+mod common;
+
+use burn::tensor::Device;
+use common::{fixture, fixture_path, host, input};
+use pollster::block_on;
+use vanillanet::classifier::{CARD_KEY, Classifier};
+use vanillanet::detect::detect;
+use vanillanet::preprocess::{Preprocess, decode};
+use vanillanet::state_dict::HostTensor;
+use vanillanet::{StateDict, VanillaNetConfig, state_dict};
+
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(path)).unwrap()
+}
+
+#[test]
+fn official_pth_from_memory_detects_the_widths_and_asks_for_strides() {
+    let sd = StateDict::from_bytes(read("checkpoint.pth")).unwrap();
+    let d = detect(&sd).unwrap();
+    assert_eq!((d.dims.clone(), d.act_num, d.in_chans, d.num_classes), (vec![16, 32, 64, 128], 3, 3, 10));
+    assert!(d.training_form && d.candidates.is_empty());
+    let device = Device::flex();
+    let missing = Classifier::from_checkpoint(&sd, None, None, &device).unwrap_err().to_string();
+    assert!(missing.contains("strides"), "{missing}");
+    let c = Classifier::from_checkpoint(&sd, None, Some(vec![2, 2, 2]), &device).unwrap();
+    let io = fixture("io.safetensors");
+    common::assert_close(&host(c.model.forward(input(&io, &device))), io.get("logits_deploy").unwrap(), "fused");
+    // The deploy-form state_dict gives the same architecture, unfused.
+    let deploy = detect(&fixture("deploy_state.safetensors")).unwrap();
+    assert_eq!((deploy.dims, deploy.act_num, deploy.training_form), (d.dims, 3, false));
+}
+
+/// A state_dict of `config`'s shapes with no values: enough for detection.
+fn shapes_of(config: &VanillaNetConfig) -> StateDict {
+    let full = state_dict(&config.init_deploy(&Device::flex())).unwrap();
+    let mut sd = StateDict::default();
+    for (k, t) in full.tensors {
+        sd.tensors.insert(k, HostTensor { shape: t.shape, data: vec![] });
+    }
+    sd
+}
+
+#[test]
+fn detection_picks_the_named_model_or_says_it_is_ambiguous() {
+    let d = detect(&shapes_of(&VanillaNetConfig::named("vanillanet_5").unwrap())).unwrap();
+    assert_eq!(d.candidates, ["vanillanet_5"]);
+    assert!(!d.ambiguous());
+    assert_eq!(d.config(None, None).unwrap(), VanillaNetConfig::named("vanillanet_5").unwrap());
+    // small_28 and small_32 share widths; the channels tell them apart.
+    let gray = detect(&shapes_of(&VanillaNetConfig::named("small_28").unwrap())).unwrap();
+    assert_eq!(gray.candidates[0], "small_28");
+    assert!(!gray.ambiguous());
+    let other = VanillaNetConfig::named("small_28").unwrap().with_in_chans(2).with_num_classes(4);
+    let d = detect(&shapes_of(&other)).unwrap();
+    assert!(d.ambiguous(), "{d:?}");
+    assert_eq!(d.config(Some("small_32"), None).unwrap().strides, vec![2, 2, 2]);
+    assert!(d.config(Some("vanillanet_5"), None).unwrap_err().to_string().contains("widths"));
+}
+
+#[test]
+fn export_then_import_gives_identical_outputs() {
+    let device = Device::flex();
+    let sd = StateDict::from_bytes(read("checkpoint.pth")).unwrap();
+    let c = Classifier::from_checkpoint(&sd, None, Some(vec![2, 2, 2]), &device).unwrap();
+    let bytes = block_on(c.to_safetensors()).unwrap();
+    let back = StateDict::from_bytes(bytes).unwrap();
+    assert!(back.metadata.contains_key(CARD_KEY));
+    assert!(back.keys().all(|k| k.starts_with("stem.") || k.starts_with("stages.") || k.starts_with("cls.")));
+    let imported = Classifier::from_checkpoint(&back, None, None, &device).unwrap();
+    assert_eq!(imported.card, c.card);
+    let x = input(&fixture("io.safetensors"), &device);
+    assert_eq!(host(imported.model.forward(x.clone())), host(c.model.forward(x)));
+}
+
+#[test]
+fn a_card_that_does_not_fit_the_tensors_is_refused() {
+    let device = Device::flex();
+    let sd = StateDict::from_bytes(read("checkpoint.pth")).unwrap();
+    let c = Classifier::from_checkpoint(&sd, None, Some(vec![2, 2, 2]), &device).unwrap();
+    let mut sd = StateDict::from_bytes(block_on(c.to_safetensors()).unwrap()).unwrap();
+    let card = sd.metadata[CARD_KEY].replace("[16,32,64,128]", "[16,32,64,256]");
+    sd.metadata.insert(CARD_KEY.into(), card);
+    let e = Classifier::from_checkpoint(&sd, None, None, &device).unwrap_err().to_string();
+    assert!(e.contains("shape"), "{e}");
+    sd.metadata.insert(CARD_KEY.into(), "{not json".into());
+    assert!(Classifier::from_checkpoint(&sd, None, None, &device).unwrap_err().to_string().contains("model card"));
+}
+
+#[test]
+fn pickles_that_call_code_are_refused_and_nothing_runs() {
+    let marker = std::path::Path::new("/tmp/vanillanet-pwned");
+    let _ = std::fs::remove_file(marker);
+    for name in ["payload-pickle.pth", "payload-zip.pth"] {
+        let bytes = std::fs::read(fixture_path("../hostile").join(name)).unwrap();
+        let e = StateDict::from_bytes(bytes).unwrap_err().to_string();
+        assert!(e.contains("never run"), "{name}: {e}");
+        println!("{name}: {e}");
+    }
+    assert!(!marker.exists(), "a payload ran");
+}
+
+#[test]
+fn broken_files_get_messages() {
+    let e = |bytes: Vec<u8>| StateDict::from_bytes(bytes).unwrap_err().to_string();
+    assert!(e(vec![]).contains("empty"));
+    let pth = read("checkpoint.pth");
+    assert!(e(pth[..pth.len() / 2].to_vec()).contains("PyTorch"));
+    assert!(e(b"hello, not a checkpoint".to_vec()).contains("safetensors"));
+    let foreign = StateDict::from_bytes(read("io.safetensors")).unwrap();
+    assert!(detect(&foreign).unwrap_err().to_string().contains("not a VanillaNet"));
+}
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 8) as u8, (y * 8) as u8, 128]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// A PNG signature and a valid IHDR chunk declaring `w x h`, and no pixel data.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    let ihdr_crc = crc(&ihdr);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(13u32.to_be_bytes());
+    out.extend(ihdr);
+    out.extend(ihdr_crc.to_be_bytes());
+    for chunk in [b"IDAT", b"IEND"] {
+        out.extend(0u32.to_be_bytes());
+        out.extend(chunk);
+        out.extend(crc(chunk).to_be_bytes());
+    }
+    out
+}
+
+fn crc(bytes: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in bytes {
+        c ^= b as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+        }
+    }
+    !c
+}
+
+#[test]
+fn images_are_decoded_with_limits_and_clear_messages() {
+    let e = |bytes: &[u8]| decode(bytes).unwrap_err().to_string();
+    assert!(e(&[]).contains("empty"));
+    assert!(e(b"just some text").contains("not an image"));
+    assert!(e(b"II*\0\x08\0\0\0 tiff").contains("not supported"));
+    let huge = e(&png_header(100_000, 100_000));
+    assert!(huge.contains("100000x100000"), "{huge}");
+    let good = png(40, 30);
+    assert!(e(&good[..good.len() / 2]).contains("truncated"), "{}", e(&good[..good.len() / 2]));
+    assert_eq!(decode(&good).unwrap().width(), 40);
+}
+
+#[test]
+fn imagenet_preprocessing_resizes_crops_and_normalizes() {
+    let p = Preprocess::imagenet(224, 3);
+    let x = p.input(&png(400, 300)).unwrap();
+    assert_eq!(x.len(), 3 * 224 * 224);
+    // The blue channel is 128 everywhere: (128/255 - 0.406) / 0.225.
+    let blue = x[2 * 224 * 224 + 1000];
+    assert!((blue - (128.0 / 255.0 - 0.406) / 0.225).abs() < 1e-4, "{blue}");
+    let device = Device::flex();
+    let sd = StateDict::from_bytes(read("checkpoint.pth")).unwrap();
+    let c = Classifier::from_checkpoint(&sd, None, Some(vec![2, 2, 2]), &device).unwrap();
+    let (top, ms) = block_on(c.classify(&png(64, 64), 3, &device)).unwrap();
+    assert_eq!(top.len(), 3);
+    assert!(top[0].probability >= top[1].probability && ms >= 0.0);
+    assert!(top.iter().all(|t| t.label.starts_with("class ")));
+}
