@@ -30,9 +30,19 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage> {
         return bad(format!("{format:?} images are not supported: use PNG, JPEG, WebP, BMP or GIF"));
     }
     // The header alone tells the size: refuse before any pixel buffer is allocated.
-    let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
+    let mut probe = ImageReader::with_format(Cursor::new(bytes), format);
+    // Only the header is read here; the limits apply to the decode below.
+    probe.no_limits();
+    let (w, h) = probe
         .into_dimensions()
-        .map_err(|e| Error::InvalidInput(format!("damaged {format:?} header: {e}")))?;
+        .map_err(|e| match e {
+            // A 32-bit decoder can't even size such an image.
+            image::ImageError::Limits(_) => Error::InvalidInput(format!(
+                "the {format:?} header declares an image too large to decode; at most {MAX_SIDE} pixels per side and {} megapixels are decoded",
+                MAX_DECODED_BYTES / 4 / 1_000_000
+            )),
+            e => Error::InvalidInput(format!("damaged {format:?} header: {e}")),
+        })?;
     if w == 0 || h == 0 {
         return bad(format!("the {format:?} header declares an empty {w}x{h} image"));
     }

@@ -109,7 +109,7 @@ impl StateDict {
         } else if self.tensors.contains_key("stem.0.weight") {
             Ok(Layout::Deploy)
         } else {
-            let first: Vec<_> = self.keys().take(5).collect();
+            let first: Vec<_> = self.keys().take(3).collect();
             Err(Error::NotVanillaNet(if first.is_empty() { "(none)".into() } else { first.join(", ") }))
         }
     }

@@ -1,8 +1,11 @@
 // The page: one app state, views that subscribe to it, and window.vanillanet — the scripting
 // API that the buttons use too. All model work happens in the worker (worker.js, over wasm).
 
+import * as store from "./store.js";
+
 // ---- worker calls -------------------------------------------------------------------------
-const worker = new Worker("worker.js", { type: "module" });
+// One worker at a time; a new one replaces it after a lost GPU device.
+let worker = null;
 let nextId = 0;
 const pending = new Map();
 function call(type, payload = {}) {
@@ -11,6 +14,14 @@ function call(type, payload = {}) {
     pending.set(id, { resolve, reject });
     worker.postMessage({ id, type, ...payload });
   });
+}
+function startWorker() {
+  worker?.terminate();
+  for (const p of pending.values()) p.reject(new Error("the worker was restarted"));
+  pending.clear();
+  worker = new Worker("worker.js", { type: "module" });
+  worker.onmessage = onWorkerMessage;
+  worker.onerror = (e) => message(`worker failed: ${e.message}`);
 }
 
 // ---- the app state --------------------------------------------------------------------------
@@ -23,6 +34,7 @@ const state = {
   history: { steps: [], loss: [], trainAccuracy: [], lambda: [] },
   evals: new Map(),
   schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
+  classifier: null, checkpoint: null, checkpointLog: [],
   own: { size: "32x3", classes: [{ name: "class A", items: [] }, { name: "class B", items: [] }] },
 };
 const listeners = [];
@@ -36,7 +48,7 @@ function message(text, kind = "error") {
   update({ messages: [...state.messages.slice(-4), { text, kind, at: Date.now() }] });
 }
 
-worker.onmessage = ({ data: m }) => {
+function onWorkerMessage({ data: m }) {
   switch (m.type) {
     case "reply": {
       const p = pending.get(m.id);
@@ -55,8 +67,15 @@ worker.onmessage = ({ data: m }) => {
       refreshSchedule();
       break;
     case "model":
+      if (m.restored) setForm(m.options);
       update({ model: m.info, options: m.options, stepsPerEpoch: m.info.stepsPerEpoch, totalSteps: m.info.totalSteps });
       refreshSchedule();
+      break;
+    case "checkpointProgress":
+      update({ checkpoint: { ...state.checkpoint, ...m } });
+      break;
+    case "deviceLost":
+      recoverFromDeviceLoss(m);
       break;
     case "options":
       setForm(m.options);
@@ -64,8 +83,12 @@ worker.onmessage = ({ data: m }) => {
       refreshSchedule();
       break;
     case "reset":
+      if (!restoring) {
+        store.remove("training").catch((e) => message(e.message));
+        if (state.classifier?.fromTrainer) forgetClassifier();
+      }
       update({
-        fuseReport: null, predictions: [],
+        fuseReport: null,
         model: null, options: null, step: 0, epoch: 0, lambda: null, loss: null, trainAccuracy: null,
         testAccuracy: null, imagesPerSec: null, etaSeconds: null, probe: null,
         history: { steps: [], loss: [], trainAccuracy: [], lambda: [] }, evals: new Map(),
@@ -74,9 +97,13 @@ worker.onmessage = ({ data: m }) => {
       break;
     case "state":
       update({ trainState: m.state });
+      if (m.state === "paused" || m.state === "finished") saveTraining();
       break;
     case "step": {
+      // The step changed the weights: a classifier fused from them is gone (in wasm too).
       if (state.fuseReport) update({ fuseReport: null });
+      if (state.classifier?.fromTrainer) forgetClassifier();
+      if (Date.now() - lastSave > SAVE_EVERY_MS || m.report.epochEnd) saveTraining();
       const r = m.report;
       const h = state.history;
       h.steps.push(r.globalStep); h.loss.push(r.loss); h.trainAccuracy.push(m.trainAccuracy); h.lambda.push(r.lambda);
@@ -103,8 +130,137 @@ worker.onmessage = ({ data: m }) => {
       message(m.message);
       break;
   }
-};
-worker.onerror = (e) => message(`worker failed: ${e.message}`);
+}
+startWorker();
+
+// ---- saved state (IndexedDB) -----------------------------------------------------------------
+const SAVE_EVERY_MS = 15_000;
+let lastSave = 0;
+let saving = null;
+let saveAgain = false;
+let restoring = false;
+const report = (what) => (e) => message(`${what}: ${e.message}`);
+// The weights and position, with the charts up to that step, so a reload continues the run.
+function saveTraining() {
+  if (restoring) return;
+  if (saving) {
+    saveAgain = true;
+    return;
+  }
+  lastSave = Date.now();
+  saving = (async () => {
+    const snap = await call("snapshot");
+    if (!snap) return;
+    const upto = snap.status.globalStep;
+    const h = state.history;
+    const keep = h.steps.findLastIndex((st) => st <= upto) + 1;
+    await store.save("training", {
+      bytes: snap.bytes, datasetName: state.datasetName, trainAccuracy: state.trainAccuracy,
+      history: { steps: h.steps.slice(0, keep), loss: h.loss.slice(0, keep), trainAccuracy: h.trainAccuracy.slice(0, keep), lambda: h.lambda.slice(0, keep) },
+      evals: [...state.evals].filter(([st]) => st <= upto), savedAt: Date.now(),
+    });
+  })().catch(report("saving the training state")).finally(() => {
+    saving = null;
+    if (saveAgain) {
+      saveAgain = false;
+      saveTraining();
+    }
+  });
+}
+let ownTimer = null;
+function saveOwn() {
+  clearTimeout(ownTimer);
+  ownTimer = setTimeout(() => {
+    ownTimer = null;
+    const own = { size: state.own.size, classes: state.own.classes.map((c) => ({ name: c.name, items: c.items.map(({ name, pixels, error }) => ({ name, pixels, error })) })) };
+    store.save("own", own).catch(report("saving your images"));
+  }, 300);
+}
+async function saveClassifier() {
+  const bytes = await call("exportModel");
+  await store.save("classifier", { bytes, fromTrainer: state.classifier.fromTrainer, fuseReport: state.fuseReport });
+}
+function forgetClassifier() {
+  update({ classifier: null });
+  store.remove("classifier").catch(report("forgetting the classifier"));
+}
+function savePredictions() {
+  const items = state.predictions.map(({ name, model, result, error, thumbBlob }) => ({ name, model, result, error, thumbBlob }));
+  store.save("predictions", items).catch(report("saving the predictions"));
+}
+
+// Everything saved, back in place: images, data, the trained model and its charts, the
+// classifier, the predictions. A record that cannot be restored is kept, and said so.
+async function restoreSession() {
+  const get = (key) => store.load(key).catch((e) => (message(`cannot read saved ${key}: ${e.message}`), undefined));
+  const [own, session, training, classifier, predictions] = await Promise.all(["own", "session", "training", "classifier", "predictions"].map(get));
+  restoring = true;
+  try {
+    if (own) {
+      const [side, channels] = own.size.split("x").map(Number);
+      const classes = await Promise.all(own.classes.map(async (c) => ({
+        name: c.name,
+        items: await Promise.all(c.items.map(async (i) => (i.pixels ? { ...i, thumb: await pixelsUrl(i.pixels, channels, side) } : i))),
+      })));
+      $("own-size").value = own.size;
+      update({ own: { size: own.size, classes } });
+    }
+    const datasetName = training?.datasetName ?? session?.datasetName ?? "fashion-mnist";
+    for (const radio of document.querySelectorAll('input[name="dataset"]')) radio.checked = radio.value === datasetName;
+    $("own").hidden = datasetName !== "own";
+    if (datasetName === "own") await useOwnImages();
+    else await api.loadDataset(datasetName);
+    if (training) {
+      try {
+        const { status } = await call("restore", { bytes: training.bytes, trainAccuracy: training.trainAccuracy });
+        const h = training.history;
+        update({
+          history: h, evals: new Map(training.evals), step: status.globalStep, epoch: status.epoch, totalSteps: status.totalSteps,
+          lambda: h.lambda.at(-1) ?? null, nextLambda: status.lambda, loss: h.loss.at(-1) ?? null, trainAccuracy: training.trainAccuracy,
+          testAccuracy: training.evals.at(-1)?.[1] ?? null, trainState: status.finished ? "finished" : "paused",
+        });
+        message(`restored the model at step ${status.globalStep} (saved ${new Date(training.savedAt).toLocaleTimeString()}); the optimizer's moments start afresh`, "info");
+      } catch (e) {
+        message(`the saved training could not be restored (it is kept): ${e.message}`);
+      }
+    }
+    if (classifier) {
+      try {
+        if (classifier.fromTrainer && training && state.nextLambda === 1) await api.fuse();
+        else await useClassifierBytes(classifier.bytes, "saved classifier");
+      } catch (e) {
+        message(`the saved classifier could not be restored (it is kept): ${e.message}`);
+      }
+    }
+    if (predictions?.length) {
+      update({ predictions: predictions.map((p) => ({ ...p, thumb: p.thumbBlob ? URL.createObjectURL(p.thumbBlob) : null })) });
+    }
+  } finally {
+    restoring = false;
+  }
+}
+
+// A lost GPU device (driver reset, tab in the background too long, ...): a fresh worker on the
+// CPU picks up from what was saved last.
+let recovering = false;
+async function recoverFromDeviceLoss(m) {
+  if (recovering) return;
+  recovering = true;
+  try {
+    message(`The WebGPU device was lost (${m.reason ?? "unknown"}${m.message ? `: ${m.message}` : ""}); continuing on the CPU from the last saved state.`);
+    await saving;
+    startWorker();
+    update({ trainState: "idle", fuseReport: null, classifier: null });
+    await api.setBackend("cpu");
+    $("backend-select").value = "cpu";
+    await restoreSession();
+    message(`recovered on the CPU${state.step ? ` at step ${state.step}` : ""}`, "info");
+  } catch (e) {
+    message(`recovery failed: ${e.message}; reload the page (saved work is kept)`);
+  } finally {
+    recovering = false;
+  }
+}
 
 // ---- options form -------------------------------------------------------------------------
 const form = document.getElementById("options");
@@ -177,33 +333,88 @@ const api = {
   setBackend: (backend) => call("setBackend", { backend }),
   async loadDataset(name) {
     update({ datasetName: name });
-    return call("loadDataset", { name });
+    const summary = await call("loadDataset", { name });
+    store.save("session", { datasetName: name }).catch(report("saving the data choice"));
+    return summary;
   },
   finishAnnealing: () => call("finishAnnealing"),
   async fuse() {
     const report = await call("fuse", { limit: 500 });
-    update({ fuseReport: report });
+    update({ fuseReport: report, classifier: await call("classifierInfo") });
+    if (!restoring) await saveClassifier().catch(report_("saving the classifier"));
     return report;
   },
+  /** Top-k `{label, probability}` of an image by the classifier, with timings (and the trained
+   * net's answer while the classifier is its fused form). */
   async classify(blob) {
-    const d = state.dataset;
-    if (!d) throw new Error("no dataset: the image is prepared like the training data");
-    const item = { name: blob.name ?? "pasted image" };
+    const item = { name: blob.name || "pasted image" };
     try {
-      const { pixels, thumb } = await decode(blob, { side: d.height, channels: d.channels });
-      item.thumb = thumb;
-      const r = await call("classify", { pixels, k: Math.min(5, d.classes.length) });
-      item.result = {
-        top: r.top.map(([label, probability]) => ({ label, probability })),
-        topUnfused: r.topUnfused.map(([label, probability]) => ({ label, probability })),
-        ms: r.ms, msUnfused: r.msUnfused,
-      };
+      if (!state.classifier) throw new Error("no classifier yet: fuse a trained model or load a checkpoint");
+      if (blob.size > MAX_FILE_BYTES) throw new Error(`too large (${(blob.size / 1e6).toFixed(0)} MB; images up to ${MAX_FILE_BYTES / 1e6} MB)`);
+      const r = await call("classify", { file: blob, k: 5 });
+      item.result = r;
+      item.model = state.classifier.card.name;
+      item.thumbBlob = await thumbnail(blob);
+      item.thumb = URL.createObjectURL(item.thumbBlob);
     } catch (e) {
       item.error = e.message;
     }
     update({ predictions: [item, ...state.predictions].slice(0, 12) });
+    savePredictions();
     if (item.error) throw new Error(`${item.name}: ${item.error}`);
     return item.result;
+  },
+  /** Reads a checkpoint (official .pth, safetensors, or a model exported here) and, unless the
+   * tensors leave the architecture open, makes it the classifier. `choice` settles that:
+   * `{variant}` or `{strides: [...]}`. */
+  async loadCheckpoint(file, choice) {
+    update({ checkpoint: { name: file.name, loaded: 0, total: file.size, phase: "reading" } });
+    try {
+      const read = await call("readCheckpoint", { file });
+      update({ checkpoint: { ...state.checkpoint, phase: "read", read } });
+      if (read.ambiguous && !choice) {
+        update({ checkpoint: { ...state.checkpoint, phase: "choose" } });
+        return { needsChoice: true, detected: read.detected };
+      }
+      return await api.useCheckpoint(choice);
+    } catch (e) {
+      update({ checkpoint: null, checkpointLog: [{ name: file.name, error: e.message }, ...state.checkpointLog].slice(0, 8) });
+      throw new Error(`${file.name}: ${e.message}`);
+    }
+  },
+  async useCheckpoint(choice = {}) {
+    const name = state.checkpoint?.name ?? "checkpoint";
+    update({ checkpoint: { ...state.checkpoint, phase: "fusing" } });
+    try {
+      const info = await call("useCheckpoint", choice);
+      update({ classifier: info, fuseReport: null, checkpoint: null, checkpointLog: [{ name, ok: `classifying with ${info.card.name}` }, ...state.checkpointLog].slice(0, 8) });
+      if (!restoring) await saveClassifier().catch(report_("saving the classifier"));
+      return info;
+    } catch (e) {
+      update({ checkpoint: state.checkpoint?.phase === "fusing" ? { ...state.checkpoint, phase: "choose" } : null });
+      throw e;
+    }
+  },
+  /** The classifier as `{safetensors, json}` Blobs: official deploy key names, and the model
+   * card (architecture, classes, preprocessing), which the safetensors header carries too. */
+  async exportModel() {
+    if (!state.classifier) throw new Error("nothing to export: fuse a trained model or load a checkpoint");
+    const bytes = await call("exportModel");
+    return {
+      safetensors: new Blob([bytes], { type: "application/octet-stream" }),
+      json: new Blob([JSON.stringify(state.classifier.card, null, 2)], { type: "application/json" }),
+      name: state.classifier.card.name.replace(/[^\w.-]+/g, "_"),
+    };
+  },
+  importModel: (file) => api.loadCheckpoint(file),
+  classifier: () => state.classifier,
+  /** Settles once what has changed is saved to IndexedDB. */
+  whenSaved: async () => {
+    while (saving || ownTimer) await (saving ?? new Promise((r) => setTimeout(r, 350)));
+  },
+  debug: {
+    /** Destroys the worker's GPU device, as a driver reset would: to see recovery work. */
+    loseDevice: () => call("loseDevice"),
   },
   history: () => ({ steps: [...state.history.steps], loss: [...state.history.loss], lambda: [...state.history.lambda],
     trainAccuracy: [...state.history.trainAccuracy], testAccuracy: [...state.evals.entries()] }),
@@ -216,6 +427,11 @@ const api = {
   },
 };
 window.vanillanet = api;
+const report_ = report;
+
+async function useClassifierBytes(bytes, name) {
+  return api.loadCheckpoint(new File([bytes], name));
+}
 
 const guard = (fn) => async (...args) => {
   try {
@@ -279,7 +495,7 @@ subscribe((s) => {
   const frac = s.totalSteps ? s.step / s.totalSteps : 0;
   $("progress-bar").style.width = `${(frac * 100).toFixed(1)}%`;
   $("progress-text").textContent = s.step
-    ? `${s.trainState} · epoch ${Math.min(s.epoch + 1, s.options?.epochs ?? 1)}/${s.options?.epochs ?? "?"} · step ${s.step}/${s.totalSteps} · loss ${s.loss.toFixed(4)} · train ${pct(s.trainAccuracy)} · test ${pct(s.testAccuracy)} · ${Math.round(s.imagesPerSec)} images/s · ETA ${eta(s)}`
+    ? `${s.trainState} · epoch ${Math.min(s.epoch + 1, s.options?.epochs ?? 1)}/${s.options?.epochs ?? "?"} · step ${s.step}/${s.totalSteps} · loss ${s.loss.toFixed(4)} · train ${pct(s.trainAccuracy)} · test ${pct(s.testAccuracy)} ${s.imagesPerSec ? ` · ${Math.round(s.imagesPerSec)} images/s` : ""} · ETA ${eta(s)}`
     : s.trainState;
   $("lambda-now").textContent = s.lambda === null ? "–" : s.lambda.toFixed(3);
   for (const [id, enabled] of [["train", s.trainState !== "running"], ["pause", s.trainState === "running"],
@@ -436,30 +652,30 @@ function addClass(name) {
 }
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
 async function decode(file, { side, channels } = ownSize()) {
-  if (file.size === 0) throw new Error("empty file");
-  if (file.size > MAX_FILE_BYTES) throw new Error(`too large (${(file.size / 1e6).toFixed(0)} MB)`);
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(file);
-  } catch {
-    throw new Error(file.type.startsWith("image/") || file.type === "" ? "cannot be decoded as an image" : `not an image (${file.type})`);
-  }
-  // Centre crop to a square, then resize.
-  const s = Math.min(bitmap.width, bitmap.height);
+  if (file.size > MAX_FILE_BYTES) throw new Error(`too large (${(file.size / 1e6).toFixed(0)} MB; images up to ${MAX_FILE_BYTES / 1e6} MB)`);
+  const pixels = await call("decodeImage", { file, channels, side });
+  return { pixels, thumb: await pixelsUrl(pixels, channels, side) };
+}
+// CHW bytes to an image URL (thumbnails of the training images, as the net sees them).
+async function pixelsUrl(pixels, channels, side) {
   const canvas = new OffscreenCanvas(side, side);
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  ctx.drawImage(bitmap, (bitmap.width - s) / 2, (bitmap.height - s) / 2, s, s, 0, 0, side, side);
-  bitmap.close();
-  const rgba = ctx.getImageData(0, 0, side, side).data;
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(side, side);
   const plane = side * side;
-  const pixels = new Uint8Array(plane * channels);
   for (let p = 0; p < plane; p++) {
-    const [r, g, b] = [rgba[p * 4], rgba[p * 4 + 1], rgba[p * 4 + 2]];
-    if (channels === 1) pixels[p] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
-    else { pixels[p] = r; pixels[plane + p] = g; pixels[2 * plane + p] = b; }
+    for (let c = 0; c < 3; c++) img.data[p * 4 + c] = pixels[(channels === 3 ? c : 0) * plane + p];
+    img.data[p * 4 + 3] = 255;
   }
-  const thumb = URL.createObjectURL(await canvas.convertToBlob());
-  return { pixels, thumb };
+  ctx.putImageData(img, 0, 0);
+  return URL.createObjectURL(await canvas.convertToBlob());
+}
+// A small preview of an image the wasm decoder has already accepted.
+async function thumbnail(blob) {
+  const bitmap = await createImageBitmap(blob, { resizeWidth: 112, resizeQuality: "medium" });
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  canvas.getContext("2d").drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return canvas.convertToBlob({ type: "image/png" });
 }
 async function addFiles(classIndex, files) {
   const cls = state.own.classes[classIndex];
@@ -505,6 +721,7 @@ async function useOwnImages() {
   let at = 0;
   for (const c of chunks) { pixels.set(c, at); at += c.length; }
   update({ datasetName: "own" });
+  store.save("session", { datasetName: "own" }).catch(report("saving the data choice"));
   return call("ownDataset", { classes: usable.map((c) => c.name), pixels, labels: Uint8Array.from(labels), channels, height: side, width: side });
 }
 $("add-class").onclick = () => addClass();
@@ -556,6 +773,12 @@ subscribe((s) => {
   }));
 });
 let drawnOwn = null;
+let savedOwn = state.own;
+subscribe((s) => {
+  if (s.own === savedOwn) return;
+  savedOwn = s.own;
+  if (!restoring) saveOwn();
+});
 
 // ---- fuse and classify ---------------------------------------------------------------------
 $("fuse").onclick = guard(() => api.fuse());
@@ -587,30 +810,104 @@ subscribe((s) => {
   }
   if (s.predictions !== drawnPredictions) {
     drawnPredictions = s.predictions;
+    const esc = (t) => String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;");
     $("predictions").innerHTML = s.predictions.map((p) => `
       <div class="prediction">${p.thumb ? `<img src="${p.thumb}" alt="">` : ""}
-        <div class="bars"><b>${p.name.replace(/</g, "&lt;")}</b>
-        ${p.error ? `<div class="error">${p.error.replace(/</g, "&lt;")}</div>` : p.result.top.map((t) => `
-          <div class="bar"><span>${t.label}</span><div style="width:${(t.probability * 150).toFixed(0)}px"></div>${(t.probability * 100).toFixed(1)}%</div>`).join("") +
-          `<div class="muted">fused ${p.result.ms.toFixed(1)} ms · trained ${p.result.msUnfused.toFixed(1)} ms (top-1 ${p.result.topUnfused[0].label})</div>`}
+        <div class="bars"><b>${esc(p.name)}</b>
+        ${p.error ? `<div class="error">${esc(p.error)}</div>` : p.result.top.map((t) => `
+          <div class="bar"><span title="${esc(t.label)}">${esc(t.label)}</span><div style="width:${(t.probability * 150).toFixed(0)}px"></div>${(t.probability * 100).toFixed(1)}%</div>`).join("") +
+          `<div class="model">${esc(p.model ?? "")} · fused ${p.result.ms.toFixed(1)} ms${p.result.topUnfused ? ` · trained ${p.result.msUnfused.toFixed(1)} ms (top-1 ${esc(p.result.topUnfused[0].label)})` : ""}</div>`}
         </div></div>`).join("");
   }
 });
 let drawnFuse = null;
 let drawnPredictions = null;
-const classifyAll = guard(async (files) => {
-  if (!state.fuseReport) throw new Error("fuse the model first, then drop images to classify");
-  for (const f of files) await api.classify(f).catch((e) => message(e.message));
+
+// Checkpoints and the classifier.
+subscribe((s) => {
+  const c = s.checkpoint;
+  $("checkpoint-progress").hidden = !c || c.phase !== "reading";
+  if (c?.phase === "reading") $("checkpoint-progress").firstElementChild.style.width = `${((100 * c.loaded) / Math.max(1, c.total)).toFixed(1)}%`;
+  $("checkpoint-status").hidden = !c;
+  if (c) {
+    const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+    const d = c.read?.detected;
+    $("checkpoint-status").textContent = {
+      reading: `${c.name}: reading ${mb(c.loaded)} of ${mb(c.total)}`,
+      parsing: `${c.name}: reading the tensors…`,
+      read: `${c.name}: read`,
+      fusing: `${c.name}: building${d?.trainingForm ? " and fusing" : ""} the model…`,
+      choose: d ? `${c.name}: ${d.trainingForm ? "training" : "deploy"} form, widths ${d.dims.join("-")}, act_num ${d.actNum}, ${d.inChans} channels in, ${d.numClasses} classes. ${d.candidates.length ? "Several variants have these widths (strides and pooling have no tensors): pick one." : "No known variant has these widths: give the stride of each of its " + (d.dims.length - 1) + " blocks."}` : "",
+    }[c.phase] ?? "";
+  }
+  const choose = c?.phase === "choose" && c.read?.detected;
+  $("checkpoint-choice").hidden = !choose;
+  if (choose && $("checkpoint-choice").dataset.for !== c.name) {
+    $("checkpoint-choice").dataset.for = c.name;
+    const d = c.read.detected;
+    $("checkpoint-variant").innerHTML = [...d.candidates.map((n) => `<option value="${n}">${n}</option>`), '<option value="">custom strides</option>'].join("");
+    $("checkpoint-strides").value = Array(d.dims.length - 1).fill(2).join(",");
+  }
+  $("checkpoint-strides-label").hidden = $("checkpoint-variant").value !== "";
+  if (s.checkpointLog !== drawnLog) {
+    drawnLog = s.checkpointLog;
+    $("checkpoint-log").replaceChildren(...s.checkpointLog.map((l) => {
+      const li = document.createElement("li");
+      li.className = l.error ? "error" : "ok";
+      li.textContent = `${l.name}: ${l.error ?? l.ok}`;
+      return li;
+    }));
+  }
+  const k = s.classifier;
+  $("export-model").disabled = !k;
+  $("classifier-info").textContent = k
+    ? `${k.card.name}: ${fmt(k.paramsDeploy)} parameters, ${fmt(k.macsDeploy)} MACs, ${k.card.classes.length} classes; input ${k.card.preprocess.height}×${k.card.preprocess.width}×${k.card.preprocess.channels}, ${k.card.preprocess.resize.kind === "shortSideCrop" ? "resized and centre-cropped as the official evaluation (ImageNet mean/std)" : "centre-cropped and resized like the training images"}`
+    : "none yet: fuse a trained net or bring a checkpoint";
 });
+let drawnLog = null;
+$("checkpoint-variant").onchange = () => update({});
+$("checkpoint-choice").onsubmit = guard(async (e) => {
+  e.preventDefault();
+  const variant = $("checkpoint-variant").value;
+  const strides = $("checkpoint-strides").value.split(/[\s,]+/).filter(Boolean).map(Number);
+  if (!variant && strides.some((v) => !Number.isInteger(v) || v < 1)) throw new Error("strides are whole numbers of at least 1, one per block, e.g. 2,2,2");
+  await api.useCheckpoint(variant ? { variant } : { strides });
+});
+// Failures are listed beside the checkpoint panel and the predictions, not as banners.
+const loadCheckpoints = guard(async (files) => {
+  for (const f of files) await api.loadCheckpoint(f).catch(() => {});
+});
+$("checkpoint-file").onchange = () => loadCheckpoints([...$("checkpoint-file").files]);
+$("export-model").onclick = guard(async () => {
+  const { safetensors, json, name } = await api.exportModel();
+  for (const [blob, ext] of [[safetensors, "safetensors"], [json, "json"]]) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = `${name}.${ext}`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+});
+
+const isCheckpoint = (f) => /\.(pth|pt|safetensors|ckpt)$/i.test(f.name);
+const classifyAll = guard(async (files) => {
+  for (const f of files) await api.classify(f).catch(() => {});
+});
+// Anything dropped on the page: checkpoints load, everything else is classified.
+const dropped = (files) => {
+  loadCheckpoints(files.filter(isCheckpoint));
+  const images = files.filter((f) => !isCheckpoint(f));
+  if (images.length) classifyAll(images);
+};
 $("classify-files").onchange = () => classifyAll([...$("classify-files").files]);
 document.addEventListener("dragover", (e) => e.preventDefault());
 document.addEventListener("drop", (e) => {
   e.preventDefault();
-  classifyAll([...e.dataTransfer.files]);
+  dropped([...e.dataTransfer.files]);
 });
 document.addEventListener("paste", (e) => {
   const files = [...(e.clipboardData?.files ?? [])];
-  if (files.length) classifyAll(files);
+  if (files.length) dropped(files);
 });
 
 // ---- start --------------------------------------------------------------------------------
@@ -624,7 +921,7 @@ api.ready = (async () => {
     message(`${e.message}; using the CPU`);
     await api.setBackend("cpu");
   }
-  await api.loadDataset("fashion-mnist");
+  await restoreSession();
   return true;
 })();
 api.ready.catch((e) => message(e.message));

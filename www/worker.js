@@ -3,6 +3,19 @@
 // and listens to its events (step, eval, state, probe, backend).
 import init, * as vn from "/pkg/vanillanet.js";
 
+// Every GPU device burn opens, so that a lost one is noticed (its `lost` promise settles) and,
+// for testing recovery, one can be destroyed on purpose.
+const gpuDevices = [];
+if (self.GPUAdapter) {
+  const requestDevice = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await requestDevice.apply(this, args);
+    gpuDevices.push(device);
+    device.lost.then((info) => self.postMessage({ type: "deviceLost", reason: info.reason, message: info.message }));
+    return device;
+  };
+}
+
 const ready = init();
 let state = "idle"; // idle | running | paused | finished
 let options = null;
@@ -185,8 +198,62 @@ const handlers = {
   fuse({ limit }) {
     return exclusive(() => vn.fuse(limit));
   },
-  classify({ pixels, k }) {
-    return exclusive(() => vn.classify(pixels, k));
+  async classify({ file, k }) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    return exclusive(() => vn.classify(bytes, k));
+  },
+  async decodeImage({ file, channels, side }) {
+    return vn.decodeImage(new Uint8Array(await file.arrayBuffer()), channels, side, side);
+  },
+  // A checkpoint arrives in chunks straight into wasm memory, with progress, so a file of
+  // hundreds of MB needs no second copy and the page stays responsive.
+  async readCheckpoint({ file }) {
+    return exclusive(async () => {
+      vn.checkpointBegin(file.size);
+      const reader = file.stream().getReader();
+      let loaded = 0;
+      let last = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        vn.checkpointChunk(value);
+        loaded += value.length;
+        if (performance.now() - last > 100) {
+          last = performance.now();
+          post({ type: "checkpointProgress", name: file.name, loaded, total: file.size, phase: "reading" });
+        }
+      }
+      post({ type: "checkpointProgress", name: file.name, loaded, total: file.size, phase: "parsing" });
+      return vn.checkpointRead();
+    });
+  },
+  useCheckpoint({ variant, strides }) {
+    return exclusive(() => vn.checkpointUse(variant ?? undefined, strides ? Uint32Array.from(strides) : undefined));
+  },
+  classifierInfo() {
+    return vn.classifierInfo();
+  },
+  exportModel() {
+    return exclusive(() => vn.exportModel());
+  },
+  snapshot() {
+    return exclusive(async () => (options === null ? null : { bytes: await vn.snapshot(), status: vn.trainerStatus() }));
+  },
+  restore({ bytes, trainAccuracy: acc }) {
+    return exclusive(() => {
+      const info = vn.restoreTrainer(bytes);
+      options = info.options;
+      trainAccuracy = acc ?? null;
+      const status = vn.trainerStatus();
+      post({ type: "model", info, options, restored: true });
+      setState(status.finished ? "finished" : "paused");
+      sendProbe();
+      return { info, status };
+    });
+  },
+  loseDevice() {
+    for (const d of gpuDevices) d.destroy();
+    return gpuDevices.length;
   },
   async pause() {
     if (state !== "running") return true;

@@ -21,7 +21,7 @@ test("trains on images dropped into two classes", { timeout: 600_000 }, async ()
       const card = document.querySelectorAll(".class-card")[1];
       card.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, blue);
-    await page.waitForFunction(() => window.vanillanet.own.classes()[1].images === 20);
+    await page.waitForFunction(() => window.vanillanet.own.classes()[1].images === 20 && window.vanillanet.own.classes()[0].rejected.length === 1);
     const classes = await page.evaluate(() => window.vanillanet.own.classes());
     assert.equal(classes[0].images, 20);
     assert.deepEqual(classes[0].rejected.map((r) => r.file), ["notes.png"]);
@@ -60,10 +60,41 @@ test("trains on images dropped into two classes", { timeout: 600_000 }, async ()
     await page.waitForFunction(() => document.querySelectorAll(".prediction").length === 2);
     const text = await page.textContent("#predictions");
     assert.match(text, /new-red\.png\s*class A/);
-    assert.match(text, /broken\.gif\s*cannot be decoded/);
+    assert.match(text, /broken\.gif\s*invalid input: damaged Gif header/);
     await page.screenshot({ path: join(outDir, "fused-classify.png"), fullPage: true });
     const errs = errors.filter((e) => !e.includes("broken.gif"));
     assert.deepEqual(errs, []);
+
+    // Reload: the images, the trained model, its charts and the fused classifier are back.
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    await page.reload();
+    await page.waitForFunction(() => window.vanillanet?.ready);
+    await page.evaluate(() => window.vanillanet.ready);
+    const back = await page.evaluate(() => ({ status: window.vanillanet.status(), history: window.vanillanet.history(), classes: window.vanillanet.own.classes(), classifier: window.vanillanet.classifier() }));
+    assert.deepEqual(back.classes.map((c) => [c.name, c.images]), [["class A", 20], ["class B", 20]]);
+    assert.equal(back.classes[0].rejected[0].file, "notes.png", "rejects are remembered too");
+    assert.equal(back.status.state, "finished");
+    assert.equal(back.status.step, 32);
+    assert.deepEqual(back.history.loss, h.loss);
+    assert.equal(back.classifier.fromTrainer, true);
+    await page.waitForSelector("#fuse-table:not([hidden])");
+    assert.equal(await page.locator(".prediction").count(), 2, "predictions are back");
+    assert.match(await page.textContent("#data-summary"), /own images: 32 training/);
+    await page.screenshot({ path: join(outDir, "reloaded.png"), fullPage: true });
+    // Reset asks first; declining keeps everything.
+    page.once("dialog", (d) => d.dismiss());
+    await page.click("#reset");
+    assert.equal((await page.evaluate(() => window.vanillanet.status())).step, 32);
+    page.once("dialog", (d) => d.accept());
+    await page.click("#reset");
+    await page.waitForFunction(() => window.vanillanet.status().step === 0);
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    await page.reload();
+    await page.waitForFunction(() => window.vanillanet?.ready);
+    await page.evaluate(() => window.vanillanet.ready);
+    const cleared = await page.evaluate(() => ({ status: window.vanillanet.status(), classes: window.vanillanet.own.classes() }));
+    assert.equal(cleared.status.step, 0, "a reset model stays reset");
+    assert.equal(cleared.classes[1].images, 20, "the images stay");
   } finally {
     await close();
   }

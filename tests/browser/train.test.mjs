@@ -52,7 +52,17 @@ test("trains on WebGPU (not a silent CPU fallback)", { timeout: 600_000 }, async
     const before = (await page.evaluate(() => window.vanillanet.status())).step;
     await page.click("#step");
     await waitStatus(page, `(s) => s.step === ${before + 1} && s.state === 'paused'`);
-    // Switching to the CPU mid-training moves the weights and goes on from the same step.
+    // A lost GPU device: a fresh worker on the CPU continues from the state saved at the pause.
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    assert.equal(await page.evaluate(() => window.vanillanet.debug.loseDevice()), 1);
+    await page.waitForFunction(() => /recovered on the CPU/.test(document.querySelector("#messages").textContent), null, { timeout: 60_000 });
+    const recovered = await page.evaluate(() => window.vanillanet.status());
+    assert.deepEqual([recovered.backend, recovered.state, recovered.step], ["cpu", "paused", before + 1]);
+    assert.match(await page.textContent("#messages"), /device was lost/);
+    assert.equal((await page.evaluate(() => window.vanillanet.history())).loss.length, before + 1, "charts restored");
+    // Back to WebGPU (a new device), then switching to the CPU mid-training moves the weights
+    // and goes on from the same step.
+    assert.equal((await page.evaluate(() => window.vanillanet.setBackend("webgpu"))).backend, "webgpu");
     const loss = (await page.evaluate(() => window.vanillanet.history())).loss;
     assert.equal((await page.evaluate(() => window.vanillanet.setBackend("cpu"))).backend, "cpu");
     await page.evaluate(() => window.vanillanet.step());
