@@ -227,3 +227,19 @@ fn train_prints_epochs_and_saves_the_fused_model() {
     fails_with(&out, "cannot fuse at lambda");
     fails_with(&vanillanet(&["train", "--data", s(&fixture_path("io.safetensors"))]), "not a dataset file");
 }
+
+#[test]
+fn the_architecture_comes_from_the_checkpoint_when_not_given() {
+    let init = tmp("init-small28.safetensors");
+    let out = vanillanet(&["init", "--model", "small_28", "--in-chans", "1", "--num-classes", "10", "--output", s(&init)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let fused = tmp("init-small28-fused.safetensors");
+    let out = vanillanet(&["fuse", "--checkpoint", s(&init), "--output", s(&fused)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config: vanillanet::VanillaNetConfig =
+        serde_json::from_str(&read(&fused).metadata["vanillanet_config"]).unwrap();
+    assert_eq!(config, vanillanet::VanillaNetConfig::named("small_28").unwrap());
+    // The official tiny fixture matches no named model: its strides must be given.
+    let out = vanillanet(&["fuse", "--checkpoint", s(&fixture_path("checkpoint.pth")), "--output", s(&fused)]);
+    fails_with(&out, "--dims and --strides");
+}

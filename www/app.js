@@ -495,7 +495,7 @@ subscribe((s) => {
   const frac = s.totalSteps ? s.step / s.totalSteps : 0;
   $("progress-bar").style.width = `${(frac * 100).toFixed(1)}%`;
   $("progress-text").textContent = s.step
-    ? `${s.trainState} · epoch ${Math.min(s.epoch + 1, s.options?.epochs ?? 1)}/${s.options?.epochs ?? "?"} · step ${s.step}/${s.totalSteps} · loss ${s.loss.toFixed(4)} · train ${pct(s.trainAccuracy)} · test ${pct(s.testAccuracy)} ${s.imagesPerSec ? ` · ${Math.round(s.imagesPerSec)} images/s` : ""} · ETA ${eta(s)}`
+    ? `${s.trainState} · epoch ${Math.min(s.epoch + 1, s.options?.epochs ?? 1)}/${s.options?.epochs ?? "?"} · step ${s.step}/${s.totalSteps} · loss ${s.loss.toFixed(4)} · train ${pct(s.trainAccuracy)} · test ${pct(s.testAccuracy)}${s.imagesPerSec ? ` · ${Math.round(s.imagesPerSec)} images/s` : ""} · ETA ${eta(s)}`
     : s.trainState;
   $("lambda-now").textContent = s.lambda === null ? "–" : s.lambda.toFixed(3);
   for (const [id, enabled] of [["train", s.trainState !== "running"], ["pause", s.trainState === "running"],

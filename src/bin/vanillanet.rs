@@ -77,6 +77,16 @@ enum Command {
     },
     /// List the named models.
     Models,
+    /// Save a freshly initialised model (training form, random weights, official key names):
+    /// for trying the tools and for benchmarks.
+    Init {
+        #[command(flatten)]
+        arch: ArchArgs,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Train a preset on a dataset file (`www/data/*.vnds`, built by scripts/build-web.sh) with
     /// the page's training loop; prints a line per epoch; saves the fused model if asked.
     Train {
@@ -128,7 +138,8 @@ enum OptimizerArg {
 #[derive(Args)]
 struct ModelArgs {
     /// Checkpoint: official .pth (model_ema, model or bare state_dict) or safetensors, in
-    /// training or deploy form.
+    /// training or deploy form. Without --model or --dims/--strides the architecture comes
+    /// from the file: its model card (files exported by the page) or its tensors.
     #[arg(long)]
     checkpoint: PathBuf,
     #[command(flatten)]
@@ -138,7 +149,7 @@ struct ModelArgs {
 #[derive(Args)]
 struct ArchArgs {
     /// A named model (see `vanillanet models`), instead of --dims/--strides.
-    #[arg(long, conflicts_with_all = ["dims", "strides"], required_unless_present = "dims")]
+    #[arg(long, conflicts_with_all = ["dims", "strides"])]
     model: Option<String>,
     /// Channel widths, e.g. 16,32,64,128.
     #[arg(long, value_delimiter = ',', requires = "strides")]
@@ -190,9 +201,32 @@ enum Loaded {
     Deploy(VanillaNetDeploy),
 }
 
+impl ArchArgs {
+    fn given(&self) -> bool {
+        self.model.is_some() || self.dims.is_some()
+    }
+}
+
+/// The architecture a checkpoint's card or tensors give, unless they leave it open.
+fn architecture_of(sd: &StateDict) -> Result<VanillaNetConfig> {
+    if let Some(json) = sd.metadata.get(vanillanet::classifier::CARD_KEY) {
+        let card: vanillanet::ModelCard =
+            serde_json::from_str(json).map_err(|e| Error::Format(format!("unreadable model card: {e}")))?;
+        return Ok(card.architecture);
+    }
+    let detected = vanillanet::detect::detect(sd)?;
+    if detected.ambiguous() {
+        return Err(Error::InvalidConfig(format!(
+            "the tensors fit several models ({}): give --model",
+            detected.candidates.join(", ")
+        )));
+    }
+    detected.config(None, None).map_err(|e| Error::InvalidConfig(format!("{e} (--dims and --strides)")))
+}
+
 fn load(args: &ModelArgs, device: &Device) -> Result<(VanillaNetConfig, Loaded)> {
-    let config = args.arch.config()?;
     let sd = StateDict::read(&args.checkpoint)?;
+    let config = if args.arch.given() { args.arch.config()? } else { architecture_of(&sd)? };
     let model = match sd.layout()? {
         Layout::Training => Loaded::Training(load_state(config.init(device), &sd, device)?),
         Layout::Deploy => Loaded::Deploy(load_state(config.init_deploy(device), &sd, device)?),
@@ -318,6 +352,14 @@ fn run(cli: Cli) -> Result<()> {
             if failed {
                 return Err(Error::InvalidInput("some images could not be read (see above)".into()));
             }
+        }
+        Command::Init { arch, seed, output } => {
+            let config = arch.config()?;
+            let device = device(cli.backend)?;
+            device.seed(seed);
+            let sd = state_dict(&config.init(&device))?;
+            std::fs::write(&output, sd.to_safetensors()?)?;
+            println!("wrote {} ({} tensors, {} parameters)", output.display(), sd.tensors.len(), config.params_train());
         }
         Command::Info { arch, size } => {
             let config = arch.config()?;
