@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the web app on a fresh machine: the wasm module (release, simd128) through the pinned
-# wasm-bindgen into pkg/, the datasets into www/data/, and the chart library into www/vendor/.
+# wasm-bindgen into pkg/, the datasets into www/data/, the chart library and onnxruntime-web into
+# www/vendor/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +21,10 @@ wasm-bindgen --target web --no-typescript --out-dir pkg "$CARGO_TARGET_DIR/wasm3
 node scripts/build-data.mjs
 mkdir -p www/vendor
 cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css www/vendor/
+# onnxruntime-web, for checking exported ONNX models and benchmarking against them: the bundle
+# with WebGPU, and its wasm builds (plain, and JSEP for the WebGPU execution provider).
+mkdir -p www/vendor/ort
+for f in ort.all.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm ort-wasm-simd-threaded.jsep.mjs ort-wasm-simd-threaded.jsep.wasm; do
+  cp "node_modules/onnxruntime-web/dist/$f" www/vendor/ort/
+done
 echo "built: pkg/ ($(du -h pkg/vanillanet_bg.wasm | cut -f1) wasm), www/data/, www/vendor/"

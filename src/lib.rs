@@ -3,6 +3,7 @@
 //! deploy form, and checkpoints with the authors' key names.
 
 pub mod activation;
+pub mod bench;
 pub mod batch_norm;
 pub mod block;
 pub mod classifier;
@@ -15,6 +16,7 @@ pub mod head;
 pub mod imagenet;
 pub mod lambda;
 pub mod model;
+pub mod onnx;
 pub mod preprocess;
 pub mod state_dict;
 pub mod stem;

@@ -576,3 +576,82 @@ pub fn checkpoint_use(variant: Option<String>, strides: Option<Vec<usize>>) -> R
     });
     classifier_info()
 }
+
+/// The classifier as an ONNX model (opset 13): input `input`, output `logits`.
+#[wasm_bindgen(js_name = exportOnnx)]
+pub async fn export_onnx() -> Result<Vec<u8>, JsError> {
+    let classifier = STATE.with_borrow(|s| s.classifier.clone()).ok_or_else(|| err("no classifier to export"))?;
+    crate::onnx::export(&classifier).await.map_err(err)
+}
+
+/// The classifier's logits (`[batch, classes]`, flat) for preprocessed inputs `[batch, channels,
+/// height, width]` (flat): for comparing with other runtimes.
+#[wasm_bindgen(js_name = classifierLogits)]
+pub async fn classifier_logits(values: Vec<f32>, batch: usize) -> Result<Vec<f32>, JsError> {
+    let (classifier, device) = STATE.with_borrow(|s| (s.classifier.clone(), s.device.clone()));
+    let classifier = classifier.ok_or_else(|| err("no classifier yet"))?;
+    let device = device.ok_or_else(|| err("no backend chosen"))?;
+    let p = &classifier.card.preprocess;
+    let shape = [batch, p.channels, p.height, p.width];
+    if values.len() != shape.iter().product::<usize>() {
+        return Err(err(format!("{} values for an input of shape {shape:?}", values.len())));
+    }
+    let x = burn::tensor::Tensor::<4>::from_data(burn::tensor::TensorData::new(values, shape), &device);
+    classifier.logits(x).await.map_err(err)
+}
+
+/// Inference latency of a named model with random weights (see `bench::latency`).
+#[wasm_bindgen(js_name = benchLatency)]
+pub async fn bench_latency(
+    model: String,
+    size: usize,
+    batch: usize,
+    fused: bool,
+    runs: usize,
+    warmup: usize,
+) -> Result<JsValue, JsError> {
+    let device = STATE.with_borrow(|s| s.device.clone()).ok_or_else(|| err("no backend chosen"))?;
+    let config = crate::VanillaNetConfig::named(&model).map_err(err)?;
+    js(&crate::bench::latency(&model, &config, size, batch, fused, runs, warmup, &device).await.map_err(err)?)
+}
+
+/// Training images per second of a preset on random images (see `bench::training`).
+#[wasm_bindgen(js_name = benchTraining)]
+pub async fn bench_training(
+    preset: String,
+    channels: usize,
+    size: usize,
+    batch: usize,
+    steps: usize,
+) -> Result<JsValue, JsError> {
+    let device = STATE.with_borrow(|s| s.device.clone()).ok_or_else(|| err("no backend chosen"))?;
+    js(&crate::bench::training(&preset, channels, size, batch, steps, &device).await.map_err(err)?)
+}
+
+/// Makes a named model with random weights, fused, the classifier (ImageNet preprocessing at
+/// `size`, or the preset's grey input): for benchmarks against other runtimes on the same
+/// weights.
+#[wasm_bindgen(js_name = benchClassifier)]
+pub fn bench_classifier(model: String, size: usize) -> Result<JsValue, JsError> {
+    let device = STATE.with_borrow(|s| s.device.clone()).ok_or_else(|| err("no backend chosen"))?;
+    let config = crate::VanillaNetConfig::named(&model).map_err(err)?;
+    config.feature_sizes(size, size).map_err(err)?;
+    let fused = config.init(&device).fuse(1.0).map_err(err)?;
+    let classes = (0..config.num_classes).map(|i| format!("class {i}")).collect();
+    let preprocess = Preprocess::imagenet(size, config.in_chans);
+    let card = crate::ModelCard::new(format!("{model} (random weights)"), config, classes, preprocess);
+    STATE.with_borrow_mut(|s| {
+        s.classifier = Some(Classifier { card, model: fused });
+        s.classifier_from_trainer = false;
+    });
+    classifier_info()
+}
+
+/// Latency of the classifier's fused net (see `bench::classifier_latency`).
+#[wasm_bindgen(js_name = benchClassifierLatency)]
+pub async fn bench_classifier_latency(batch: usize, runs: usize, warmup: usize) -> Result<JsValue, JsError> {
+    let (classifier, device) = STATE.with_borrow(|s| (s.classifier.clone(), s.device.clone()));
+    let classifier = classifier.ok_or_else(|| err("no classifier yet"))?;
+    let device = device.ok_or_else(|| err("no backend chosen"))?;
+    js(&crate::bench::classifier_latency(&classifier, batch, runs, warmup, &device).await.map_err(err)?)
+}

@@ -178,3 +178,24 @@ fn imagenet_preprocessing_resizes_crops_and_normalizes() {
     assert!(top[0].probability >= top[1].probability && ms >= 0.0);
     assert!(top.iter().all(|t| t.label.starts_with("class ")));
 }
+
+#[test]
+fn onnx_export_holds_the_deploy_graph_with_official_names() {
+    use onnx_protobuf::{Message, ModelProto};
+    let device = Device::flex();
+    let sd = StateDict::from_bytes(read("checkpoint.pth")).unwrap();
+    let c = Classifier::from_checkpoint(&sd, None, Some(vec![2, 2, 2]), &device).unwrap();
+    let model = ModelProto::parse_from_bytes(&block_on(vanillanet::onnx::export(&c)).unwrap()).unwrap();
+    let g = model.graph.as_ref().unwrap();
+    let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
+    // Stem conv + act, then per block conv, pool, act; then pool, conv, flatten.
+    assert_eq!(ops.iter().filter(|o| **o == "Conv").count(), 2 + 2 * 3 + 1);
+    assert_eq!(ops.iter().filter(|o| **o == "MaxPool").count(), 3);
+    assert_eq!(ops.last(), Some(&"Flatten"));
+    let mut names: Vec<&str> = g.initializer.iter().map(|t| t.name.as_str()).collect();
+    names.sort();
+    let deploy = vanillanet::state_dict(&c.model).unwrap();
+    assert_eq!(names, deploy.keys().collect::<Vec<_>>());
+    assert_eq!((g.input[0].name.as_str(), g.output[0].name.as_str()), ("input", "logits"));
+    assert!(model.metadata_props.iter().any(|p| p.key == CARD_KEY));
+}

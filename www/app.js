@@ -403,10 +403,23 @@ const api = {
     return {
       safetensors: new Blob([bytes], { type: "application/octet-stream" }),
       json: new Blob([JSON.stringify(state.classifier.card, null, 2)], { type: "application/json" }),
-      name: state.classifier.card.name.replace(/[^\w.-]+/g, "_"),
+      name: fileStem(state.classifier.card.name),
     };
   },
   importModel: (file) => api.loadCheckpoint(file),
+  /** The classifier as an ONNX model (opset 13; input `input` [batch, C, H, W] preprocessed as
+   * its card says, output `logits`), as a Blob. */
+  async exportOnnx() {
+    if (!state.classifier) throw new Error("nothing to export: fuse a trained model or load a checkpoint");
+    return new Blob([await call("exportOnnx")], { type: "application/octet-stream" });
+  },
+  /** The classifier's logits for preprocessed inputs (a Float32Array of batch x C x H x W). */
+  logits: (values, batch = 1) => call("classifierLogits", { values, batch }),
+  /** Benchmarks on the current backend (random weights): see the README. */
+  bench: {
+    latency: (model, size, batch, fused, runs = 30, warmup = 3) => call("benchLatency", { model, size, batch, fused, runs, warmup }),
+    training: (preset, channels, size, batch = 64, steps = 20) => call("benchTraining", { preset, channels, size, batch, steps }),
+  },
   classifier: () => state.classifier,
   /** Settles once what has changed is saved to IndexedDB. */
   whenSaved: async () => {
@@ -428,6 +441,7 @@ const api = {
 };
 window.vanillanet = api;
 const report_ = report;
+const fileStem = (name) => name.replace(/[^\w.-]+/g, "_");
 
 async function useClassifierBytes(bytes, name) {
   return api.loadCheckpoint(new File([bytes], name));
@@ -860,6 +874,7 @@ subscribe((s) => {
   }
   const k = s.classifier;
   $("export-model").disabled = !k;
+  $("export-onnx").disabled = !k || Boolean(k.card.architecture.ada_pool);
   $("classifier-info").textContent = k
     ? `${k.card.name}: ${fmt(k.paramsDeploy)} parameters, ${fmt(k.macsDeploy)} MACs, ${k.card.classes.length} classes; input ${k.card.preprocess.height}×${k.card.preprocess.width}×${k.card.preprocess.channels}, ${k.card.preprocess.resize.kind === "shortSideCrop" ? "resized and centre-cropped as the official evaluation (ImageNet mean/std)" : "centre-cropped and resized like the training images"}`
     : "none yet: fuse a trained net or bring a checkpoint";
@@ -878,15 +893,20 @@ const loadCheckpoints = guard(async (files) => {
   for (const f of files) await api.loadCheckpoint(f).catch(() => {});
 });
 $("checkpoint-file").onchange = () => loadCheckpoints([...$("checkpoint-file").files]);
+function download(blob, fileName) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = fileName;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
 $("export-model").onclick = guard(async () => {
   const { safetensors, json, name } = await api.exportModel();
-  for (const [blob, ext] of [[safetensors, "safetensors"], [json, "json"]]) {
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(blob);
-    a.download = `${name}.${ext}`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-  }
+  download(safetensors, `${name}.safetensors`);
+  download(json, `${name}.json`);
+});
+$("export-onnx").onclick = guard(async () => {
+  download(await api.exportOnnx(), `${fileStem(state.classifier.card.name)}.onnx`);
 });
 
 const isCheckpoint = (f) => /\.(pth|pt|safetensors|ckpt)$/i.test(f.name);

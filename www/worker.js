@@ -236,6 +236,24 @@ const handlers = {
   exportModel() {
     return exclusive(() => vn.exportModel());
   },
+  exportOnnx() {
+    return exclusive(() => vn.exportOnnx());
+  },
+  classifierLogits({ values, batch }) {
+    return exclusive(() => vn.classifierLogits(values, batch));
+  },
+  benchLatency({ model, size, batch, fused, runs, warmup }) {
+    return exclusive(() => vn.benchLatency(model, size, batch, fused, runs, warmup));
+  },
+  benchClassifier({ model, size }) {
+    return exclusive(() => vn.benchClassifier(model, size));
+  },
+  benchClassifierLatency({ batch, runs, warmup }) {
+    return exclusive(() => vn.benchClassifierLatency(batch, runs, warmup));
+  },
+  benchTraining({ preset, channels, size, batch, steps }) {
+    return exclusive(() => vn.benchTraining(preset, channels, size, batch, steps));
+  },
   snapshot() {
     return exclusive(async () => (options === null ? null : { bytes: await vn.snapshot(), status: vn.trainerStatus() }));
   },

@@ -77,6 +77,41 @@ enum Command {
     },
     /// List the named models.
     Models,
+    /// Export the fused (deploy) form as ONNX (opset 13): input `input` [batch, C, H, W],
+    /// output `logits`; runs in onnxruntime and other ONNX runtimes.
+    ExportOnnx {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Input side the graph declares (the batch stays free).
+        #[arg(long, default_value_t = 224)]
+        size: usize,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Inference latency (fused and unfused, readback included; median and p90 after warm-up,
+    /// the cold first run apart) and training throughput, on random weights and images.
+    Bench {
+        /// Models as NAME@SIZE (input side in pixels).
+        #[arg(long, value_delimiter = ',', default_value = "vanillanet_5@224,small_28@28")]
+        models: Vec<String>,
+        #[arg(long, value_delimiter = ',', default_value = "1,32")]
+        batches: Vec<usize>,
+        /// Timed runs per case.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+        /// Preset whose training throughput is measured, and its batch size and timed steps.
+        #[arg(long, default_value = "small_28")]
+        train_preset: String,
+        #[arg(long, default_value_t = 64)]
+        train_batch: usize,
+        #[arg(long, default_value_t = 20)]
+        train_steps: usize,
+        /// Also write the figures as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Save a freshly initialised model (training form, random weights, official key names):
     /// for trying the tools and for benchmarks.
     Init {
@@ -351,6 +386,78 @@ fn run(cli: Cli) -> Result<()> {
             }
             if failed {
                 return Err(Error::InvalidInput("some images could not be read (see above)".into()));
+            }
+        }
+        Command::ExportOnnx { model, size, output } => {
+            let device = device(cli.backend)?;
+            let sd = StateDict::read(&model.checkpoint)?;
+            let classifier = if model.arch.given() || !sd.metadata.contains_key(vanillanet::classifier::CARD_KEY) {
+                let config = if model.arch.given() { model.arch.config()? } else { architecture_of(&sd)? };
+                config.feature_sizes(size, size)?;
+                let loaded = match sd.layout()? {
+                    Layout::Training => Loaded::Training(load_state(config.init(&device), &sd, &device)?),
+                    Layout::Deploy => Loaded::Deploy(load_state(config.init_deploy(&device), &sd, &device)?),
+                };
+                let classes = (0..config.num_classes).map(|i| format!("class {i}")).collect();
+                let name = model.arch.model.clone().unwrap_or_else(|| format!("VanillaNet {:?}", config.dims));
+                let preprocess = vanillanet::preprocess::Preprocess::imagenet(size, config.in_chans);
+                vanillanet::Classifier {
+                    model: deploy_model(loaded, 1.0)?,
+                    card: vanillanet::ModelCard::new(name, config, classes, preprocess),
+                }
+            } else {
+                vanillanet::Classifier::from_checkpoint(&sd, None, None, &device)?
+            };
+            let bytes = pollster::block_on(vanillanet::onnx::export(&classifier))?;
+            std::fs::write(&output, &bytes)?;
+            println!("wrote {} ({} bytes, opset 13)", output.display(), bytes.len());
+        }
+        Command::Bench { models, batches, runs, warmup, train_preset, train_batch, train_steps, json } => {
+            use vanillanet::bench;
+            if runs == 0 || batches.contains(&0) {
+                return Err(Error::InvalidInput("--runs and every batch size must be at least 1".into()));
+            }
+            let cases = models
+                .iter()
+                .map(|m| {
+                    let (name, size) = m.split_once('@').unwrap_or((m, "224"));
+                    let size = size.parse::<usize>().map_err(|_| Error::InvalidInput(format!("'{m}': size after @ must be a number")))?;
+                    Ok((name.to_string(), VanillaNetConfig::named(name)?, size))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let device = device(cli.backend)?;
+            let backend = match cli.backend {
+                Backend::Cpu => "cpu (flex)",
+                Backend::Gpu => "gpu (wgpu)",
+            };
+            println!("backend {backend}, {runs} timed runs after {warmup} warm-up, readback included");
+            println!("{:<22} {:>5} {:>8} {:>10} {:>10} {:>10}", "model", "batch", "form", "cold ms", "median ms", "p90 ms");
+            let mut latencies = Vec::new();
+            for (name, config, size) in &cases {
+                for &batch in &batches {
+                    for fused in [false, true] {
+                        let l = pollster::block_on(bench::latency(name, config, *size, batch, fused, runs, warmup, &device))?;
+                        println!(
+                            "{:<22} {:>5} {:>8} {:>10.2} {:>10.2} {:>10.2}",
+                            format!("{name} {size}x{size}"),
+                            batch,
+                            if fused { "fused" } else { "unfused" },
+                            l.cold_ms,
+                            l.median_ms,
+                            l.p90_ms
+                        );
+                        latencies.push(l);
+                    }
+                    let pair: Vec<_> = latencies.iter().rev().take(2).collect();
+                    println!("{:<22} {:>5} {:>8} {:>10} {:>9.2}x", "", "", "speed-up", "", pair[1].median_ms / pair[0].median_ms);
+                }
+            }
+            let data_size = if train_preset.ends_with("_28") { (1, 28) } else if train_preset.ends_with("_64") { (3, 64) } else { (3, 32) };
+            let t = pollster::block_on(bench::training(&train_preset, data_size.0, data_size.1, train_batch, train_steps, &device))?;
+            println!("training {} batch {}: {:.0} images/s over {} steps", t.preset, t.batch, t.images_per_sec, t.steps);
+            if let Some(path) = json {
+                let out = serde_json::json!({ "backend": backend, "latency": latencies, "training": t });
+                std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap_or_default())?;
             }
         }
         Command::Init { arch, seed, output } => {

@@ -59,6 +59,27 @@ test("official .pth: detect, fuse, classify, export/import, bad input, reload", 
       return { before, after, card, size: safetensors.size };
     }, photo);
     assert.deepEqual(same.after.top, same.before.top, "export then import: identical probabilities");
+
+    // ONNX: the exported file, run by onnxruntime-web (its wasm build), gives our fused logits.
+    const onnx = await page.evaluate(async () => {
+      const api = window.vanillanet;
+      const bytes = new Uint8Array(await (await api.exportOnnx()).arrayBuffer());
+      const ort = await import("/vendor/ort/ort.all.min.mjs");
+      ort.env.wasm.wasmPaths = "/vendor/ort/";
+      ort.env.wasm.numThreads = 1;
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+      const shape = [2, 3, 224, 224];
+      const values = Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.37));
+      const ours = await api.logits(values, 2);
+      const out = await session.run({ input: new ort.Tensor("float32", values, shape) });
+      const theirs = out.logits.data;
+      let diff = 0;
+      let scale = 0;
+      ours.forEach((v, i) => { diff = Math.max(diff, Math.abs(v - theirs[i])); scale = Math.max(scale, Math.abs(v)); });
+      return { diff, scale, dims: out.logits.dims, inputs: session.inputNames, outputs: session.outputNames, size: bytes.length };
+    });
+    assert.deepEqual([onnx.dims, onnx.inputs, onnx.outputs], [[2, 10], ["input"], ["logits"]]);
+    assert.ok(onnx.scale > 0 && onnx.diff <= 1e-4 * onnx.scale, `ONNX logits differ by ${onnx.diff} (scale ${onnx.scale})`);
     assert.equal(same.card.format, "vanillanet-classifier/1");
     assert.equal(same.card.classes.length, 10);
 

@@ -1,0 +1,147 @@
+//! Inference latency and training throughput, measured the same way natively (`vanillanet
+//! bench`) and in the browser: every timed run includes reading the output back to the host,
+//! the first (cold) run is reported on its own, then warm-up, then the timed runs.
+
+use burn::tensor::{Device, Distribution, Tensor};
+use serde::Serialize;
+
+use crate::config::VanillaNetConfig;
+use crate::dataset::{Dataset, Split};
+use crate::error::Result;
+use crate::trainer::{TrainOptions, Trainer, read_vec};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Latency {
+    pub model: String,
+    pub size: usize,
+    pub batch: usize,
+    pub fused: bool,
+    pub cold_ms: f64,
+    pub median_ms: f64,
+    pub p90_ms: f64,
+    pub runs: usize,
+}
+
+/// The `q` quantile (nearest rank) of `ms`.
+pub fn quantile(ms: &[f64], q: f64) -> f64 {
+    let mut sorted = ms.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).copied().unwrap_or(f64::NAN)
+}
+
+/// The cold first run, then `warmup` untimed runs, then `runs` timed ones (ms each).
+pub async fn time_runs<F, Fut, T>(runs: usize, warmup: usize, mut run: F) -> Result<(f64, Vec<f64>)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let start = now_ms();
+    run().await?;
+    let cold_ms = now_ms() - start;
+    for _ in 0..warmup {
+        run().await?;
+    }
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = now_ms();
+        run().await?;
+        times.push(now_ms() - start);
+    }
+    Ok((cold_ms, times))
+}
+
+/// Latency of a classifier's fused net on `batch` random preprocessed inputs.
+pub async fn classifier_latency(
+    classifier: &crate::Classifier,
+    batch: usize,
+    runs: usize,
+    warmup: usize,
+    device: &Device,
+) -> Result<Latency> {
+    let p = &classifier.card.preprocess;
+    let x = Tensor::<4>::random([batch, p.channels, p.height, p.width], Distribution::Normal(0.0, 1.0), device);
+    let (cold_ms, times) = time_runs(runs, warmup, || classifier.logits(x.clone())).await?;
+    Ok(Latency {
+        model: classifier.card.name.clone(),
+        size: p.height,
+        batch,
+        fused: true,
+        cold_ms,
+        median_ms: quantile(&times, 0.5),
+        p90_ms: quantile(&times, 0.9),
+        runs,
+    })
+}
+
+fn now_ms() -> f64 {
+    web_time::SystemTime::now().duration_since(web_time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+/// Latency of `config` (random weights) on `batch` random images of `size`², in the training
+/// form at lambda 1 or fused.
+pub async fn latency(
+    name: &str,
+    config: &VanillaNetConfig,
+    size: usize,
+    batch: usize,
+    fused: bool,
+    runs: usize,
+    warmup: usize,
+    device: &Device,
+) -> Result<Latency> {
+    config.feature_sizes(size, size)?;
+    let model = config.init(device);
+    let deploy = if fused { Some(model.fuse(1.0)?) } else { None };
+    let x = Tensor::<4>::random([batch, config.in_chans, size, size], Distribution::Normal(0.0, 1.0), device);
+    let run = || {
+        let logits = match &deploy {
+            Some(m) => m.forward(x.clone()),
+            None => model.forward(x.clone(), 1.0),
+        };
+        read_vec(logits.flatten::<1>(0, 1))
+    };
+    let (cold_ms, times) = time_runs(runs, warmup, run).await?;
+    Ok(Latency {
+        model: name.into(),
+        size,
+        batch,
+        fused,
+        cold_ms,
+        median_ms: quantile(&times, 0.5),
+        p90_ms: quantile(&times, 0.9),
+        runs,
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Throughput {
+    pub preset: String,
+    pub batch: usize,
+    pub steps: usize,
+    pub images_per_sec: f64,
+}
+
+/// Training images per second of the page's loop with `preset` on random images shaped like
+/// the preset's data, after one untimed step (shader compilation, allocation).
+pub async fn training(preset: &str, channels: usize, size: usize, batch: usize, steps: usize, device: &Device) -> Result<Throughput> {
+    let image = channels * size * size;
+    let n = batch * (steps + 1);
+    let split = |n: usize| Split {
+        pixels: (0..n * image).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect(),
+        labels: (0..n).map(|i| (i % 10) as u8).collect(),
+    };
+    let classes = (0..10).map(|i| format!("class {i}")).collect();
+    let data = Dataset::new("random", classes, [channels, size, size], split(n), split(batch))?;
+    let options = TrainOptions { preset: preset.into(), batch_size: batch, epochs: 1, ..Default::default() };
+    let mut trainer = Trainer::new(device, data, options)?;
+    trainer.step().await?;
+    let start = now_ms();
+    for _ in 0..steps {
+        trainer.step().await?;
+    }
+    let secs = (now_ms() - start) / 1e3;
+    Ok(Throughput { preset: preset.into(), batch, steps, images_per_sec: (steps * batch) as f64 / secs })
+}

@@ -1,0 +1,140 @@
+// The benchmark page. Our runtime is timed in the trainer's worker (where the page runs its
+// models); onnxruntime-web runs on this page, on the ONNX export of the same fused weights.
+// The figures end up in the table and in `window.benchResult` (for scripts/bench-web.mjs).
+import * as ort from "./vendor/ort/ort.all.min.mjs";
+
+const worker = new Worker("worker.js", { type: "module" });
+let nextId = 0;
+const pending = new Map();
+worker.onmessage = ({ data: m }) => {
+  if (m.type !== "reply") return;
+  const p = pending.get(m.id);
+  pending.delete(m.id);
+  if (m.ok) p.resolve(m.value);
+  else p.reject(new Error(m.error));
+};
+const call = (type, payload = {}) => new Promise((resolve, reject) => {
+  const id = ++nextId;
+  pending.set(id, { resolve, reject });
+  worker.postMessage({ id, type, ...payload });
+});
+
+ort.env.wasm.wasmPaths = new URL("./vendor/ort/", location.href).href;
+// Our CPU backend is single-threaded; so is onnxruntime's wasm build without cross-origin
+// isolation, and it is pinned to one thread to make that explicit.
+ort.env.wasm.numThreads = 1;
+
+const $ = (id) => document.getElementById(id);
+const status = (text) => { $("bench-status").textContent = text; };
+const quantile = (ms, q) => {
+  const s = [...ms].sort((a, b) => a - b);
+  return s[Math.min(s.length, Math.max(1, Math.ceil(q * s.length))) - 1];
+};
+
+async function ortLatency(bytes, provider, [batch, c, h, w], runs, warmup) {
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: [provider] });
+  const input = new ort.Tensor("float32", Float32Array.from({ length: batch * c * h * w }, () => Math.random() * 2 - 1), [batch, c, h, w]);
+  const run = async () => {
+    const out = await session.run({ input });
+    await out.logits.getData();
+  };
+  let t = performance.now();
+  await run();
+  const coldMs = performance.now() - t;
+  for (let i = 0; i < warmup; i++) await run();
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  await session.release();
+  return { coldMs, medianMs: quantile(times, 0.5), p90Ms: quantile(times, 0.9), runs };
+}
+
+async function gzipSize(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+  return (await new Response(stream).arrayBuffer()).byteLength;
+}
+
+const rows = [];
+function row(r) {
+  rows.push(r);
+  const f = (v) => (v === undefined || v === null ? "" : v.toFixed(2));
+  $("bench-table").querySelector("tbody").insertAdjacentHTML("beforeend",
+    `<tr><td>${r.backend}</td><td>${r.model}@${r.size}</td><td>${r.batch}</td><td>${r.runtime}</td><td>${f(r.coldMs)}</td><td>${f(r.medianMs)}</td><td>${f(r.p90Ms)}</td><td>${r.ratio ? `${r.ratio.toFixed(2)}× ${r.ratioOf}` : r.note ?? ""}</td></tr>`);
+}
+
+async function run({ cases, backends, runs, warmup }) {
+  const result = { date: new Date().toISOString(), userAgent: navigator.userAgent, runs, warmup, rows };
+  // Page load to the first fused inference: wasm fetched and compiled, backend up, a fused
+  // browser-preset model built, one batch of one image classified and read back.
+  await call("setBackend", { backend: "cpu" });
+  await call("benchClassifier", { model: "small_28", size: 28 });
+  await call("classifierLogits", { values: new Float32Array(28 * 28), batch: 1 });
+  result.firstFusedInferenceMs = performance.now();
+  const wasm = new Uint8Array(await (await fetch("/pkg/vanillanet_bg.wasm")).arrayBuffer());
+  result.wasmBytes = wasm.length;
+  result.wasmGzipBytes = await gzipSize(wasm);
+  result.training = [];
+  for (const backend of backends) {
+    let answer;
+    try {
+      answer = await call("setBackend", { backend });
+    } catch (e) {
+      row({ backend, model: "-", size: "-", batch: "-", runtime: "-", note: `skipped: ${e.message}` });
+      continue;
+    }
+    if (backend === "webgpu") {
+      const adapter = await navigator.gpu?.requestAdapter();
+      result.adapter = adapter ? { vendor: adapter.info.vendor, architecture: adapter.info.architecture, description: adapter.info.description } : null;
+    }
+    const ep = backend === "webgpu" ? "webgpu" : "wasm";
+    for (const { model, size, batch } of cases) {
+      status(`${answer.backend}: ${model}@${size} batch ${batch}…`);
+      const base = { backend: answer.backend, model, size, batch };
+      const unfused = await call("benchLatency", { model, size, batch, fused: false, runs, warmup });
+      row({ ...base, runtime: "ours, unfused", ...unfused });
+      const fused = await call("benchLatency", { model, size, batch, fused: true, runs, warmup });
+      row({ ...base, runtime: "ours, fused", ...fused, ratio: unfused.medianMs / fused.medianMs, ratioOf: "fused speed-up" });
+      const info = await call("benchClassifier", { model, size });
+      const ours = await call("benchClassifierLatency", { batch, runs, warmup });
+      const onnx = await call("exportOnnx");
+      const p = info.card.preprocess;
+      try {
+        const theirs = await ortLatency(onnx, ep, [batch, p.channels, p.height, p.width], runs, warmup);
+        row({ ...base, runtime: `ours, fused (ONNX weights)`, ...ours });
+        row({ ...base, runtime: `onnxruntime-web ${ort.env.versions.web} (${ep})`, ...theirs, ratio: theirs.medianMs / ours.medianMs, ratioOf: "ours faster" });
+      } catch (e) {
+        row({ ...base, runtime: `onnxruntime-web (${ep})`, note: `failed: ${e.message}` });
+      }
+    }
+    status(`${answer.backend}: training throughput…`);
+    const t = await call("benchTraining", { preset: "small_28", channels: 1, size: 28, batch: 64, steps: backend === "webgpu" ? 5 : 20 });
+    result.training.push({ backend: answer.backend, ...t });
+  }
+  $("bench-env").textContent = JSON.stringify({ ...result, rows: undefined }, null, 2);
+  status(`done: ${rows.length} rows`);
+  return result;
+}
+
+const form = $("bench-options");
+const params = new URLSearchParams(location.search);
+for (const [k, v] of params) if (form.elements[k]) form.elements[k].value = v;
+function options() {
+  const cases = form.elements.cases.value.split(",").map((c) => {
+    const m = /^(\w+)@(\d+):(\d+)$/.exec(c.trim());
+    if (!m) throw new Error(`bad case '${c}': use MODEL@SIZE:BATCH`);
+    return { model: m[1], size: Number(m[2]), batch: Number(m[3]) };
+  });
+  return {
+    cases, backends: form.elements.backends.value.split(",").map((b) => b.trim()).filter(Boolean),
+    runs: Number(form.elements.runs.value), warmup: Number(form.elements.warmup.value),
+  };
+}
+const start = () => run(options()).then((r) => { window.benchResult = r; }, (e) => { window.benchError = e.message; status(`failed: ${e.message}`); });
+form.onsubmit = (e) => {
+  e.preventDefault();
+  start();
+};
+if (params.get("run")) start();
