@@ -2,9 +2,7 @@
 // the figures go to a JSON file as well.
 // Usage: node scripts/bench-web.mjs [out.json] [page query, e.g. "cases=small_28@28:1&runs=10"]
 import { chromium } from "playwright-core";
-import { writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 import { serve } from "./serve.mjs";
 
 const out = process.argv[2] ?? "bench-web.json";
@@ -14,7 +12,7 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   headless: true,
   args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--disable-quic", "--enable-unsafe-webgpu", `--user-data-dir=${mkdtempSync(join(tmpdir(), "vn-bench-"))}`],
+    "--no-first-run", "--disable-quic", "--enable-unsafe-webgpu"],
 });
 try {
   const page = await browser.newPage();

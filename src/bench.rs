@@ -4,6 +4,7 @@
 
 use burn::tensor::{Device, Distribution, Tensor};
 use serde::Serialize;
+use web_time::Instant;
 
 use crate::config::VanillaNetConfig;
 use crate::dataset::{Dataset, Split};
@@ -37,17 +38,18 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
-    let start = now_ms();
+    // Instant is performance.now() in a browser: finer than Date.now()'s milliseconds.
+    let start = Instant::now();
     run().await?;
-    let cold_ms = now_ms() - start;
+    let cold_ms = ms_since(start);
     for _ in 0..warmup {
         run().await?;
     }
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
-        let start = now_ms();
+        let start = Instant::now();
         run().await?;
-        times.push(now_ms() - start);
+        times.push(ms_since(start));
     }
     Ok((cold_ms, times))
 }
@@ -75,22 +77,23 @@ pub async fn classifier_latency(
     })
 }
 
-fn now_ms() -> f64 {
-    web_time::SystemTime::now().duration_since(web_time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1e3
 }
 
-/// Latency of `config` (random weights) on `batch` random images of `size`², in the training
-/// form at lambda 1 or fused.
-pub async fn latency(
-    name: &str,
-    config: &VanillaNetConfig,
-    size: usize,
-    batch: usize,
-    fused: bool,
-    runs: usize,
-    warmup: usize,
-    device: &Device,
-) -> Result<Latency> {
+/// Latency of a case with random weights on random images.
+/// What one latency measurement runs: a named architecture at `size`², `batch` images, in the
+/// training form at lambda 1 or fused.
+pub struct Case<'a> {
+    pub name: &'a str,
+    pub config: &'a VanillaNetConfig,
+    pub size: usize,
+    pub batch: usize,
+    pub fused: bool,
+}
+
+pub async fn latency(case: Case<'_>, runs: usize, warmup: usize, device: &Device) -> Result<Latency> {
+    let Case { name, config, size, batch, fused } = case;
     config.feature_sizes(size, size)?;
     let model = config.init(device);
     let deploy = if fused { Some(model.fuse(1.0)?) } else { None };
@@ -138,10 +141,10 @@ pub async fn training(preset: &str, channels: usize, size: usize, batch: usize, 
     let options = TrainOptions { preset: preset.into(), batch_size: batch, epochs: 1, ..Default::default() };
     let mut trainer = Trainer::new(device, data, options)?;
     trainer.step().await?;
-    let start = now_ms();
+    let start = Instant::now();
     for _ in 0..steps {
         trainer.step().await?;
     }
-    let secs = (now_ms() - start) / 1e3;
+    let secs = ms_since(start) / 1e3;
     Ok(Throughput { preset: preset.into(), batch, steps, images_per_sec: (steps * batch) as f64 / secs })
 }

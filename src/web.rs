@@ -612,7 +612,8 @@ pub async fn bench_latency(
 ) -> Result<JsValue, JsError> {
     let device = STATE.with_borrow(|s| s.device.clone()).ok_or_else(|| err("no backend chosen"))?;
     let config = crate::VanillaNetConfig::named(&model).map_err(err)?;
-    js(&crate::bench::latency(&model, &config, size, batch, fused, runs, warmup, &device).await.map_err(err)?)
+    let case = crate::bench::Case { name: &model, config: &config, size, batch, fused };
+    js(&crate::bench::latency(case, runs, warmup, &device).await.map_err(err)?)
 }
 
 /// Training images per second of a preset on random images (see `bench::training`).

@@ -436,7 +436,8 @@ fn run(cli: Cli) -> Result<()> {
             for (name, config, size) in &cases {
                 for &batch in &batches {
                     for fused in [false, true] {
-                        let l = pollster::block_on(bench::latency(name, config, *size, batch, fused, runs, warmup, &device))?;
+                        let case = bench::Case { name, config, size: *size, batch, fused };
+                        let l = pollster::block_on(bench::latency(case, runs, warmup, &device))?;
                         println!(
                             "{:<22} {:>5} {:>8} {:>10.2} {:>10.2} {:>10.2}",
                             format!("{name} {size}x{size}"),

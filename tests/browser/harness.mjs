@@ -17,9 +17,9 @@ const BASE_ARGS = [
 ];
 
 /** Opens the page; `webgpu` false launches Chromium with WebGPU off. */
-export async function open({ webgpu, query = "" }) {
+export async function open({ webgpu, query = "", path = "" }) {
   const server = await serve(0);
-  const url = `http://127.0.0.1:${server.address().port}/${query}`;
+  const url = `http://127.0.0.1:${server.address().port}/${path}${query}`;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -30,8 +30,10 @@ export async function open({ webgpu, query = "" }) {
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(url);
-  await page.waitForFunction(() => window.vanillanet?.ready, null, { timeout: 60_000 });
-  await page.evaluate(() => window.vanillanet.ready);
+  if (!path) {
+    await page.waitForFunction(() => window.vanillanet?.ready, null, { timeout: 60_000 });
+    await page.evaluate(() => window.vanillanet.ready);
+  }
   return {
     page, errors, url,
     async close() {
