@@ -129,7 +129,14 @@ pub struct Throughput {
 
 /// Training images per second of the page's loop with `preset` on random images shaped like
 /// the preset's data, after one untimed step (shader compilation, allocation).
-pub async fn training(preset: &str, channels: usize, size: usize, batch: usize, steps: usize, device: &Device) -> Result<Throughput> {
+pub async fn training(
+    preset: &str,
+    channels: usize,
+    size: usize,
+    batch: usize,
+    steps: usize,
+    device: &Device,
+) -> Result<Throughput> {
     let image = channels * size * size;
     let n = batch * (steps + 1);
     let split = |n: usize| Split {

@@ -56,7 +56,10 @@ pub fn detect(sd: &StateDict) -> Result<Detected> {
     }
     let act = kernel(sd, if layout == Layout::Training { "stem2.2.weight" } else { "stem.1.weight" })?;
     if act[2] % 2 == 0 || act[2] != act[3] {
-        return Err(Error::Format(format!("the series activation kernel is {}x{}, not odd and square", act[2], act[3])));
+        return Err(Error::Format(format!(
+            "the series activation kernel is {}x{}, not odd and square",
+            act[2], act[3]
+        )));
     }
     let num_classes = kernel(sd, head)?[0];
     let act_num = act[2] / 2;

@@ -9,4 +9,3 @@ pub const CROP_PCT: f64 = 0.875;
 pub fn class_names() -> Vec<&'static str> {
     include_str!("imagenet_classes.txt").lines().collect()
 }
-

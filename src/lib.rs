@@ -3,8 +3,8 @@
 //! deploy form, and checkpoints with the authors' key names.
 
 pub mod activation;
-pub mod bench;
 pub mod batch_norm;
+pub mod bench;
 pub mod block;
 pub mod classifier;
 pub mod config;

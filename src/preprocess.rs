@@ -58,7 +58,9 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
-    reader.decode().map_err(|e| Error::InvalidInput(format!("cannot decode this {format:?} image (truncated or damaged?): {e}")))
+    reader
+        .decode()
+        .map_err(|e| Error::InvalidInput(format!("cannot decode this {format:?} image (truncated or damaged?): {e}")))
 }
 
 /// How an image becomes a network input of `height x width`.
@@ -96,7 +98,14 @@ impl Preprocess {
         } else {
             (crate::imagenet::MEAN.to_vec(), crate::imagenet::STD.to_vec())
         };
-        Self { channels, height: size, width: size, resize: Resize::ShortSideCrop { crop_pct: crate::imagenet::CROP_PCT }, mean, std }
+        Self {
+            channels,
+            height: size,
+            width: size,
+            resize: Resize::ShortSideCrop { crop_pct: crate::imagenet::CROP_PCT },
+            mean,
+            std,
+        }
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -156,7 +165,11 @@ impl Preprocess {
     /// Network input values of CHW bytes: `(p / 255 - mean) / std` per channel.
     pub fn normalize(&self, pixels: &[u8]) -> Vec<f32> {
         let plane = self.height * self.width;
-        pixels.iter().enumerate().map(|(i, &p)| (p as f32 / 255.0 - self.mean[i / plane]) / self.std[i / plane]).collect()
+        pixels
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| (p as f32 / 255.0 - self.mean[i / plane]) / self.std[i / plane])
+            .collect()
     }
 
     /// Decode, resize, normalize: one image's input values.

@@ -134,7 +134,11 @@ impl StateDict {
         }
         // A zip starts with "PK", a pickle with the PROTO opcode 0x80; safetensors with a
         // little-endian header length.
-        if bytes.starts_with(b"PK") || bytes[0] == 0x80 { Self::from_pth(bytes) } else { Self::from_safetensors(&bytes) }
+        if bytes.starts_with(b"PK") || bytes[0] == 0x80 {
+            Self::from_pth(bytes)
+        } else {
+            Self::from_safetensors(&bytes)
+        }
     }
 
     fn from_pth(bytes: Vec<u8>) -> Result<Self> {

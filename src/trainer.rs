@@ -13,11 +13,11 @@ use burn::tensor::activation::softmax;
 
 use crate::classifier::{Classifier, ModelCard, Prediction};
 use crate::config::VanillaNetConfig;
-use crate::preprocess::{Preprocess, Resize};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::lambda::{LambdaSchedule, LambdaShape};
 use crate::model::VanillaNet;
+use crate::preprocess::{Preprocess, Resize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -531,7 +531,8 @@ impl Trainer {
             global_step: self.global_step,
             epoch_rng: format!("{:x}", self.epoch_rng),
         };
-        sd.metadata.insert(POSITION_KEY.into(), serde_json::to_string(&position).map_err(|e| Error::Format(e.to_string()))?);
+        sd.metadata
+            .insert(POSITION_KEY.into(), serde_json::to_string(&position).map_err(|e| Error::Format(e.to_string()))?);
         sd.to_safetensors()
     }
 
@@ -543,7 +544,9 @@ impl Trainer {
             .metadata
             .get(POSITION_KEY)
             .ok_or_else(|| Error::Format("not a training snapshot (no trainer position in it)".into()))
-            .and_then(|j| serde_json::from_str(j).map_err(|e| Error::Format(format!("unreadable trainer position: {e}"))))?;
+            .and_then(|j| {
+                serde_json::from_str(j).map_err(|e| Error::Format(format!("unreadable trainer position: {e}")))
+            })?;
         if position.train_images != data.train.len() || position.classes != data.classes {
             return Err(Error::InvalidInput(format!(
                 "the snapshot was trained on {} ({} images, classes {:?}), not on this data",

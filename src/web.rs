@@ -419,7 +419,6 @@ pub fn lambda_schedule(options: JsValue, per_epoch: usize) -> Result<JsValue, Js
     js(&Curve { epochs, lambda, steps_per_epoch })
 }
 
-
 /// Fuses the trained net (refused below lambda 1, with the reason) and compares both forms on
 /// up to `limit` test images: the `FuseReport`. The fused net becomes the classifier.
 #[wasm_bindgen]
@@ -439,7 +438,14 @@ pub async fn fuse(limit: usize) -> Result<JsValue, JsError> {
 /// images are made: centre crop, resize. Bad files get a message naming the problem.
 #[wasm_bindgen(js_name = decodeImage)]
 pub fn decode_image(bytes: &[u8], channels: usize, height: usize, width: usize) -> Result<Vec<u8>, JsError> {
-    let p = Preprocess { channels, height, width, resize: Resize::CenterCrop, mean: vec![0.0; channels], std: vec![1.0; channels] };
+    let p = Preprocess {
+        channels,
+        height,
+        width,
+        resize: Resize::CenterCrop,
+        mean: vec![0.0; channels],
+        std: vec![1.0; channels],
+    };
     p.validate().map_err(err)?;
     Ok(p.pixels(&crate::preprocess::decode(bytes).map_err(err)?))
 }
@@ -448,9 +454,8 @@ pub fn decode_image(bytes: &[u8], channels: usize, height: usize, width: usize) 
 /// trainer's fused form, also the trained net's answer and time.
 #[wasm_bindgen]
 pub async fn classify(bytes: Vec<u8>, k: usize) -> Result<JsValue, JsError> {
-    let (classifier, from_trainer, device) = STATE.with_borrow(|s| {
-        (s.classifier.clone(), s.classifier_from_trainer && s.trainer.is_some(), s.device.clone())
-    });
+    let (classifier, from_trainer, device) = STATE
+        .with_borrow(|s| (s.classifier.clone(), s.classifier_from_trainer && s.trainer.is_some(), s.device.clone()));
     let classifier = classifier.ok_or_else(|| err("no classifier yet: fuse a trained model or load a checkpoint"))?;
     let k = k.min(classifier.card.classes.len());
     let result = if from_trainer {

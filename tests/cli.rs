@@ -231,7 +231,8 @@ fn train_prints_epochs_and_saves_the_fused_model() {
 #[test]
 fn the_architecture_comes_from_the_checkpoint_when_not_given() {
     let init = tmp("init-small28.safetensors");
-    let out = vanillanet(&["init", "--model", "small_28", "--in-chans", "1", "--num-classes", "10", "--output", s(&init)]);
+    let out =
+        vanillanet(&["init", "--model", "small_28", "--in-chans", "1", "--num-classes", "10", "--output", s(&init)]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let fused = tmp("init-small28-fused.safetensors");
     let out = vanillanet(&["fuse", "--checkpoint", s(&init), "--output", s(&fused)]);

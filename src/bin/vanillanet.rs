@@ -421,7 +421,9 @@ fn run(cli: Cli) -> Result<()> {
                 .iter()
                 .map(|m| {
                     let (name, size) = m.split_once('@').unwrap_or((m, "224"));
-                    let size = size.parse::<usize>().map_err(|_| Error::InvalidInput(format!("'{m}': size after @ must be a number")))?;
+                    let size = size
+                        .parse::<usize>()
+                        .map_err(|_| Error::InvalidInput(format!("'{m}': size after @ must be a number")))?;
                     Ok((name.to_string(), VanillaNetConfig::named(name)?, size))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -431,7 +433,10 @@ fn run(cli: Cli) -> Result<()> {
                 Backend::Gpu => "gpu (wgpu)",
             };
             println!("backend {backend}, {runs} timed runs after {warmup} warm-up, readback included");
-            println!("{:<22} {:>5} {:>8} {:>10} {:>10} {:>10}", "model", "batch", "form", "cold ms", "median ms", "p90 ms");
+            println!(
+                "{:<22} {:>5} {:>8} {:>10} {:>10} {:>10}",
+                "model", "batch", "form", "cold ms", "median ms", "p90 ms"
+            );
             let mut latencies = Vec::new();
             for (name, config, size) in &cases {
                 for &batch in &batches {
@@ -450,12 +455,35 @@ fn run(cli: Cli) -> Result<()> {
                         latencies.push(l);
                     }
                     let pair: Vec<_> = latencies.iter().rev().take(2).collect();
-                    println!("{:<22} {:>5} {:>8} {:>10} {:>9.2}x", "", "", "speed-up", "", pair[1].median_ms / pair[0].median_ms);
+                    println!(
+                        "{:<22} {:>5} {:>8} {:>10} {:>9.2}x",
+                        "",
+                        "",
+                        "speed-up",
+                        "",
+                        pair[1].median_ms / pair[0].median_ms
+                    );
                 }
             }
-            let data_size = if train_preset.ends_with("_28") { (1, 28) } else if train_preset.ends_with("_64") { (3, 64) } else { (3, 32) };
-            let t = pollster::block_on(bench::training(&train_preset, data_size.0, data_size.1, train_batch, train_steps, &device))?;
-            println!("training {} batch {}: {:.0} images/s over {} steps", t.preset, t.batch, t.images_per_sec, t.steps);
+            let data_size = if train_preset.ends_with("_28") {
+                (1, 28)
+            } else if train_preset.ends_with("_64") {
+                (3, 64)
+            } else {
+                (3, 32)
+            };
+            let t = pollster::block_on(bench::training(
+                &train_preset,
+                data_size.0,
+                data_size.1,
+                train_batch,
+                train_steps,
+                &device,
+            ))?;
+            println!(
+                "training {} batch {}: {:.0} images/s over {} steps",
+                t.preset, t.batch, t.images_per_sec, t.steps
+            );
             if let Some(path) = json {
                 let out = serde_json::json!({ "backend": backend, "latency": latencies, "training": t });
                 std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap_or_default())?;
