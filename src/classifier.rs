@@ -138,10 +138,16 @@ impl Classifier {
         crate::trainer::read_vec(self.model.forward(x).flatten::<1>(0, 1)).await
     }
 
+    /// One image file as the net's input `[1, channels, height, width]`, preprocessed as the
+    /// card says.
+    pub fn input(&self, bytes: &[u8], device: &Device) -> Result<Tensor<4>> {
+        let p = &self.card.preprocess;
+        Ok(Tensor::from_data(TensorData::new(p.input(bytes)?, [1, p.channels, p.height, p.width]), device))
+    }
+
     /// Top `k` of an image file, with the milliseconds the net took (readback included).
     pub async fn classify(&self, bytes: &[u8], k: usize, device: &Device) -> Result<(Vec<Prediction>, f64)> {
-        let p = &self.card.preprocess;
-        let x = Tensor::<4>::from_data(TensorData::new(p.input(bytes)?, [1, p.channels, p.height, p.width]), device);
+        let x = self.input(bytes, device)?;
         let start = web_time::Instant::now();
         let probs = crate::trainer::read_vec(softmax(self.model.forward(x), 1).flatten::<1>(0, 1)).await?;
         let ms = start.elapsed().as_secs_f64() * 1e3;

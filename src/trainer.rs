@@ -499,9 +499,7 @@ impl Trainer {
     /// Classifies an image file with `fused` (this net's fused form) and with the trained net,
     /// both on the same preprocessed input.
     pub async fn compare(&self, fused: &Classifier, bytes: &[u8], k: usize) -> Result<Classification> {
-        let device = self.device.clone().inner();
-        let p = &fused.card.preprocess;
-        let x = Tensor::<4>::from_data(TensorData::new(p.input(bytes)?, [1, p.channels, p.height, p.width]), &device);
+        let x = fused.input(bytes, &self.device.clone().inner())?;
         let start = web_time::Instant::now();
         let probs = read_vec(softmax(fused.model.forward(x.clone()), 1).flatten::<1>(0, 1)).await?;
         let ms = start.elapsed().as_secs_f64() * 1e3;

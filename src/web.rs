@@ -450,13 +450,19 @@ pub fn decode_image(bytes: &[u8], channels: usize, height: usize, width: usize) 
     Ok(p.pixels(&crate::preprocess::decode(bytes).map_err(err)?))
 }
 
+/// The classifier and the device it runs on.
+fn classifier_on_device() -> Result<(Classifier, Device), JsError> {
+    let (classifier, device) = STATE.with_borrow(|s| (s.classifier.clone(), s.device.clone()));
+    let classifier = classifier.ok_or_else(|| err("no classifier yet: fuse a trained model or load a checkpoint"))?;
+    Ok((classifier, device.ok_or_else(|| err("no backend chosen"))?))
+}
+
 /// Top `k` of an image file by the classifier, with its time; while the classifier is the
 /// trainer's fused form, also the trained net's answer and time.
 #[wasm_bindgen]
 pub async fn classify(bytes: Vec<u8>, k: usize) -> Result<JsValue, JsError> {
-    let (classifier, from_trainer, device) = STATE
-        .with_borrow(|s| (s.classifier.clone(), s.classifier_from_trainer && s.trainer.is_some(), s.device.clone()));
-    let classifier = classifier.ok_or_else(|| err("no classifier yet: fuse a trained model or load a checkpoint"))?;
+    let (classifier, device) = classifier_on_device()?;
+    let from_trainer = STATE.with_borrow(|s| s.classifier_from_trainer && s.trainer.is_some());
     let k = k.min(classifier.card.classes.len());
     let result = if from_trainer {
         let trainer = take_trainer()?;
@@ -464,7 +470,6 @@ pub async fn classify(bytes: Vec<u8>, k: usize) -> Result<JsValue, JsError> {
         put_back(trainer);
         result
     } else {
-        let device = device.ok_or_else(|| err("no backend chosen"))?;
         classifier.classify(&bytes, k, &device).await.map(|(top, ms)| crate::trainer::Classification {
             top,
             ms,
@@ -593,9 +598,7 @@ pub async fn export_onnx() -> Result<Vec<u8>, JsError> {
 /// height, width]` (flat): for comparing with other runtimes.
 #[wasm_bindgen(js_name = classifierLogits)]
 pub async fn classifier_logits(values: Vec<f32>, batch: usize) -> Result<Vec<f32>, JsError> {
-    let (classifier, device) = STATE.with_borrow(|s| (s.classifier.clone(), s.device.clone()));
-    let classifier = classifier.ok_or_else(|| err("no classifier yet"))?;
-    let device = device.ok_or_else(|| err("no backend chosen"))?;
+    let (classifier, device) = classifier_on_device()?;
     let p = &classifier.card.preprocess;
     let shape = [batch, p.channels, p.height, p.width];
     if values.len() != shape.iter().product::<usize>() {
@@ -656,8 +659,6 @@ pub fn bench_classifier(model: String, size: usize) -> Result<JsValue, JsError> 
 /// Latency of the classifier's fused net (see `bench::classifier_latency`).
 #[wasm_bindgen(js_name = benchClassifierLatency)]
 pub async fn bench_classifier_latency(batch: usize, runs: usize, warmup: usize) -> Result<JsValue, JsError> {
-    let (classifier, device) = STATE.with_borrow(|s| (s.classifier.clone(), s.device.clone()));
-    let classifier = classifier.ok_or_else(|| err("no classifier yet"))?;
-    let device = device.ok_or_else(|| err("no backend chosen"))?;
+    let (classifier, device) = classifier_on_device()?;
     js(&crate::bench::classifier_latency(&classifier, batch, runs, warmup, &device).await.map_err(err)?)
 }

@@ -227,7 +227,7 @@ async function restoreSession() {
     if (classifier) {
       try {
         if (classifier.fromTrainer && training && state.nextLambda === 1) await api.fuse();
-        else await useClassifierBytes(classifier.bytes, "saved classifier");
+        else await api.loadCheckpoint(new File([classifier.bytes], "saved classifier"));
       } catch (e) {
         message(`the saved classifier could not be restored (it is kept): ${e.message}`);
       }
@@ -339,10 +339,10 @@ const api = {
   },
   finishAnnealing: () => call("finishAnnealing"),
   async fuse() {
-    const report = await call("fuse", { limit: 500 });
-    update({ fuseReport: report, classifier: await call("classifierInfo") });
-    if (!restoring) await saveClassifier().catch(report_("saving the classifier"));
-    return report;
+    const fuseReport = await call("fuse", { limit: 500 });
+    update({ fuseReport, classifier: await call("classifierInfo") });
+    if (!restoring) await saveClassifier().catch(report("saving the classifier"));
+    return fuseReport;
   },
   /** Top-k `{label, probability}` of an image by the classifier, with timings (and the trained
    * net's answer while the classifier is its fused form). */
@@ -350,7 +350,7 @@ const api = {
     const item = { name: blob.name || "pasted image" };
     try {
       if (!state.classifier) throw new Error("no classifier yet: fuse a trained model or load a checkpoint");
-      if (blob.size > MAX_FILE_BYTES) throw new Error(`too large (${(blob.size / 1e6).toFixed(0)} MB; images up to ${MAX_FILE_BYTES / 1e6} MB)`);
+      checkImageSize(blob);
       const r = await call("classify", { file: blob, k: 5 });
       item.result = r;
       item.model = state.classifier.card.name;
@@ -388,7 +388,7 @@ const api = {
     try {
       const info = await call("useCheckpoint", choice);
       update({ classifier: info, fuseReport: null, checkpoint: null, checkpointLog: [{ name, ok: `classifying with ${info.card.name}` }, ...state.checkpointLog].slice(0, 8) });
-      if (!restoring) await saveClassifier().catch(report_("saving the classifier"));
+      if (!restoring) await saveClassifier().catch(report("saving the classifier"));
       return info;
     } catch (e) {
       update({ checkpoint: state.checkpoint?.phase === "fusing" ? { ...state.checkpoint, phase: "choose" } : null });
@@ -440,12 +440,8 @@ const api = {
   },
 };
 window.vanillanet = api;
-const report_ = report;
 const fileStem = (name) => name.replace(/[^\w.-]+/g, "_");
 
-async function useClassifierBytes(bytes, name) {
-  return api.loadCheckpoint(new File([bytes], name));
-}
 
 const guard = (fn) => async (...args) => {
   try {
@@ -665,8 +661,11 @@ function addClass(name) {
   return classes.length - 1;
 }
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
-async function decode(file, { side, channels } = ownSize()) {
+function checkImageSize(file) {
   if (file.size > MAX_FILE_BYTES) throw new Error(`too large (${(file.size / 1e6).toFixed(0)} MB; images up to ${MAX_FILE_BYTES / 1e6} MB)`);
+}
+async function decode(file, { side, channels } = ownSize()) {
+  checkImageSize(file);
   const pixels = await call("decodeImage", { file, channels, side });
   return { pixels, thumb: await pixelsUrl(pixels, channels, side) };
 }

@@ -260,11 +260,14 @@ fn architecture_of(sd: &StateDict) -> Result<VanillaNetConfig> {
 }
 
 fn load(args: &ModelArgs, device: &Device) -> Result<(VanillaNetConfig, Loaded)> {
-    let sd = StateDict::read(&args.checkpoint)?;
-    let config = if args.arch.given() { args.arch.config()? } else { architecture_of(&sd)? };
+    load_from(&StateDict::read(&args.checkpoint)?, &args.arch, device)
+}
+
+fn load_from(sd: &StateDict, arch: &ArchArgs, device: &Device) -> Result<(VanillaNetConfig, Loaded)> {
+    let config = if arch.given() { arch.config()? } else { architecture_of(sd)? };
     let model = match sd.layout()? {
-        Layout::Training => Loaded::Training(load_state(config.init(device), &sd, device)?),
-        Layout::Deploy => Loaded::Deploy(load_state(config.init_deploy(device), &sd, device)?),
+        Layout::Training => Loaded::Training(load_state(config.init(device), sd, device)?),
+        Layout::Deploy => Loaded::Deploy(load_state(config.init_deploy(device), sd, device)?),
     };
     Ok((config, model))
 }
@@ -392,12 +395,8 @@ fn run(cli: Cli) -> Result<()> {
             let device = device(cli.backend)?;
             let sd = StateDict::read(&model.checkpoint)?;
             let classifier = if model.arch.given() || !sd.metadata.contains_key(vanillanet::classifier::CARD_KEY) {
-                let config = if model.arch.given() { model.arch.config()? } else { architecture_of(&sd)? };
+                let (config, loaded) = load_from(&sd, &model.arch, &device)?;
                 config.feature_sizes(size, size)?;
-                let loaded = match sd.layout()? {
-                    Layout::Training => Loaded::Training(load_state(config.init(&device), &sd, &device)?),
-                    Layout::Deploy => Loaded::Deploy(load_state(config.init_deploy(&device), &sd, &device)?),
-                };
                 let classes = (0..config.num_classes).map(|i| format!("class {i}")).collect();
                 let name = model.arch.model.clone().unwrap_or_else(|| format!("VanillaNet {:?}", config.dims));
                 let preprocess = vanillanet::preprocess::Preprocess::imagenet(size, config.in_chans);
