@@ -1,4 +1,5 @@
-//! The "series informed activation": ReLU, then a depthwise (2n+1)x(2n+1) conv, then BN.
+//! The "series informed activation": ReLU, then a depthwise (2n+1)x(2n+1) conv, then BN. At
+//! n = 0 it is the plain ReLU the paper compares against.
 
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
@@ -11,48 +12,61 @@ use crate::fusion::conv_from;
 /// Training form. The ReLU is never annealed: only the leaky activations between convs are.
 #[derive(Module, Debug)]
 pub struct SeriesActivation {
-    /// `[dim, 1, 2n+1, 2n+1]`, official name `act.weight`.
-    pub weight: Param<Tensor<4>>,
-    pub bn: BatchNorm2d,
+    /// `[dim, 1, 2n+1, 2n+1]`, official name `act.weight`; none at n = 0.
+    pub weight: Option<Param<Tensor<4>>>,
+    pub bn: Option<BatchNorm2d>,
 }
 
 impl SeriesActivation {
     pub fn new(dim: usize, act_num: usize, device: &Device) -> Self {
+        if act_num == 0 {
+            return Self { weight: None, bn: None };
+        }
         let k = 2 * act_num + 1;
         Self {
-            weight: Initializer::Normal { mean: 0.0, std: 0.02 }.init([dim, 1, k, k], device),
-            bn: BatchNorm2d::new(dim, device),
+            weight: Some(Initializer::Normal { mean: 0.0, std: 0.02 }.init([dim, 1, k, k], device)),
+            bn: Some(BatchNorm2d::new(dim, device)),
         }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let [dim, _, k, _] = self.weight.dims();
+        let (Some(weight), Some(bn)) = (&self.weight, &self.bn) else {
+            return relu(x);
+        };
+        let [dim, _, k, _] = weight.dims();
         let pad = k / 2;
-        let y = conv2d(relu(x), self.weight.val(), None, ConvOptions::new([1, 1], [pad, pad], [1, 1], dim));
-        self.bn.forward(y)
+        bn.forward(conv2d(relu(x), weight.val(), None, ConvOptions::new([1, 1], [pad, pad], [1, 1], dim)))
     }
 
     /// BN folded into the depthwise conv, which gains a bias.
     pub fn fuse(&self) -> SeriesActivationDeploy {
-        let [dim, _, k, _] = self.weight.dims();
-        let (w, b) = self.bn.fold(self.weight.val(), None);
-        SeriesActivationDeploy { conv: conv_from(w, b, 1, k / 2, dim) }
+        let conv = self.weight.as_ref().zip(self.bn.as_ref()).map(|(weight, bn)| {
+            let [dim, _, k, _] = weight.dims();
+            let (w, b) = bn.fold(weight.val(), None);
+            conv_from(w, b, 1, k / 2, dim)
+        });
+        SeriesActivationDeploy { conv }
     }
 }
 
-/// Deploy form: ReLU then a depthwise conv with bias (`act.weight`, `act.bias`).
+/// Deploy form: ReLU then a depthwise conv with bias (`act.weight`, `act.bias`), if any.
 #[derive(Module, Debug)]
 pub struct SeriesActivationDeploy {
-    pub conv: Conv2d,
+    pub conv: Option<Conv2d>,
 }
 
 impl SeriesActivationDeploy {
     pub fn new(dim: usize, act_num: usize, device: &Device) -> Self {
         let k = 2 * act_num + 1;
-        Self { conv: conv_from(Tensor::zeros([dim, 1, k, k], device), Tensor::zeros([dim], device), 1, act_num, dim) }
+        let conv = (act_num > 0)
+            .then(|| conv_from(Tensor::zeros([dim, 1, k, k], device), Tensor::zeros([dim], device), 1, act_num, dim));
+        Self { conv }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.conv.forward(relu(x))
+        match &self.conv {
+            Some(conv) => conv.forward(relu(x)),
+            None => relu(x),
+        }
     }
 }

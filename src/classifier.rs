@@ -25,6 +25,7 @@ pub struct ModelCard {
     pub format: String,
     /// What it is, for people: "vanillanet_5 (official)", "small_28 on fashion-mnist".
     pub name: String,
+    #[serde(deserialize_with = "crate::config::with_ablation_defaults")]
     pub architecture: VanillaNetConfig,
     pub classes: Vec<String>,
     pub preprocess: Preprocess,

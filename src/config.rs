@@ -2,8 +2,23 @@
 //! training.
 
 use burn::config::Config;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+
+/// A shortcut around each block, for the paper's ablation (off in VanillaNet proper). Where the
+/// block changes the width, the shortcut is a projection: the block's own pool, then a 1x1 conv
+/// (no bias) and a BatchNorm; where only the resolution changes, just the pool; else identity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shortcut {
+    #[default]
+    None,
+    /// `act(block(x) + shortcut(x))`
+    BeforeAct,
+    /// `act(block(x)) + shortcut(x)`
+    AfterAct,
+}
 
 /// Everything that fixes the shapes of a VanillaNet. Lambda is not part of it: it changes
 /// between steps and is passed to `forward`.
@@ -17,15 +32,33 @@ pub struct VanillaNetConfig {
     pub dims: Vec<usize>,
     /// One stride per block (1 or more); a stride above 1 max-pools by that factor.
     pub strides: Vec<usize>,
-    /// Series activation depthwise kernel is `2 * act_num + 1`.
+    /// Series activation depthwise kernel is `2 * act_num + 1`; 0 means plain ReLU, with no
+    /// depthwise conv (the paper's n = 0; the official code would still add a 1x1 one).
     #[config(default = 3)]
     pub act_num: usize,
+    /// Two convs per layer with lambda-annealed activations between them (the paper's deep
+    /// training); off, every layer has the single conv of the deploy form from the start.
+    #[config(default = true)]
+    pub deep_training: bool,
+    #[config(default = "Shortcut::None")]
+    pub shortcut: Shortcut,
     #[config(default = 0.0)]
     pub drop_rate: f64,
     /// Per-block adaptive max-pool output sizes (0 = no pooling change); when set, the stem uses
     /// stride 3 with padding 1, as the official `_ada_pool` variant does.
     #[config(default = "None")]
     pub ada_pool: Option<Vec<usize>>,
+}
+
+/// Reads a config saved before the ablation options existed (burn's `Config` derive has no
+/// field defaults when deserializing): those nets were plain VanillaNets.
+pub fn with_ablation_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<VanillaNetConfig, D::Error> {
+    let mut value = serde_json::Value::deserialize(d)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.entry("deep_training").or_insert(true.into());
+        fields.entry("shortcut").or_insert("none".into());
+    }
+    serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
 
 /// One of the authors' ImageNet variants or one of our small presets.
@@ -178,6 +211,22 @@ impl VanillaNetConfig {
         2 * self.act_num + 1
     }
 
+    /// Weights per channel of the series activation's depthwise conv (none at act_num 0).
+    fn act_taps(&self) -> usize {
+        if self.act_num == 0 { 0 } else { self.act_kernel().pow(2) }
+    }
+
+    /// Block `i` has a projection shortcut (a 1x1 conv) rather than an identity or a pool.
+    pub fn projects(&self, i: usize) -> bool {
+        self.shortcut != Shortcut::None && self.dims[i] != self.dims[i + 1]
+    }
+
+    /// Block `i`'s shortcut vanishes into its conv when fused: an identity added before the
+    /// activation, with nothing pooled in between, is `W + I`.
+    pub fn shortcut_folds(&self, i: usize) -> bool {
+        self.shortcut == Shortcut::BeforeAct && self.dims[i] == self.dims[i + 1] && self.strides[i] == 1
+    }
+
     /// Stem convolution: (stride, padding).
     pub fn stem_stride_padding(&self) -> (usize, usize) {
         if self.ada_pool.is_some() { (3, 1) } else { (4, 0) }
@@ -214,22 +263,33 @@ impl VanillaNetConfig {
 
     /// Learnable parameters of the training form (BatchNorm affine included, buffers not).
     pub fn params_train(&self) -> usize {
-        let (d, k2, c) = (&self.dims, self.act_kernel().pow(2), self.num_classes);
+        let (d, taps, c, deep) = (&self.dims, self.act_taps(), self.num_classes, self.deep_training);
         let bn = |n: usize| 2 * n;
-        let act = |n: usize| n * k2 + bn(n);
-        let stem = self.in_chans * d[0] * 16 + d[0] + bn(d[0]) + d[0] * d[0] + d[0] + bn(d[0]) + act(d[0]);
-        let blocks: usize =
-            d.windows(2).map(|w| w[0] * w[0] + w[0] + bn(w[0]) + w[0] * w[1] + w[1] + bn(w[1]) + act(w[1])).sum();
+        let act = |n: usize| if taps == 0 { 0 } else { n * taps + bn(n) };
+        let conv_bn = |a: usize, b: usize| a * b + b + bn(b);
+        let stem = self.in_chans * d[0] * 16 + d[0] + bn(d[0]) + deep as usize * conv_bn(d[0], d[0]) + act(d[0]);
+        let blocks: usize = (0..self.num_blocks())
+            .map(|i| {
+                let (a, b) = (d[i], d[i + 1]);
+                deep as usize * conv_bn(a, a) + conv_bn(a, b) + act(b) + self.projects(i) as usize * (a * b + bn(b))
+            })
+            .sum();
         let last = *d.last().unwrap();
-        stem + blocks + last * c + c + bn(c) + c * c + c
+        let head = if deep { conv_bn(last, c) + c * c + c } else { last * c + c };
+        stem + blocks + head
     }
 
     /// Parameters of the fused (deploy) form.
     pub fn params_deploy(&self) -> usize {
-        let (d, k2, c) = (&self.dims, self.act_kernel().pow(2), self.num_classes);
-        let act = |n: usize| n * k2 + n;
+        let (d, taps, c) = (&self.dims, self.act_taps(), self.num_classes);
+        let act = |n: usize| if taps == 0 { 0 } else { n * taps + n };
         let stem = self.in_chans * d[0] * 16 + d[0] + act(d[0]);
-        let blocks: usize = d.windows(2).map(|w| w[0] * w[1] + w[1] + act(w[1])).sum();
+        let blocks: usize = (0..self.num_blocks())
+            .map(|i| {
+                let (a, b) = (d[i], d[i + 1]);
+                a * b + b + act(b) + self.projects(i) as usize * (a * b + b)
+            })
+            .sum();
         stem + blocks + d.last().unwrap() * c + c
     }
 
@@ -237,22 +297,19 @@ impl VanillaNetConfig {
     /// deploy form, counting convolutions only, as the paper's table does.
     pub fn macs(&self, h: usize, w: usize, fused: bool) -> crate::Result<u64> {
         let sizes = self.feature_sizes(h, w)?;
-        let (d, k2, c) = (&self.dims, self.act_kernel().pow(2) as u64, self.num_classes as u64);
+        let (d, taps, c) = (&self.dims, self.act_taps() as u64, self.num_classes as u64);
+        let second_conv = (!fused && self.deep_training) as u64;
         let px = |i: usize| (sizes[i].0 * sizes[i].1) as u64;
         let d0 = d[0] as u64;
-        let mut macs = self.in_chans as u64 * d0 * 16 * px(0) + d0 * k2 * px(0);
-        if !fused {
-            macs += d0 * d0 * px(0);
-        }
+        let mut macs = self.in_chans as u64 * d0 * 16 * px(0) + d0 * taps * px(0) + second_conv * d0 * d0 * px(0);
         for i in 0..self.num_blocks() {
             let (a, b) = (d[i] as u64, d[i + 1] as u64);
-            // The 1x1 convs run before the pool, at the incoming resolution.
-            macs += a * b * px(i) + b * k2 * px(i + 1);
-            if !fused {
-                macs += a * a * px(i);
-            }
+            // The 1x1 convs run before the pool, at the incoming resolution; a projection
+            // shortcut after it.
+            macs += a * b * px(i) + b * taps * px(i + 1) + second_conv * a * a * px(i);
+            macs += self.projects(i) as u64 * a * b * px(i + 1);
         }
-        macs += *d.last().unwrap() as u64 * c + if fused { 0 } else { c * c };
+        macs += *d.last().unwrap() as u64 * c + second_conv * c * c;
         Ok(macs)
     }
 }

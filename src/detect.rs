@@ -61,6 +61,11 @@ pub fn detect(sd: &StateDict) -> Result<Detected> {
             act[2], act[3]
         )));
     }
+    if act[2] == 1 {
+        return Err(Error::Format(
+            "the series activation kernels are 1x1 (the official code's act_num 0); here act_num 0 means plain ReLU without them, so this checkpoint cannot be loaded".into(),
+        ));
+    }
     let num_classes = kernel(sd, head)?[0];
     let act_num = act[2] / 2;
     let mut candidates: Vec<(bool, &'static str)> = NAMED_MODELS

@@ -11,13 +11,13 @@ use crate::block::conv_init;
 use crate::fusion::{bias_of, conv_from, merge_1x1};
 
 /// Training form: `cls1` = pool, dropout, conv (`cls1.2`), BN (`cls1.3`); `cls2.0` = conv,
-/// with no BN after it.
+/// with no BN after it. Without deep training, only the `cls1.2` conv: it gives the logits.
 #[derive(Module, Debug)]
 pub struct Head {
     pub dropout: Dropout,
     pub conv1: Conv2d,
-    pub bn: BatchNorm2d,
-    pub conv2: Conv2d,
+    pub bn: Option<BatchNorm2d>,
+    pub conv2: Option<Conv2d>,
 }
 
 fn pool_flat(x: Tensor<4>, dropout: &Dropout) -> Tensor<4> {
@@ -25,23 +25,32 @@ fn pool_flat(x: Tensor<4>, dropout: &Dropout) -> Tensor<4> {
 }
 
 impl Head {
-    pub fn new(dim: usize, num_classes: usize, drop_rate: f64, device: &Device) -> Self {
+    pub fn new(dim: usize, num_classes: usize, drop_rate: f64, deep_training: bool, device: &Device) -> Self {
         Self {
             dropout: DropoutConfig::new(drop_rate).init(),
             conv1: conv_init(dim, num_classes, 1, 1, 0, device),
-            bn: BatchNorm2d::new(num_classes, device),
-            conv2: conv_init(num_classes, num_classes, 1, 1, 0, device),
+            bn: deep_training.then(|| BatchNorm2d::new(num_classes, device)),
+            conv2: deep_training.then(|| conv_init(num_classes, num_classes, 1, 1, 0, device)),
         }
     }
 
     pub fn forward(&self, x: Tensor<4>, lambda: f64) -> Tensor<2> {
-        let x = leaky_relu(self.bn.forward(self.conv1.forward(pool_flat(x, &self.dropout))), lambda);
-        self.conv2.forward(x).flatten(1, 3)
+        let x = self.conv1.forward(pool_flat(x, &self.dropout));
+        match (&self.bn, &self.conv2) {
+            (Some(bn), Some(conv2)) => conv2.forward(leaky_relu(bn.forward(x), lambda)),
+            _ => x,
+        }
+        .flatten(1, 3)
     }
 
     pub fn fuse(&self) -> HeadDeploy {
-        let (w1, b1) = self.bn.fold(self.conv1.weight.val(), Some(bias_of(&self.conv1)));
-        let (w, b) = merge_1x1(w1, b1, self.conv2.weight.val(), bias_of(&self.conv2));
+        let (w, b) = match (&self.bn, &self.conv2) {
+            (Some(bn), Some(conv2)) => {
+                let (w1, b1) = bn.fold(self.conv1.weight.val(), Some(bias_of(&self.conv1)));
+                merge_1x1(w1, b1, conv2.weight.val(), bias_of(conv2))
+            }
+            _ => (self.conv1.weight.val(), bias_of(&self.conv1)),
+        };
         HeadDeploy { dropout: self.dropout.clone(), conv: conv_from(w, b, 1, 0, 1) }
     }
 }

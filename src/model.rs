@@ -33,19 +33,8 @@ impl VanillaNetConfig {
         self.validate().unwrap_or_else(|e| panic!("{e}"));
         VanillaNet {
             stem: Stem::new(self, device),
-            stages: (0..self.num_blocks())
-                .map(|i| {
-                    Block::new(
-                        self.dims[i],
-                        self.dims[i + 1],
-                        self.act_num,
-                        self.strides[i],
-                        self.ada_pool_size(i),
-                        device,
-                    )
-                })
-                .collect(),
-            head: Head::new(*self.dims.last().unwrap(), self.num_classes, self.drop_rate, device),
+            stages: (0..self.num_blocks()).map(|i| Block::new(self, i, device)).collect(),
+            head: Head::new(*self.dims.last().unwrap(), self.num_classes, self.drop_rate, self.deep_training, device),
         }
     }
 
@@ -54,18 +43,7 @@ impl VanillaNetConfig {
         self.validate().unwrap_or_else(|e| panic!("{e}"));
         VanillaNetDeploy {
             stem: StemDeploy::new(self, device),
-            stages: (0..self.num_blocks())
-                .map(|i| {
-                    BlockDeploy::new(
-                        self.dims[i],
-                        self.dims[i + 1],
-                        self.act_num,
-                        self.strides[i],
-                        self.ada_pool_size(i),
-                        device,
-                    )
-                })
-                .collect(),
+            stages: (0..self.num_blocks()).map(|i| BlockDeploy::new(self, i, device)).collect(),
             head: HeadDeploy::new(*self.dims.last().unwrap(), self.num_classes, self.drop_rate, device),
         }
     }
@@ -88,10 +66,15 @@ impl VanillaNet {
         (self.head.forward(x, lambda), features)
     }
 
+    /// Lambda matters only with deep training (two convs and an activation between them).
+    pub fn uses_lambda(&self) -> bool {
+        self.stem.conv2.is_some()
+    }
+
     /// The official `switch_to_deploy`, on the running statistics (eval mode). Refuses unless
     /// `lambda` is exactly 1: below it the merged convs would compute something else.
     pub fn fuse(&self, lambda: f64) -> Result<VanillaNetDeploy> {
-        if lambda != 1.0 {
+        if lambda != 1.0 && self.uses_lambda() {
             return Err(Error::FuseLambda { lambda });
         }
         let model = self.valid();

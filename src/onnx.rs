@@ -10,6 +10,7 @@ use onnx_protobuf::{
 };
 
 use crate::classifier::{CARD_KEY, Classifier};
+use crate::config::Shortcut;
 use crate::error::{Error, Result};
 use crate::weights::state_dict_async;
 
@@ -87,7 +88,9 @@ impl Graph {
     /// ReLU, then the depthwise conv of the series activation.
     fn activation(&mut self, prefix: &str, dim: usize, act_num: usize) {
         self.op("Relu", &[], vec![]);
-        self.conv(prefix, 2 * act_num + 1, 1, act_num, dim);
+        if act_num > 0 {
+            self.conv(prefix, 2 * act_num + 1, 1, act_num, dim);
+        }
     }
 }
 
@@ -98,6 +101,11 @@ pub async fn export(classifier: &Classifier) -> Result<Vec<u8>> {
     if a.ada_pool.is_some() {
         return Err(Error::InvalidConfig(
             "adaptive max pooling (the _ada_pool variant) has no ONNX operator with PyTorch's uneven windows".into(),
+        ));
+    }
+    if a.shortcut != Shortcut::None {
+        return Err(Error::InvalidConfig(
+            "this net has shortcuts around its blocks (an ablation model): the ONNX export writes VanillaNet's plain chain only".into(),
         ));
     }
     let mut g = Graph { nodes: Vec::new(), last: "input".into() };

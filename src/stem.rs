@@ -11,13 +11,13 @@ use crate::config::VanillaNetConfig;
 use crate::fusion::{bias_of, conv_from, merge_1x1};
 
 /// Training form: `stem1` = conv 4x4 + BN, then leaky_relu(lambda), then `stem2` = conv 1x1 +
-/// BN + series activation.
+/// BN + series activation. Without deep training there is no `stem2` conv (nor lambda).
 #[derive(Module, Debug)]
 pub struct Stem {
     pub conv1: Conv2d,
     pub bn1: BatchNorm2d,
-    pub conv2: Conv2d,
-    pub bn2: BatchNorm2d,
+    pub conv2: Option<Conv2d>,
+    pub bn2: Option<BatchNorm2d>,
     pub act: SeriesActivation,
 }
 
@@ -28,22 +28,27 @@ impl Stem {
         Self {
             conv1: conv_init(config.in_chans, d, 4, stride, padding, device),
             bn1: BatchNorm2d::new(d, device),
-            conv2: conv_init(d, d, 1, 1, 0, device),
-            bn2: BatchNorm2d::new(d, device),
+            conv2: config.deep_training.then(|| conv_init(d, d, 1, 1, 0, device)),
+            bn2: config.deep_training.then(|| BatchNorm2d::new(d, device)),
             act: SeriesActivation::new(d, config.act_num, device),
         }
     }
 
     pub fn forward(&self, x: Tensor<4>, lambda: f64) -> Tensor<4> {
-        let x = leaky_relu(self.bn1.forward(self.conv1.forward(x)), lambda);
-        self.act.forward(self.bn2.forward(self.conv2.forward(x)))
+        let mut x = self.bn1.forward(self.conv1.forward(x));
+        if let (Some(conv2), Some(bn2)) = (&self.conv2, &self.bn2) {
+            x = bn2.forward(conv2.forward(leaky_relu(x, lambda)));
+        }
+        self.act.forward(x)
     }
 
     /// Both BNs folded, the 1x1 merged into the 4x4 kernel (exact at lambda = 1 only).
     pub fn fuse(&self) -> StemDeploy {
-        let (w1, b1) = self.bn1.fold(self.conv1.weight.val(), Some(bias_of(&self.conv1)));
-        let (w2, b2) = self.bn2.fold(self.conv2.weight.val(), Some(bias_of(&self.conv2)));
-        let (w, b) = merge_1x1(w1, b1, w2, b2);
+        let (mut w, mut b) = self.bn1.fold(self.conv1.weight.val(), Some(bias_of(&self.conv1)));
+        if let (Some(conv2), Some(bn2)) = (&self.conv2, &self.bn2) {
+            let (w2, b2) = bn2.fold(conv2.weight.val(), Some(bias_of(conv2)));
+            (w, b) = merge_1x1(w, b, w2, b2);
+        }
         let padding = match self.conv1.padding {
             burn::nn::PaddingConfig2d::Explicit(p, ..) => p,
             _ => 0,

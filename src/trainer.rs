@@ -340,7 +340,8 @@ impl Trainer {
                 )));
             }
         };
-        let [dims, _, k, _] = act.weight.dims();
+        let dims = self.config.dims[layer];
+        let k = self.config.act_kernel();
         if channel >= dims {
             return Err(Error::InvalidInput(format!("layer {layer} has {dims} channels, not {}", channel + 1)));
         }
@@ -354,8 +355,12 @@ impl Trainer {
         let x = Tensor::<4>::from_data(TensorData::new(values, [inputs.len(), dims, size, size]), &device);
         let centre =
             act.forward(x).narrow(1, channel, 1).narrow(2, size / 2, 1).narrow(3, size / 2, 1).flatten::<1>(0, 3);
-        let kernel = act.weight.val().inner().narrow(0, channel, 1).flatten::<1>(0, 3);
-        Ok((read_vec(centre).await?, read_vec(kernel).await?))
+        // act_num 0 has no kernel: the response is the plain ReLU.
+        let kernel = match &act.weight {
+            Some(w) => read_vec(w.val().inner().narrow(0, channel, 1).flatten::<1>(0, 3)).await?,
+            None => Vec::new(),
+        };
+        Ok((read_vec(centre).await?, kernel))
     }
 }
 

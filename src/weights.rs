@@ -50,9 +50,19 @@ impl OfficialNames for BatchNorm2d {
     }
 }
 
+impl<M: OfficialNames> OfficialNames for Option<M> {
+    fn visit_named(&mut self, prefix: &str, v: &mut dyn TensorVisitor) {
+        if let Some(m) = self {
+            m.visit_named(prefix, v);
+        }
+    }
+}
+
 impl OfficialNames for SeriesActivation {
     fn visit_named(&mut self, prefix: &str, v: &mut dyn TensorVisitor) {
-        v.param4(&join(prefix, "weight"), &mut self.weight);
+        if let Some(weight) = &mut self.weight {
+            v.param4(&join(prefix, "weight"), weight);
+        }
         self.bn.visit_named(&join(prefix, "bn"), v);
     }
 }
@@ -87,6 +97,10 @@ impl OfficialNames for Block {
         self.conv2.visit_named(&join(prefix, "conv2.0"), v);
         self.bn2.visit_named(&join(prefix, "conv2.1"), v);
         self.act.visit_named(&join(prefix, "act"), v);
+        if let Some(shortcut) = &mut self.shortcut {
+            shortcut.conv.visit_named(&join(prefix, "shortcut.0"), v);
+            shortcut.bn.visit_named(&join(prefix, "shortcut.1"), v);
+        }
     }
 }
 
@@ -94,6 +108,9 @@ impl OfficialNames for BlockDeploy {
     fn visit_named(&mut self, prefix: &str, v: &mut dyn TensorVisitor) {
         self.conv.visit_named(&join(prefix, "conv"), v);
         self.act.visit_named(&join(prefix, "act"), v);
+        if let Some(shortcut) = &mut self.shortcut {
+            shortcut.conv.visit_named(&join(prefix, "shortcut"), v);
+        }
     }
 }
 
