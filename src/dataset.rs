@@ -167,6 +167,46 @@ impl Dataset {
         out
     }
 
+    /// Labelled images (the user's own, or a folder's) split the page's way: every fifth image
+    /// of each class is held out for testing.
+    pub fn labelled(
+        name: impl Into<String>,
+        classes: Vec<String>,
+        shape: [usize; 3],
+        pixels: &[u8],
+        labels: &[u8],
+    ) -> Result<Self> {
+        let image: usize = shape.iter().product();
+        if pixels.len() != labels.len() * image {
+            return Err(Error::InvalidInput(format!("{} labels but {} pixel bytes", labels.len(), pixels.len())));
+        }
+        let (mut train, mut test) = (Split::default(), Split::default());
+        let mut seen = vec![0usize; classes.len()];
+        for (i, &label) in labels.iter().enumerate() {
+            let Some(count) = seen.get_mut(label as usize) else {
+                return Err(Error::InvalidInput(format!("label {label} but only {} classes", classes.len())));
+            };
+            let split = if *count % 5 == 4 { &mut test } else { &mut train };
+            *count += 1;
+            split.pixels.extend_from_slice(&pixels[i * image..(i + 1) * image]);
+            split.labels.push(label);
+        }
+        Self::new(name, classes, shape, train, test)
+    }
+
+    /// The first `train` and `test` images of each split (all where fewer), normalised as the
+    /// whole set was. The built-in sets interleave classes, so any prefix is balanced.
+    pub fn prefix(mut self, train: Option<usize>, test: Option<usize>) -> Self {
+        let image = self.image_len();
+        for (split, n) in [(&mut self.train, train), (&mut self.test, test)] {
+            if let Some(n) = n.filter(|&n| n < split.len()) {
+                split.labels.truncate(n);
+                split.pixels.truncate(n * image);
+            }
+        }
+        self
+    }
+
     pub fn image_len(&self) -> usize {
         self.channels * self.height * self.width
     }

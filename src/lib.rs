@@ -2,6 +2,7 @@
 //! (lambda-annealed leaky activations) and series informed activations, its fusion into the
 //! deploy form, and checkpoints with the authors' key names.
 
+pub mod ablation;
 pub mod activation;
 pub mod batch_norm;
 pub mod bench;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use burn::tensor::activation::softmax;
 
 use crate::classifier::{Classifier, ModelCard, Prediction};
-use crate::config::VanillaNetConfig;
+use crate::config::{Shortcut, VanillaNetConfig};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::lambda::{LambdaSchedule, LambdaShape};
@@ -34,6 +34,10 @@ pub struct TrainOptions {
     /// A named model (`nano_28`, `small_28`, ...); its in_chans and num_classes follow the data.
     pub preset: String,
     pub act_num: usize,
+    /// Off: one conv per layer from the start, lambda unused (an ablation arm).
+    pub deep_training: bool,
+    /// Shortcuts around the blocks (an ablation arm; VanillaNet has none).
+    pub shortcut: Shortcut,
     /// Epochs over which lambda goes from 0 to 1.
     pub decay_epochs: usize,
     pub schedule: LambdaShape,
@@ -54,6 +58,8 @@ impl Default for TrainOptions {
         Self {
             preset: "small_28".into(),
             act_num: 3,
+            deep_training: true,
+            shortcut: Shortcut::None,
             decay_epochs: 2,
             schedule: LambdaShape::Cosine,
             per_step: true,
@@ -78,7 +84,9 @@ impl TrainOptions {
         let config = VanillaNetConfig::named(&self.preset)?
             .with_in_chans(data.channels)
             .with_num_classes(data.classes.len())
-            .with_act_num(self.act_num);
+            .with_act_num(self.act_num)
+            .with_deep_training(self.deep_training)
+            .with_shortcut(self.shortcut);
         config.validate()?;
         config.feature_sizes(data.height, data.width).map_err(|e| {
             Error::InvalidConfig(format!(
@@ -243,7 +251,9 @@ impl Trainer {
     pub fn set_options(&mut self, options: TrainOptions) -> Result<()> {
         options.validate()?;
         if options.model_config(&self.data)? != self.config {
-            return Err(Error::InvalidConfig("the preset or act_num changed: reset to train a new model".into()));
+            return Err(Error::InvalidConfig(
+                "the preset, act_num, deep training or shortcut changed: reset to train a new model".into(),
+            ));
         }
         let new_optimizer = options.optimizer != self.options.optimizer
             || options.weight_decay != self.options.weight_decay
@@ -467,14 +477,17 @@ impl Trainer {
         }
         let c = &self.config;
         let (h, w) = (self.data.height, self.data.width);
-        let blocks = c.num_blocks();
+        let tensors = crate::weights::named_tensors(self.model(), true);
+        let kernels = |t: &[(String, crate::weights::NamedTensor)]| {
+            t.iter().filter(|(_, t)| matches!(t, crate::weights::NamedTensor::Kernel(_))).count()
+        };
         let accuracy = |k: usize| (n > 0).then(|| k as f32 / n as f32);
         let report = FuseReport {
             params: c.params_train(),
             params_deploy: c.params_deploy(),
-            convs: 3 + 3 * blocks + 2,
-            convs_deploy: 2 + 2 * blocks + 1,
-            batch_norms: 3 + 3 * blocks + 1,
+            convs: kernels(&tensors),
+            convs_deploy: kernels(&crate::weights::named_tensors(&fused, false)),
+            batch_norms: tensors.iter().filter(|(k, _)| k.ends_with("running_mean")).count(),
             macs: c.macs(h, w, false)?,
             macs_deploy: c.macs(h, w, true)?,
             images: n,

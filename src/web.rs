@@ -198,22 +198,7 @@ pub fn set_own_dataset(
     height: usize,
     width: usize,
 ) -> Result<JsValue, JsError> {
-    let image = channels * height * width;
-    if pixels.len() != labels.len() * image {
-        return Err(err(format!("{} labels but {} pixel bytes", labels.len(), pixels.len())));
-    }
-    let (mut train, mut test) = (Split::default(), Split::default());
-    let mut seen = vec![0usize; classes.len()];
-    for (i, &label) in labels.iter().enumerate() {
-        let Some(count) = seen.get_mut(label as usize) else {
-            return Err(err(format!("label {label} but only {} classes", classes.len())));
-        };
-        let split = if *count % 5 == 4 { &mut test } else { &mut train };
-        *count += 1;
-        split.pixels.extend_from_slice(&pixels[i * image..(i + 1) * image]);
-        split.labels.push(label);
-    }
-    set_data(Dataset::new("own images", classes, [channels, height, width], train, test).map_err(err)?)
+    set_data(Dataset::labelled("own images", classes, [channels, height, width], pixels, labels).map_err(err)?)
 }
 
 /// Up to `per_class` training images of each class, for thumbnails: `{pixels, labels}`.

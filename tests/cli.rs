@@ -244,3 +244,87 @@ fn the_architecture_comes_from_the_checkpoint_when_not_given() {
     let out = vanillanet(&["fuse", "--checkpoint", s(&fixture_path("checkpoint.pth")), "--output", s(&fused)]);
     fails_with(&out, "--dims and --strides");
 }
+
+/// A folder of class folders: bright images in one, dark in the other, plus a stray text file.
+fn image_folder(name: &str) -> PathBuf {
+    let dir = tmp(name);
+    for (class, level) in [("bright", 220u8), ("dark", 30u8)] {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..10u8 {
+            let img =
+                image::RgbImage::from_fn(20, 16, |x, y| image::Rgb([level, level.wrapping_add(i), (x + y) as u8]));
+            img.save(dir.join(class).join(format!("{i}.png"))).unwrap();
+        }
+    }
+    std::fs::write(dir.join("dark").join("notes.txt"), "not an image").unwrap();
+    dir
+}
+
+#[test]
+fn ablate_runs_every_arm_of_a_study_on_a_folder_and_writes_json() {
+    let (dir, json) = (image_folder("study-images"), tmp("study.json"));
+    let out = vanillanet(&[
+        "ablate",
+        "--dataset",
+        s(&dir),
+        "--study",
+        "deep-training",
+        "--epochs",
+        "1",
+        "--seeds",
+        "2",
+        "--image-size",
+        "16",
+        "--batch-size",
+        "8",
+        "--json",
+        s(&json),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("notes.txt"), "the stray file is reported as skipped: {stderr}");
+    for arm in ["neither", "deep training only", "series activation only", "both (VanillaNet)"] {
+        assert!(stdout.contains(&format!("| {arm} |")), "table row for {arm}: {stdout}");
+    }
+    assert!(stdout.contains("16 train / 4 test images"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["runs"].as_array().unwrap().len(), 8, "4 arms x 2 seeds");
+    for arm in report["summary"].as_array().unwrap() {
+        assert_eq!(arm["runs"], 2);
+        let acc = arm["accuracyMean"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc), "{arm}");
+    }
+    // Same seeds for every arm: each seed appears once per arm.
+    let seeds: Vec<u64> = report["runs"].as_array().unwrap().iter().map(|r| r["seed"].as_u64().unwrap()).collect();
+    assert_eq!(seeds, vec![42, 42, 42, 42, 43, 43, 43, 43]);
+    for r in report["runs"].as_array().unwrap() {
+        assert!(r["maxLogitDiff"].as_f64().unwrap() < 1e-3, "fused equals trained: {r}");
+    }
+}
+
+#[test]
+fn ablate_names_bad_datasets_and_budgets() {
+    fails_with(&vanillanet(&["ablate", "--dataset", "cifar-100", "--study", "act-num"]), "not fashion-mnist, mnist");
+    let one_class = tmp("one-class");
+    std::fs::create_dir_all(one_class.join("only")).unwrap();
+    image::GrayImage::new(8, 8).save(one_class.join("only").join("a.png")).unwrap();
+    fails_with(
+        &vanillanet(&["ablate", "--dataset", s(&one_class), "--study", "act-num"]),
+        "needs at least two subfolders",
+    );
+    fails_with(
+        &vanillanet(&[
+            "ablate",
+            "--dataset",
+            s(&image_folder("budget-images")),
+            "--study",
+            "shortcut",
+            "--epochs",
+            "1",
+            "--decay-epochs",
+            "2",
+        ]),
+        "decay epochs (2) must not exceed epochs (1)",
+    );
+}

@@ -156,6 +156,55 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Reproduce one of the paper's ablations: train every arm of a study with the same data,
+    /// data order, seeds, step budget and schedule, fuse each, and print a table (also as JSON).
+    Ablate {
+        /// fashion-mnist, mnist (the page's built-in sets, www/data/*.vnds), a .vnds file, or a
+        /// folder with one subfolder of images per class.
+        #[arg(long)]
+        dataset: String,
+        #[arg(long, value_enum)]
+        study: StudyArg,
+        #[arg(long, default_value_t = 2)]
+        epochs: usize,
+        /// Epochs over which lambda anneals (at most --epochs: every arm is fused at the end).
+        #[arg(long, default_value_t = 1)]
+        decay_epochs: usize,
+        /// Seeds per arm (seed, seed + 1, ...); the spread over them is the table's ±.
+        #[arg(long, default_value_t = 3)]
+        seeds: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value = "nano_28")]
+        preset: String,
+        #[arg(long, default_value_t = 64)]
+        batch_size: usize,
+        #[arg(long, default_value_t = 2e-3)]
+        lr: f64,
+        /// Train on the first N training images only (the built-in sets are class-balanced in
+        /// any prefix).
+        #[arg(long)]
+        train_images: Option<usize>,
+        /// Test on the first N test images only.
+        #[arg(long)]
+        test_images: Option<usize>,
+        /// Folder datasets: images are centre-cropped and resized to this size...
+        #[arg(long, default_value_t = 32)]
+        image_size: usize,
+        /// ...with this many channels (1 = grayscale, 3 = RGB).
+        #[arg(long, default_value_t = 3)]
+        channels: usize,
+        /// Also write the whole report (every run, the summary, the options) as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StudyArg {
+    ActNum,
+    DeepTraining,
+    Shortcut,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -313,6 +362,85 @@ fn device(backend: Backend) -> Result<Device> {
             .init()
             .map_err(|e| Error::InvalidInput(format!("--backend gpu: no usable GPU adapter ({e}); use --backend cpu"))),
     }
+}
+
+/// A built-in set by name, a `.vnds` file, or a folder of class folders of images.
+fn load_dataset(spec: &str, size: usize, channels: usize) -> Result<vanillanet::dataset::Dataset> {
+    use vanillanet::dataset::Dataset;
+    let path = Path::new(spec);
+    if path.is_dir() {
+        return dataset_from_folder(path, size, channels);
+    }
+    let file = if path.is_file() {
+        path.to_path_buf()
+    } else if ["fashion-mnist", "mnist"].contains(&spec) {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("www/data").join(format!("{spec}.vnds"))
+    } else {
+        return Err(Error::InvalidInput(format!(
+            "--dataset {spec}: not fashion-mnist, mnist, a .vnds file nor a folder"
+        )));
+    };
+    let bytes = std::fs::read(&file).map_err(|e| {
+        Error::InvalidInput(format!(
+            "{}: {e} (the built-in sets are made by `node scripts/build-data.mjs` after `npm ci`)",
+            file.display()
+        ))
+    })?;
+    Dataset::from_bytes(spec, &bytes)
+}
+
+/// One class per subfolder (sorted by name), every image in it decoded, centre-cropped and
+/// resized as the page does with dropped images; files that are not images are listed and
+/// skipped.
+fn dataset_from_folder(dir: &Path, size: usize, channels: usize) -> Result<vanillanet::dataset::Dataset> {
+    use vanillanet::preprocess::{Preprocess, Resize, decode};
+    let p = Preprocess {
+        channels,
+        height: size,
+        width: size,
+        resize: Resize::CenterCrop,
+        mean: vec![0.0; channels],
+        std: vec![1.0; channels],
+    };
+    p.validate()?;
+    let sorted = |d: &Path| -> Result<Vec<PathBuf>> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(d)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        Ok(entries)
+    };
+    let (mut classes, mut pixels, mut labels, mut skipped) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for class_dir in sorted(dir)?.into_iter().filter(|p| p.is_dir()) {
+        if classes.len() == 255 {
+            return Err(Error::InvalidInput(format!("{} has more than 255 class folders", dir.display())));
+        }
+        let label = classes.len() as u8;
+        let mut count = 0;
+        for file in sorted(&class_dir)?.into_iter().filter(|p| p.is_file()) {
+            match std::fs::read(&file).map_err(Error::from).and_then(|b| decode(&b)) {
+                Ok(img) => {
+                    pixels.extend(p.pixels(&img));
+                    labels.push(label);
+                    count += 1;
+                }
+                Err(e) => skipped.push(format!("{}: {e}", file.display())),
+            }
+        }
+        if count == 0 {
+            return Err(Error::InvalidInput(format!("class folder {} has no readable image", class_dir.display())));
+        }
+        classes.push(class_dir.file_name().map_or(String::new(), |n| n.to_string_lossy().to_string()));
+    }
+    if classes.len() < 2 {
+        return Err(Error::InvalidInput(format!(
+            "{} needs at least two subfolders of images, one per class",
+            dir.display()
+        )));
+    }
+    for s in &skipped {
+        eprintln!("skipped {s}");
+    }
+    let name = dir.file_name().map_or("folder".into(), |n| n.to_string_lossy().to_string());
+    vanillanet::dataset::Dataset::labelled(name, classes, [channels, size, size], &pixels, &labels)
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -598,6 +726,81 @@ fn run(cli: Cli) -> Result<()> {
                     .insert("vanillanet_config".into(), serde_json::to_string(trainer.config()).unwrap_or_default());
                 std::fs::write(&output, sd.to_safetensors()?)?;
                 println!("wrote the fused model to {}", output.display());
+            }
+        }
+        Command::Ablate {
+            dataset,
+            study,
+            epochs,
+            decay_epochs,
+            seeds,
+            seed,
+            preset,
+            batch_size,
+            lr,
+            train_images,
+            test_images,
+            image_size,
+            channels,
+            json,
+        } => {
+            use vanillanet::ablation::{Study, StudyOptions, StudyRun};
+            use vanillanet::trainer::TrainOptions;
+            let data = load_dataset(&dataset, image_size, channels)?;
+            let study = match study {
+                StudyArg::ActNum => Study::ActNum,
+                StudyArg::DeepTraining => Study::DeepTraining,
+                StudyArg::Shortcut => Study::Shortcut,
+            };
+            let options = StudyOptions {
+                study,
+                seeds,
+                train: TrainOptions {
+                    preset,
+                    epochs,
+                    decay_epochs,
+                    batch_size,
+                    learning_rate: lr,
+                    seed,
+                    ..Default::default()
+                },
+                train_images,
+                test_images,
+            };
+            let device = device(cli.backend)?;
+            let mut run = StudyRun::new(&device, data, options)?;
+            let report = run.report()?;
+            println!(
+                "study {}: {} arms x {seeds} seeds on {} ({} train / {} test images), {} steps each ({epochs} epochs, batch {batch_size}, lambda annealed over {decay_epochs})",
+                study.name(),
+                report.arms.len(),
+                report.dataset,
+                report.train_images,
+                report.test_images,
+                report.steps_per_run
+            );
+            while !run.finished() {
+                let progress = pollster::block_on(run.step())?;
+                if let Some(r) = progress.finished {
+                    println!(
+                        "run {:>2}/{}  {:<28} seed {}  test {:.2}%  (fused; max logit diff {:.1e})  loss {:.4}  {:.1} s",
+                        progress.run + 1,
+                        progress.runs,
+                        report.arms[r.arm].name,
+                        r.seed,
+                        100.0 * r.accuracy,
+                        r.max_logit_diff,
+                        r.final_loss,
+                        r.train_seconds
+                    );
+                }
+            }
+            let report = run.report()?;
+            println!("\n{}\npaper: {}", report.markdown(), report.claim);
+            if let Some(path) = json {
+                let text = serde_json::to_string_pretty(&report).map_err(|e| Error::Format(e.to_string()))?;
+                std::fs::write(&path, text)?;
+                println!("wrote {}", path.display());
             }
         }
         Command::Models => {

@@ -1,0 +1,360 @@
+//! The paper's three ablations at small scale. A study trains every arm with the same data,
+//! data order, seeds, step budget and schedule (only the arm's model options differ), fuses
+//! each trained net, and sums the runs up per arm. The page drives it one step at a time.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Shortcut;
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::trainer::{StepReport, TrainOptions, Trainer};
+use burn::tensor::Device;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Study {
+    /// Stacked activations: act_num 0 (plain ReLU) to 3.
+    #[default]
+    ActNum,
+    /// Deep training and the series activation, each on and off.
+    DeepTraining,
+    /// No shortcut, one before the activation, one after it.
+    Shortcut,
+}
+
+/// One model variant of a study: the options it sets, all else equal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Arm {
+    pub name: String,
+    pub act_num: usize,
+    pub deep_training: bool,
+    pub shortcut: Shortcut,
+}
+
+fn arm(name: &str, act_num: usize, deep_training: bool, shortcut: Shortcut) -> Arm {
+    Arm { name: name.into(), act_num, deep_training, shortcut }
+}
+
+impl Study {
+    pub const ALL: [Study; 3] = [Study::ActNum, Study::DeepTraining, Study::Shortcut];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Study::ActNum => "act-num",
+            Study::DeepTraining => "deep-training",
+            Study::Shortcut => "shortcut",
+        }
+    }
+
+    pub fn arms(self) -> Vec<Arm> {
+        match self {
+            Study::ActNum => (0..=3).map(|n| arm(&format!("act_num {n}"), n, true, Shortcut::None)).collect(),
+            Study::DeepTraining => vec![
+                arm("neither", 0, false, Shortcut::None),
+                arm("deep training only", 0, true, Shortcut::None),
+                arm("series activation only", 3, false, Shortcut::None),
+                arm("both (VanillaNet)", 3, true, Shortcut::None),
+            ],
+            Study::Shortcut => vec![
+                arm("no shortcut (VanillaNet)", 3, true, Shortcut::None),
+                arm("shortcut before activation", 3, true, Shortcut::BeforeAct),
+                arm("shortcut after activation", 3, true, Shortcut::AfterAct),
+            ],
+        }
+    }
+
+    /// What the paper reports (ImageNet, VanillaNet-6 unless said), for the side-by-side.
+    pub fn claim(self) -> &'static str {
+        match self {
+            Study::ActNum => {
+                "More stacked activations help and n = 0 (plain ReLU) is far worse: 60.5% vs 72+% top-1 for the 5-layer net; n = 3 balances accuracy and speed."
+            }
+            Study::DeepTraining => {
+                "Deep training and the series activation together make the shallow net competitive; either alone helps far less."
+            }
+            Study::Shortcut => {
+                "Adding shortcuts to VanillaNet makes it worse, before or after the activation: the shallow net needs nonlinearity, not identity paths."
+            }
+        }
+    }
+}
+
+/// A study to run: which, how many seeds, the training every arm shares and how much data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StudyOptions {
+    pub study: Study,
+    /// Seeds `train.seed`, `train.seed + 1`, ...: each seed runs every arm.
+    pub seeds: usize,
+    /// Shared by every arm; its act_num, deep training and shortcut are the arm's.
+    pub train: TrainOptions,
+    /// Use the first N training / test images only (all when absent).
+    pub train_images: Option<usize>,
+    pub test_images: Option<usize>,
+}
+
+impl Default for StudyOptions {
+    fn default() -> Self {
+        Self {
+            study: Study::ActNum,
+            seeds: 1,
+            train: TrainOptions { preset: "nano_28".into(), epochs: 2, decay_epochs: 1, ..Default::default() },
+            train_images: None,
+            test_images: None,
+        }
+    }
+}
+
+/// One arm trained with one seed, then fused.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunResult {
+    pub arm: usize,
+    pub seed: u64,
+    /// Test accuracy of the fused net.
+    pub accuracy: f32,
+    /// Largest logit difference between the trained and the fused net on the test images.
+    pub max_logit_diff: f32,
+    pub fused_ms_per_image: f64,
+    pub train_seconds: f64,
+    pub final_loss: f32,
+}
+
+/// The runs of one arm, summed up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArmSummary {
+    pub name: String,
+    pub runs: usize,
+    pub accuracy_mean: f32,
+    /// Sample standard deviation over seeds (0 with one seed).
+    pub accuracy_std: f32,
+    pub accuracy_min: f32,
+    pub accuracy_max: f32,
+    pub params: usize,
+    pub params_deploy: usize,
+    pub macs_deploy: u64,
+    pub fused_ms_per_image: f64,
+}
+
+/// Everything a study produced, as the CLI prints it and the page keeps and downloads it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StudyReport {
+    pub study: Study,
+    pub claim: String,
+    pub dataset: String,
+    pub train_images: usize,
+    pub test_images: usize,
+    pub options: StudyOptions,
+    pub steps_per_run: usize,
+    pub arms: Vec<Arm>,
+    pub summary: Vec<ArmSummary>,
+    pub runs: Vec<RunResult>,
+}
+
+/// What one call of [`StudyRun::step`] did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StudyProgress {
+    /// Index of the run (arm and seed) this step belongs to, and how many there are.
+    pub run: usize,
+    pub runs: usize,
+    pub arm: usize,
+    pub seed: u64,
+    pub step: StepReport,
+    /// Set when this step ended the run: its evaluation.
+    pub finished: Option<RunResult>,
+}
+
+/// A study in progress: runs seed after seed, every arm within a seed, so a table with every
+/// arm exists after the first seed.
+pub struct StudyRun {
+    options: StudyOptions,
+    arms: Vec<Arm>,
+    data: Dataset,
+    device: Device,
+    trainer: Option<Trainer>,
+    run_started: f64,
+    results: Vec<RunResult>,
+}
+
+fn now_s() -> f64 {
+    use std::sync::OnceLock;
+    static START: OnceLock<web_time::Instant> = OnceLock::new();
+    START.get_or_init(web_time::Instant::now).elapsed().as_secs_f64()
+}
+
+impl StudyRun {
+    /// Checks every arm's architecture against the data before anything trains.
+    pub fn new(device: &Device, data: Dataset, options: StudyOptions) -> Result<Self> {
+        if options.seeds == 0 {
+            return Err(Error::InvalidInput("a study needs at least one seed".into()));
+        }
+        if options.train.decay_epochs > options.train.epochs {
+            return Err(Error::InvalidInput(format!(
+                "lambda must reach 1 by the end so every arm can be fused: decay epochs ({}) must not exceed epochs ({})",
+                options.train.decay_epochs, options.train.epochs
+            )));
+        }
+        let data = data.prefix(options.train_images, options.test_images);
+        if data.test.is_empty() {
+            return Err(Error::InvalidInput("the data has no test images to compare the arms on".into()));
+        }
+        let arms = options.study.arms();
+        for arm in &arms {
+            Self::arm_options(&options.train, arm, 0).model_config(&data)?;
+        }
+        Ok(Self { options, arms, data, device: device.clone(), trainer: None, run_started: 0.0, results: Vec::new() })
+    }
+
+    fn arm_options(train: &TrainOptions, arm: &Arm, seed: usize) -> TrainOptions {
+        TrainOptions {
+            act_num: arm.act_num,
+            deep_training: arm.deep_training,
+            shortcut: arm.shortcut,
+            seed: train.seed + seed as u64,
+            ..train.clone()
+        }
+    }
+
+    pub fn runs(&self) -> usize {
+        self.arms.len() * self.options.seeds
+    }
+
+    pub fn finished(&self) -> bool {
+        self.results.len() >= self.runs()
+    }
+
+    /// (arm, seed) of run `run`.
+    fn run_of(&self, run: usize) -> (usize, u64) {
+        (run % self.arms.len(), self.options.train.seed + (run / self.arms.len()) as u64)
+    }
+
+    /// One training step of the current run; the step that ends a run also fuses and evaluates.
+    pub async fn step(&mut self) -> Result<StudyProgress> {
+        if self.finished() {
+            return Err(Error::InvalidInput("the study is finished".into()));
+        }
+        let run = self.results.len();
+        let (arm, seed) = self.run_of(run);
+        if self.trainer.is_none() {
+            let options = Self::arm_options(&self.options.train, &self.arms[arm], run / self.arms.len());
+            self.trainer = Some(Trainer::new(&self.device, self.data.clone(), options)?);
+            self.run_started = now_s();
+        }
+        let trainer = self.trainer.as_mut().expect("created above");
+        let step = trainer.step().await?;
+        let mut finished = None;
+        if trainer.finished() {
+            let train_seconds = now_s() - self.run_started;
+            let (_, report) = trainer.fuse(self.data.test.len()).await?;
+            let result = RunResult {
+                arm,
+                seed,
+                accuracy: report.accuracy_deploy.unwrap_or(f32::NAN),
+                max_logit_diff: report.max_logit_diff,
+                fused_ms_per_image: report.ms_deploy / report.images.max(1) as f64,
+                train_seconds,
+                final_loss: step.loss,
+            };
+            self.results.push(result.clone());
+            self.trainer = None;
+            finished = Some(result);
+        }
+        Ok(StudyProgress { run, runs: self.runs(), arm, seed, step, finished })
+    }
+
+    pub fn report(&self) -> Result<StudyReport> {
+        let mut summary = Vec::new();
+        for (i, arm) in self.arms.iter().enumerate() {
+            let config = Self::arm_options(&self.options.train, arm, 0).model_config(&self.data)?;
+            let runs: Vec<&RunResult> = self.results.iter().filter(|r| r.arm == i).collect();
+            let acc: Vec<f32> = runs.iter().map(|r| r.accuracy).collect();
+            let n = acc.len() as f32;
+            let mean = acc.iter().sum::<f32>() / n;
+            let var = if acc.len() > 1 { acc.iter().map(|a| (a - mean).powi(2)).sum::<f32>() / (n - 1.0) } else { 0.0 };
+            summary.push(ArmSummary {
+                name: arm.name.clone(),
+                runs: runs.len(),
+                accuracy_mean: mean,
+                accuracy_std: var.sqrt(),
+                accuracy_min: acc.iter().copied().fold(f32::INFINITY, f32::min),
+                accuracy_max: acc.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+                params: config.params_train(),
+                params_deploy: config.params_deploy(),
+                macs_deploy: config.macs(self.data.height, self.data.width, true)?,
+                fused_ms_per_image: runs.iter().map(|r| r.fused_ms_per_image).sum::<f64>() / runs.len().max(1) as f64,
+            });
+        }
+        Ok(StudyReport {
+            study: self.options.study,
+            claim: self.options.study.claim().into(),
+            dataset: self.data.name.clone(),
+            train_images: self.data.train.len(),
+            test_images: self.data.test.len(),
+            options: self.options.clone(),
+            steps_per_run: self.data.train.len().div_ceil(self.options.train.batch_size) * self.options.train.epochs,
+            arms: self.arms.clone(),
+            summary,
+            runs: self.results.clone(),
+        })
+    }
+}
+
+impl StudyReport {
+    /// A Markdown table, one row per arm (the CLI's output and the README's tables).
+    pub fn markdown(&self) -> String {
+        let mut out = String::from(
+            "| arm | test accuracy % (mean ± std) | min–max | seeds | params (train / fused) | MACs (fused) | fused ms/image |\n|---|---|---|---|---|---|---|\n",
+        );
+        for s in &self.summary {
+            if s.runs == 0 {
+                out += &format!(
+                    "| {} | not run | | 0 | {} / {} | {} | |\n",
+                    s.name, s.params, s.params_deploy, s.macs_deploy
+                );
+                continue;
+            }
+            out += &format!(
+                "| {} | {:.2} ± {:.2} | {:.2}–{:.2} | {} | {} / {} | {} | {:.4} |\n",
+                s.name,
+                100.0 * s.accuracy_mean,
+                100.0 * s.accuracy_std,
+                100.0 * s.accuracy_min,
+                100.0 * s.accuracy_max,
+                s.runs,
+                s.params,
+                s.params_deploy,
+                s.macs_deploy,
+                s.fused_ms_per_image
+            );
+        }
+        out
+    }
+
+    /// One row per arm, for spreadsheets.
+    pub fn csv(&self) -> String {
+        let mut out = String::from(
+            "study,arm,runs,accuracy_mean,accuracy_std,accuracy_min,accuracy_max,params,params_deploy,macs_deploy,fused_ms_per_image\n",
+        );
+        for s in &self.summary {
+            let name = s.name.replace('"', "\"\"");
+            out += &format!(
+                "{},\"{name}\",{},{},{},{},{},{},{},{},{}\n",
+                self.study.name(),
+                s.runs,
+                s.accuracy_mean,
+                s.accuracy_std,
+                s.accuracy_min,
+                s.accuracy_max,
+                s.params,
+                s.params_deploy,
+                s.macs_deploy,
+                s.fused_ms_per_image
+            );
+        }
+        out
+    }
+}
