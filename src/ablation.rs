@@ -127,15 +127,16 @@ pub struct RunResult {
 pub struct ArmSummary {
     pub name: String,
     pub runs: usize,
-    pub accuracy_mean: f32,
+    /// Test accuracy over the finished runs (none before the first).
+    pub accuracy_mean: Option<f32>,
     /// Sample standard deviation over seeds (0 with one seed).
-    pub accuracy_std: f32,
-    pub accuracy_min: f32,
-    pub accuracy_max: f32,
+    pub accuracy_std: Option<f32>,
+    pub accuracy_min: Option<f32>,
+    pub accuracy_max: Option<f32>,
     pub params: usize,
     pub params_deploy: usize,
     pub macs_deploy: u64,
-    pub fused_ms_per_image: f64,
+    pub fused_ms_per_image: Option<f64>,
 }
 
 /// Everything a study produced, as the CLI prints it and the page keeps and downloads it.
@@ -209,6 +210,32 @@ impl StudyRun {
         Ok(Self { options, arms, data, device: device.clone(), trainer: None, run_started: 0.0, results: Vec::new() })
     }
 
+    /// Continues a study whose first runs are done (saved by the page): they must be the runs
+    /// this study would have made first. The run that was in progress starts over.
+    pub fn resume(mut self, done: Vec<RunResult>) -> Result<Self> {
+        if done.len() > self.runs() {
+            return Err(Error::InvalidInput(format!("{} saved runs but the study has {}", done.len(), self.runs())));
+        }
+        for (i, r) in done.iter().enumerate() {
+            if (r.arm, r.seed) != self.run_of(i) {
+                return Err(Error::InvalidInput(format!(
+                    "saved run {} (arm {}, seed {}) does not belong to these options",
+                    i + 1,
+                    r.arm,
+                    r.seed
+                )));
+            }
+        }
+        self.results = done;
+        Ok(self)
+    }
+
+    /// Continues on another device; the run in progress starts over there.
+    pub fn set_device(&mut self, device: &Device) {
+        self.device = device.clone();
+        self.trainer = None;
+    }
+
     fn arm_options(train: &TrainOptions, arm: &Arm, seed: usize) -> TrainOptions {
         TrainOptions {
             act_num: arm.act_num,
@@ -272,20 +299,22 @@ impl StudyRun {
             let config = Self::arm_options(&self.options.train, arm, 0).model_config(&self.data)?;
             let runs: Vec<&RunResult> = self.results.iter().filter(|r| r.arm == i).collect();
             let acc: Vec<f32> = runs.iter().map(|r| r.accuracy).collect();
+            let any = !acc.is_empty();
             let n = acc.len() as f32;
             let mean = acc.iter().sum::<f32>() / n;
             let var = if acc.len() > 1 { acc.iter().map(|a| (a - mean).powi(2)).sum::<f32>() / (n - 1.0) } else { 0.0 };
             summary.push(ArmSummary {
                 name: arm.name.clone(),
                 runs: runs.len(),
-                accuracy_mean: mean,
-                accuracy_std: var.sqrt(),
-                accuracy_min: acc.iter().copied().fold(f32::INFINITY, f32::min),
-                accuracy_max: acc.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+                accuracy_mean: any.then_some(mean),
+                accuracy_std: any.then_some(var.sqrt()),
+                accuracy_min: acc.iter().copied().reduce(f32::min),
+                accuracy_max: acc.iter().copied().reduce(f32::max),
                 params: config.params_train(),
                 params_deploy: config.params_deploy(),
                 macs_deploy: config.macs(self.data.height, self.data.width, true)?,
-                fused_ms_per_image: runs.iter().map(|r| r.fused_ms_per_image).sum::<f64>() / runs.len().max(1) as f64,
+                fused_ms_per_image: any
+                    .then(|| runs.iter().map(|r| r.fused_ms_per_image).sum::<f64>() / runs.len() as f64),
             });
         }
         Ok(StudyReport {
@@ -310,25 +339,26 @@ impl StudyReport {
             "| arm | test accuracy % (mean ± std) | min–max | seeds | params (train / fused) | MACs (fused) | fused ms/image |\n|---|---|---|---|---|---|---|\n",
         );
         for s in &self.summary {
-            if s.runs == 0 {
+            let (Some(mean), Some(std), Some(min), Some(max), Some(ms)) =
+                (s.accuracy_mean, s.accuracy_std, s.accuracy_min, s.accuracy_max, s.fused_ms_per_image)
+            else {
                 out += &format!(
                     "| {} | not run | | 0 | {} / {} | {} | |\n",
                     s.name, s.params, s.params_deploy, s.macs_deploy
                 );
                 continue;
-            }
+            };
             out += &format!(
-                "| {} | {:.2} ± {:.2} | {:.2}–{:.2} | {} | {} / {} | {} | {:.4} |\n",
+                "| {} | {:.2} ± {:.2} | {:.2}–{:.2} | {} | {} / {} | {} | {ms:.4} |\n",
                 s.name,
-                100.0 * s.accuracy_mean,
-                100.0 * s.accuracy_std,
-                100.0 * s.accuracy_min,
-                100.0 * s.accuracy_max,
+                100.0 * mean,
+                100.0 * std,
+                100.0 * min,
+                100.0 * max,
                 s.runs,
                 s.params,
                 s.params_deploy,
                 s.macs_deploy,
-                s.fused_ms_per_image
             );
         }
         out
@@ -339,20 +369,19 @@ impl StudyReport {
         let mut out = String::from(
             "study,arm,runs,accuracy_mean,accuracy_std,accuracy_min,accuracy_max,params,params_deploy,macs_deploy,fused_ms_per_image\n",
         );
+        let cell = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
         for s in &self.summary {
             let name = s.name.replace('"', "\"\"");
+            let acc = [s.accuracy_mean, s.accuracy_std, s.accuracy_min, s.accuracy_max].map(|v| cell(v.map(f64::from)));
             out += &format!(
-                "{},\"{name}\",{},{},{},{},{},{},{},{},{}\n",
+                "{},\"{name}\",{},{},{},{},{},{}\n",
                 self.study.name(),
                 s.runs,
-                s.accuracy_mean,
-                s.accuracy_std,
-                s.accuracy_min,
-                s.accuracy_max,
+                acc.join(","),
                 s.params,
                 s.params_deploy,
                 s.macs_deploy,
-                s.fused_ms_per_image
+                cell(s.fused_ms_per_image)
             );
         }
         out

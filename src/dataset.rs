@@ -202,6 +202,7 @@ impl Dataset {
             if let Some(n) = n.filter(|&n| n < split.len()) {
                 split.labels.truncate(n);
                 split.pixels.truncate(n * image);
+                split.pixels.shrink_to_fit();
             }
         }
         self

@@ -7,8 +7,9 @@ use burn::tensor::Device;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use crate::ablation::{RunResult, StudyOptions, StudyReport, StudyRun};
 use crate::classifier::Classifier;
-use crate::dataset::{Dataset, Split};
+use crate::dataset::Dataset;
 use crate::preprocess::{Preprocess, Resize};
 use crate::state_dict::StateDict;
 use crate::trainer::{TrainOptions, Trainer};
@@ -20,6 +21,9 @@ struct State {
     backend: &'static str,
     data: Option<Dataset>,
     trainer: Option<Trainer>,
+    /// An ablation study in progress (on a copy of the data), beside the trainer.
+    study: Option<StudyRun>,
+    study_busy: bool,
     /// The model that classifies dropped images: the trainer's fused form, or one loaded from a
     /// file.
     classifier: Option<Classifier>,
@@ -133,6 +137,9 @@ pub async fn set_backend(kind: String) -> Result<JsValue, JsError> {
         }
     }
     STATE.with_borrow_mut(|s| {
+        if let Some(study) = &mut s.study {
+            study.set_device(&device);
+        }
         s.device = Some(device);
         s.backend = backend;
     });
@@ -646,4 +653,66 @@ pub fn bench_classifier(model: String, size: usize) -> Result<JsValue, JsError> 
 pub async fn bench_classifier_latency(batch: usize, runs: usize, warmup: usize) -> Result<JsValue, JsError> {
     let (classifier, device) = classifier_on_device()?;
     js(&crate::bench::classifier_latency(&classifier, batch, runs, warmup, &device).await.map_err(err)?)
+}
+
+/// Starts an ablation study on the loaded data (`done`: runs a saved study already finished):
+/// answers its report so far.
+#[wasm_bindgen(js_name = createStudy)]
+pub fn create_study(options: JsValue, done: JsValue) -> Result<JsValue, JsError> {
+    let options: StudyOptions =
+        serde_wasm_bindgen::from_value(options).map_err(|e| err(format!("bad study options: {e}")))?;
+    let done: Vec<RunResult> = if done.is_undefined() || done.is_null() {
+        Vec::new()
+    } else {
+        serde_wasm_bindgen::from_value(done).map_err(|e| err(format!("bad saved runs: {e}")))?
+    };
+    let (data, device) = STATE.with_borrow(|s| (s.data.clone(), s.device.clone()));
+    let data = data.ok_or_else(|| err("no dataset loaded"))?;
+    let device = device.ok_or_else(|| err("no backend chosen"))?;
+    if STATE.with_borrow(|s| s.study_busy) {
+        return Err(err("the study is busy with a step"));
+    }
+    let study = StudyRun::new(&device, data, options).and_then(|s| s.resume(done)).map_err(err)?;
+    let report = study.report().map_err(err)?;
+    STATE.with_borrow_mut(|s| s.study = Some(study));
+    js(&report)
+}
+
+/// One training step of the study (the step ending a run also fuses and evaluates it).
+#[wasm_bindgen(js_name = studyStep)]
+pub async fn study_step() -> Result<JsValue, JsError> {
+    let mut study = STATE.with_borrow_mut(|s| {
+        if s.study_busy {
+            return Err(err("the study is busy with another call"));
+        }
+        s.study_busy = true;
+        s.study.take().ok_or_else(|| {
+            s.study_busy = false;
+            err("no study: create one first")
+        })
+    })?;
+    let progress = study.step().await;
+    STATE.with_borrow_mut(|s| {
+        s.study = Some(study);
+        s.study_busy = false;
+    });
+    js(&progress.map_err(err)?)
+}
+
+/// The study's report: arms, every finished run, the summary per arm.
+#[wasm_bindgen(js_name = studyReport)]
+pub fn study_report() -> Result<JsValue, JsError> {
+    STATE.with_borrow(|s| js(&s.study.as_ref().ok_or_else(|| err("no study"))?.report().map_err(err)?))
+}
+
+/// A report (a live or a saved one) as CSV, one row per arm.
+#[wasm_bindgen(js_name = studyCsv)]
+pub fn study_csv(report: JsValue) -> Result<String, JsError> {
+    let report: StudyReport = serde_wasm_bindgen::from_value(report).map_err(|e| err(format!("bad report: {e}")))?;
+    Ok(report.csv())
+}
+
+#[wasm_bindgen(js_name = dropStudy)]
+pub fn drop_study() {
+    STATE.with_borrow_mut(|s| s.study = None);
 }

@@ -1,5 +1,6 @@
-//! The ablation's model options (act_num 0, deep training off, shortcuts): each changes the net
-//! as documented, the counted sizes match the built modules, and fusion stays exact.
+//! The ablation: its model options (act_num 0, deep training off, shortcuts) change the net as
+//! documented, the counted sizes match the built modules, fusion stays exact; a study runs every
+//! arm with every seed and resumes from saved runs.
 
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
@@ -148,4 +149,58 @@ fn model_cards_saved_before_the_options_read_as_vanillanet() {
     let json = serde_json::to_string(&with_shortcut).unwrap();
     assert!(json.contains(r#""shortcut":"after-act""#), "{json}");
     assert_eq!(serde_json::from_str::<VanillaNetConfig>(&json).unwrap(), with_shortcut);
+}
+
+/// Two classes: bright left half or bright right half.
+fn halves(n: usize) -> vanillanet::dataset::Split {
+    let mut split = vanillanet::dataset::Split::default();
+    for i in 0..n {
+        let label = (i % 2) as u8;
+        split
+            .pixels
+            .extend((0..28 * 28).map(|p| if ((p % 28) < 14) == (label == 0) { 200 } else { 40 + (i % 7) as u8 }));
+        split.labels.push(label);
+    }
+    split
+}
+
+#[test]
+fn a_study_runs_every_arm_with_every_seed_and_resumes_from_saved_runs() {
+    use vanillanet::ablation::{Study, StudyOptions, StudyRun};
+    use vanillanet::dataset::Dataset;
+    let data = Dataset::new("halves", vec!["l".into(), "r".into()], [1, 28, 28], halves(48), halves(16)).unwrap();
+    let mut options = StudyOptions { study: Study::Shortcut, seeds: 2, train_images: Some(32), ..Default::default() };
+    options.train.epochs = 1;
+    options.train.decay_epochs = 1;
+    options.train.batch_size = 16;
+    let device = Device::flex();
+    let mut study = StudyRun::new(&device, data.clone(), options.clone()).unwrap();
+    assert_eq!(study.runs(), 6);
+    let mut steps = 0;
+    while !study.finished() {
+        let p = pollster::block_on(study.step()).unwrap();
+        assert_eq!((p.arm, p.seed), (p.run % 3, 42 + (p.run / 3) as u64));
+        steps += 1;
+    }
+    assert_eq!(steps, 6 * 2, "32 images in batches of 16, one epoch, per run");
+    let report = study.report().unwrap();
+    assert_eq!(report.summary.len(), 3);
+    assert!(report.summary.iter().all(|a| a.runs == 2 && a.accuracy_mean.is_some()));
+    assert!(report.runs.iter().all(|r| r.max_logit_diff < 1e-4), "every arm fuses exactly");
+    assert_eq!(report.csv().lines().count(), 4, "{}", report.csv());
+    assert!(report.markdown().contains("| shortcut after activation |"));
+
+    // Same options, the first runs saved: the rest continues, the saved ones are kept.
+    let resumed =
+        StudyRun::new(&device, data.clone(), options.clone()).unwrap().resume(report.runs[..4].to_vec()).unwrap();
+    assert_eq!(resumed.report().unwrap().runs, report.runs[..4].to_vec());
+    // Runs of other options are refused, naming the run.
+    let mut other = options.clone();
+    other.train.seed = 7;
+    let refused = StudyRun::new(&device, data.clone(), other).unwrap().resume(report.runs.clone());
+    assert!(refused.err().unwrap().to_string().contains("saved run 1"));
+    // Lambda must reach 1 so that every arm can be fused.
+    let mut short = options;
+    short.train.decay_epochs = 2;
+    assert!(StudyRun::new(&device, data, short).err().unwrap().to_string().contains("decay epochs"));
 }
