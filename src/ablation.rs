@@ -210,9 +210,21 @@ impl StudyRun {
         Ok(Self { options, arms, data, device: device.clone(), trainer: None, run_started: 0.0, results: Vec::new() })
     }
 
-    /// Continues a study whose first runs are done (saved by the page): they must be the runs
-    /// this study would have made first. The run that was in progress starts over.
-    pub fn resume(mut self, done: Vec<RunResult>) -> Result<Self> {
+    /// Continues a saved study (the page keeps its report): same options and data, its
+    /// finished runs kept; the run that was in progress starts over.
+    pub fn resume(mut self, saved: StudyReport) -> Result<Self> {
+        if saved.options != self.options {
+            return Err(Error::InvalidInput("the saved study had other options".into()));
+        }
+        if (saved.dataset.as_str(), saved.train_images, saved.test_images)
+            != (self.data.name.as_str(), self.data.train.len(), self.data.test.len())
+        {
+            return Err(Error::InvalidInput(format!(
+                "the saved study ran on {} ({} training, {} test images): load that data to continue it",
+                saved.dataset, saved.train_images, saved.test_images
+            )));
+        }
+        let done = saved.runs;
         if done.len() > self.runs() {
             return Err(Error::InvalidInput(format!("{} saved runs but the study has {}", done.len(), self.runs())));
         }

@@ -7,7 +7,7 @@ use burn::tensor::Device;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::ablation::{RunResult, StudyOptions, StudyReport, StudyRun};
+use crate::ablation::{Arm, Study, StudyOptions, StudyReport, StudyRun};
 use crate::classifier::Classifier;
 use crate::dataset::Dataset;
 use crate::preprocess::{Preprocess, Resize};
@@ -655,16 +655,28 @@ pub async fn bench_classifier_latency(batch: usize, runs: usize, warmup: usize) 
     js(&crate::bench::classifier_latency(&classifier, batch, runs, warmup, &device).await.map_err(err)?)
 }
 
-/// Starts an ablation study on the loaded data (`done`: runs a saved study already finished):
-/// answers its report so far.
+/// The studies there are: `[{study, claim, arms}]`.
+#[wasm_bindgen]
+pub fn studies() -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct Described {
+        study: Study,
+        claim: &'static str,
+        arms: Vec<Arm>,
+    }
+    js(&Study::ALL.map(|study| Described { study, claim: study.claim(), arms: study.arms() }))
+}
+
+/// Starts an ablation study on the loaded data, or continues `saved` (a report it gave
+/// before): answers its report so far.
 #[wasm_bindgen(js_name = createStudy)]
-pub fn create_study(options: JsValue, done: JsValue) -> Result<JsValue, JsError> {
+pub fn create_study(options: JsValue, saved: JsValue) -> Result<JsValue, JsError> {
     let options: StudyOptions =
         serde_wasm_bindgen::from_value(options).map_err(|e| err(format!("bad study options: {e}")))?;
-    let done: Vec<RunResult> = if done.is_undefined() || done.is_null() {
-        Vec::new()
+    let saved: Option<StudyReport> = if saved.is_undefined() || saved.is_null() {
+        None
     } else {
-        serde_wasm_bindgen::from_value(done).map_err(|e| err(format!("bad saved runs: {e}")))?
+        Some(serde_wasm_bindgen::from_value(saved).map_err(|e| err(format!("unreadable saved study: {e}")))?)
     };
     let (data, device) = STATE.with_borrow(|s| (s.data.clone(), s.device.clone()));
     let data = data.ok_or_else(|| err("no dataset loaded"))?;
@@ -672,7 +684,12 @@ pub fn create_study(options: JsValue, done: JsValue) -> Result<JsValue, JsError>
     if STATE.with_borrow(|s| s.study_busy) {
         return Err(err("the study is busy with a step"));
     }
-    let study = StudyRun::new(&device, data, options).and_then(|s| s.resume(done)).map_err(err)?;
+    let study = StudyRun::new(&device, data, options)
+        .and_then(|s| match saved {
+            Some(saved) => s.resume(saved),
+            None => Ok(s),
+        })
+        .map_err(err)?;
     let report = study.report().map_err(err)?;
     STATE.with_borrow_mut(|s| s.study = Some(study));
     js(&report)

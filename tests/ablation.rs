@@ -191,14 +191,22 @@ fn a_study_runs_every_arm_with_every_seed_and_resumes_from_saved_runs() {
     assert!(report.markdown().contains("| shortcut after activation |"));
 
     // Same options, the first runs saved: the rest continues, the saved ones are kept.
-    let resumed =
-        StudyRun::new(&device, data.clone(), options.clone()).unwrap().resume(report.runs[..4].to_vec()).unwrap();
+    let partial = vanillanet::ablation::StudyReport { runs: report.runs[..4].to_vec(), ..report.clone() };
+    let resumed = StudyRun::new(&device, data.clone(), options.clone()).unwrap().resume(partial.clone()).unwrap();
     assert_eq!(resumed.report().unwrap().runs, report.runs[..4].to_vec());
-    // Runs of other options are refused, naming the run.
+    assert!(!resumed.finished());
+    // A saved study of other options or data is refused, saying why.
     let mut other = options.clone();
     other.train.seed = 7;
-    let refused = StudyRun::new(&device, data.clone(), other).unwrap().resume(report.runs.clone());
+    let refused = StudyRun::new(&device, data.clone(), other).unwrap().resume(partial.clone());
+    assert!(refused.err().unwrap().to_string().contains("other options"));
+    let mut forged = partial.clone();
+    forged.runs.swap(0, 1);
+    let refused = StudyRun::new(&device, data.clone(), options.clone()).unwrap().resume(forged);
     assert!(refused.err().unwrap().to_string().contains("saved run 1"));
+    let fewer = data.clone().prefix(None, Some(8));
+    let refused = StudyRun::new(&device, fewer, options.clone()).unwrap().resume(partial);
+    assert!(refused.err().unwrap().to_string().contains("load that data"));
     // Lambda must reach 1 so that every arm can be fused.
     let mut short = options;
     short.train.decay_epochs = 2;

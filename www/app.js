@@ -36,6 +36,9 @@ const state = {
   schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
   classifier: null, checkpoint: null, checkpointLog: [],
   own: { size: "32x3", classes: [{ name: "class A", items: [] }, { name: "class B", items: [] }] },
+  // The ablation study: its options and report (finished runs, summary per arm), the loss
+  // curve of every run, and whether the worker holds it (`live`) or it was restored from disk.
+  studies: [], study: null,
 };
 const listeners = [];
 function update(patch) {
@@ -126,6 +129,24 @@ function onWorkerMessage({ data: m }) {
     case "probe":
       update({ probe: m });
       break;
+    case "studyState":
+      if (state.study) {
+        update({ study: { ...state.study, state: m.state, live: m.state !== "idle" } });
+        if (m.state === "paused" || m.state === "finished") saveStudy();
+      }
+      break;
+    case "studyStep":
+      if (state.study) onStudyStep(m.progress);
+      break;
+    case "studyRun":
+      if (state.study) {
+        update({ study: { ...state.study, report: m.report } });
+        saveStudy();
+      }
+      break;
+    case "info":
+      message(m.message, "info");
+      break;
     case "error":
       message(m.message);
       break;
@@ -184,6 +205,14 @@ function forgetClassifier() {
   update({ classifier: null });
   store.remove("classifier").catch(report("forgetting the classifier"));
 }
+function saveStudy() {
+  const st = state.study;
+  if (!st || restoring) return;
+  // Only finished runs: a run in progress starts over after a reload.
+  const done = st.report.runs.length;
+  const record = { options: st.options, report: st.report, curves: st.curves.filter((c) => c.run < done), savedAt: Date.now() };
+  store.save("study", record).catch(report("saving the study"));
+}
 function savePredictions() {
   const items = state.predictions.map(({ name, model, result, error, thumbBlob }) => ({ name, model, result, error, thumbBlob }));
   store.save("predictions", items).catch(report("saving the predictions"));
@@ -193,7 +222,7 @@ function savePredictions() {
 // classifier, the predictions. A record that cannot be restored is kept, and said so.
 async function restoreSession() {
   const get = (key) => store.load(key).catch((e) => (message(`cannot read saved ${key}: ${e.message}`), undefined));
-  const [own, session, training, classifier, predictions] = await Promise.all(["own", "session", "training", "classifier", "predictions"].map(get));
+  const [own, session, training, classifier, predictions, study] = await Promise.all(["own", "session", "training", "classifier", "predictions", "study"].map(get));
   restoring = true;
   try {
     if (own) {
@@ -231,6 +260,11 @@ async function restoreSession() {
       } catch (e) {
         message(`the saved classifier could not be restored (it is kept): ${e.message}`);
       }
+    }
+    if (study?.report) {
+      const finished = study.report.runs.length === study.report.arms.length * study.options.seeds;
+      setStudyForm(study.options);
+      update({ study: { ...study, state: finished ? "finished" : "paused", live: false, progress: null } });
     }
     if (predictions?.length) {
       update({ predictions: predictions.map((p) => ({ ...p, thumb: p.thumbBlob ? URL.createObjectURL(p.thumbBlob) : null })) });
@@ -421,6 +455,50 @@ const api = {
     training: (preset, channels, size, batch = 64, steps = 20) => call("benchTraining", { preset, channels, size, batch, steps }),
   },
   classifier: () => state.classifier,
+  /** The paper's ablations: run one on the loaded data (options as the Experiments form's,
+   * overridden by `options`), pause, continue, discard; the report, and CSV/JSON of it. */
+  study: {
+    async run(options = {}) {
+      const merged = { ...studyFormOptions(), ...options, train: { ...studyFormOptions().train, ...(options.train ?? {}) } };
+      setStudyForm(merged);
+      const study = { options: merged, report: null, curves: [], state: "running", live: true, progress: null, startedAt: performance.now() };
+      update({ study });
+      try {
+        update({ study: { ...state.study, report: await call("startStudy", { options: merged }) } });
+      } catch (e) {
+        update({ study: null });
+        throw e;
+      }
+      saveStudy();
+      return state.study.report;
+    },
+    pause: () => call("pauseStudy"),
+    async resume() {
+      const st = state.study;
+      if (!st) throw new Error("no study to continue");
+      if (st.live) return call("resumeStudy");
+      // A study restored from disk: the worker starts it again from its finished runs.
+      const report = await call("startStudy", { options: st.options, saved: st.report });
+      update({ study: { ...state.study, report, live: true, curves: st.curves.filter((c) => c.run < report.runs.length) } });
+      return true;
+    },
+    async discard() {
+      await call("discardStudy");
+      update({ study: null });
+      await store.remove("study");
+    },
+    report: () => state.study?.report ?? null,
+    status: () => (state.study ? { state: state.study.state, progress: state.study.progress, runs: state.study.report?.runs.length ?? 0 } : null),
+    async csv() {
+      if (!state.study?.report) throw new Error("no study results yet");
+      return new Blob([await call("studyCsv", { report: state.study.report })], { type: "text/csv" });
+    },
+    json() {
+      if (!state.study?.report) throw new Error("no study results yet");
+      const { report, curves } = state.study;
+      return new Blob([JSON.stringify({ ...report, curves }, null, 2)], { type: "application/json" });
+    },
+  },
   /** Settles once what has changed is saved to IndexedDB. */
   whenSaved: async () => {
     while (saving || ownTimer) await (saving ?? new Promise((r) => setTimeout(r, 350)));
@@ -929,6 +1007,141 @@ document.addEventListener("paste", (e) => {
   if (files.length) dropped(files);
 });
 
+// ---- experiments (the paper's ablations) ------------------------------------------------------
+const studyForm = $("study-options");
+const ARM_COLOURS = ["#1c7ed6", "#d9480f", "#2b8a3e", "#ae3ec9", "#f08c00", "#495057"];
+function studyFormOptions() {
+  const f = new FormData(studyForm);
+  const num = (k) => Number(f.get(k));
+  const count = (k) => (num(k) > 0 ? num(k) : null);
+  return {
+    study: f.get("study"), seeds: num("seeds"), trainImages: count("trainImages"), testImages: count("testImages"),
+    train: { ...formOptions(), preset: f.get("preset"), epochs: num("epochs"), decayEpochs: num("decayEpochs") },
+  };
+}
+function setStudyForm(o) {
+  const values = { study: o.study, seeds: o.seeds, trainImages: o.trainImages ?? 0, testImages: o.testImages ?? 0,
+    preset: o.train?.preset, epochs: o.train?.epochs, decayEpochs: o.train?.decayEpochs };
+  for (const [k, v] of Object.entries(values)) if (v !== undefined && studyForm.elements[k]) studyForm.elements[k].value = String(v);
+}
+// Loss curves: an exponential moving average per run, kept at about 150 points a run.
+let studyClock = null;
+function onStudyStep(p) {
+  const st = state.study;
+  const perRun = st.report?.stepsPerRun ?? p.step.stepsPerEpoch;
+  const every = Math.max(1, Math.floor(perRun / 150));
+  let curve = st.curves.find((c) => c.run === p.run);
+  if (curve && p.step.globalStep <= (curve.steps.at(-1) ?? 0)) {
+    // The run started over (another backend): so does its curve.
+    st.curves.splice(st.curves.indexOf(curve), 1);
+    curve = null;
+  }
+  if (!curve) {
+    curve = { run: p.run, arm: p.arm, seed: p.seed, steps: [], loss: [], ema: null };
+    st.curves.push(curve);
+  }
+  curve.ema = curve.ema === null ? p.step.loss : 0.9 * curve.ema + 0.1 * p.step.loss;
+  const step = p.step.globalStep;
+  if (step % every === 0 || step === perRun) {
+    curve.steps.push(step);
+    curve.loss.push(curve.ema);
+  }
+  const now = performance.now();
+  const msPerStep = studyClock ? 0.95 * (st.msPerStep ?? now - studyClock) + 0.05 * (now - studyClock) : null;
+  studyClock = now;
+  update({ study: { ...st, progress: p, msPerStep } });
+}
+let studyChart = null;
+let studyChartArms = null;
+let drawnStudy = { curves: -1, report: null };
+subscribe((s) => {
+  const sel = studyForm.elements.preset;
+  const presets = PRESETS[s.dataset?.height] ?? [];
+  if (sel.dataset.for !== String(s.dataset?.height)) {
+    // The smallest preset first: studies train many nets.
+    sel.innerHTML = [...presets].reverse().map((p) => `<option>${p}</option>`).join("");
+    sel.dataset.for = String(s.dataset?.height);
+  }
+  const st = s.study;
+  const described = s.studies.find((d) => d.study === (st?.options.study ?? studyForm.elements.study.value));
+  $("study-claim").textContent = described ? `The paper: ${described.claim}` : "";
+  const running = st?.state === "running";
+  for (const [id, enabled] of [["study-run", !running && s.dataset], ["study-pause", running], ["study-resume", st?.state === "paused"],
+    ["study-discard", st && !running], ["study-csv", st?.report?.runs.length], ["study-json", st?.report?.runs.length]]) {
+    $(id).disabled = !enabled;
+  }
+  const r = st?.report;
+  const runs = r ? r.arms.length * st.options.seeds : 0;
+  const done = r?.runs.length ?? 0;
+  const p = st?.progress;
+  const inRun = p && st.state !== "finished" && p.run === done ? p.step.globalStep / r.stepsPerRun : 0;
+  $("study-bar").style.width = `${runs ? ((100 * (done + inRun)) / runs).toFixed(1) : 0}%`;
+  if (!st) $("study-text").textContent = "no study yet";
+  else if (!r) $("study-text").textContent = "starting…";
+  else {
+    const where = st.state === "finished" ? `all ${runs} runs done`
+      : p && p.run === done ? `run ${done + 1}/${runs}: ${r.arms[p.arm].name}, seed ${p.seed} · step ${p.step.globalStep}/${r.stepsPerRun} · loss ${p.step.loss.toFixed(3)}`
+        : `${done}/${runs} runs done`;
+    const left = (runs - done - inRun) * r.stepsPerRun;
+    const etaText = st.state === "running" && st.msPerStep ? ` · ETA ${eta({ etaSeconds: (left * st.msPerStep) / 1000 })}` : "";
+    $("study-text").textContent = `${st.state} · ${r.study} on ${r.dataset} (${r.trainImages} training / ${r.testImages} test images, ${r.stepsPerRun} steps a run) · ${where}${etaText}`;
+  }
+  // The chart: one series per arm, rebuilt when the arms change.
+  const arms = r?.arms.map((a) => a.name).join("|") ?? null;
+  if (arms !== studyChartArms) {
+    studyChartArms = arms;
+    studyChart?.destroy();
+    studyChart = r ? chart("study-chart", r.arms.map((a, i) => ({ label: a.name, stroke: ARM_COLOURS[i % ARM_COLOURS.length], width: 2, spanGaps: true })),
+      { axes: [{ label: "step", incrs: STEP_TICKS }, {}] }) : null;
+    drawnStudy = { curves: -1, report: null };
+  }
+  const points = st?.curves.reduce((n, c) => n + c.steps.length, 0) ?? 0;
+  if (studyChart && points !== drawnStudy.curves) {
+    drawnStudy.curves = points;
+    const xs = [...new Set(st.curves.flatMap((c) => c.steps))].sort((a, b) => a - b);
+    const series = r.arms.map((_, arm) => {
+      const mine = st.curves.filter((c) => c.arm === arm).map((c) => new Map(c.steps.map((x, i) => [x, c.loss[i]])));
+      return xs.map((x) => {
+        const vals = mine.map((m) => m.get(x)).filter((v) => v !== undefined);
+        return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
+      });
+    });
+    studyChart.setData([xs, ...series]);
+  }
+  if (r !== drawnStudy.report) {
+    drawnStudy.report = r;
+    const rows = r?.summary ?? [];
+    const best = Math.max(...rows.map((a) => a.accuracyMean ?? -1));
+    $("study-table").querySelector("tbody").innerHTML = rows.map((a, i) => {
+      const acc = a.accuracyMean === null
+        ? `<td class="pending">${st.state === "running" ? "waiting" : "not run"}</td>`
+        : `<td>${pct(a.accuracyMean)}${a.runs > 1 ? ` ± ${(100 * a.accuracyStd).toFixed(1)} <span class="muted">(${pct(a.accuracyMin)}–${pct(a.accuracyMax)})</span>` : ""}</td>`;
+      return `<tr class="${a.accuracyMean === best && a.runs ? "best" : ""}"><td><span class="swatch" style="background:${ARM_COLOURS[i % ARM_COLOURS.length]}"></span>${a.name}</td>${acc}` +
+        `<td>${a.runs}/${st.options.seeds}</td><td>${fmt(a.params)} / ${fmt(a.paramsDeploy)}</td><td>${fmt(a.macsDeploy)}</td>` +
+        `<td>${a.fusedMsPerImage === null ? "–" : a.fusedMsPerImage.toFixed(3)}</td></tr>`;
+    }).join("");
+  }
+});
+studyForm.elements.study.onchange = () => update({});
+$("study-run").onclick = guard(async () => {
+  if (state.study?.report?.runs.length && !confirm("A new study replaces the results of this one (download them first if you want them). Start?")) return;
+  if (state.study) await api.study.discard();
+  studyClock = null;
+  await api.study.run();
+});
+$("study-pause").onclick = guard(() => api.study.pause());
+$("study-resume").onclick = guard(() => {
+  studyClock = null;
+  return api.study.resume();
+});
+$("study-discard").onclick = guard(async () => {
+  if (state.study?.report?.runs.length && !confirm("Discard this study's results?")) return;
+  await api.study.discard();
+});
+const studyFileName = () => `vanillanet-${state.study.report.study}-${fileStem(state.study.report.dataset)}`;
+$("study-csv").onclick = guard(async () => download(await api.study.csv(), `${studyFileName()}.csv`));
+$("study-json").onclick = guard(async () => download(api.study.json(), `${studyFileName()}.json`));
+
 // ---- start --------------------------------------------------------------------------------
 api.ready = (async () => {
   const params = new URLSearchParams(location.search);
@@ -940,6 +1153,7 @@ api.ready = (async () => {
     message(`${e.message}; using the CPU`);
     await api.setBackend("cpu");
   }
+  update({ studies: await call("studies") });
   await restoreSession();
   return true;
 })();

@@ -18,6 +18,8 @@ if (self.GPUAdapter) {
 
 const ready = init();
 let state = "idle"; // idle | running | paused | finished
+// The ablation study, beside the trainer: only one of them runs at a time.
+let studyState = "idle"; // idle | running | paused | finished
 let options = null;
 let evalEvery = 50;
 let evalLimit = 500;
@@ -38,6 +40,10 @@ const exclusive = (fn) => {
 const setState = (s) => {
   state = s;
   post({ type: "state", state });
+};
+const setStudyState = (s) => {
+  studyState = s;
+  post({ type: "studyState", state: s });
 };
 const PROBE_INPUTS = Array.from({ length: 41 }, (_, i) => -2 + i * 0.1);
 
@@ -95,20 +101,53 @@ async function oneStep() {
   return report;
 }
 
+async function studyStep() {
+  const progress = await vn.studyStep();
+  post({ type: "studyStep", progress });
+  if (progress.finished) {
+    post({ type: "studyRun", report: vn.studyReport() });
+    if (progress.run + 1 === progress.runs) setStudyState("finished");
+  }
+}
+
+// The one loop: it steps whichever job is running, the trainer or the study.
 async function loop() {
   if (loopActive) return;
   loopActive = true;
+  let job = null;
   try {
-    while (state === "running") {
-      await exclusive(() => (state === "running" ? oneStep() : null));
+    for (;;) {
+      job = state === "running" ? "train" : studyState === "running" ? "study" : null;
+      if (job === null) break;
+      await exclusive(() => {
+        if (job === "train") return state === "running" ? oneStep() : null;
+        return studyState === "running" ? studyStep() : null;
+      });
       // Let pause/step/options messages in between steps.
       await new Promise((r) => setTimeout(r, 0));
     }
   } catch (e) {
-    post({ type: "error", message: `training stopped: ${e.message ?? e}` });
-    setState("paused");
+    if (job === "study") {
+      post({ type: "error", message: `the study stopped: ${e.message ?? e}` });
+      setStudyState("paused");
+    } else {
+      post({ type: "error", message: `training stopped: ${e.message ?? e}` });
+      setState("paused");
+    }
   } finally {
     loopActive = false;
+  }
+}
+
+// Starting one job pauses the other (its step in flight finishes first).
+function pauseOther(job) {
+  if (job === "study" && state === "running") {
+    setState("paused");
+    post({ type: "info", message: "training paused while the study runs" });
+  }
+  if (job === "train" && studyState === "running") {
+    setStudyState("paused");
+    post({ type: "info", message: "the study is paused while training runs" });
   }
 }
 
@@ -166,10 +205,49 @@ const handlers = {
     await exclusive(async () => {
       if (state === "finished") doReset();
       await ensureTrainer(opts);
+      pauseOther("train");
       setState("running");
     });
     loop();
     return true;
+  },
+  // `saved`: the report of a study to continue (its finished runs are kept).
+  startStudy({ options: opts, saved }) {
+    return exclusive(() => {
+      const report = vn.createStudy(opts, saved ?? undefined);
+      pauseOther("study");
+      setStudyState(report.runs.length === report.arms.length * opts.seeds ? "finished" : "running");
+      loop();
+      return report;
+    });
+  },
+  async pauseStudy() {
+    if (studyState !== "running") return true;
+    studyState = "pausing";
+    await exclusive(() => {});
+    if (studyState === "pausing") setStudyState("paused");
+    return true;
+  },
+  resumeStudy() {
+    if (studyState !== "paused") throw new Error("no paused study to resume");
+    pauseOther("study");
+    setStudyState("running");
+    loop();
+    return true;
+  },
+  discardStudy() {
+    if (studyState === "running") studyState = "pausing";
+    return exclusive(() => {
+      vn.dropStudy();
+      setStudyState("idle");
+      return true;
+    });
+  },
+  studies() {
+    return vn.studies();
+  },
+  studyCsv({ report }) {
+    return vn.studyCsv(report);
   },
   setOptions({ options: opts }) {
     return exclusive(async () => {
@@ -190,6 +268,7 @@ const handlers = {
       // Deep training now ends with the current epoch (lambda jumps to the shortened schedule).
       await ensureTrainer({ ...options, decayEpochs: Math.min(options.decayEpochs, status.epoch + 1) });
       pauseWhenAnnealed = true;
+      pauseOther("train");
       setState("running");
     });
     loop();
@@ -284,6 +363,7 @@ const handlers = {
   async resume() {
     if (options === null) throw new Error("nothing to resume: start training first");
     if (state === "finished") throw new Error("training is finished: reset to train again");
+    pauseOther("train");
     setState("running");
     loop();
     return true;
