@@ -306,7 +306,7 @@ function formOptions() {
     preset: f.get("preset"), actNum: num("actNum"), decayEpochs: num("decayEpochs"), schedule: f.get("schedule"),
     perStep: f.get("perStep") === "true", optimizer: f.get("optimizer"), learningRate: num("learningRate"),
     weightDecay: num("weightDecay"), momentum: num("momentum"), batchSize: num("batchSize"), epochs: num("epochs"),
-    seed: num("seed"),
+    seed: num("seed"), deepTraining: f.get("deepTraining") === "true", shortcut: f.get("shortcut"),
   };
 }
 function setForm(options) {
@@ -702,6 +702,8 @@ function drawKernel(kernel) {
   const k = Math.round(Math.sqrt(kernel.length));
   const canvas = $("kernel");
   const ctx = canvas.getContext("2d");
+  // act_num 0: a plain ReLU, no kernel.
+  if (k === 0) return ctx.clearRect(0, 0, canvas.width, canvas.height);
   const cell = canvas.width / k;
   const max = Math.max(...kernel.map(Math.abs)) || 1;
   kernel.forEach((w, i) => {
@@ -875,14 +877,17 @@ subscribe((s) => {
 $("fuse").onclick = guard(() => api.fuse());
 $("finish-annealing").onclick = guard(() => api.finishAnnealing());
 subscribe((s) => {
-  const ready = s.model && s.lambda !== null && (s.nextLambda ?? s.lambda) === 1 && s.trainState !== "running";
+  // Without deep training there is no lambda to wait for: the BNs fold at any step.
+  const shallow = s.model && s.options?.deepTraining === false;
+  const lambdaNow = shallow ? 1 : s.nextLambda ?? s.lambda ?? 0;
+  const ready = s.model && (shallow ? s.step > 0 : s.lambda !== null && lambdaNow === 1) && s.trainState !== "running";
   $("fuse").disabled = !ready;
-  $("finish-annealing").hidden = !(s.model && (s.nextLambda ?? s.lambda ?? 0) < 1 && s.trainState !== "finished");
+  $("finish-annealing").hidden = !(s.model && lambdaNow < 1 && s.trainState !== "finished");
   $("fuse-why").textContent = !s.model
     ? "train a model first"
-    : (s.nextLambda ?? s.lambda ?? 0) < 1
-      ? `λ is ${(s.nextLambda ?? s.lambda ?? 0).toFixed(3)}: the two convs of a block merge into one only when the activation between them is the identity (λ = 1). Deep training ends after ${s.options?.decayEpochs} epoch(s); or finish annealing with this epoch, then fuse.`
-      : s.trainState === "running" ? "pause to fuse" : s.fuseReport ? "fused: drop images to classify" : "λ = 1: ready to fuse";
+    : lambdaNow < 1
+      ? `λ is ${lambdaNow.toFixed(3)}: the two convs of a block merge into one only when the activation between them is the identity (λ = 1). Deep training ends after ${s.options?.decayEpochs} epoch(s); or finish annealing with this epoch, then fuse.`
+      : s.trainState === "running" ? "pause to fuse" : s.fuseReport ? "fused: drop images to classify" : shallow ? "no deep training: the BatchNorms fold into the convs at any step" : "λ = 1: ready to fuse";
   const r = s.fuseReport;
   $("fuse-table").hidden = !r;
   if (r && r !== drawnFuse) {
@@ -1108,13 +1113,16 @@ subscribe((s) => {
     });
     studyChart.setData([xs, ...series]);
   }
-  if (r !== drawnStudy.report) {
+  const tableKey = `${st?.state}:${st?.progress?.run}`;
+  if (r !== drawnStudy.report || tableKey !== drawnStudy.tableKey) {
     drawnStudy.report = r;
+    drawnStudy.tableKey = tableKey;
     const rows = r?.summary ?? [];
     const best = Math.max(...rows.map((a) => a.accuracyMean ?? -1));
     $("study-table").querySelector("tbody").innerHTML = rows.map((a, i) => {
+      const current = st.state === "running" && st.progress?.arm === i;
       const acc = a.accuracyMean === null
-        ? `<td class="pending">${st.state === "running" ? "waiting" : "not run"}</td>`
+        ? `<td class="pending">${current ? "training…" : st.state === "running" ? "waiting" : "not run"}</td>`
         : `<td>${pct(a.accuracyMean)}${a.runs > 1 ? ` ± ${(100 * a.accuracyStd).toFixed(1)} <span class="muted">(${pct(a.accuracyMin)}–${pct(a.accuracyMax)})</span>` : ""}</td>`;
       return `<tr class="${a.accuracyMean === best && a.runs ? "best" : ""}"><td><span class="swatch" style="background:${ARM_COLOURS[i % ARM_COLOURS.length]}"></span>${a.name}</td>${acc}` +
         `<td>${a.runs}/${st.options.seeds}</td><td>${fmt(a.params)} / ${fmt(a.paramsDeploy)}</td><td>${fmt(a.macsDeploy)}</td>` +

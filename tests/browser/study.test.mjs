@@ -88,3 +88,49 @@ test("runs a study from the page, downloads it, and continues one after a reload
     await close();
   }
 });
+
+test("the ablation options train, fuse and classify from the main form", { timeout: 300_000 }, async () => {
+  const { page, errors, close } = await open({ webgpu: false, query: "?backend=cpu" });
+  page.on("dialog", (d) => d.accept());
+  try {
+    // No deep training: nothing to anneal, so the net fuses after any step.
+    await page.selectOption('#options [name="preset"]', "nano_28");
+    await page.selectOption('#options [name="deepTraining"]', "false");
+    await page.evaluate(() => window.vanillanet.step({ batchSize: 16 }));
+    await page.evaluate(() => window.vanillanet.step({ batchSize: 16 }));
+    assert.equal(await page.isDisabled("#fuse"), false);
+    assert.match(await page.textContent("#fuse-why"), /no deep training/);
+    const shallow = await page.evaluate(() => window.vanillanet.fuse());
+    assert.ok(shallow.maxLogitDiff < 1e-4, `fused differs by ${shallow.maxLogitDiff}`);
+    assert.equal(shallow.convs, shallow.convsDeploy, "one conv per layer before and after");
+    assert.ok(shallow.batchNorms > 0 && shallow.paramsDeploy < shallow.params);
+
+    // Shortcuts need a new model; a net with them fuses exactly, and ONNX export says why not.
+    await page.selectOption('#options [name="shortcut"]', "after-act");
+    await page.waitForFunction(() => /reset to train a new model/.test(document.querySelector("#messages").textContent));
+    await page.click("#reset");
+    await page.selectOption('#options [name="deepTraining"]', "true");
+    await page.evaluate(() => window.vanillanet.train({ batchSize: 64, epochs: 1, decayEpochs: 0, evalEvery: 1000 }));
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 1500)));
+    await page.evaluate(() => window.vanillanet.pause());
+    const report = await page.evaluate(() => window.vanillanet.fuse());
+    assert.ok(report.maxLogitDiff < 1e-3, `fused differs by ${report.maxLogitDiff}`);
+    const card = await page.evaluate(() => window.vanillanet.classifier().card.architecture);
+    assert.equal(card.shortcut, "after-act");
+    const onnx = await page.evaluate(() => window.vanillanet.exportOnnx().then(() => "exported", (e) => e.message));
+    assert.match(onnx, /shortcuts around its blocks/);
+    // The exported classifier (shortcut branches included) imports back to the same outputs.
+    const same = await page.evaluate(async () => {
+      const x = new Float32Array(2 * 28 * 28).map((_, i) => Math.sin(i));
+      const before = await window.vanillanet.logits(x, 2);
+      const { safetensors } = await window.vanillanet.exportModel();
+      await window.vanillanet.importModel(new File([safetensors], "shortcut.safetensors"));
+      const after = await window.vanillanet.logits(x, 2);
+      return Math.max(...before.map((v, i) => Math.abs(v - after[i])));
+    });
+    assert.equal(same, 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+  }
+});
