@@ -177,14 +177,8 @@ pub struct StudyRun {
     data: Dataset,
     device: Device,
     trainer: Option<Trainer>,
-    run_started: f64,
+    run_started: web_time::Instant,
     results: Vec<RunResult>,
-}
-
-fn now_s() -> f64 {
-    use std::sync::OnceLock;
-    static START: OnceLock<web_time::Instant> = OnceLock::new();
-    START.get_or_init(web_time::Instant::now).elapsed().as_secs_f64()
 }
 
 impl StudyRun {
@@ -207,7 +201,15 @@ impl StudyRun {
         for arm in &arms {
             Self::arm_options(&options.train, arm, 0).model_config(&data)?;
         }
-        Ok(Self { options, arms, data, device: device.clone(), trainer: None, run_started: 0.0, results: Vec::new() })
+        Ok(Self {
+            options,
+            arms,
+            data,
+            device: device.clone(),
+            trainer: None,
+            run_started: web_time::Instant::now(),
+            results: Vec::new(),
+        })
     }
 
     /// Continues a saved study (the page keeps its report): same options and data, its
@@ -281,13 +283,13 @@ impl StudyRun {
         if self.trainer.is_none() {
             let options = Self::arm_options(&self.options.train, &self.arms[arm], run / self.arms.len());
             self.trainer = Some(Trainer::new(&self.device, self.data.clone(), options)?);
-            self.run_started = now_s();
+            self.run_started = web_time::Instant::now();
         }
         let trainer = self.trainer.as_mut().expect("created above");
         let step = trainer.step().await?;
         let mut finished = None;
         if trainer.finished() {
-            let train_seconds = now_s() - self.run_started;
+            let train_seconds = self.run_started.elapsed().as_secs_f64();
             let (_, report) = trainer.fuse(self.data.test.len()).await?;
             let result = RunResult {
                 arm,
