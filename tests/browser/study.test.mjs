@@ -24,7 +24,7 @@ test("runs a study from the page, downloads it, and continues one after a reload
     await page.locator('#options [name="batchSize"]').fill("32");
     await page.selectOption('#study-options [name="study"]', "deep-training");
     await fillStudyForm(page, TINY);
-    assert.match(await page.textContent("#study-claim"), /Deep training and the series activation together/);
+    assert.match(await page.textContent("#study-claim"), /Deep training plus series activation together/);
     // A budget that cannot be fused at the end is refused before anything trains.
     await page.locator('#study-options [name="decayEpochs"]').fill("2");
     await page.click("#study-run");
