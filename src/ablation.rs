@@ -64,6 +64,14 @@ impl Study {
         }
     }
 
+    /// The arm that is VanillaNet as published, which the others are compared with.
+    pub fn reference(self) -> usize {
+        match self {
+            Study::ActNum | Study::DeepTraining => 3,
+            Study::Shortcut => 0,
+        }
+    }
+
     /// What the paper reports (ImageNet top-1), as the facts file of this project states it.
     pub fn claim(self) -> &'static str {
         match self {
@@ -135,6 +143,20 @@ pub struct ArmSummary {
     pub params_deploy: usize,
     pub macs_deploy: u64,
     pub fused_ms_per_image: Option<f64>,
+    /// Against the VanillaNet arm, seed by seed (none for that arm, or before a shared seed).
+    pub vs_reference: Option<Paired>,
+}
+
+/// An arm against the reference arm on the seeds both have run: accuracy differences paired
+/// by seed cancel what a seed does to both (data order, initialisation luck).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Paired {
+    /// Mean of (this arm - reference) test accuracy over the shared seeds.
+    pub mean_diff: f32,
+    /// Seeds on which this arm was better, and how many were compared.
+    pub wins: usize,
+    pub pairs: usize,
 }
 
 /// Everything a study produced, as the CLI prints it and the page keeps and downloads it.
@@ -305,6 +327,23 @@ impl StudyRun {
         Ok(StudyProgress { run, runs: self.runs(), arm, seed, step, finished })
     }
 
+    fn paired(&self, arm: usize) -> Option<Paired> {
+        let reference = self.options.study.reference();
+        let accuracy =
+            |a: usize, seed: u64| self.results.iter().find(|r| r.arm == a && r.seed == seed).map(|r| r.accuracy);
+        let diffs: Vec<f32> = (arm != reference)
+            .then(|| self.results.iter().filter(|r| r.arm == arm))
+            .into_iter()
+            .flatten()
+            .filter_map(|r| accuracy(reference, r.seed).map(|base| r.accuracy - base))
+            .collect();
+        (!diffs.is_empty()).then(|| Paired {
+            mean_diff: diffs.iter().sum::<f32>() / diffs.len() as f32,
+            wins: diffs.iter().filter(|&&d| d > 0.0).count(),
+            pairs: diffs.len(),
+        })
+    }
+
     pub fn report(&self) -> Result<StudyReport> {
         let mut summary = Vec::new();
         for (i, arm) in self.arms.iter().enumerate() {
@@ -327,6 +366,7 @@ impl StudyRun {
                 macs_deploy: config.macs(self.data.height, self.data.width, true)?,
                 fused_ms_per_image: any
                     .then(|| runs.iter().map(|r| r.fused_ms_per_image).sum::<f64>() / runs.len() as f64),
+                vs_reference: self.paired(i),
             });
         }
         Ok(StudyReport {
@@ -344,11 +384,18 @@ impl StudyRun {
     }
 }
 
+impl Paired {
+    /// "+1.23 points, better on 2 of 3 seeds".
+    pub fn describe(&self) -> String {
+        format!("{:+.2} points, better on {} of {} seeds", 100.0 * self.mean_diff, self.wins, self.pairs)
+    }
+}
+
 impl StudyReport {
     /// A Markdown table, one row per arm (the CLI's output and the README's tables).
     pub fn markdown(&self) -> String {
         let mut out = String::from(
-            "| arm | test accuracy % (mean ± std) | min–max | seeds | params (train / fused) | MACs (fused) | fused ms/image |\n|---|---|---|---|---|---|---|\n",
+            "| arm | test accuracy % (mean ± std) | min–max | seeds | vs VanillaNet (paired by seed) | params (train / fused) | MACs (fused) | fused ms/image |\n|---|---|---|---|---|---|---|---|\n",
         );
         for s in &self.summary {
             let (Some(mean), Some(std), Some(min), Some(max), Some(ms)) =
@@ -361,13 +408,14 @@ impl StudyReport {
                 continue;
             };
             out += &format!(
-                "| {} | {:.2} ± {:.2} | {:.2}–{:.2} | {} | {} / {} | {} | {ms:.4} |\n",
+                "| {} | {:.2} ± {:.2} | {:.2}–{:.2} | {} | {} | {} / {} | {} | {ms:.4} |\n",
                 s.name,
                 100.0 * mean,
                 100.0 * std,
                 100.0 * min,
                 100.0 * max,
                 s.runs,
+                s.vs_reference.as_ref().map_or("reference".into(), Paired::describe),
                 s.params,
                 s.params_deploy,
                 s.macs_deploy,
@@ -379,14 +427,16 @@ impl StudyReport {
     /// One row per arm, for spreadsheets.
     pub fn csv(&self) -> String {
         let mut out = String::from(
-            "study,arm,runs,accuracy_mean,accuracy_std,accuracy_min,accuracy_max,params,params_deploy,macs_deploy,fused_ms_per_image\n",
+            "study,arm,runs,accuracy_mean,accuracy_std,accuracy_min,accuracy_max,diff_vs_reference,wins_vs_reference,pairs_vs_reference,params,params_deploy,macs_deploy,fused_ms_per_image\n",
         );
         let cell = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
         for s in &self.summary {
             let name = s.name.replace('"', "\"\"");
             let acc = [s.accuracy_mean, s.accuracy_std, s.accuracy_min, s.accuracy_max].map(|v| cell(v.map(f64::from)));
+            let paired =
+                s.vs_reference.as_ref().map_or(",,".into(), |p| format!("{},{},{}", p.mean_diff, p.wins, p.pairs));
             out += &format!(
-                "{},\"{name}\",{},{},{},{},{},{}\n",
+                "{},\"{name}\",{},{},{paired},{},{},{},{}\n",
                 self.study.name(),
                 s.runs,
                 acc.join(","),

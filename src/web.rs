@@ -655,7 +655,7 @@ pub async fn bench_classifier_latency(batch: usize, runs: usize, warmup: usize) 
     js(&crate::bench::classifier_latency(&classifier, batch, runs, warmup, &device).await.map_err(err)?)
 }
 
-/// The studies there are: `[{study, claim, arms}]`.
+/// The studies there are: `[{study, claim, arms, reference}]`.
 #[wasm_bindgen]
 pub fn studies() -> Result<JsValue, JsError> {
     #[derive(Serialize)]
@@ -663,8 +663,15 @@ pub fn studies() -> Result<JsValue, JsError> {
         study: Study,
         claim: &'static str,
         arms: Vec<Arm>,
+        /// The arm that is VanillaNet as published.
+        reference: usize,
     }
-    js(&Study::ALL.map(|study| Described { study, claim: study.claim(), arms: study.arms() }))
+    js(&Study::ALL.map(|study| Described {
+        study,
+        claim: study.claim(),
+        arms: study.arms(),
+        reference: study.reference(),
+    }))
 }
 
 /// Starts an ablation study on the loaded data, or continues `saved` (a report it gave

@@ -188,6 +188,17 @@ fn a_study_runs_every_arm_with_every_seed_and_resumes_from_saved_runs() {
     assert!(report.summary.iter().all(|a| a.runs == 2 && a.accuracy_mean.is_some()));
     assert!(report.runs.iter().all(|r| r.max_logit_diff < 1e-4), "every arm fuses exactly");
     assert_eq!(report.csv().lines().count(), 4, "{}", report.csv());
+    // Each arm against VanillaNet (no shortcut), seed by seed.
+    assert!(report.summary[0].vs_reference.is_none(), "the reference arm");
+    for (arm, summary) in report.summary.iter().enumerate().skip(1) {
+        let paired = summary.vs_reference.as_ref().expect("both seeds shared");
+        let acc = |a: usize, seed: u64| report.runs.iter().find(|r| r.arm == a && r.seed == seed).unwrap().accuracy;
+        let diffs = [42, 43].map(|seed| acc(arm, seed) - acc(0, seed));
+        assert_eq!(paired.pairs, 2);
+        assert!((paired.mean_diff - (diffs[0] + diffs[1]) / 2.0).abs() < 1e-6);
+        assert_eq!(paired.wins, diffs.iter().filter(|&&d| d > 0.0).count());
+    }
+    assert!(report.csv().lines().all(|l| l.split(',').count() == 14), "{}", report.csv());
     assert!(report.markdown().contains("| shortcut after activation |"));
 
     // Same options, the first runs saved: the rest continues, the saved ones are kept.
