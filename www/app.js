@@ -1123,7 +1123,7 @@ subscribe((s) => {
       const current = st.state === "running" && st.progress?.arm === i;
       const acc = a.accuracyMean === null
         ? `<td class="pending">${current ? "training…" : st.state === "running" ? "waiting" : "not run"}</td>`
-        : `<td>${pct(a.accuracyMean)}${a.runs > 1 ? ` ± ${(100 * a.accuracyStd).toFixed(1)} <span class="muted">(${pct(a.accuracyMin)}–${pct(a.accuracyMax)})</span>` : ""}</td>`;
+        : `<td>${pct(a.accuracyMean)}${a.runs > 1 ? ` ± ${(100 * a.accuracyStd).toFixed(1)}<br><span class="muted">${pct(a.accuracyMin)}–${pct(a.accuracyMax)}</span>` : ""}</td>`;
       return `<tr class="${a.accuracyMean === best && a.runs ? "best" : ""}"><td><span class="swatch" style="background:${ARM_COLOURS[i % ARM_COLOURS.length]}"></span>${a.name}</td>${acc}` +
         `<td>${a.runs}/${st.options.seeds}</td><td>${vsReference(a, i === described?.reference)}</td><td>${fmt(a.params)} / ${fmt(a.paramsDeploy)}</td><td>${fmt(a.macsDeploy)}</td>` +
         `<td>${a.fusedMsPerImage === null ? "–" : a.fusedMsPerImage.toFixed(3)}</td></tr>`;
@@ -1135,7 +1135,7 @@ function vsReference(a, isReference) {
   const p = a.vsReference;
   if (!p) return "–";
   const points = (100 * p.meanDiff).toFixed(1);
-  return `<span class="${p.meanDiff > 0 ? "better" : p.meanDiff < 0 ? "worse" : ""}">${p.meanDiff > 0 ? "+" : ""}${points} pts</span> <span class="muted">(${p.wins}/${p.pairs} better)</span>`;
+  return `<span class="${p.meanDiff > 0 ? "better" : p.meanDiff < 0 ? "worse" : ""}">${p.meanDiff > 0 ? "+" : ""}${points} pts</span><br><span class="muted">better on ${p.wins} of ${p.pairs}</span>`;
 }
 studyForm.elements.study.onchange = () => update({});
 $("study-run").onclick = guard(async () => {
