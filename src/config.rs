@@ -141,6 +141,11 @@ pub const NAMED_MODELS: &[NamedModel] = &[
         config: || VanillaNetConfig::new(vec![16, 32, 64], vec![2, 2]).with_in_chans(1).with_num_classes(10),
     },
     NamedModel {
+        name: "nano5_28",
+        description: "browser preset, 28px grayscale, 5 layers; a stride-1 block keeps its width",
+        config: || VanillaNetConfig::new(vec![16, 32, 32, 64], vec![2, 1, 2]).with_in_chans(1).with_num_classes(10),
+    },
+    NamedModel {
         name: "small_28",
         description: "browser preset, 28px grayscale (MNIST, Fashion-MNIST)",
         config: || VanillaNetConfig::new(vec![32, 64, 128, 256], vec![1, 2, 2]).with_in_chans(1).with_num_classes(10),

@@ -298,7 +298,7 @@ async function recoverFromDeviceLoss(m) {
 
 // ---- options form -------------------------------------------------------------------------
 const form = document.getElementById("options");
-const PRESETS = { 28: ["small_28", "nano_28"], 32: ["small_32"], 64: ["base_64"] };
+const PRESETS = { 28: ["small_28", "nano5_28", "nano_28"], 32: ["small_32"], 64: ["base_64"] };
 function formOptions() {
   const f = new FormData(form);
   const num = (k) => Number(f.get(k));
