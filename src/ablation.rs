@@ -219,7 +219,7 @@ impl StudyRun {
         }
         let arms = options.study.arms();
         for arm in &arms {
-            Self::arm_options(&options.train, arm, 0).model_config(&data)?;
+            Self::arm_options(&options.train, arm, options.train.seed).model_config(&data)?;
         }
         Ok(Self {
             options,
@@ -270,12 +270,12 @@ impl StudyRun {
         self.trainer = None;
     }
 
-    fn arm_options(train: &TrainOptions, arm: &Arm, seed: usize) -> TrainOptions {
+    fn arm_options(train: &TrainOptions, arm: &Arm, seed: u64) -> TrainOptions {
         TrainOptions {
             act_num: arm.act_num,
             deep_training: arm.deep_training,
             shortcut: arm.shortcut,
-            seed: train.seed + seed as u64,
+            seed,
             ..train.clone()
         }
     }
@@ -301,7 +301,7 @@ impl StudyRun {
         let run = self.results.len();
         let (arm, seed) = self.run_of(run);
         if self.trainer.is_none() {
-            let options = Self::arm_options(&self.options.train, &self.arms[arm], run / self.arms.len());
+            let options = Self::arm_options(&self.options.train, &self.arms[arm], seed);
             self.trainer = Some(Trainer::new(&self.device, self.data.clone(), options)?);
             self.run_started = web_time::Instant::now();
         }
@@ -347,7 +347,8 @@ impl StudyRun {
     pub fn report(&self) -> Result<StudyReport> {
         let mut summary = Vec::new();
         for (i, arm) in self.arms.iter().enumerate() {
-            let config = Self::arm_options(&self.options.train, arm, 0).model_config(&self.data)?;
+            let config =
+                Self::arm_options(&self.options.train, arm, self.options.train.seed).model_config(&self.data)?;
             let runs: Vec<&RunResult> = self.results.iter().filter(|r| r.arm == i).collect();
             let acc: Vec<f32> = runs.iter().map(|r| r.accuracy).collect();
             let any = !acc.is_empty();

@@ -314,14 +314,13 @@ function setForm(options) {
     if (form.elements[k]) form.elements[k].value = String(v);
   }
 }
-subscribe((s) => {
-  const presets = PRESETS[s.dataset?.height] ?? [];
-  const select = form.elements.preset;
-  if (select.dataset.for !== String(s.dataset?.height)) {
-    select.innerHTML = presets.map((p) => `<option>${p}</option>`).join("");
-    select.dataset.for = String(s.dataset?.height);
-  }
-});
+// The presets that fit the data's image size, refilled when it changes.
+function fillPresets(select, height, order = (presets) => presets) {
+  if (select.dataset.for === String(height)) return;
+  select.innerHTML = order([...(PRESETS[height] ?? [])]).map((p) => `<option>${p}</option>`).join("");
+  select.dataset.for = String(height);
+}
+subscribe((s) => fillPresets(form.elements.preset, s.dataset?.height));
 form.addEventListener("change", async (e) => {
   refreshSchedule();
   if (!state.model) return;
@@ -459,7 +458,8 @@ const api = {
    * overridden by `options`), pause, continue, discard; the report, and CSV/JSON of it. */
   study: {
     async run(options = {}) {
-      const merged = { ...studyFormOptions(), ...options, train: { ...studyFormOptions().train, ...(options.train ?? {}) } };
+      const fromForm = studyFormOptions();
+      const merged = { ...fromForm, ...options, train: { ...fromForm.train, ...(options.train ?? {}) } };
       setStudyForm(merged);
       const study = { options: merged, report: null, curves: [], state: "running", live: true, progress: null, startedAt: performance.now() };
       update({ study });
@@ -1060,13 +1060,8 @@ let studyChart = null;
 let studyChartArms = null;
 let drawnStudy = { curves: -1, report: null };
 subscribe((s) => {
-  const sel = studyForm.elements.preset;
-  const presets = PRESETS[s.dataset?.height] ?? [];
-  if (sel.dataset.for !== String(s.dataset?.height)) {
-    // The smallest preset first: studies train many nets.
-    sel.innerHTML = [...presets].reverse().map((p) => `<option>${p}</option>`).join("");
-    sel.dataset.for = String(s.dataset?.height);
-  }
+  // The smallest preset first: studies train many nets.
+  fillPresets(studyForm.elements.preset, s.dataset?.height, (presets) => presets.reverse());
   const st = s.study;
   const described = s.studies.find((d) => d.study === (st?.options.study ?? studyForm.elements.study.value));
   $("study-claim").textContent = described ? `The paper: ${described.claim}` : "";
