@@ -6,10 +6,13 @@ use burn::tensor::{Device, Distribution, Tensor};
 use serde::Serialize;
 use web_time::Instant;
 
-use crate::config::VanillaNetConfig;
-use crate::dataset::{Dataset, Split};
+use crate::classify::Classifier;
+use crate::data::dataset::{Dataset, Split};
 use crate::error::Result;
-use crate::trainer::{TrainOptions, Trainer, read_vec};
+use crate::model::config::VanillaNetConfig;
+use crate::readback::read_vec;
+use crate::train::options::TrainOptions;
+use crate::train::trainer::Trainer;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -56,7 +59,7 @@ where
 
 /// Latency of a classifier's fused net on `batch` random preprocessed inputs.
 pub async fn classifier_latency(
-    classifier: &crate::Classifier,
+    classifier: &Classifier,
     batch: usize,
     runs: usize,
     warmup: usize,
@@ -81,7 +84,6 @@ fn ms_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e3
 }
 
-/// Latency of a case with random weights on random images.
 /// What one latency measurement runs: a named architecture at `size`², `batch` images, in the
 /// training form at lambda 1 or fused.
 pub struct Case<'a> {
@@ -92,6 +94,7 @@ pub struct Case<'a> {
     pub fused: bool,
 }
 
+/// Latency of a case with random weights on random images.
 pub async fn latency(case: Case<'_>, runs: usize, warmup: usize, device: &Device) -> Result<Latency> {
     let Case { name, config, size, batch, fused } = case;
     config.feature_sizes(size, size)?;
@@ -154,4 +157,18 @@ pub async fn training(
     }
     let secs = ms_since(start) / 1e3;
     Ok(Throughput { preset: preset.into(), batch, steps, images_per_sec: (steps * batch) as f64 / secs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantile;
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        let ms = [5.0, 1.0, 4.0, 2.0, 3.0];
+        assert_eq!(quantile(&ms, 0.5), 3.0);
+        assert_eq!(quantile(&ms, 0.9), 5.0);
+        assert_eq!(quantile(&ms, 0.0), 1.0);
+        assert!(quantile(&[], 0.5).is_nan());
+    }
 }

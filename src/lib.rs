@@ -1,35 +1,42 @@
 //! VanillaNet (Chen, Wang et al., NeurIPS 2023) in burn: the training form with deep training
 //! (lambda-annealed leaky activations) and series informed activations, its fusion into the
 //! deploy form, and checkpoints with the authors' key names.
+//!
+//! Layers, each using only those above it in this list:
+//! - [`error`], [`readback`]: the error type; reading tensors back from a device, top-k.
+//! - [`model`]: architecture, presets, the training and deploy forms, fusion.
+//! - [`data`]: image decoding and preprocessing, datasets, folders of images.
+//! - [`io`]: official tensor names, state dicts, checkpoint files, detection, the model card,
+//!   ONNX.
+//! - [`classify`]: a deployed classifier (fused net + card).
+//! - [`train`]: options, the lambda schedule, the training loop, ablation studies.
+//! - [`bench`]: latency and throughput, the same natively and in the browser.
+//! - `web` (wasm32): the browser API; `src/bin/vanillanet`: the CLI.
 
-pub mod ablation;
-pub mod activation;
-pub mod batch_norm;
-pub mod bench;
-pub mod block;
-pub mod classifier;
-pub mod config;
-pub mod dataset;
-pub mod detect;
 pub mod error;
-pub mod fusion;
-pub mod head;
-pub mod imagenet;
-pub mod lambda;
+pub mod readback;
+
 pub mod model;
-pub mod onnx;
-pub mod preprocess;
-pub mod state_dict;
-pub mod stem;
-pub mod trainer;
+
+pub mod data;
+
+pub mod io;
+
+pub mod classify;
+
+pub mod train;
+
+pub mod bench;
+
 #[cfg(target_arch = "wasm32")]
 pub mod web;
-pub mod weights;
 
-pub use classifier::{Classifier, ModelCard};
-pub use config::{NAMED_MODELS, VanillaNetConfig};
+pub use classify::Classifier;
 pub use error::{Error, Result};
-pub use lambda::{LambdaSchedule, LambdaShape};
+pub use io::card::{Form, ModelCard};
+pub use io::names::{load_state, state_dict, state_dict_async};
+pub use io::state_dict::{Layout, StateDict};
+pub use model::config::VanillaNetConfig;
+pub use model::presets::NAMED_MODELS;
 pub use model::{VanillaNet, VanillaNetDeploy};
-pub use state_dict::{Layout, StateDict};
-pub use weights::{load_state, state_dict, state_dict_async};
+pub use train::lambda::{LambdaSchedule, LambdaShape};

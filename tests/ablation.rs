@@ -2,10 +2,12 @@
 //! documented, the counted sizes match the built modules, fusion stays exact; a study runs every
 //! arm with every seed and resumes from saved runs.
 
+mod common;
+
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
-use vanillanet::config::Shortcut;
-use vanillanet::weights::{named_tensors, state_dict};
+use vanillanet::io::names::{named_tensors, state_dict};
+use vanillanet::model::config::Shortcut;
 use vanillanet::{Error, VanillaNetConfig, load_state};
 
 /// Widths change in block 1 only; block 0 keeps width and resolution, block 2 only halves.
@@ -136,8 +138,8 @@ fn an_identity_before_the_activation_folds_into_the_conv() {
 
 #[test]
 fn model_cards_saved_before_the_options_read_as_vanillanet() {
-    let card =
-        vanillanet::ModelCard::new("old".into(), base(), vec![], vanillanet::preprocess::Preprocess::imagenet(28, 1));
+    let preprocess = vanillanet::data::preprocess::Preprocess::imagenet(28, 1);
+    let card = vanillanet::ModelCard::new("old".into(), base(), vec![], preprocess, vanillanet::Form::Deploy);
     let mut json = serde_json::to_value(&card).unwrap();
     let architecture = json["architecture"].as_object_mut().unwrap();
     assert!(architecture.remove("deep_training").is_some() && architecture.remove("shortcut").is_some());
@@ -151,24 +153,10 @@ fn model_cards_saved_before_the_options_read_as_vanillanet() {
     assert_eq!(serde_json::from_str::<VanillaNetConfig>(&json).unwrap(), with_shortcut);
 }
 
-/// Two classes: bright left half or bright right half.
-fn halves(n: usize) -> vanillanet::dataset::Split {
-    let mut split = vanillanet::dataset::Split::default();
-    for i in 0..n {
-        let label = (i % 2) as u8;
-        split
-            .pixels
-            .extend((0..28 * 28).map(|p| if ((p % 28) < 14) == (label == 0) { 200 } else { 40 + (i % 7) as u8 }));
-        split.labels.push(label);
-    }
-    split
-}
-
 #[test]
 fn a_study_runs_every_arm_with_every_seed_and_resumes_from_saved_runs() {
-    use vanillanet::ablation::{Study, StudyOptions, StudyRun};
-    use vanillanet::dataset::Dataset;
-    let data = Dataset::new("halves", vec!["l".into(), "r".into()], [1, 28, 28], halves(48), halves(16)).unwrap();
+    use vanillanet::train::study::{Study, StudyOptions, StudyRun};
+    let data = common::halves_data(48, 16);
     let mut options = StudyOptions { study: Study::Shortcut, seeds: 2, train_images: Some(32), ..Default::default() };
     options.train.epochs = 1;
     options.train.decay_epochs = 1;
@@ -202,7 +190,7 @@ fn a_study_runs_every_arm_with_every_seed_and_resumes_from_saved_runs() {
     assert!(report.markdown().contains("| shortcut after activation |"));
 
     // Same options, the first runs saved: the rest continues, the saved ones are kept.
-    let partial = vanillanet::ablation::StudyReport { runs: report.runs[..4].to_vec(), ..report.clone() };
+    let partial = vanillanet::train::study::StudyReport { runs: report.runs[..4].to_vec(), ..report.clone() };
     let resumed = StudyRun::new(&device, data.clone(), options.clone()).unwrap().resume(partial.clone()).unwrap();
     assert_eq!(resumed.report().unwrap().runs, report.runs[..4].to_vec());
     assert!(!resumed.finished());

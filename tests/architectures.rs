@@ -7,7 +7,7 @@ mod common;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use common::*;
-use vanillanet::weights::named_tensors;
+use vanillanet::io::names::named_tensors;
 use vanillanet::{NAMED_MODELS, VanillaNetConfig, load_state};
 
 fn random_input(shape: [usize; 4], seed: u64) -> Vec<f32> {

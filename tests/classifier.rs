@@ -5,10 +5,11 @@ mod common;
 use burn::tensor::Device;
 use common::{fixture, fixture_path, host, input};
 use pollster::block_on;
-use vanillanet::classifier::{CARD_KEY, Classifier};
-use vanillanet::detect::detect;
-use vanillanet::preprocess::{Preprocess, decode};
-use vanillanet::state_dict::HostTensor;
+use vanillanet::classify::Classifier;
+use vanillanet::data::preprocess::{Preprocess, decode};
+use vanillanet::io::card::CARD_KEY;
+use vanillanet::io::detect::detect;
+use vanillanet::io::state_dict::HostTensor;
 use vanillanet::{StateDict, VanillaNetConfig, state_dict};
 
 fn read(path: &str) -> Vec<u8> {
@@ -173,7 +174,8 @@ fn imagenet_preprocessing_resizes_crops_and_normalizes() {
     let device = Device::flex();
     let sd = StateDict::from_bytes(read("checkpoint.pth")).unwrap();
     let c = Classifier::from_checkpoint(&sd, None, Some(vec![2, 2, 2]), &device).unwrap();
-    let (top, ms) = block_on(c.classify(&png(64, 64), 3, &device)).unwrap();
+    let r = block_on(c.classify(&png(64, 64), 3, &device)).unwrap();
+    let (top, ms) = (r.top, r.ms);
     assert_eq!(top.len(), 3);
     assert!(top[0].probability >= top[1].probability && ms >= 0.0);
     assert!(top.iter().all(|t| t.label.starts_with("class ")));
@@ -185,7 +187,7 @@ fn onnx_export_holds_the_deploy_graph_with_official_names() {
     let device = Device::flex();
     let sd = StateDict::from_bytes(read("checkpoint.pth")).unwrap();
     let c = Classifier::from_checkpoint(&sd, None, Some(vec![2, 2, 2]), &device).unwrap();
-    let model = ModelProto::parse_from_bytes(&block_on(vanillanet::onnx::export(&c)).unwrap()).unwrap();
+    let model = ModelProto::parse_from_bytes(&block_on(c.to_onnx()).unwrap()).unwrap();
     let g = model.graph.as_ref().unwrap();
     let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
     // Stem conv + act, then per block conv, pool, act; then pool, conv, flatten.

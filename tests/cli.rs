@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::*;
-use vanillanet::StateDict;
+use vanillanet::io::card::{CARD_KEY, Form, LEGACY_CONFIG_KEY, ModelCard};
+use vanillanet::{Classifier, StateDict};
 
 const TINY: &[&str] = &["--dims", "16,32,64,128", "--strides", "2,2,2", "--num-classes", "10"];
 
@@ -89,7 +90,9 @@ fn fuse_writes_the_official_deploy_state() {
     for (key, t) in &official.tensors {
         assert_close(ours.get(key).unwrap(), t, key);
     }
-    assert!(ours.metadata.contains_key("vanillanet_config"));
+    let card = ModelCard::read(&ours).unwrap().expect("the card");
+    assert_eq!((card.form, card.architecture.dims.clone()), (Form::Deploy, vec![16, 32, 64, 128]));
+    assert!(!ours.metadata.contains_key(LEGACY_CONFIG_KEY));
 }
 
 #[test]
@@ -185,7 +188,7 @@ fn classify_prints_top5_with_imagenet_names_and_rejects_non_images() {
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 6, "{text}");
-    let names = vanillanet::imagenet::class_names();
+    let names = vanillanet::data::imagenet::class_names();
     assert!(lines[1..].iter().all(|l| names.iter().any(|n| l.ends_with(n))), "{text}");
 
     let not_image = tmp("notes.png");
@@ -200,18 +203,7 @@ fn classify_prints_top5_with_imagenet_names_and_rejects_non_images() {
 
 #[test]
 fn train_prints_epochs_and_saves_the_fused_model() {
-    use vanillanet::dataset::{Dataset, Split};
-    // Bright top half or bright bottom half, 28x28 grey.
-    let split = |n: usize| {
-        let mut s = Split::default();
-        for i in 0..n {
-            let label = (i % 2) as u8;
-            s.pixels.extend((0..784).map(|p| if (p < 392) == (label == 0) { 220 } else { 20 + (i % 7) as u8 }));
-            s.labels.push(label);
-        }
-        s
-    };
-    let data = Dataset::new("halves", vec!["top".into(), "bottom".into()], [1, 28, 28], split(64), split(16)).unwrap();
+    let data = halves_data(64, 16);
     let (data_path, out_path) = (tmp("halves.vnds"), tmp("trained.safetensors"));
     std::fs::write(&data_path, data.to_bytes()).unwrap();
     let args = ["train", "--data", s(&data_path), "--preset", "nano_28", "--epochs", "3", "--decay-epochs", "2"];
@@ -237,9 +229,12 @@ fn the_architecture_comes_from_the_checkpoint_when_not_given() {
     let fused = tmp("init-small28-fused.safetensors");
     let out = vanillanet(&["fuse", "--checkpoint", s(&init), "--output", s(&fused)]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let config: vanillanet::VanillaNetConfig =
-        serde_json::from_str(&read(&fused).metadata["vanillanet_config"]).unwrap();
-    assert_eq!(config, vanillanet::VanillaNetConfig::named("small_28").unwrap());
+    let card = ModelCard::read(&read(&init)).unwrap().expect("init writes a card");
+    assert_eq!(card.form, Form::Training);
+    assert!(read(&init).keys().any(|k| k.ends_with("num_batches_tracked")), "loads strictly in PyTorch");
+    let card = ModelCard::read(&read(&fused)).unwrap().expect("fuse writes a card");
+    assert_eq!(card.architecture, vanillanet::VanillaNetConfig::named("small_28").unwrap());
+    assert_eq!(card.form, Form::Deploy);
     // The official tiny fixture matches no named model: its strides must be given.
     let out = vanillanet(&["fuse", "--checkpoint", s(&fixture_path("checkpoint.pth")), "--output", s(&fused)]);
     fails_with(&out, "--dims and --strides");
@@ -327,4 +322,112 @@ fn ablate_names_bad_datasets_and_budgets() {
         ]),
         "decay epochs (2) must not exceed epochs (1)",
     );
+}
+
+/// A model trained and fused as the page does it (28x28 grey, its own class names and
+/// normalisation), saved as the page exports it.
+fn page_export(name: &str) -> (PathBuf, Classifier) {
+    let data = halves_data(64, 16);
+    let options = vanillanet::train::options::TrainOptions {
+        preset: "nano_28".into(),
+        batch_size: 16,
+        epochs: 1,
+        decay_epochs: 0,
+        ..Default::default()
+    };
+    let mut trainer = vanillanet::train::trainer::Trainer::new(&burn::tensor::Device::flex(), data, options).unwrap();
+    for _ in 0..4 {
+        pollster::block_on(trainer.step()).unwrap();
+    }
+    let (classifier, _) = pollster::block_on(trainer.fuse(16)).unwrap();
+    let path = tmp(name);
+    std::fs::write(&path, pollster::block_on(classifier.to_safetensors()).unwrap()).unwrap();
+    (path, classifier)
+}
+
+fn colour_photo(name: &str) -> PathBuf {
+    let path = tmp(name);
+    image::RgbImage::from_fn(300, 200, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, if x < 150 { 230 } else { 20 }])
+    })
+    .save(&path)
+    .unwrap();
+    path
+}
+
+/// What `classify` prints for one image, as (label, percent) pairs.
+fn printed_top(out: &Output) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let (pct, label) = l.trim().split_once("%  ").unwrap_or_else(|| panic!("{text}"));
+            (label.to_string(), pct.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn classify_reads_a_page_export_as_the_page_does() {
+    let (model, classifier) = page_export("page-export.safetensors");
+    let photo = colour_photo("colour.png");
+    let card = &classifier.card;
+    assert_eq!((card.preprocess.channels, card.preprocess.height), (1, 28));
+    assert_eq!(card.classes, vec!["left", "right"]);
+    // What the page answers: the same call the worker makes.
+    let page =
+        pollster::block_on(classifier.classify(&std::fs::read(&photo).unwrap(), 5, &burn::tensor::Device::flex()))
+            .unwrap()
+            .top;
+    let out = vanillanet(&["classify", "--checkpoint", s(&model), s(&photo)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected: Vec<(String, String)> =
+        page.iter().map(|p| (p.label.clone(), format!("{:.2}", p.probability * 100.0))).collect();
+    assert_eq!(printed_top(&out), expected);
+    // ImageNet preprocessing at 224 would give another answer: the card is what makes them agree.
+    let imagenet = vanillanet::data::preprocess::Preprocess::imagenet(224, 1);
+    assert_ne!(imagenet, card.preprocess);
+}
+
+#[test]
+fn older_files_with_only_the_architecture_still_load() {
+    let (model, classifier) = page_export("legacy-source.safetensors");
+    let mut sd = read(&model);
+    let json = sd.metadata.remove(CARD_KEY).unwrap();
+    let architecture = serde_json::from_str::<serde_json::Value>(&json).unwrap()["architecture"].to_string();
+    sd.metadata.insert(LEGACY_CONFIG_KEY.into(), architecture);
+    let legacy = tmp("legacy.safetensors");
+    std::fs::write(&legacy, sd.to_safetensors().unwrap()).unwrap();
+    let card = ModelCard::read(&read(&legacy)).unwrap().expect("a card from the architecture");
+    assert_eq!(card.architecture, classifier.card.architecture);
+    assert_eq!(card.classes, vec!["class 0", "class 1"], "no names were stored");
+    let fused = tmp("legacy-refused.safetensors");
+    let out = vanillanet(&["fuse", "--checkpoint", s(&legacy), "--output", s(&fused)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rewritten = read(&fused);
+    assert!(rewritten.metadata.contains_key(CARD_KEY) && !rewritten.metadata.contains_key(LEGACY_CONFIG_KEY));
+}
+
+#[test]
+fn train_writes_both_forms_with_the_same_card() {
+    let data_path = tmp("halves-both.vnds");
+    std::fs::write(&data_path, halves_data(32, 8).to_bytes()).unwrap();
+    let (deploy, training) = (tmp("both-deploy.safetensors"), tmp("both-training.safetensors"));
+    let args = ["train", "--data", s(&data_path), "--preset", "nano_28", "--epochs", "1", "--decay-epochs", "0"];
+    let out = vanillanet(
+        &[&args[..], &["--batch-size", "16", "--output", s(&deploy), "--output-training", s(&training)]].concat(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (d, t) =
+        (ModelCard::read(&read(&deploy)).unwrap().unwrap(), ModelCard::read(&read(&training)).unwrap().unwrap());
+    assert_eq!((d.form, t.form), (Form::Deploy, Form::Training));
+    assert_eq!(ModelCard { form: Form::Deploy, ..t }, d);
+    assert_eq!(d.classes, vec!["left", "right"]);
+    // The training form fuses here into the same classifier.
+    let refused = tmp("both-refused.safetensors");
+    let out = vanillanet(&["fuse", "--checkpoint", s(&training), "--output", s(&refused)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (key, tensor) in &read(&deploy).tensors {
+        assert_close(read(&refused).get(key).unwrap(), tensor, key);
+    }
 }

@@ -1,34 +1,17 @@
 //! The training loop the page drives, run natively on the CPU backend.
 
+mod common;
+
 use burn::tensor::Device;
+use common::{Lcg, halves, halves_data};
 use pollster::block_on;
 use vanillanet::LambdaShape;
-use vanillanet::dataset::{Dataset, Split};
-use vanillanet::trainer::{OptimizerKind, TrainOptions, Trainer};
-
-/// Two classes told apart by which half of a 28x28 image is bright, with noise.
-fn halves(n: usize, seed: u64) -> Split {
-    let mut state = seed;
-    let mut noise = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (state >> 59) as u8
-    };
-    let mut split = Split::default();
-    for i in 0..n {
-        let label = (i % 2) as u8;
-        for _y in 0..28 {
-            for x in 0..28 {
-                let bright = (x < 14) == (label == 0);
-                split.pixels.push(if bright { 200 } else { 40 } + noise());
-            }
-        }
-        split.labels.push(label);
-    }
-    split
-}
+use vanillanet::data::dataset::{Dataset, Split};
+use vanillanet::train::options::{OptimizerKind, TrainOptions};
+use vanillanet::train::trainer::Trainer;
 
 fn data() -> Dataset {
-    Dataset::new("halves", vec!["left".into(), "right".into()], [1, 28, 28], halves(96, 1), halves(32, 2)).unwrap()
+    halves_data(96, 32)
 }
 
 fn options() -> TrainOptions {
@@ -125,11 +108,8 @@ fn dataset_bytes_round_trip_and_bad_files_are_errors() {
 /// The own-images case: a handful of small colour images per class, tiny batches.
 #[test]
 fn a_few_solid_colour_images_are_learned() {
-    let mut state = 7u64;
-    let mut noise = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((state >> 33) % 40) as u8
-    };
+    let mut rng = Lcg(7);
+    let mut noise = move || rng.below(40) as u8;
     let mut make = |n: usize| {
         let mut s = Split::default();
         for i in 0..n {

@@ -1,30 +1,18 @@
 // The benchmark page. Our runtime is timed in the trainer's worker (where the page runs its
 // models); onnxruntime-web runs on this page, on the ONNX export of the same fused weights.
 // The figures end up in the table and in `window.benchResult` (for scripts/bench-web.mjs).
+import { $, el } from "./dom.js";
+import { Rpc } from "./rpc.js";
 import * as ort from "./vendor/ort/ort.all.min.mjs";
 
-const worker = new Worker("worker.js", { type: "module" });
-let nextId = 0;
-const pending = new Map();
-worker.onmessage = ({ data: m }) => {
-  if (m.type !== "reply") return;
-  const p = pending.get(m.id);
-  pending.delete(m.id);
-  if (m.ok) p.resolve(m.value);
-  else p.reject(new Error(m.error));
-};
-const call = (type, payload = {}) => new Promise((resolve, reject) => {
-  const id = ++nextId;
-  pending.set(id, { resolve, reject });
-  worker.postMessage({ id, type, ...payload });
-});
+const worker = new Rpc();
+const call = (type, payload) => worker.call(type, payload);
 
 ort.env.wasm.wasmPaths = new URL("./vendor/ort/", location.href).href;
 // Our CPU backend is single-threaded; so is onnxruntime's wasm build without cross-origin
 // isolation, and it is pinned to one thread to make that explicit.
 ort.env.wasm.numThreads = 1;
 
-const $ = (id) => document.getElementById(id);
 const status = (text) => { $("bench-status").textContent = text; };
 const quantile = (ms, q) => {
   const s = [...ms].sort((a, b) => a - b);
@@ -61,8 +49,8 @@ const rows = [];
 function row(r) {
   rows.push(r);
   const f = (v) => (v === undefined || v === null ? "" : v.toFixed(2));
-  $("bench-table").querySelector("tbody").insertAdjacentHTML("beforeend",
-    `<tr><td>${r.backend}</td><td>${r.model}@${r.size}</td><td>${r.batch}</td><td>${r.runtime}</td><td>${f(r.coldMs)}</td><td>${f(r.medianMs)}</td><td>${f(r.p90Ms)}</td><td>${r.ratio ? `${r.ratio.toFixed(2)}× ${r.ratioOf}` : r.note ?? ""}</td></tr>`);
+  const cells = [r.backend, `${r.model}@${r.size}`, r.batch, r.runtime, f(r.coldMs), f(r.medianMs), f(r.p90Ms), r.ratio ? `${r.ratio.toFixed(2)}× ${r.ratioOf}` : r.note ?? ""];
+  $("bench-table").querySelector("tbody").append(el("tr", {}, cells.map((c) => el("td", {}, String(c)))));
 }
 
 async function run({ cases, backends, runs, warmup }) {
@@ -71,7 +59,7 @@ async function run({ cases, backends, runs, warmup }) {
   // browser-preset model built, one batch of one image classified and read back.
   await call("setBackend", { backend: "cpu" });
   await call("benchClassifier", { model: "small_28", size: 28 });
-  await call("classifierLogits", { values: new Float32Array(28 * 28), batch: 1 });
+  await call("logits", { values: new Float32Array(28 * 28), batch: 1 });
   result.firstFusedInferenceMs = performance.now();
   const wasm = new Uint8Array(await (await fetch("/pkg/vanillanet_bg.wasm")).arrayBuffer());
   result.wasmBytes = wasm.length;

@@ -1,7 +1,9 @@
-// The training worker: owns the wasm module (model, data, optimizer) and the one training loop.
-// The page talks to it with requests ({id, type, ...} -> {type: "reply", id, ok, value|error})
-// and listens to its events (step, eval, state, probe, backend).
-import init, * as vn from "/pkg/vanillanet.js";
+// The worker: owns the wasm Session (backend, data, model, optimizer, study, classifier) and the
+// one loop that steps whichever is running, the trainer or the study. The page talks to it
+// through rpc.js: requests {id, type, ...} -> {type: "reply", id, ok, value|error}, and events
+// (step, eval, state, probe, ...). Each request type is the name of the page's and the
+// Session's operation.
+import init, { Session, Upload } from "/pkg/vanillanet.js";
 
 // Every GPU device burn opens, so that a lost one is noticed (its `lost` promise settles) and,
 // for testing recovery, one can be destroyed on purpose.
@@ -16,10 +18,13 @@ if (self.GPUAdapter) {
   };
 }
 
-const ready = init();
-let state = "idle"; // idle | running | paused | finished
+let session = null;
+const ready = init().then(() => {
+  session = new Session();
+});
+let state = "idle"; // idle | running | pausing | paused | finished
 // The ablation study, beside the trainer: only one of them runs at a time.
-let studyState = "idle"; // idle | running | paused | finished
+let studyState = "idle"; // idle | running | pausing | paused | finished
 let options = null;
 let evalEvery = 50;
 let evalLimit = 500;
@@ -30,7 +35,8 @@ let loopActive = false;
 let pauseWhenAnnealed = false;
 
 const post = (msg) => self.postMessage(msg);
-// Calls that touch the trainer run one at a time, in order: a step in flight holds the model.
+// The Session is borrowed for the whole of an awaited call (wasm-bindgen refuses a second one
+// meanwhile), so calls run one at a time, in order.
 let chain = Promise.resolve();
 const exclusive = (fn) => {
   const p = chain.then(fn);
@@ -66,7 +72,7 @@ async function adapterInfo() {
 
 async function sendProbe() {
   try {
-    const r = await vn.activationResponse(probe.layer, probe.channel, Float32Array.from(PROBE_INPUTS));
+    const r = await session.probe(probe.layer, probe.channel, Float32Array.from(PROBE_INPUTS));
     post({ type: "probe", layer: probe.layer, channel: probe.channel, inputs: PROBE_INPUTS, curve: r.curve, kernel: r.kernel });
   } catch (e) {
     post({ type: "error", message: `activation probe: ${e.message ?? e}` });
@@ -74,21 +80,21 @@ async function sendProbe() {
 }
 
 async function evaluate(step, limit) {
-  const accuracy = await vn.evaluate(limit);
+  const accuracy = await session.evaluate(limit);
   post({ type: "eval", step, testAccuracy: accuracy, full: limit === undefined });
   return accuracy;
 }
 
 async function oneStep() {
   const t0 = performance.now();
-  const report = await vn.step();
+  const report = await session.step();
   const ms = performance.now() - t0;
   trainAccuracy = trainAccuracy === null ? report.batchAccuracy : 0.9 * trainAccuracy + 0.1 * report.batchAccuracy;
-  const status = vn.trainerStatus();
+  const status = session.status();
   post({ type: "step", report, ms, imagesPerSec: (report.batchSize * 1000) / ms, trainAccuracy, next: status });
   if (report.globalStep % evalEvery === 0 || report.epochEnd) await evaluate(report.globalStep, evalLimit);
   if (report.globalStep % probe.every === 0 || report.globalStep === 1) await sendProbe();
-  if (pauseWhenAnnealed && status.lambda === 1) {
+  if (pauseWhenAnnealed && status.cannotFuse === null) {
     pauseWhenAnnealed = false;
     if (!status.finished) setState("paused");
     post({ type: "annealed" });
@@ -102,11 +108,12 @@ async function oneStep() {
 }
 
 async function studyStep() {
-  const progress = await vn.studyStep();
+  const progress = await session.studyStep();
   post({ type: "studyStep", progress });
   if (progress.finished) {
-    post({ type: "studyRun", report: vn.studyReport() });
-    if (progress.run + 1 === progress.runs) setStudyState("finished");
+    const report = session.studyReport();
+    post({ type: "studyRun", report });
+    if (report.finished) setStudyState("finished");
   }
 }
 
@@ -153,19 +160,19 @@ function pauseOther(job) {
 
 async function ensureTrainer(opts) {
   if (options === null) {
-    const info = vn.createTrainer(opts);
+    const info = session.createTrainer(opts);
     options = opts;
     trainAccuracy = null;
     post({ type: "model", info, options });
   } else {
-    const total = vn.setOptions(opts);
+    const totalSteps = session.setOptions(opts);
     options = opts;
-    post({ type: "options", options, totalSteps: total });
+    post({ type: "options", options, totalSteps });
   }
 }
 
 function doReset() {
-  vn.dropTrainer();
+  session.reset();
   options = null;
   trainAccuracy = null;
   setState("idle");
@@ -173,9 +180,15 @@ function doReset() {
   return true;
 }
 
+function dataLoaded(summary) {
+  doReset();
+  post({ type: "dataset", summary, samples: session.samples(8) });
+  return summary;
+}
+
 const handlers = {
   async setBackend({ backend }) {
-    const answer = await exclusive(() => vn.setBackend(backend));
+    const answer = await exclusive(() => session.setBackend(backend));
     const adapter = answer.backend === "webgpu" ? await adapterInfo() : null;
     post({ type: "backend", ...answer, adapter, webgpuAvailable: "gpu" in navigator });
     return answer;
@@ -184,20 +197,13 @@ const handlers = {
     const res = await fetch(`/data/${name}.vnds`);
     if (!res.ok) throw new Error(`cannot fetch dataset ${name}: HTTP ${res.status}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
-    return exclusive(() => {
-      const summary = vn.loadDataset(name, bytes);
-      doReset();
-      post({ type: "dataset", summary, samples: vn.datasetSamples(8) });
-      return summary;
-    });
+    return exclusive(() => dataLoaded(session.loadDataset(name, bytes)));
   },
   ownDataset({ classes, pixels, labels, channels, height, width }) {
-    return exclusive(() => {
-      const summary = vn.setOwnDataset(classes, pixels, labels, channels, height, width);
-      doReset();
-      post({ type: "dataset", summary, samples: vn.datasetSamples(8) });
-      return summary;
-    });
+    return exclusive(() => dataLoaded(session.ownDataset(classes, pixels, labels, channels, height, width)));
+  },
+  defaults() {
+    return { options: Session.defaultOptions(), studies: Session.studies() };
   },
   async train({ options: opts, evalEvery: ee, evalLimit: el }) {
     if (ee) evalEvery = ee;
@@ -212,42 +218,39 @@ const handlers = {
     return true;
   },
   // `saved`: the report of a study to continue (its finished runs are kept).
-  startStudy({ options: opts, saved }) {
+  studyRun({ options: opts, saved }) {
     return exclusive(() => {
-      const report = vn.createStudy(opts, saved ?? undefined);
+      const report = session.studyRun(opts, saved ?? undefined);
       pauseOther("study");
-      setStudyState(report.runs.length === report.arms.length * opts.seeds ? "finished" : "running");
+      setStudyState(report.finished ? "finished" : "running");
       loop();
       return report;
     });
   },
-  async pauseStudy() {
+  async studyPause() {
     if (studyState !== "running") return true;
     studyState = "pausing";
     await exclusive(() => {});
     if (studyState === "pausing") setStudyState("paused");
     return true;
   },
-  resumeStudy() {
+  studyResume() {
     if (studyState !== "paused") throw new Error("no paused study to resume");
     pauseOther("study");
     setStudyState("running");
     loop();
     return true;
   },
-  discardStudy() {
+  studyDiscard() {
     if (studyState === "running") studyState = "pausing";
     return exclusive(() => {
-      vn.dropStudy();
+      session.studyDiscard();
       setStudyState("idle");
       return true;
     });
   },
-  studies() {
-    return vn.studies();
-  },
   studyCsv({ report }) {
-    return vn.studyCsv(report);
+    return Session.studyCsv(report);
   },
   setOptions({ options: opts }) {
     return exclusive(async () => {
@@ -257,14 +260,14 @@ const handlers = {
     });
   },
   schedule({ options: opts }) {
-    return vn.lambdaSchedule(opts, 40);
+    return exclusive(() => session.schedule(opts, 40));
   },
   async finishAnnealing() {
     await exclusive(async () => {
       if (options === null) throw new Error("train a model first");
-      const status = vn.trainerStatus();
+      const status = session.status();
       if (status.finished) throw new Error("training is finished: reset to train again");
-      if (status.lambda === 1) return;
+      if (status.cannotFuse === null) return;
       // Deep training now ends with the current epoch (lambda jumps to the shortened schedule).
       await ensureTrainer({ ...options, decayEpochs: Math.min(options.decayEpochs, status.epoch + 1) });
       pauseWhenAnnealed = true;
@@ -275,27 +278,27 @@ const handlers = {
     return true;
   },
   fuse({ limit }) {
-    return exclusive(() => vn.fuse(limit));
+    return exclusive(() => session.fuse(limit));
   },
   async classify({ file, k }) {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    return exclusive(() => vn.classify(bytes, k));
+    return exclusive(() => session.classify(bytes, k));
   },
   async decodeImage({ file, channels, side }) {
-    return vn.decodeImage(new Uint8Array(await file.arrayBuffer()), channels, side, side);
+    return Session.decodeImage(new Uint8Array(await file.arrayBuffer()), channels, side, side);
   },
   // A checkpoint arrives in chunks straight into wasm memory, with progress, so a file of
   // hundreds of MB needs no second copy and the page stays responsive.
-  async readCheckpoint({ file }) {
+  async loadCheckpoint({ file }) {
     return exclusive(async () => {
-      vn.checkpointBegin(file.size);
+      const upload = new Upload(file.size);
       const reader = file.stream().getReader();
       let loaded = 0;
       let last = 0;
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        vn.checkpointChunk(value);
+        upload.push(value);
         loaded += value.length;
         if (performance.now() - last > 100) {
           last = performance.now();
@@ -303,45 +306,48 @@ const handlers = {
         }
       }
       post({ type: "checkpointProgress", name: file.name, loaded, total: file.size, phase: "parsing" });
-      return vn.checkpointRead();
+      return session.loadCheckpoint(upload);
     });
   },
   useCheckpoint({ variant, strides }) {
-    return exclusive(() => vn.checkpointUse(variant ?? undefined, strides ? Uint32Array.from(strides) : undefined));
+    return exclusive(() => session.useCheckpoint(variant ?? undefined, strides ? Uint32Array.from(strides) : undefined));
   },
-  classifierInfo() {
-    return vn.classifierInfo();
+  classifier() {
+    return exclusive(() => session.classifier());
   },
   exportModel() {
-    return exclusive(() => vn.exportModel());
+    return exclusive(() => session.exportModel());
+  },
+  exportTraining() {
+    return exclusive(() => session.exportTraining());
   },
   exportOnnx() {
-    return exclusive(() => vn.exportOnnx());
+    return exclusive(() => session.exportOnnx());
   },
-  classifierLogits({ values, batch }) {
-    return exclusive(() => vn.classifierLogits(values, batch));
+  logits({ values, batch }) {
+    return exclusive(() => session.logits(values, batch));
   },
   benchLatency({ model, size, batch, fused, runs, warmup }) {
-    return exclusive(() => vn.benchLatency(model, size, batch, fused, runs, warmup));
+    return exclusive(() => session.benchLatency(model, size, batch, fused, runs, warmup));
   },
   benchClassifier({ model, size }) {
-    return exclusive(() => vn.benchClassifier(model, size));
+    return exclusive(() => session.benchClassifier(model, size));
   },
   benchClassifierLatency({ batch, runs, warmup }) {
-    return exclusive(() => vn.benchClassifierLatency(batch, runs, warmup));
+    return exclusive(() => session.benchClassifierLatency(batch, runs, warmup));
   },
   benchTraining({ preset, channels, size, batch, steps }) {
-    return exclusive(() => vn.benchTraining(preset, channels, size, batch, steps));
+    return exclusive(() => session.benchTraining(preset, channels, size, batch, steps));
   },
   snapshot() {
-    return exclusive(async () => (options === null ? null : { bytes: await vn.snapshot(), status: vn.trainerStatus() }));
+    return exclusive(async () => (options === null ? null : { bytes: await session.snapshot(), status: session.status() }));
   },
   restore({ bytes, trainAccuracy: acc }) {
     return exclusive(() => {
-      const info = vn.restoreTrainer(bytes);
+      const info = session.restore(bytes);
       options = info.options;
       trainAccuracy = acc ?? null;
-      const status = vn.trainerStatus();
+      const status = session.status();
       post({ type: "model", info, options, restored: true });
       setState(status.finished ? "finished" : "paused");
       sendProbe();
@@ -395,7 +401,9 @@ self.onmessage = async ({ data }) => {
   const { id, type } = data;
   try {
     await ready;
-    const value = await handlers[type](data);
+    const handler = handlers[type];
+    if (!handler) throw new Error(`unknown request '${type}'`);
+    const value = await handler(data);
     if (id !== undefined) post({ type: "reply", id, ok: true, value });
   } catch (e) {
     const message = e?.message ?? String(e);

@@ -54,7 +54,7 @@ test("official .pth: detect, fuse, classify, export/import, bad input, reload", 
       const before = await api.classify(image());
       const { safetensors, json } = await api.exportModel();
       const card = JSON.parse(await json.text());
-      await api.importModel(new File([safetensors], "exported.safetensors"));
+      await api.loadCheckpoint(new File([safetensors], "exported.safetensors"));
       const after = await api.classify(image());
       return { before, after, card, size: safetensors.size };
     }, photo);

@@ -124,7 +124,7 @@ test("the ablation options train, fuse and classify from the main form", { timeo
       const x = new Float32Array(2 * 28 * 28).map((_, i) => Math.sin(i));
       const before = await window.vanillanet.logits(x, 2);
       const { safetensors } = await window.vanillanet.exportModel();
-      await window.vanillanet.importModel(new File([safetensors], "shortcut.safetensors"));
+      await window.vanillanet.loadCheckpoint(new File([safetensors], "shortcut.safetensors"));
       const after = await window.vanillanet.logits(x, 2);
       return Math.max(...before.map((v, i) => Math.abs(v - after[i])));
     });

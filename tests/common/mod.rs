@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use vanillanet::state_dict::HostTensor;
-use vanillanet::weights::{NamedTensor, named_tensors};
+use vanillanet::data::dataset::{Dataset, Split};
+use vanillanet::io::names::{NamedTensor, named_tensors};
+use vanillanet::io::state_dict::HostTensor;
 use vanillanet::{StateDict, VanillaNetConfig, load_state};
 
 pub fn fixture_path(name: &str) -> PathBuf {
@@ -43,10 +44,43 @@ pub fn assert_close(actual: &HostTensor, expected: &HostTensor, what: &str) {
 pub struct Lcg(pub u64);
 
 impl Lcg {
-    pub fn next(&mut self) -> f32 {
+    fn advance(&mut self) -> u64 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        self.0
     }
+
+    /// Uniform in [-1, 1).
+    pub fn next(&mut self) -> f32 {
+        ((self.advance() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+
+    /// Uniform in 0..n, from the high bits (the low bits of an LCG cycle quickly).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((self.advance() >> 32) * n) >> 32
+    }
+}
+
+/// The test data: two classes of 28x28 grey images told apart by which half is bright
+/// (label 0: the left half), with noise; `seed` picks the noise.
+pub fn halves(n: usize, seed: u64) -> Split {
+    let mut rng = Lcg(seed);
+    let mut split = Split::default();
+    for i in 0..n {
+        let label = (i % 2) as u8;
+        for _y in 0..28 {
+            for x in 0..28 {
+                let bright = (x < 14) == (label == 0);
+                split.pixels.push(if bright { 200 } else { 40 } + rng.below(32) as u8);
+            }
+        }
+        split.labels.push(label);
+    }
+    split
+}
+
+/// [`halves`] as a dataset, classes "left" and "right".
+pub fn halves_data(train: usize, test: usize) -> Dataset {
+    Dataset::new("halves", vec!["left".into(), "right".into()], [1, 28, 28], halves(train, 1), halves(test, 2)).unwrap()
 }
 
 /// A training-form state_dict for `config` with random weights, BN affine parameters and
@@ -55,7 +89,7 @@ pub fn random_state(config: &VanillaNetConfig, seed: u64) -> StateDict {
     let device = Device::flex();
     let mut rng = Lcg(seed);
     let mut sd = StateDict::default();
-    for (key, t) in vanillanet::weights::named_tensors(&config.init(&device), true) {
+    for (key, t) in named_tensors(&config.init(&device), true) {
         let shape = t.dims();
         let n: usize = shape.iter().product();
         let data = (0..n)

@@ -1,0 +1,275 @@
+//! The command line: what each command takes. Value lists (schedules, optimizers, studies,
+//! shortcuts) are the library's own enums.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use vanillanet::train::options::OptimizerKind;
+use vanillanet::train::study::Study;
+use vanillanet::{Error, LambdaShape, Result, VanillaNetConfig};
+
+#[derive(Parser)]
+#[command(name = "vanillanet", version, about = "Run, fuse and inspect VanillaNet checkpoints (official key names)")]
+pub struct Cli {
+    /// Where to compute: cpu (burn's flex backend) or gpu (wgpu).
+    #[arg(long, value_enum, default_value = "cpu", global = true)]
+    pub backend: Backend,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Backend {
+    Cpu,
+    Gpu,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a checkpoint on the tensor `input` (NCHW, f32) of a safetensors file, in eval mode
+    /// (running BN statistics), and write the tensor `logits`.
+    Logits {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Slope of the leaky activations (0 = ReLU, 1 = identity).
+        #[arg(long, default_value_t = 1.0)]
+        lambda: f64,
+        /// Run the fused deploy form (fused here from a training-form checkpoint).
+        #[arg(long)]
+        fused: bool,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Fuse a training-form checkpoint and save the deploy form with official key names.
+    Fuse {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Classify images: top-5, preprocessed and labelled as the model's card says (files from
+    /// the page, `fuse`, `train`), else with the official evaluation preprocessing.
+    Classify {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Input side fed to the network [default: the card's, else 224].
+        #[arg(long)]
+        size: Option<usize>,
+        /// Text file with one class name per line [default: the card's, else ImageNet's for
+        /// 1000 classes].
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
+    /// Parameters and multiply-accumulates of an architecture, training and deploy form.
+    Info {
+        #[command(flatten)]
+        arch: ArchArgs,
+        /// Input height and width.
+        #[arg(long, default_value_t = 224)]
+        size: usize,
+    },
+    /// List the named models.
+    Models,
+    /// Export the fused (deploy) form as ONNX (opset 13): input `input` [batch, C, H, W],
+    /// output `logits`; runs in onnxruntime and other ONNX runtimes.
+    ExportOnnx {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Input side the graph declares (the batch stays free) [default: the card's, else
+        /// 224].
+        #[arg(long)]
+        size: Option<usize>,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Inference latency (fused and unfused, readback included; median and p90 after warm-up,
+    /// the cold first run apart) and training throughput, on random weights and images.
+    Bench {
+        /// Models as NAME@SIZE (input side in pixels).
+        #[arg(long, value_delimiter = ',', default_value = "vanillanet_5@224,small_28@28")]
+        models: Vec<String>,
+        #[arg(long, value_delimiter = ',', default_value = "1,32")]
+        batches: Vec<usize>,
+        /// Timed runs per case.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+        /// Preset whose training throughput is measured, and its batch size and timed steps.
+        #[arg(long, default_value = "small_28")]
+        train_preset: String,
+        #[arg(long, default_value_t = 64)]
+        train_batch: usize,
+        #[arg(long, default_value_t = 20)]
+        train_steps: usize,
+        /// Also write the figures as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Save a freshly initialised model (training form, random weights, official key names):
+    /// for trying the tools and for benchmarks.
+    Init {
+        #[command(flatten)]
+        arch: ArchArgs,
+        /// Input side its card declares (official preprocessing).
+        #[arg(long, default_value_t = 224)]
+        size: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Train a preset on a dataset file (`www/data/*.vnds`, built by scripts/build-web.sh) with
+    /// the page's training loop; prints a line per epoch; saves the fused model if asked.
+    Train {
+        /// Dataset file, e.g. www/data/fashion-mnist.vnds.
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "small_28")]
+        preset: String,
+        #[arg(long, default_value_t = 3)]
+        act_num: usize,
+        #[arg(long, default_value_t = 3)]
+        epochs: usize,
+        /// Epochs over which lambda anneals from 0 to 1.
+        #[arg(long, default_value_t = 2)]
+        decay_epochs: usize,
+        #[arg(long, value_enum, default_value = "cosine")]
+        schedule: LambdaShape,
+        /// Move lambda once per epoch (official) instead of every step.
+        #[arg(long)]
+        per_epoch: bool,
+        #[arg(long, value_enum, default_value = "adamw")]
+        optimizer: OptimizerKind,
+        #[arg(long, default_value_t = 2e-3)]
+        lr: f64,
+        #[arg(long, default_value_t = 0.05)]
+        weight_decay: f64,
+        #[arg(long, default_value_t = 64)]
+        batch_size: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where to save the fused (deploy-form) model, official key names, with its card.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Where to save the training form for the authors' PyTorch code (official key names,
+        /// BN step counters; loads with strict=True), with its card.
+        #[arg(long)]
+        output_training: Option<PathBuf>,
+    },
+    /// Reproduce one of the paper's ablations: train every arm of a study with the same data,
+    /// data order, seeds, step budget and schedule, fuse each, and print a table (also as JSON).
+    Ablate {
+        /// fashion-mnist, mnist (the page's built-in sets, www/data/*.vnds), a .vnds file, or a
+        /// folder with one subfolder of images per class.
+        #[arg(long)]
+        dataset: String,
+        #[arg(long, value_enum)]
+        study: Study,
+        #[arg(long, default_value_t = 2)]
+        epochs: usize,
+        /// Epochs over which lambda anneals (at most --epochs: every arm is fused at the end).
+        #[arg(long, default_value_t = 1)]
+        decay_epochs: usize,
+        /// Seeds per arm (seed, seed + 1, ...); the spread over them is the table's ±.
+        #[arg(long, default_value_t = 3)]
+        seeds: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value = "nano_28")]
+        preset: String,
+        #[arg(long, default_value_t = 64)]
+        batch_size: usize,
+        #[arg(long, default_value_t = 2e-3)]
+        lr: f64,
+        /// Train on the first N training images only (the built-in sets are class-balanced in
+        /// any prefix).
+        #[arg(long)]
+        train_images: Option<usize>,
+        /// Test on the first N test images only.
+        #[arg(long)]
+        test_images: Option<usize>,
+        /// Folder datasets: images are centre-cropped and resized to this size...
+        #[arg(long, default_value_t = 32)]
+        image_size: usize,
+        /// ...with this many channels (1 = grayscale, 3 = RGB).
+        #[arg(long, default_value_t = 3)]
+        channels: usize,
+        /// Also write the whole report (every run, the summary, the options) as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+pub struct ModelArgs {
+    /// Checkpoint: official .pth (model_ema, model or bare state_dict) or safetensors, in
+    /// training or deploy form. Without --model or --dims/--strides the architecture comes
+    /// from the file: its model card (files exported by the page) or its tensors.
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    #[command(flatten)]
+    pub arch: ArchArgs,
+}
+
+#[derive(Args)]
+pub struct ArchArgs {
+    /// A named model (see `vanillanet models`), instead of --dims/--strides.
+    #[arg(long, conflicts_with_all = ["dims", "strides"])]
+    pub model: Option<String>,
+    /// Channel widths, e.g. 16,32,64,128.
+    #[arg(long, value_delimiter = ',', requires = "strides")]
+    pub dims: Option<Vec<usize>>,
+    /// One stride per block, e.g. 2,2,2.
+    #[arg(long, value_delimiter = ',', requires = "dims")]
+    pub strides: Option<Vec<usize>>,
+    /// Depthwise kernel of the series activation is 2n+1 [default: 3].
+    #[arg(long)]
+    pub act_num: Option<usize>,
+    /// Input channels [default: 3].
+    #[arg(long)]
+    pub in_chans: Option<usize>,
+    /// Classes [default: 1000].
+    #[arg(long)]
+    pub num_classes: Option<usize>,
+    /// Adaptive max-pool size per block (0 = none), as in vanillanet_13_x1_5_ada_pool.
+    #[arg(long, value_delimiter = ',')]
+    pub ada_pool: Option<Vec<usize>>,
+}
+
+impl ArchArgs {
+    pub fn config(&self) -> Result<VanillaNetConfig> {
+        let mut config = match (&self.model, &self.dims, &self.strides) {
+            (Some(name), _, _) => VanillaNetConfig::named(name)?,
+            (None, Some(dims), Some(strides)) => VanillaNetConfig::new(dims.clone(), strides.clone()),
+            _ => return Err(Error::InvalidConfig("give --model NAME or --dims and --strides".into())),
+        };
+        if let Some(n) = self.act_num {
+            config.act_num = n;
+        }
+        if let Some(n) = self.in_chans {
+            config.in_chans = n;
+        }
+        if let Some(n) = self.num_classes {
+            config.num_classes = n;
+        }
+        if self.ada_pool.is_some() {
+            config.ada_pool = self.ada_pool.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+impl ArchArgs {
+    /// The flags name an architecture (else it comes from the checkpoint).
+    pub fn given(&self) -> bool {
+        self.model.is_some() || self.dims.is_some()
+    }
+}

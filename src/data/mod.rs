@@ -1,0 +1,8 @@
+//! Images and datasets: decoding and preprocessing image files, the built-in datasets' format,
+//! the user's own images, folders of class folders.
+
+pub mod dataset;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod folder;
+pub mod imagenet;
+pub mod preprocess;

@@ -1,0 +1,193 @@
+//! Named tensors on the host, read from and written to checkpoint files with the official key
+//! names. Everything here is plain data, so it works the same natively and in wasm.
+
+use std::collections::{BTreeMap, HashMap};
+
+use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+
+use crate::error::{Error, Result};
+
+/// A tensor's shape and values, as f32 (what the model computes in).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostTensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+impl HostTensor {
+    /// The same values under another shape of as many elements.
+    pub fn reshaped(self, shape: Vec<usize>) -> Self {
+        assert_eq!(shape.iter().product::<usize>(), self.data.len(), "reshape to {shape:?}");
+        Self { shape, data: self.data }
+    }
+}
+
+/// Which of the official module layouts a state_dict holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Before `switch_to_deploy`: two convs and BNs per block (`stem1.0.weight`, ...).
+    Training,
+    /// After it: one conv per block, no BN (`stem.0.weight`, ...).
+    Deploy,
+}
+
+/// Tensors by official name (`stages.0.conv1.0.weight`, ...).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StateDict {
+    pub tensors: BTreeMap<String, HostTensor>,
+    /// Free-form `__metadata__` of a safetensors file (architecture, class names, ...).
+    pub metadata: HashMap<String, String>,
+}
+
+fn to_f32(dtype: &str, bytes: &[u8], name: &str) -> Result<Vec<f32>> {
+    fn chunks<const N: usize>(bytes: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
+        bytes.chunks_exact(N).map(|c| c.try_into().unwrap())
+    }
+    Ok(match dtype {
+        "F32" => chunks::<4>(bytes).map(f32::from_le_bytes).collect(),
+        "F64" => chunks::<8>(bytes).map(|b| f64::from_le_bytes(b) as f32).collect(),
+        "F16" => chunks::<2>(bytes).map(|b| half::f16::from_le_bytes(b).to_f32()).collect(),
+        "BF16" => chunks::<2>(bytes).map(|b| half::bf16::from_le_bytes(b).to_f32()).collect(),
+        "I64" => chunks::<8>(bytes).map(|b| i64::from_le_bytes(b) as f32).collect(),
+        "I32" => chunks::<4>(bytes).map(|b| i32::from_le_bytes(b) as f32).collect(),
+        other => return Err(Error::Format(format!("tensor '{name}' has unsupported element type {other}"))),
+    })
+}
+
+impl StateDict {
+    pub fn insert(&mut self, key: impl Into<String>, shape: Vec<usize>, data: Vec<f32>) {
+        self.tensors.insert(key.into(), HostTensor { shape, data });
+    }
+
+    pub fn get(&self, key: &str) -> Option<&HostTensor> {
+        self.tensors.get(key)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.tensors.keys().map(String::as_str)
+    }
+
+    /// Reads a safetensors file's bytes.
+    pub fn from_safetensors(bytes: &[u8]) -> Result<Self> {
+        let st =
+            SafeTensors::deserialize(bytes).map_err(|e| Error::Format(format!("not a valid safetensors file: {e}")))?;
+        let mut sd = StateDict::default();
+        for (name, view) in st.tensors() {
+            let data = to_f32(&format!("{:?}", view.dtype()), view.data(), &name)?;
+            sd.insert(name, view.shape().to_vec(), data);
+        }
+        let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| Error::Format(e.to_string()))?;
+        if let Some(m) = meta.metadata() {
+            sd.metadata = m.clone();
+        }
+        Ok(sd)
+    }
+
+    /// Adds every BatchNorm's `num_batches_tracked` (PyTorch's counter of training steps),
+    /// which the authors' code needs to load a state dict with `strict=True`.
+    pub fn add_batch_counts(&mut self, batches: usize) {
+        let bns: Vec<String> = self
+            .keys()
+            .filter_map(|k| k.strip_suffix(".running_mean"))
+            .map(|bn| format!("{bn}.num_batches_tracked"))
+            .collect();
+        for key in bns {
+            self.insert(key, vec![], vec![batches as f32]);
+        }
+    }
+
+    /// Writes every tensor as little-endian f32 (BN step counters as int64, as PyTorch keeps
+    /// them), keys sorted, with the metadata.
+    pub fn to_safetensors(&self) -> Result<Vec<u8>> {
+        let bytes: Vec<(&String, Dtype, Vec<u8>, &Vec<usize>)> = self
+            .tensors
+            .iter()
+            .map(|(k, t)| {
+                if k.ends_with("num_batches_tracked") {
+                    (k, Dtype::I64, t.data.iter().flat_map(|&v| (v as i64).to_le_bytes()).collect(), &t.shape)
+                } else {
+                    (k, Dtype::F32, t.data.iter().flat_map(|v| v.to_le_bytes()).collect(), &t.shape)
+                }
+            })
+            .collect();
+        let views = bytes
+            .iter()
+            .map(|(k, dtype, b, shape)| {
+                TensorView::new(*dtype, shape.to_vec(), b)
+                    .map(|v| (k.as_str(), v))
+                    .map_err(|e| Error::Format(e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let meta = (!self.metadata.is_empty()).then(|| self.metadata.clone());
+        safetensors::serialize(views, meta).map_err(|e| Error::Format(e.to_string()))
+    }
+
+    /// Training or deploy form, told apart by the stem's key names.
+    pub fn layout(&self) -> Result<Layout> {
+        if self.tensors.contains_key("stem1.0.weight") {
+            Ok(Layout::Training)
+        } else if self.tensors.contains_key("stem.0.weight") {
+            Ok(Layout::Deploy)
+        } else {
+            let first: Vec<_> = self.keys().take(3).collect();
+            Err(Error::NotVanillaNet(if first.is_empty() { "(none)".into() } else { first.join(", ") }))
+        }
+    }
+
+    /// Reads a checkpoint file: safetensors, or a PyTorch `.pth` (zip or legacy pickle).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read(path: &std::path::Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::Format(format!("{}: {e}", path.display())))?;
+        Self::from_bytes(bytes).map_err(|e| match e {
+            Error::Format(m) => Error::Format(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    /// Reads a checkpoint from memory: safetensors, or a PyTorch `.pth` holding a dict with
+    /// `model_ema` (preferred, as the released checkpoints hold) or `model`, or a bare
+    /// state_dict. The pickle is read by burn's `pytorch-reader`, which interprets only data
+    /// opcodes: a pickle that asks to call anything (`os.system`, ...) is refused, never run.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(Error::Format("the file is empty (0 bytes)".into()));
+        }
+        // A zip starts with "PK", a pickle with the PROTO opcode 0x80; safetensors with a
+        // little-endian header length.
+        if bytes.starts_with(b"PK") || bytes[0] == 0x80 {
+            Self::from_pth(bytes)
+        } else {
+            Self::from_safetensors(&bytes)
+        }
+    }
+
+    fn from_pth(bytes: Vec<u8>) -> Result<Self> {
+        let fail = |e: pytorch_reader::PytorchError| Error::Format(format!("not a readable PyTorch checkpoint: {e}"));
+        let reader = pytorch_reader::PytorchReader::from_bytes(bytes, None).map_err(fail)?;
+        let mut tensors = reader.into_tensors();
+        // Every tensor comes flattened to a dotted path. `model_ema` holds no tensor when
+        // torch.save pickled it as a reference to `model` (the very same dict), so it falls
+        // through to `model`, then to the bare state_dict.
+        let prefix = ["model_ema.", "model.", "state_dict.", ""]
+            .into_iter()
+            .find(|p| tensors.keys().any(|k| k.strip_prefix(p).is_some_and(|rest| rest.starts_with("stem"))))
+            .unwrap_or("");
+        let mut sd = StateDict::default();
+        let names: Vec<String> = tensors.keys().filter(|k| k.starts_with(prefix)).cloned().collect();
+        for name in names {
+            let t = tensors.remove(&name).expect("listed above");
+            let key = name[prefix.len()..].to_string();
+            let bytes = t.read().map_err(|e| Error::Format(format!("tensor '{name}': {e}")))?;
+            let dtype = format!("{:?}", t.dtype()).to_uppercase();
+            // pytorch-reader gives native-endian bytes; every target we build for is little-endian.
+            let data = to_f32(&dtype, &bytes, &name)?;
+            sd.insert(key, t.shape().to_vec(), data);
+        }
+        if sd.tensors.is_empty() {
+            return Err(Error::Format(
+                "the PyTorch file holds no tensors; anything in it but plain data (such as calls to Python functions) was skipped, never run".into(),
+            ));
+        }
+        Ok(sd)
+    }
+}

@@ -1,0 +1,73 @@
+//! The classifier: global average pool, dropout, conv 1x1 + BN, leaky activation, conv 1x1.
+
+use burn::module::Module;
+use burn::nn::conv::Conv2d;
+use burn::nn::{Dropout, DropoutConfig};
+use burn::tensor::module::adaptive_avg_pool2d;
+use burn::tensor::{Device, Tensor, activation::leaky_relu};
+
+use crate::model::batch_norm::BatchNorm2d;
+use crate::model::conv::conv_init;
+use crate::model::fusion::{bias_of, conv_from, merge_1x1};
+
+/// Training form: `cls1` = pool, dropout, conv (`cls1.2`), BN (`cls1.3`); `cls2.0` = conv,
+/// with no BN after it. Without deep training, only the `cls1.2` conv: it gives the logits.
+#[derive(Module, Debug)]
+pub struct Head {
+    pub dropout: Dropout,
+    pub conv1: Conv2d,
+    pub bn: Option<BatchNorm2d>,
+    pub conv2: Option<Conv2d>,
+}
+
+fn pool_flat(x: Tensor<4>, dropout: &Dropout) -> Tensor<4> {
+    dropout.forward(adaptive_avg_pool2d(x, [1, 1]))
+}
+
+impl Head {
+    pub fn new(dim: usize, num_classes: usize, drop_rate: f64, deep_training: bool, device: &Device) -> Self {
+        Self {
+            dropout: DropoutConfig::new(drop_rate).init(),
+            conv1: conv_init(dim, num_classes, 1, 1, 0, device),
+            bn: deep_training.then(|| BatchNorm2d::new(num_classes, device)),
+            conv2: deep_training.then(|| conv_init(num_classes, num_classes, 1, 1, 0, device)),
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<4>, lambda: f64) -> Tensor<2> {
+        let x = self.conv1.forward(pool_flat(x, &self.dropout));
+        match (&self.bn, &self.conv2) {
+            (Some(bn), Some(conv2)) => conv2.forward(leaky_relu(bn.forward(x), lambda)),
+            _ => x,
+        }
+        .flatten(1, 3)
+    }
+
+    pub fn fuse(&self) -> HeadDeploy {
+        let (w, b) = match (&self.bn, &self.conv2) {
+            (Some(bn), Some(conv2)) => {
+                let (w1, b1) = bn.fold(self.conv1.weight.val(), Some(bias_of(&self.conv1)));
+                merge_1x1(w1, b1, conv2.weight.val(), bias_of(conv2))
+            }
+            _ => (self.conv1.weight.val(), bias_of(&self.conv1)),
+        };
+        HeadDeploy { dropout: self.dropout.clone(), conv: conv_from(w, b, 1, 0, 1) }
+    }
+}
+
+/// Deploy form: pool, dropout, one conv (`cls.2`).
+#[derive(Module, Debug)]
+pub struct HeadDeploy {
+    pub dropout: Dropout,
+    pub conv: Conv2d,
+}
+
+impl HeadDeploy {
+    pub fn new(dim: usize, num_classes: usize, drop_rate: f64, device: &Device) -> Self {
+        Self { dropout: DropoutConfig::new(drop_rate).init(), conv: conv_init(dim, num_classes, 1, 1, 0, device) }
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.conv.forward(pool_flat(x, &self.dropout)).flatten(1, 3)
+    }
+}

@@ -1,0 +1,92 @@
+//! The deep-training schedule of lambda, the slope of the leaky activations: 0 (ReLU) at the
+//! start, 1 (identity) after `decay_epochs`, when the net can be fused.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum LambdaShape {
+    /// `lambda = t`, the official `--decay_linear`.
+    Linear,
+    /// `lambda = (1 - cos(pi t)) / 2`, the official default.
+    Cosine,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LambdaSchedule {
+    pub shape: LambdaShape,
+    /// Epochs until lambda reaches 1 (`--decay_epochs`).
+    pub decay_epochs: usize,
+    /// Official: lambda is set once per epoch and stays flat within it. Per-step moves it
+    /// smoothly, `t` counting fractional epochs.
+    pub per_step: bool,
+}
+
+impl LambdaSchedule {
+    pub fn per_epoch(shape: LambdaShape, decay_epochs: usize) -> Self {
+        Self { shape, decay_epochs, per_step: false }
+    }
+
+    pub fn per_step(shape: LambdaShape, decay_epochs: usize) -> Self {
+        Self { shape, decay_epochs, per_step: true }
+    }
+
+    /// Lambda for step `step` (0-based) of epoch `epoch` (0-based).
+    pub fn at(&self, epoch: usize, step: usize, steps_per_epoch: usize) -> f64 {
+        if self.decay_epochs == 0 {
+            return 1.0;
+        }
+        let progress = if self.per_step && steps_per_epoch > 0 {
+            epoch as f64 + step.min(steps_per_epoch) as f64 / steps_per_epoch as f64
+        } else {
+            epoch as f64
+        };
+        let t = (progress / self.decay_epochs as f64).clamp(0.0, 1.0);
+        match self.shape {
+            LambdaShape::Linear => t,
+            LambdaShape::Cosine => (1.0 - (std::f64::consts::PI * t).cos()) / 2.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::f64::consts::PI;
+
+    #[test]
+    fn official_per_epoch_linear_and_cosine() {
+        let e = 8;
+        for epoch in 0..12 {
+            let t = (epoch as f64 / e as f64).min(1.0);
+            for step in [0, 5, 99] {
+                assert_eq!(LambdaSchedule::per_epoch(LambdaShape::Linear, e).at(epoch, step, 100), t);
+                let cos = LambdaSchedule::per_epoch(LambdaShape::Cosine, e).at(epoch, step, 100);
+                assert!((cos - (1.0 - (PI * t).cos()) / 2.0).abs() < 1e-15);
+            }
+        }
+        assert_eq!(LambdaSchedule::per_epoch(LambdaShape::Cosine, e).at(0, 0, 10), 0.0);
+        assert_eq!(LambdaSchedule::per_epoch(LambdaShape::Cosine, e).at(e, 0, 10), 1.0);
+        assert_eq!(LambdaSchedule::per_epoch(LambdaShape::Linear, e).at(e + 5, 0, 10), 1.0);
+    }
+
+    #[test]
+    fn per_step_moves_within_an_epoch_and_meets_per_epoch_at_boundaries() {
+        let s = LambdaSchedule::per_step(LambdaShape::Linear, 4);
+        assert_eq!(s.at(1, 50, 100), 1.5 / 4.0);
+        let c = LambdaSchedule::per_step(LambdaShape::Cosine, 4);
+        let official = LambdaSchedule::per_epoch(LambdaShape::Cosine, 4);
+        for epoch in 0..6 {
+            assert!((c.at(epoch, 0, 100) - official.at(epoch, 0, 100)).abs() < 1e-15);
+        }
+        let values: Vec<f64> = (0..400).map(|i| c.at(i / 100, i % 100, 100)).collect();
+        assert!(values.windows(2).all(|w| w[1] > w[0]), "strictly increasing while annealing");
+        assert_eq!(c.at(4, 0, 100), 1.0);
+    }
+
+    #[test]
+    fn no_decay_means_identity_from_the_start() {
+        assert_eq!(LambdaSchedule::per_step(LambdaShape::Cosine, 0).at(0, 0, 10), 1.0);
+    }
+}

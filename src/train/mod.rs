@@ -1,0 +1,7 @@
+//! Training: the options, the lambda schedule of deep training, the one training loop (the
+//! page's and the CLI's), and the paper's ablation studies built on it.
+
+pub mod lambda;
+pub mod options;
+pub mod study;
+pub mod trainer;

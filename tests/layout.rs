@@ -1,0 +1,123 @@
+//! The source layout: dependencies run one way, error/readback <- model <- data <- io <-
+//! classify <- train <- bench <- web, and no two files use each other (no cycle at all).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+const LAYERS: [&[&str]; 8] =
+    [&["error", "readback"], &["model"], &["data"], &["io"], &["classify"], &["train"], &["bench"], &["web"]];
+
+fn layer(top: &str) -> usize {
+    LAYERS.iter().position(|l| l.contains(&top)).unwrap_or_else(|| panic!("module '{top}' is in no layer"))
+}
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() && !path.ends_with("bin") {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The file that defines `crate::a::b::...`: the longest prefix that is a file.
+fn resolve(src: &Path, segments: &[&str]) -> Option<PathBuf> {
+    (1..=segments.len()).rev().find_map(|n| {
+        let base = segments[..n].iter().fold(src.to_path_buf(), |p, s| p.join(s));
+        [base.with_extension("rs"), base.join("mod.rs")].into_iter().find(|p| p.exists())
+    })
+}
+
+/// Every `crate::path` a file names, and `child::` paths of the modules it declares.
+fn uses(src: &Path, file: &Path) -> BTreeSet<PathBuf> {
+    // Comments (doc links included) name modules without using them.
+    let text: String = std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = file.parent().unwrap();
+    let children: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod ").or_else(|| l.trim().strip_prefix("mod ")))
+        .map(|m| m.trim_end_matches(';').to_string())
+        .collect();
+    let mut out = BTreeSet::new();
+    for (i, _) in text.match_indices("crate::") {
+        let rest = &text[i + "crate::".len()..];
+        let path: Vec<&str> =
+            rest.split("::").map(|s| s.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap()).collect();
+        let path: Vec<&str> = path.into_iter().take_while(|s| !s.is_empty()).collect();
+        if let Some(target) = resolve(src, &path) {
+            out.insert(target);
+        }
+    }
+    for child in &children {
+        for pattern in [format!("use {child}::"), format!(" {child}::")] {
+            if text.contains(&pattern) {
+                if let Some(target) = resolve(dir, &[child.as_str()]) {
+                    out.insert(target);
+                }
+            }
+        }
+    }
+    out.remove(file);
+    out
+}
+
+fn top_module(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).unwrap();
+    rel.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string()
+}
+
+#[test]
+fn dependencies_run_one_way_and_no_file_uses_one_that_uses_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let graph: BTreeMap<PathBuf, BTreeSet<PathBuf>> =
+        files.iter().filter(|f| !f.ends_with("lib.rs")).map(|f| (f.clone(), uses(&src, f))).collect();
+    assert!(graph.len() > 30, "the walk found the sources");
+    let mut upward = Vec::new();
+    for (file, targets) in &graph {
+        let from = layer(&top_module(&src, file));
+        for t in targets {
+            if layer(&top_module(&src, t)) > from {
+                upward.push(format!("{} uses {}", file.display(), t.display()));
+            }
+        }
+    }
+    assert!(upward.is_empty(), "lower layers must not use higher ones:\n{}", upward.join("\n"));
+
+    // Depth-first search for a cycle.
+    fn visit<'a>(
+        f: &'a PathBuf,
+        g: &'a BTreeMap<PathBuf, BTreeSet<PathBuf>>,
+        stack: &mut Vec<&'a PathBuf>,
+        done: &mut BTreeSet<&'a PathBuf>,
+    ) -> Option<String> {
+        if let Some(at) = stack.iter().position(|s| *s == f) {
+            return Some(stack[at..].iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" -> "));
+        }
+        if !done.insert(f) {
+            return None;
+        }
+        stack.push(f);
+        for t in g.get(f).into_iter().flatten() {
+            if let Some(cycle) = visit(t, g, stack, done) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    for f in graph.keys() {
+        if let Some(cycle) = visit(f, &graph, &mut Vec::new(), &mut done) {
+            panic!("files that use each other: {cycle}");
+        }
+    }
+}

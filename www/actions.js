@@ -1,0 +1,380 @@
+// What the page can do: `window.vanillanet`, the scripting API that the buttons use too. Each
+// operation runs in the worker under the same name (see worker.js) and lands in the app state.
+import { call, worker } from "./client.js";
+import { $, fileStem, pixelsUrl, thumbnail } from "./dom.js";
+import * as opts from "./options.js";
+import * as persist from "./persist.js";
+import { get, message, update } from "./state.js";
+
+const EVAL_EVERY = 50;
+const EVAL_LIMIT = 500;
+export const EMPTY_HISTORY = Object.freeze({ steps: [], loss: [], trainAccuracy: [], lambda: [] });
+export const TRAINING_CLEARED = Object.freeze({
+  fuseReport: null, model: null, options: null, step: 0, epoch: 0, lambda: null, nextLambda: null, cannotFuse: null,
+  loss: null, trainAccuracy: null, testAccuracy: null, imagesPerSec: null, etaSeconds: null, probe: null,
+  history: EMPTY_HISTORY, evals: [],
+});
+
+const trainForm = () => $("options");
+const studyForm = () => $("study-options");
+/** The training options the form holds (over the defaults Rust gives). */
+export const formOptions = () => opts.read(trainForm(), opts.TRAIN, get().defaults ?? {});
+export const setForm = (options) => opts.write(trainForm(), opts.TRAIN, options);
+export const studyFormOptions = () => opts.read(studyForm(), opts.STUDY, { train: formOptions() });
+export const setStudyForm = (options) => opts.write(studyForm(), opts.STUDY, options);
+
+export async function refreshSchedule() {
+  const s = get();
+  if (!s.dataset) return;
+  try {
+    update({ schedule: await call("schedule", { options: s.options ?? formOptions() }) });
+  } catch {
+    update({ schedule: null });
+  }
+}
+
+// ---- own images ------------------------------------------------------------------------------
+const MAX_FILE_BYTES = 32 * 1024 * 1024;
+export function checkImageSize(file) {
+  if (file.size > MAX_FILE_BYTES) throw new Error(`too large (${(file.size / 1e6).toFixed(0)} MB; images up to ${MAX_FILE_BYTES / 1e6} MB)`);
+}
+export function ownSize(own = get().own) {
+  const [side, channels] = own.size.split("x").map(Number);
+  return { side, channels };
+}
+function setOwnClasses(classes) {
+  update({ own: { ...get().own, classes } });
+}
+function addClass(name) {
+  const classes = get().own.classes;
+  setOwnClasses([...classes, { name: name ?? `class ${String.fromCharCode(65 + classes.length)}`, items: [] }]);
+  return classes.length;
+}
+export function renameClass(index, name) {
+  setOwnClasses(get().own.classes.map((c, i) => (i === index && name ? { ...c, name } : c)));
+}
+export function deleteClass(index) {
+  setOwnClasses(get().own.classes.filter((_, i) => i !== index));
+}
+async function decode(file, { side, channels }) {
+  checkImageSize(file);
+  const pixels = await call("decodeImage", { file, channels, side });
+  return { pixels, thumb: await pixelsUrl(pixels, channels, side) };
+}
+async function addFiles(classIndex, files) {
+  if (!get().own.classes[classIndex]) throw new Error(`no class ${classIndex}`);
+  const size = ownSize();
+  for (const file of files) {
+    const item = { name: file.webkitRelativePath || file.name };
+    try {
+      Object.assign(item, await decode(file, size));
+    } catch (e) {
+      item.error = e.message;
+    }
+    setOwnClasses(get().own.classes.map((c, i) => (i === classIndex ? { ...c, items: [...c.items, item] } : c)));
+  }
+  return ownClasses()[classIndex];
+}
+const ownClasses = () => get().own.classes.map((c) => ({
+  name: c.name, images: c.items.filter((i) => i.pixels).length,
+  rejected: c.items.filter((i) => i.error).map((i) => ({ file: i.name, reason: i.error })),
+}));
+async function ownDataset() {
+  const { side, channels } = ownSize();
+  const usable = get().own.classes.filter((c) => c.items.some((i) => i.pixels));
+  if (usable.length < 2) throw new Error("add images to at least two classes first");
+  const labels = [];
+  const chunks = [];
+  usable.forEach((c, l) => c.items.filter((i) => i.pixels).forEach((i) => { labels.push(l); chunks.push(i.pixels); }));
+  const pixels = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) { pixels.set(c, at); at += c.length; }
+  update({ datasetName: "own" });
+  persist.saveDataChoice("own");
+  return call("ownDataset", { classes: usable.map((c) => c.name), pixels, labels: Uint8Array.from(labels), channels, height: side, width: side });
+}
+
+// ---- the classifier --------------------------------------------------------------------------
+export function forgetClassifier() {
+  update({ classifier: null });
+  persist.forgetClassifier();
+}
+
+async function loadCheckpoint(file, choice) {
+  update({ checkpoint: { name: file.name, loaded: 0, total: file.size, phase: "reading" } });
+  try {
+    const read = await call("loadCheckpoint", { file });
+    update({ checkpoint: { ...get().checkpoint, phase: "read", read } });
+    if (read.ambiguous && !choice) {
+      update({ checkpoint: { ...get().checkpoint, phase: "choose" } });
+      return { needsChoice: true, detected: read.detected };
+    }
+    return await useCheckpoint(choice);
+  } catch (e) {
+    update({ checkpoint: null, checkpointLog: [{ name: file.name, error: e.message }, ...get().checkpointLog].slice(0, 8) });
+    throw new Error(`${file.name}: ${e.message}`);
+  }
+}
+
+async function useCheckpoint(choice = {}) {
+  const name = get().checkpoint?.name ?? "checkpoint";
+  update({ checkpoint: { ...get().checkpoint, phase: "fusing" } });
+  try {
+    const info = await call("useCheckpoint", choice);
+    update({ classifier: info, fuseReport: null, checkpoint: null, checkpointLog: [{ name, ok: `classifying with ${info.card.name}` }, ...get().checkpointLog].slice(0, 8) });
+    await persist.saveClassifier();
+    return info;
+  } catch (e) {
+    update({ checkpoint: get().checkpoint?.phase === "fusing" ? { ...get().checkpoint, phase: "choose" } : null });
+    throw e;
+  }
+}
+
+async function fuse() {
+  const fuseReport = await call("fuse", { limit: 500 });
+  update({ fuseReport, classifier: await call("classifier") });
+  await persist.saveClassifier();
+  return fuseReport;
+}
+
+async function classify(blob) {
+  const item = { name: blob.name || "pasted image" };
+  try {
+    const classifier = get().classifier;
+    if (!classifier) throw new Error("no classifier yet: fuse a trained model or load a checkpoint");
+    checkImageSize(blob);
+    item.result = await call("classify", { file: blob, k: 5 });
+    item.model = classifier.card.name;
+    item.thumbBlob = await thumbnail(blob);
+    item.thumb = URL.createObjectURL(item.thumbBlob);
+  } catch (e) {
+    item.error = e.message;
+  }
+  const predictions = [item, ...get().predictions].slice(0, 12);
+  update({ predictions });
+  persist.savePredictions(predictions);
+  if (item.error) throw new Error(`${item.name}: ${item.error}`);
+  return item.result;
+}
+
+function requireClassifier() {
+  if (!get().classifier) throw new Error("nothing to export: fuse a trained model or load a checkpoint");
+  return get().classifier;
+}
+
+// ---- the study -------------------------------------------------------------------------------
+async function studyRun(options = {}) {
+  const fromForm = studyFormOptions();
+  const merged = { ...fromForm, ...options, train: { ...fromForm.train, ...(options.train ?? {}) } };
+  setStudyForm(merged);
+  update({ study: { options: merged, report: null, curves: [], state: "running", live: true, progress: null } });
+  try {
+    const report = await call("studyRun", { options: merged });
+    update({ study: { ...get().study, report } });
+  } catch (e) {
+    update({ study: null });
+    throw e;
+  }
+  persist.saveStudy(get().study);
+  return get().study.report;
+}
+
+async function studyResume() {
+  const st = get().study;
+  if (!st) throw new Error("no study to continue");
+  if (st.live) return call("studyResume");
+  // A study restored from disk: the worker starts it again from its finished runs.
+  const report = await call("studyRun", { options: st.options, saved: st.report });
+  update({ study: { ...get().study, report, live: true, curves: st.curves.filter((c) => c.run < report.runs.length) } });
+  return true;
+}
+
+async function studyDiscard() {
+  await call("studyDiscard");
+  update({ study: null });
+  await persist.remove("study");
+}
+
+// ---- the session -----------------------------------------------------------------------------
+async function loadDataset(name) {
+  update({ datasetName: name });
+  const summary = await call("loadDataset", { name });
+  persist.saveDataChoice(name);
+  return summary;
+}
+
+/** Everything saved, back in place: images, data, the trained model and its charts, the
+ * classifier, the predictions, the study. A record that cannot be restored is kept, and said so. */
+export async function restoreSession() {
+  const saved = await persist.loadAll();
+  await persist.whileRestoring(async () => {
+    const { own, session, training, classifier, predictions, study } = saved;
+    if (own) {
+      const { side, channels } = ownSize(own);
+      const classes = await Promise.all(own.classes.map(async (c) => ({
+        name: c.name,
+        items: await Promise.all(c.items.map(async (i) => (i.pixels ? { ...i, thumb: await pixelsUrl(i.pixels, channels, side) } : i))),
+      })));
+      update({ own: { size: own.size, classes } });
+    }
+    const datasetName = training?.datasetName ?? session?.datasetName ?? "fashion-mnist";
+    if (datasetName === "own") await ownDataset();
+    else await loadDataset(datasetName);
+    if (training) {
+      try {
+        const { status } = await call("restore", { bytes: training.bytes, trainAccuracy: training.trainAccuracy });
+        const h = training.history;
+        update({
+          history: h, evals: training.evals, step: status.globalStep, epoch: status.epoch, totalSteps: status.totalSteps,
+          lambda: h.lambda.at(-1) ?? null, nextLambda: status.lambda, cannotFuse: status.cannotFuse, loss: h.loss.at(-1) ?? null,
+          trainAccuracy: training.trainAccuracy, testAccuracy: training.evals.at(-1)?.[1] ?? null,
+          trainState: status.finished ? "finished" : "paused",
+        });
+        message(`restored the model at step ${status.globalStep} (saved ${new Date(training.savedAt).toLocaleTimeString()}); the optimizer's moments start afresh`, "info");
+      } catch (e) {
+        message(`the saved training could not be restored (it is kept): ${e.message}`);
+      }
+    }
+    if (classifier) {
+      try {
+        if (classifier.fromTrainer && training && get().cannotFuse === null) await fuse();
+        else await loadCheckpoint(new File([classifier.bytes], "saved classifier"));
+      } catch (e) {
+        message(`the saved classifier could not be restored (it is kept): ${e.message}`);
+      }
+    }
+    if (study?.report) {
+      setStudyForm(study.options);
+      // Reports saved before they said whether they were finished hold the runs to count.
+      const finished = study.report.finished ?? study.report.runs.length === study.report.arms.length * study.options.seeds;
+      update({ study: { ...study, state: finished ? "finished" : "paused", live: false, progress: null } });
+    }
+    if (predictions?.length) {
+      update({ predictions: predictions.map((p) => ({ ...p, thumb: p.thumbBlob ? URL.createObjectURL(p.thumbBlob) : null })) });
+    }
+  });
+}
+
+// A lost GPU device (driver reset, tab in the background too long, ...): a fresh worker on the
+// CPU picks up from what was saved last.
+let recovering = false;
+export async function recoverFromDeviceLoss(m) {
+  if (recovering) return;
+  recovering = true;
+  try {
+    message(`The WebGPU device was lost (${m.reason ?? "unknown"}${m.message ? `: ${m.message}` : ""}); continuing on the CPU from the last saved state.`);
+    await persist.savingNow();
+    worker.restart();
+    update({ trainState: "idle", fuseReport: null, classifier: null });
+    await api.setBackend("cpu");
+    await restoreSession();
+    message(`recovered on the CPU${get().step ? ` at step ${get().step}` : ""}`, "info");
+  } catch (e) {
+    message(`recovery failed: ${e.message}; reload the page (saved work is kept)`);
+  } finally {
+    recovering = false;
+  }
+}
+
+export const api = {
+  status() {
+    const s = get();
+    return {
+      backend: s.backend, adapter: s.adapter, state: s.trainState, step: s.step, epoch: s.epoch,
+      lambda: s.lambda, loss: s.loss, trainAccuracy: s.trainAccuracy, testAccuracy: s.testAccuracy, cannotFuse: s.cannotFuse,
+    };
+  },
+  async train(options = {}) {
+    const { evalEvery = EVAL_EVERY, evalLimit = EVAL_LIMIT, ...given } = options;
+    const merged = { ...formOptions(), ...given };
+    setForm(merged);
+    return call("train", { options: merged, evalEvery, evalLimit });
+  },
+  pause: () => call("pause"),
+  resume: () => call("resume"),
+  step: (options = {}) => call("step", { options: { ...formOptions(), ...options } }),
+  reset: () => call("reset"),
+  setBackend: (backend) => call("setBackend", { backend }),
+  loadDataset,
+  finishAnnealing: () => call("finishAnnealing"),
+  fuse,
+  /** Top-k `{label, probability}` of an image by the classifier, with timings (and the trained
+   * net's answer while the classifier is its fused form). */
+  classify,
+  /** Reads a checkpoint (official .pth, safetensors, or a model file of ours) and, unless the
+   * tensors leave the architecture open, makes it the classifier. `choice` settles that:
+   * `{variant}` or `{strides: [...]}`. */
+  loadCheckpoint,
+  useCheckpoint,
+  /** The classifier as `{safetensors, json}` Blobs: official deploy key names, and the model
+   * card (architecture, classes, preprocessing, form), which the safetensors header carries too. */
+  async exportModel() {
+    const { card } = requireClassifier();
+    const bytes = await call("exportModel");
+    return {
+      safetensors: new Blob([bytes], { type: "application/octet-stream" }),
+      json: new Blob([JSON.stringify(card, null, 2)], { type: "application/json" }),
+      name: fileStem(card.name),
+    };
+  },
+  /** The trained net in the authors' training form (official names, BN step counters, the card):
+   * it loads with `strict=True` into their PyTorch code. */
+  async exportTraining() {
+    if (!get().model) throw new Error("nothing to export: train a model first");
+    return new Blob([await call("exportTraining")], { type: "application/octet-stream" });
+  },
+  /** The classifier as an ONNX model (opset 13; input `input` [batch, C, H, W] preprocessed as
+   * its card says, output `logits`), as a Blob. */
+  async exportOnnx() {
+    requireClassifier();
+    return new Blob([await call("exportOnnx")], { type: "application/octet-stream" });
+  },
+  /** The classifier's logits for preprocessed inputs (a Float32Array of batch x C x H x W). */
+  logits: (values, batch = 1) => call("logits", { values, batch }),
+  /** Benchmarks on the current backend (random weights): see the README. */
+  bench: {
+    latency: (model, size, batch, fused, runs = 30, warmup = 3) => call("benchLatency", { model, size, batch, fused, runs, warmup }),
+    training: (preset, channels, size, batch = 64, steps = 20) => call("benchTraining", { preset, channels, size, batch, steps }),
+  },
+  classifier: () => get().classifier,
+  /** The paper's ablations: run one on the loaded data (options as the Experiments form's,
+   * overridden by `options`), pause, continue, discard; the report, and CSV/JSON of it. */
+  study: {
+    run: studyRun,
+    pause: () => call("studyPause"),
+    resume: studyResume,
+    discard: studyDiscard,
+    report: () => get().study?.report ?? null,
+    status: () => {
+      const st = get().study;
+      return st ? { state: st.state, progress: st.progress, runs: st.report?.runs.length ?? 0 } : null;
+    },
+    async csv() {
+      const report = get().study?.report;
+      if (!report) throw new Error("no study results yet");
+      return new Blob([await call("studyCsv", { report })], { type: "text/csv" });
+    },
+    json() {
+      const st = get().study;
+      if (!st?.report) throw new Error("no study results yet");
+      return new Blob([JSON.stringify({ ...st.report, curves: st.curves }, null, 2)], { type: "application/json" });
+    },
+  },
+  /** Settles once what has changed is saved to IndexedDB. */
+  whenSaved: persist.whenSaved,
+  debug: {
+    /** Destroys the worker's GPU device, as a driver reset would: to see recovery work. */
+    loseDevice: () => call("loseDevice"),
+  },
+  history: () => {
+    const h = get().history;
+    return { steps: [...h.steps], loss: [...h.loss], lambda: [...h.lambda], trainAccuracy: [...h.trainAccuracy], testAccuracy: [...get().evals] };
+  },
+  own: {
+    addClass,
+    addFiles,
+    /** Makes the classes with images the training data. */
+    dataset: ownDataset,
+    classes: ownClasses,
+  },
+};

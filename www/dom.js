@@ -1,0 +1,87 @@
+// Small helpers shared by the views. Every string that came from a user or a file (file, class
+// and folder names, card fields) goes into the page as text through `el` or textContent, never
+// as HTML.
+import { message } from "./state.js";
+
+export const $ = (id) => document.getElementById(id);
+
+/** An element with properties (`class`, `style`, `title`, handlers, ...) and children (nodes
+ * or strings, which become text). */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "style") Object.assign(node.style, v);
+    else if (k.startsWith("on")) node[k] = v;
+    else if (k in node) node[k] = v;
+    else node.setAttribute(k, v);
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+export const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
+export const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
+export const fileStem = (name) => name.replace(/[^\w.-]+/g, "_");
+
+export function eta(seconds, finished = false) {
+  if (finished) return "done";
+  const t = Math.round(seconds ?? 0);
+  if (t >= 3600) return `${Math.floor(t / 3600)} h ${Math.round((t % 3600) / 60)} min`;
+  return t >= 60 ? `${Math.floor(t / 60)} min ${t % 60} s` : `${t} s`;
+}
+
+/** A handler whose failure becomes a message on the page. */
+export const guard = (fn) => async (...args) => {
+  try {
+    await fn(...args);
+  } catch (err) {
+    message(err.message);
+  }
+};
+
+export function download(blob, fileName) {
+  const a = el("a", { href: URL.createObjectURL(blob), download: fileName });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+/** Enables (or disables) each button id by its condition. */
+export function enable(pairs) {
+  for (const [id, on] of pairs) $(id).disabled = !on;
+}
+
+/** Fills a <select> with `values` unless it already holds exactly them; keeps the chosen value
+ * when it is still offered, else picks `preferred` or the first. */
+export function fillSelect(select, values, preferred) {
+  const key = values.join("|");
+  if (select.dataset.values === key) return;
+  const keep = select.value;
+  select.replaceChildren(...values.map((v) => el("option", { value: v }, v)));
+  select.dataset.values = key;
+  select.value = values.includes(keep) ? keep : values.includes(preferred) ? preferred : values[0] ?? "";
+}
+
+// CHW bytes to an image URL (thumbnails of the training images, as the net sees them).
+export async function pixelsUrl(pixels, channels, side) {
+  const canvas = new OffscreenCanvas(side, side);
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(side, side);
+  const plane = side * side;
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < 3; c++) img.data[p * 4 + c] = pixels[(channels === 3 ? c : 0) * plane + p];
+    img.data[p * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return URL.createObjectURL(await canvas.convertToBlob());
+}
+
+// A small preview of an image the wasm decoder has already accepted.
+export async function thumbnail(blob) {
+  const bitmap = await createImageBitmap(blob, { resizeWidth: 112, resizeQuality: "medium" });
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  canvas.getContext("2d").drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return canvas.convertToBlob({ type: "image/png" });
+}

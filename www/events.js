@@ -1,0 +1,133 @@
+// What the worker reports, into the app state: each event makes a new state, and the saves it
+// calls for.
+import * as actions from "./actions.js";
+import { worker } from "./client.js";
+import * as persist from "./persist.js";
+import { get, message, update } from "./state.js";
+
+function onStep(m) {
+  const s = get();
+  // The step changed the weights: a classifier fused from them is gone (in wasm too).
+  if (s.fuseReport) update({ fuseReport: null });
+  if (s.classifier?.fromTrainer) actions.forgetClassifier();
+  if (persist.sinceLastSave() > persist.SAVE_EVERY_MS || m.report.epochEnd) persist.saveTraining();
+  const r = m.report;
+  const h = get().history;
+  const left = m.next.totalSteps - r.globalStep;
+  update({
+    history: {
+      steps: [...h.steps, r.globalStep], loss: [...h.loss, r.loss],
+      trainAccuracy: [...h.trainAccuracy, m.trainAccuracy], lambda: [...h.lambda, r.lambda],
+    },
+    step: r.globalStep, epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, totalSteps: m.next.totalSteps,
+    lambda: r.lambda, nextLambda: m.next.lambda, cannotFuse: m.next.cannotFuse, loss: r.loss, trainAccuracy: m.trainAccuracy,
+    imagesPerSec: m.imagesPerSec, etaSeconds: (left * m.ms) / 1000,
+  });
+}
+
+// Study loss curves: an exponential moving average per run, kept at about 150 points a run.
+let studyClock = null;
+export const restartStudyClock = () => { studyClock = null; };
+function onStudyStep(p) {
+  const st = get().study;
+  const perRun = st.report?.stepsPerRun ?? p.step.stepsPerEpoch;
+  const every = Math.max(1, Math.floor(perRun / 150));
+  let curves = st.curves;
+  let curve = curves.find((c) => c.run === p.run);
+  if (curve && p.step.globalStep <= (curve.steps.at(-1) ?? 0)) {
+    // The run started over (another backend): so does its curve.
+    curves = curves.filter((c) => c !== curve);
+    curve = null;
+  }
+  curve ??= { run: p.run, arm: p.arm, seed: p.seed, steps: [], loss: [], ema: null };
+  const ema = curve.ema === null ? p.step.loss : 0.9 * curve.ema + 0.1 * p.step.loss;
+  const step = p.step.globalStep;
+  const keep = step % every === 0 || step === perRun;
+  const next = { ...curve, ema, steps: keep ? [...curve.steps, step] : curve.steps, loss: keep ? [...curve.loss, ema] : curve.loss };
+  curves = curves.some((c) => c.run === p.run) ? curves.map((c) => (c.run === p.run ? next : c)) : [...curves, next];
+  const now = performance.now();
+  const msPerStep = studyClock ? 0.95 * (st.msPerStep ?? now - studyClock) + 0.05 * (now - studyClock) : null;
+  studyClock = now;
+  update({ study: { ...st, curves, progress: p, msPerStep } });
+}
+
+function onEvent(m) {
+  const s = get();
+  switch (m.type) {
+    case "backend":
+      update({ backend: m.backend, adapter: m.adapter, fallbackReason: m.fallbackReason, webgpuAvailable: m.webgpuAvailable });
+      if (m.fallbackReason) message(m.fallbackReason, "info");
+      break;
+    case "dataset":
+      update({ dataset: m.summary, samples: m.samples });
+      actions.refreshSchedule();
+      break;
+    case "model":
+      if (m.restored) actions.setForm(m.options);
+      update({ model: m.info, options: m.options, stepsPerEpoch: m.info.stepsPerEpoch, totalSteps: m.info.totalSteps });
+      actions.refreshSchedule();
+      break;
+    case "checkpointProgress":
+      update({ checkpoint: { ...s.checkpoint, ...m } });
+      break;
+    case "deviceLost":
+      actions.recoverFromDeviceLoss(m);
+      break;
+    case "options":
+      actions.setForm(m.options);
+      update({ options: m.options, totalSteps: m.totalSteps });
+      actions.refreshSchedule();
+      break;
+    case "reset":
+      if (!persist.isRestoring()) {
+        persist.forgetTraining();
+        if (s.classifier?.fromTrainer) actions.forgetClassifier();
+      }
+      update(actions.TRAINING_CLEARED);
+      actions.refreshSchedule();
+      break;
+    case "state":
+      update({ trainState: m.state });
+      if (m.state === "paused" || m.state === "finished") persist.saveTraining();
+      break;
+    case "step":
+      onStep(m);
+      break;
+    case "eval":
+      update({ testAccuracy: m.testAccuracy, evals: m.testAccuracy === null ? s.evals : [...s.evals, [m.step, m.testAccuracy]] });
+      break;
+    case "annealed":
+      message("lambda reached 1: fusing", "info");
+      actions.api.fuse().catch((e) => message(e.message));
+      break;
+    case "probe":
+      update({ probe: m });
+      break;
+    case "studyState":
+      if (s.study) {
+        update({ study: { ...s.study, state: m.state, live: m.state !== "idle" } });
+        if (m.state === "paused" || m.state === "finished") persist.saveStudy(get().study);
+      }
+      break;
+    case "studyStep":
+      if (s.study) onStudyStep(m.progress);
+      break;
+    case "studyRun":
+      if (s.study) {
+        update({ study: { ...s.study, report: m.report } });
+        persist.saveStudy(get().study);
+      }
+      break;
+    case "info":
+      message(m.message, "info");
+      break;
+    case "error":
+      message(m.message);
+      break;
+  }
+}
+
+export function listen() {
+  worker.onEvent = onEvent;
+  worker.onError = (e) => message(e.message);
+}

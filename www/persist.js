@@ -1,0 +1,131 @@
+// What survives a reload: one IndexedDB object store of named records (own images, the data
+// choice, the training snapshot with its charts, the classifier, the predictions, the study).
+// Values are structured-cloned, so typed arrays and Blobs go in as they are.
+import { call } from "./client.js";
+import { get, message } from "./state.js";
+
+const DB = "vanillanet";
+const STORE = "records";
+
+let opened = null;
+function db() {
+  opened ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(new Error(`cannot open IndexedDB: ${req.error?.message ?? "unknown error"}`));
+  });
+  return opened;
+}
+
+async function run(mode, fn) {
+  const tx = (await db()).transaction(STORE, mode);
+  const req = fn(tx.objectStore(STORE));
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve(req?.result);
+    tx.onabort = tx.onerror = () => reject(new Error(`saving failed: ${tx.error?.message ?? "unknown error"}`));
+  });
+}
+
+export const load = (key) => run("readonly", (s) => s.get(key));
+export const save = (key, value) => run("readwrite", (s) => s.put(value, key));
+export const remove = (key) => run("readwrite", (s) => s.delete(key));
+const report = (what) => (e) => message(`${what}: ${e.message}`);
+
+// While a saved session is being put back, nothing is saved over it.
+let restoring = false;
+export const isRestoring = () => restoring;
+export async function whileRestoring(fn) {
+  restoring = true;
+  try {
+    return await fn();
+  } finally {
+    restoring = false;
+  }
+}
+
+export const SAVE_EVERY_MS = 15_000;
+let lastSave = 0;
+let saving = null;
+let saveAgain = false;
+export const sinceLastSave = () => Date.now() - lastSave;
+export const savingNow = () => saving;
+
+/** The weights and position, with the charts up to that step, so a reload continues the run. */
+export function saveTraining() {
+  if (restoring) return;
+  if (saving) {
+    saveAgain = true;
+    return;
+  }
+  lastSave = Date.now();
+  saving = (async () => {
+    const snap = await call("snapshot");
+    if (!snap) return;
+    const upto = snap.status.globalStep;
+    const s = get();
+    const h = s.history;
+    const keep = h.steps.findLastIndex((st) => st <= upto) + 1;
+    await save("training", {
+      bytes: snap.bytes, datasetName: s.datasetName, trainAccuracy: s.trainAccuracy,
+      history: { steps: h.steps.slice(0, keep), loss: h.loss.slice(0, keep), trainAccuracy: h.trainAccuracy.slice(0, keep), lambda: h.lambda.slice(0, keep) },
+      evals: s.evals.filter(([st]) => st <= upto), savedAt: Date.now(),
+    });
+  })().catch(report("saving the training state")).finally(() => {
+    saving = null;
+    if (saveAgain) {
+      saveAgain = false;
+      saveTraining();
+    }
+  });
+}
+
+let ownTimer = null;
+export function saveOwn(own) {
+  if (restoring) return;
+  clearTimeout(ownTimer);
+  ownTimer = setTimeout(() => {
+    ownTimer = null;
+    const record = { size: own.size, classes: own.classes.map((c) => ({ name: c.name, items: c.items.map(({ name, pixels, error }) => ({ name, pixels, error })) })) };
+    save("own", record).catch(report("saving your images"));
+  }, 300);
+}
+
+export async function saveClassifier() {
+  if (restoring) return;
+  const bytes = await call("exportModel");
+  const s = get();
+  await save("classifier", { bytes, fromTrainer: s.classifier.fromTrainer, fuseReport: s.fuseReport }).catch(report("saving the classifier"));
+}
+
+export const forgetClassifier = () => remove("classifier").catch(report("forgetting the classifier"));
+export const forgetTraining = () => remove("training").catch(report("forgetting the training"));
+
+export function saveStudy(study) {
+  if (!study || restoring) return;
+  // Only finished runs: a run in progress starts over after a reload.
+  const done = study.report?.runs.length ?? 0;
+  const record = { options: study.options, report: study.report, curves: study.curves.filter((c) => c.run < done), savedAt: Date.now() };
+  save("study", record).catch(report("saving the study"));
+}
+
+export function savePredictions(predictions) {
+  const items = predictions.map(({ name, model, result, error, thumbBlob }) => ({ name, model, result, error, thumbBlob }));
+  save("predictions", items).catch(report("saving the predictions"));
+}
+
+export function saveDataChoice(datasetName) {
+  save("session", { datasetName }).catch(report("saving the data choice"));
+}
+
+/** Settles once what has changed is saved. */
+export async function whenSaved() {
+  while (saving || ownTimer) await (saving ?? new Promise((r) => setTimeout(r, 350)));
+}
+
+/** Every saved record by name (one that can't be read is reported and left out). */
+export async function loadAll() {
+  const keys = ["own", "session", "training", "classifier", "predictions", "study"];
+  const values = await Promise.all(keys.map((key) => load(key).catch((e) => (message(`cannot read saved ${key}: ${e.message}`), undefined))));
+  return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+}

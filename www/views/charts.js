@@ -1,0 +1,93 @@
+// Sections 3 and 4: lambda's schedule and the lambdas used, A'(x), the learned series
+// activation of a chosen layer and channel (curve and kernel), loss and accuracy (uPlot).
+import { call } from "../client.js";
+import { $, el, guard } from "../dom.js";
+import { subscribe, tracker } from "../state.js";
+
+export function chart(id, series, opts = {}) {
+  const target = $(id);
+  return new uPlot({
+    width: target.clientWidth || 360, height: 200, legend: { show: series.length > 2 },
+    scales: { x: { time: false }, ...(opts.scales ?? {}) },
+    axes: opts.axes ?? [{}, {}],
+    series: [{}, ...series],
+  }, [[], ...series.map(() => [])], target);
+}
+// Steps are whole numbers: no ticks between them.
+export const STEP_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+
+function drawKernel(kernel) {
+  const k = Math.round(Math.sqrt(kernel.length));
+  const canvas = $("kernel");
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  // act_num 0: a plain ReLU, no kernel.
+  if (k === 0) return;
+  const cell = canvas.width / k;
+  const max = Math.max(...kernel.map(Math.abs)) || 1;
+  kernel.forEach((w, i) => {
+    const t = w / max;
+    ctx.fillStyle = t >= 0 ? `rgba(224,49,49,${t})` : `rgba(28,126,214,${-t})`;
+    ctx.fillRect((i % k) * cell, Math.floor(i / k) * cell, cell, cell);
+  });
+}
+
+/** The lambdas used, placed among the schedule's samples (x in fractional epochs). */
+function lambdaSeries(schedule, h) {
+  const spe = schedule.stepsPerEpoch;
+  const xs = [...schedule.epochs, ...h.steps.map((st) => (st - 1) / spe)];
+  const order = xs.map((x, i) => [x, i]).sort((a, b) => a[0] - b[0]);
+  const sched = [...schedule.lambda, ...h.steps.map(() => null)];
+  const used = [...schedule.epochs.map(() => null), ...h.lambda];
+  return [order.map(([x]) => x), order.map(([, i]) => sched[i]), order.map(([, i]) => used[i])];
+}
+
+export function mount() {
+  const charts = {
+    lambda: chart("lambda-chart", [
+      { label: "schedule", stroke: "#9aa5b1", width: 2 },
+      { label: "used", stroke: "#d9480f", width: 3, points: { show: false } },
+    ], { scales: { y: { range: [0, 1.02] } }, axes: [{ label: "epoch" }, {}] }),
+    act: chart("act-chart", [{ label: "A′(x)", stroke: "#1c7ed6", width: 3 }, { label: "ReLU", stroke: "#ced4da", dash: [4, 4] }],
+      { scales: { x: { time: false, range: [-2, 2] }, y: { range: [-2, 2] } } }),
+    probe: chart("probe-chart", [{ label: "response", stroke: "#2b8a3e", width: 3 }], { axes: [{ label: "x" }, {}] }),
+    loss: chart("loss-chart", [{ label: "loss", stroke: "#c2255c", width: 2 }], { axes: [{ label: "step", incrs: STEP_TICKS }, {}] }),
+    acc: chart("acc-chart", [
+      { label: "train", stroke: "#1c7ed6", width: 2 },
+      { label: "test", stroke: "#2b8a3e", width: 2, spanGaps: true, points: { show: true, size: 6 } },
+    ], { scales: { y: { range: [0, 1] } }, axes: [{ label: "step", incrs: STEP_TICKS }, {}] }),
+  };
+  const probeChange = guard(() => call("probe", { layer: Number($("probe-layer").value), channel: Number($("probe-channel").value) }));
+  $("probe-layer").onchange = probeChange;
+  $("probe-channel").onchange = probeChange;
+
+  const changed = tracker();
+  subscribe((s) => {
+    const h = s.history;
+    // `|`, not `||`: both trackers must see the new values.
+    if (changed("history", h) | changed("evals", s.evals)) {
+      const tested = new Map(s.evals);
+      charts.loss.setData([h.steps, h.loss]);
+      charts.acc.setData([h.steps, h.trainAccuracy, h.steps.map((st) => tested.get(st) ?? null)]);
+    }
+    if ((changed("schedule", s.schedule) | changed("lambdaHistory", h)) && s.schedule) {
+      charts.lambda.setData(lambdaSeries(s.schedule, h));
+    }
+    const lambda = s.lambda ?? s.nextLambda ?? 0;
+    if (changed("lambda", lambda)) {
+      const xs = Array.from({ length: 81 }, (_, i) => -2 + i * 0.05);
+      charts.act.setData([xs, xs.map((x) => (1 - lambda) * Math.max(0, x) + lambda * x), xs.map((x) => Math.max(0, x))]);
+    }
+    if (changed("probe", s.probe) && s.probe) {
+      charts.probe.setData([s.probe.inputs, s.probe.curve]);
+      drawKernel(s.probe.kernel);
+    }
+    const blocks = s.model?.config.strides.length ?? 0;
+    if (changed("blocks", blocks)) {
+      const layers = [el("option", { value: "0" }, "stem"), ...Array.from({ length: blocks }, (_, i) => el("option", { value: String(i + 1) }, `block ${i + 1}`))];
+      $("probe-layer").replaceChildren(...layers);
+      $("probe-layer").value = blocks ? "1" : "0";
+    }
+  });
+  return charts;
+}

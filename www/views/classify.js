@@ -1,0 +1,48 @@
+// Section 5, right: images to classify (dropped anywhere, pasted or picked) and the answers:
+// thumbnail, top-5 bars, the times of the fused and the trained net.
+import { api } from "../actions.js";
+import { $, el, guard } from "../dom.js";
+import { subscribe, tracker } from "../state.js";
+import { loadCheckpoints } from "./checkpoint.js";
+
+const isCheckpoint = (f) => /\.(pth|pt|safetensors|ckpt)$/i.test(f.name);
+const classifyAll = guard(async (files) => {
+  for (const f of files) await api.classify(f).catch(() => {});
+});
+// Anything dropped on the page: checkpoints load, everything else is classified.
+function dropped(files) {
+  loadCheckpoints(files.filter(isCheckpoint));
+  const images = files.filter((f) => !isCheckpoint(f));
+  if (images.length) classifyAll(images);
+}
+
+function prediction(p) {
+  const answer = p.error
+    ? [el("div", { class: "error" }, p.error)]
+    : [
+      ...p.result.top.map((t) => el("div", { class: "bar" },
+        el("span", { title: t.label }, t.label),
+        el("div", { style: { width: `${(t.probability * 150).toFixed(0)}px` } }),
+        `${(t.probability * 100).toFixed(1)}%`)),
+      el("div", { class: "model" },
+        `${p.model ?? ""} · fused ${p.result.ms.toFixed(1)} ms${p.result.topUnfused ? ` · trained ${p.result.msUnfused.toFixed(1)} ms (top-1 ${p.result.topUnfused[0].label})` : ""}`),
+    ];
+  return el("div", { class: "prediction" }, p.thumb ? el("img", { src: p.thumb, alt: "" }) : null, el("div", { class: "bars" }, el("b", {}, p.name), answer));
+}
+
+export function mount() {
+  $("classify-files").onchange = () => classifyAll([...$("classify-files").files]);
+  document.addEventListener("dragover", (e) => e.preventDefault());
+  document.addEventListener("drop", (e) => {
+    e.preventDefault();
+    dropped([...e.dataTransfer.files]);
+  });
+  document.addEventListener("paste", (e) => {
+    const files = [...(e.clipboardData?.files ?? [])];
+    if (files.length) dropped(files);
+  });
+  const changed = tracker();
+  subscribe((s) => {
+    if (changed("predictions", s.predictions)) $("predictions").replaceChildren(...s.predictions.map(prediction));
+  });
+}

@@ -1,0 +1,123 @@
+// Section 6: the paper's ablations. The form (read through the options table), the live loss
+// curves of every arm, the table filling in beside the paper's claim, and its downloads.
+import { api } from "../actions.js";
+import { $, download, el, enable, eta, fileStem, fillSelect, fmt, guard, pct } from "../dom.js";
+import { restartStudyClock } from "../events.js";
+import { get, subscribe, tracker, update } from "../state.js";
+import { STEP_TICKS, chart } from "./charts.js";
+
+const ARM_COLOURS = ["#1c7ed6", "#d9480f", "#2b8a3e", "#ae3ec9", "#f08c00", "#495057"];
+
+function vsReference(a, isReference) {
+  if (isReference) return el("span", { class: "muted" }, "reference");
+  const p = a.vsReference;
+  if (!p) return "–";
+  const points = (100 * p.meanDiff).toFixed(1);
+  return [
+    el("span", { class: p.meanDiff > 0 ? "better" : p.meanDiff < 0 ? "worse" : "" }, `${p.meanDiff > 0 ? "+" : ""}${points} pts`),
+    el("br"), el("span", { class: "muted" }, `better on ${p.wins} of ${p.pairs}`),
+  ];
+}
+
+function tableRows(st, described) {
+  const rows = st?.report?.summary ?? [];
+  const best = Math.max(...rows.map((a) => a.accuracyMean ?? -1));
+  return rows.map((a, i) => {
+    const current = st.state === "running" && st.progress?.arm === i;
+    const accuracy = a.accuracyMean === null
+      ? el("td", { class: "pending" }, current ? "training…" : st.state === "running" ? "waiting" : "not run")
+      : el("td", {}, pct(a.accuracyMean), a.runs > 1 ? [` ± ${(100 * a.accuracyStd).toFixed(1)}`, el("br"), el("span", { class: "muted" }, `${pct(a.accuracyMin)}–${pct(a.accuracyMax)}`)] : null);
+    return el("tr", { class: a.accuracyMean === best && a.runs ? "best" : "" },
+      el("td", {}, el("span", { class: "swatch", style: { background: ARM_COLOURS[i % ARM_COLOURS.length] } }), a.name),
+      accuracy,
+      el("td", {}, `${a.runs}/${st.options.seeds}`),
+      el("td", {}, vsReference(a, i === described?.reference)),
+      el("td", {}, `${fmt(a.params)} / ${fmt(a.paramsDeploy)}`),
+      el("td", {}, fmt(a.macsDeploy)),
+      el("td", {}, a.fusedMsPerImage === null ? "–" : a.fusedMsPerImage.toFixed(3)));
+  });
+}
+
+/** The loss of every arm at each step any run recorded: the mean over its seeds so far. */
+function armSeries(st) {
+  const xs = [...new Set(st.curves.flatMap((c) => c.steps))].sort((a, b) => a - b);
+  const series = st.report.arms.map((_, arm) => {
+    const mine = st.curves.filter((c) => c.arm === arm).map((c) => new Map(c.steps.map((x, i) => [x, c.loss[i]])));
+    return xs.map((x) => {
+      const vals = mine.map((m) => m.get(x)).filter((v) => v !== undefined);
+      return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
+    });
+  });
+  return [xs, ...series];
+}
+
+// Reports saved before they carried their run count hold only the arms and seeds.
+const totalRuns = (st) => st.report.totalRuns || st.report.arms.length * st.options.seeds;
+
+function progressText(st) {
+  const r = st.report;
+  if (!r) return "starting…";
+  const runs = totalRuns(st);
+  const done = r.runs.length;
+  const p = st.progress;
+  const inRun = p && st.state !== "finished" && p.run === done ? p.step.globalStep / r.stepsPerRun : 0;
+  const where = st.state === "finished" ? `all ${runs} runs done`
+    : p && p.run === done ? `run ${done + 1}/${runs}: ${r.arms[p.arm].name}, seed ${p.seed} · step ${p.step.globalStep}/${r.stepsPerRun} · loss ${p.step.loss.toFixed(3)}`
+      : `${done}/${runs} runs done`;
+  const left = (runs - done - inRun) * r.stepsPerRun;
+  const etaText = st.state === "running" && st.msPerStep ? ` · ETA ${eta((left * st.msPerStep) / 1000)}` : "";
+  return `${st.state} · ${r.study} on ${r.dataset} (${r.trainImages} training / ${r.testImages} test images, ${r.stepsPerRun} steps a run) · ${where}${etaText}`;
+}
+
+export function mount() {
+  const form = $("study-options");
+  form.elements.study.onchange = () => update({});
+  $("study-run").onclick = guard(async () => {
+    if (get().study?.report?.runs.length && !confirm("A new study replaces the results of this one (download them first if you want them). Start?")) return;
+    if (get().study) await api.study.discard();
+    restartStudyClock();
+    await api.study.run();
+  });
+  $("study-pause").onclick = guard(() => api.study.pause());
+  $("study-resume").onclick = guard(() => {
+    restartStudyClock();
+    return api.study.resume();
+  });
+  $("study-discard").onclick = guard(async () => {
+    if (get().study?.report?.runs.length && !confirm("Discard this study's results?")) return;
+    await api.study.discard();
+  });
+  const fileName = () => `vanillanet-${get().study.report.study}-${fileStem(get().study.report.dataset)}`;
+  $("study-csv").onclick = guard(async () => download(await api.study.csv(), `${fileName()}.csv`));
+  $("study-json").onclick = guard(async () => download(api.study.json(), `${fileName()}.json`));
+
+  let lossChart = null;
+  const changed = tracker();
+  subscribe((s) => {
+    // The smallest preset first: studies train many nets.
+    fillSelect(form.elements.preset, s.dataset?.presets ?? [], s.dataset?.presets?.[0]);
+    const st = s.study;
+    const described = s.studies.find((d) => d.study === (st?.options.study ?? form.elements.study.value));
+    $("study-claim").textContent = described ? `The paper: ${described.claim}` : "";
+    const running = st?.state === "running";
+    const r = st?.report;
+    enable([["study-run", !running && s.dataset], ["study-pause", running], ["study-resume", st?.state === "paused"],
+      ["study-discard", st && !running], ["study-csv", r?.runs.length], ["study-json", r?.runs.length]]);
+    const p = st?.progress;
+    const done = r?.runs.length ?? 0;
+    const inRun = p && st.state !== "finished" && p.run === done ? p.step.globalStep / r.stepsPerRun : 0;
+    $("study-bar").style.width = `${r ? ((100 * (done + inRun)) / totalRuns(st)).toFixed(1) : 0}%`;
+    $("study-text").textContent = st ? progressText(st) : "no study yet";
+    // The chart: one series per arm, rebuilt when the arms change.
+    if (changed("arms", r?.arms.map((a) => a.name).join("|") ?? null)) {
+      lossChart?.destroy();
+      lossChart = r ? chart("study-chart", r.arms.map((a, i) => ({ label: a.name, stroke: ARM_COLOURS[i % ARM_COLOURS.length], width: 2, spanGaps: true })),
+        { axes: [{ label: "step", incrs: STEP_TICKS }, {}] }) : null;
+      changed("curves", null);
+    }
+    if (lossChart && changed("curves", st.curves)) lossChart.setData(armSeries(st));
+    if (changed("table", `${st?.state}:${p?.run}`) | changed("report", r)) {
+      $("study-table").querySelector("tbody").replaceChildren(...tableRows(st, described));
+    }
+  });
+}
