@@ -118,7 +118,7 @@ impl Session {
         self.trainer.as_mut().ok_or_else(|| err("no model yet: start training first"))
     }
 
-    fn classifier(&self) -> Result<&Classifier, JsError> {
+    fn held_classifier(&self) -> Result<&Classifier, JsError> {
         self.classifier.as_ref().ok_or_else(|| err("no classifier yet: fuse a trained model or load a checkpoint"))
     }
 
@@ -393,7 +393,7 @@ impl Session {
     /// Top `k` of an image file by the classifier, with its time; while the classifier is the
     /// trainer's fused form, also the trained net's answer and time.
     pub async fn classify(&self, bytes: Vec<u8>, k: usize) -> Result<JsValue, JsError> {
-        let classifier = self.classifier()?;
+        let classifier = self.held_classifier()?;
         let k = k.min(classifier.card.classes.len());
         let result: crate::Result<Classification> = match (&self.trainer, self.classifier_from_trainer) {
             (Some(trainer), true) => trainer.compare(classifier, &bytes, k).await,
@@ -415,13 +415,13 @@ impl Session {
     /// (JSON: architecture, classes, preprocessing, form) in the header's metadata.
     #[wasm_bindgen(js_name = exportModel)]
     pub async fn export_model(&self) -> Result<Vec<u8>, JsError> {
-        self.classifier()?.to_safetensors().await.map_err(err)
+        self.held_classifier()?.to_safetensors().await.map_err(err)
     }
 
     /// The classifier as an ONNX model (opset 13): input `input`, output `logits`.
     #[wasm_bindgen(js_name = exportOnnx)]
     pub async fn export_onnx(&self) -> Result<Vec<u8>, JsError> {
-        self.classifier()?.to_onnx().await.map_err(err)
+        self.held_classifier()?.to_onnx().await.map_err(err)
     }
 
     /// Reads an uploaded checkpoint (safetensors or `.pth`; nothing in it is executed) and says
@@ -452,7 +452,7 @@ impl Session {
     /// The classifier's logits (`[batch, classes]`, flat) for preprocessed inputs `[batch,
     /// channels, height, width]` (flat): for comparing with other runtimes.
     pub async fn logits(&self, values: Vec<f32>, batch: usize) -> Result<Vec<f32>, JsError> {
-        let classifier = self.classifier()?;
+        let classifier = self.held_classifier()?;
         let p = &classifier.card.preprocess;
         let shape = [batch, p.channels, p.height, p.width];
         if values.len() != shape.iter().product::<usize>() {
@@ -508,7 +508,7 @@ impl Session {
     /// Latency of the classifier's fused net (see `bench::classifier_latency`).
     #[wasm_bindgen(js_name = benchClassifierLatency)]
     pub async fn bench_classifier_latency(&self, batch: usize, runs: usize, warmup: usize) -> Result<JsValue, JsError> {
-        let c = self.classifier()?;
+        let c = self.held_classifier()?;
         js(&crate::bench::classifier_latency(c, batch, runs, warmup, &self.device).await.map_err(err)?)
     }
 

@@ -73,6 +73,7 @@ export function mount() {
     if ((changed("schedule", s.schedule) | changed("lambdaHistory", h)) && s.schedule) {
       charts.lambda.setData(lambdaSeries(s.schedule, h));
     }
+    $("lambda-now").textContent = s.lambda === null ? "–" : s.lambda.toFixed(3);
     const lambda = s.lambda ?? s.nextLambda ?? 0;
     if (changed("lambda", lambda)) {
       const xs = Array.from({ length: 81 }, (_, i) => -2 + i * 0.05);

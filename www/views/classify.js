@@ -27,7 +27,9 @@ function prediction(p) {
       el("div", { class: "model" },
         `${p.model ?? ""} · fused ${p.result.ms.toFixed(1)} ms${p.result.topUnfused ? ` · trained ${p.result.msUnfused.toFixed(1)} ms (top-1 ${p.result.topUnfused[0].label})` : ""}`),
     ];
-  return el("div", { class: "prediction" }, p.thumb ? el("img", { src: p.thumb, alt: "" }) : null, el("div", { class: "bars" }, el("b", {}, p.name), answer));
+  // Spaces between the parts, so the text reads (and copies) as words.
+  const parts = [el("b", {}, p.name), ...answer].flatMap((part) => [part, " "]);
+  return el("div", { class: "prediction" }, p.thumb ? el("img", { src: p.thumb, alt: "" }) : null, el("div", { class: "bars" }, parts));
 }
 
 export function mount() {
