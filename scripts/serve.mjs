@@ -2,7 +2,7 @@
 // Usage: node scripts/serve.mjs [port]   (port 0 picks a free one)
 import { createServer } from "node:http";
 import { createReadStream, statSync } from "node:fs";
-import { extname, join, normalize, dirname } from "node:path";
+import { extname, join, normalize, dirname, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -18,13 +18,41 @@ const types = {
   ".vnds": "application/octet-stream",
 };
 
+/** Only this origin: scripts, workers, wasm compilation, fetches; images also from blob: and
+ * data: URLs (thumbnails); no plugins, no remote connections. The pages carry the same policy as
+ * a meta tag for static hosting; this header also covers the worker, which has no page of its own. */
+export const CSP = [
+  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "connect-src 'self'",
+  "img-src 'self' blob: data:", "style-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+function reply(res, status, text) {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-security-policy": CSP }).end(text);
+}
+
+/** The file a request path names, or null when it would leave the folder it is served from. */
+function resolve(path) {
+  const [base, rest] = path.startsWith("/pkg/") ? ["pkg", path.slice(5)] : ["www", path === "/" ? "index.html" : path.slice(1)];
+  const dir = join(root, base);
+  const file = normalize(join(dir, rest));
+  return file.startsWith(dir + sep) ? file : null;
+}
+
 export function serve(port = 8080, host = "127.0.0.1") {
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    const [base, rest] = path.startsWith("/pkg/") ? ["pkg", path.slice(5)] : ["www", path === "/" ? "index.html" : path.slice(1)];
-    const file = normalize(join(root, base, rest));
-    if (!file.startsWith(join(root, base))) {
-      res.writeHead(403).end();
+    let path;
+    try {
+      // A malformed URL ("/%", "//", bad escapes) is the client's error, not the server's end.
+      path = decodeURIComponent(new URL(req.url, "http://localhost").pathname);
+      if (path.includes("\0")) throw new Error("NUL in path");
+    } catch {
+      reply(res, 400, "bad request: malformed URL");
+      return;
+    }
+    const file = resolve(path);
+    if (!file) {
+      reply(res, 403, "forbidden");
       return;
     }
     let size;
@@ -33,15 +61,17 @@ export function serve(port = 8080, host = "127.0.0.1") {
       if (!st.isFile()) throw new Error("not a file");
       size = st.size;
     } catch {
-      res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${path}`);
+      reply(res, 404, `not found: ${path}`);
       return;
     }
     res.writeHead(200, {
       "content-type": types[extname(file)] ?? "application/octet-stream",
       "content-length": size,
       "cache-control": "no-cache",
+      "content-security-policy": CSP,
+      "x-content-type-options": "nosniff",
     });
-    createReadStream(file).pipe(res);
+    createReadStream(file).on("error", () => res.destroy()).pipe(res);
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);

@@ -2,12 +2,12 @@
 // the exported weights, training throughput, wasm size and time to the first fused inference.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { open } from "./harness.mjs";
+import { open, waitFor } from "./harness.mjs";
 
 test("the bench page measures every case on the CPU backend", { timeout: 300_000 }, async () => {
   const { page, errors, close } = await open({ webgpu: false, path: "bench.html", query: "?run=1&cases=nano_28@28:1,nano_28@28:4&runs=3&warmup=1&backends=cpu" });
   try {
-    await page.waitForFunction(() => window.benchResult || window.benchError, null, { timeout: 240_000, polling: 500 });
+    await waitFor(page, () => window.benchResult || window.benchError, null, { timeout: 240_000, polling: 500 });
     const r = await page.evaluate(() => window.benchResult ?? { error: window.benchError });
     assert.equal(r.error, undefined);
     const runtimes = r.rows.map((x) => `${x.batch} ${x.runtime}`);

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { open, png, pngHeader, outDir, root } from "./harness.mjs";
+import { open, png, pngHeader, outDir, root, waitFor } from "./harness.mjs";
 
 const fixture = (...p) => readFileSync(join(root, "tests", "fixtures", ...p));
 
@@ -29,7 +29,7 @@ test("official .pth: detect, fuse, classify, export/import, bad input, reload", 
     assert.match(await page.textContent("#checkpoint-status"), /training form, widths 16-32-64-128, act_num 3, 3 channels in, 10 classes/);
     await page.fill("#checkpoint-strides", "2,2,2");
     await page.click('#checkpoint-choice button[type="submit"]');
-    await page.waitForFunction(() => window.vanillanet.classifier());
+    await waitFor(page, () => window.vanillanet.classifier());
     const info = await page.evaluate(() => window.vanillanet.classifier());
     assert.deepEqual(info.card.architecture.dims, [16, 32, 64, 128]);
     assert.equal(info.card.preprocess.height, 224);
@@ -37,14 +37,14 @@ test("official .pth: detect, fuse, classify, export/import, bad input, reload", 
 
     // A photo dropped anywhere: classified with the official preprocessing.
     await drop(page, "main", [{ name: "photo.png", buffer: png(300, [180, 120, 40]) }]);
-    await page.waitForFunction(() => document.querySelectorAll(".prediction").length === 1);
+    await waitFor(page, () => document.querySelectorAll(".prediction").length === 1);
     assert.match((await predictions(page))[0], /photo\.png class \d.*fused [\d.]+ ms/);
 
     // Export: the button downloads both files; importing the safetensors gives the same outputs.
     const downloads = [];
     page.on("download", (d) => downloads.push(d.suggestedFilename()));
     await page.click("#export-model");
-    await page.waitForFunction(() => true);
+    await waitFor(page, () => true);
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(downloads.sort(), ["VanillaNet_16_32_64_128_.json", "VanillaNet_16_32_64_128_.safetensors"]);
     const photo = png(120, [30, 160, 90], 7).toString("base64");
@@ -101,7 +101,7 @@ test("official .pth: detect, fuse, classify, export/import, bad input, reload", 
       { name: "wrong-shape.safetensors", buffer: wrongShape(exported) },
     ];
     await drop(page, "main", badCheckpoints);
-    await page.waitForFunction(() => document.querySelectorAll("#checkpoint-log li.error").length === 6, null, { timeout: 60_000 });
+    await waitFor(page, () => document.querySelectorAll("#checkpoint-log li.error").length === 6, null, { timeout: 60_000 });
     const log = await page.$$eval("#checkpoint-log li.error", (els) => els.map((e) => e.textContent));
     const reason = (name) => log.find((l) => l.startsWith(`${name}:`));
     assert.match(reason("empty.pth"), /empty/);
@@ -118,7 +118,7 @@ test("official .pth: detect, fuse, classify, export/import, bad input, reload", 
       { name: "scan.tiff", buffer: Buffer.from("II*\0\x08\0\0\0 a tiff header", "binary") },
     ];
     await drop(page, "main", badImages);
-    await page.waitForFunction(() => document.querySelectorAll(".prediction .error").length === 5, null, { timeout: 60_000 });
+    await waitFor(page, () => document.querySelectorAll(".prediction .error").length === 5, null, { timeout: 60_000 });
     const texts = await predictions(page);
     const said = (name) => texts.find((t) => t.startsWith(name));
     assert.match(said("zero.png"), /empty/);
@@ -129,15 +129,15 @@ test("official .pth: detect, fuse, classify, export/import, bad input, reload", 
     // Still working, with the same classifier.
     assert.equal((await page.evaluate(() => window.vanillanet.classifier())).card.name, info.card.name);
     await drop(page, "main", [{ name: "after.png", buffer: png(90, [200, 200, 200]) }]);
-    await page.waitForFunction(() => document.querySelector(".prediction b")?.textContent === "after.png");
+    await waitFor(page, () => document.querySelector(".prediction b")?.textContent === "after.png");
     await page.screenshot({ path: join(outDir, "checkpoint.png"), fullPage: true });
 
     // A reload brings back the classifier and the predictions.
     const shown = (await predictions(page)).length;
     await page.reload();
-    await page.waitForFunction(() => window.vanillanet?.ready);
+    await waitFor(page, () => window.vanillanet?.ready);
     await page.evaluate(() => window.vanillanet.ready);
-    await page.waitForFunction(() => window.vanillanet.classifier());
+    await waitFor(page, () => window.vanillanet.classifier());
     assert.deepEqual((await page.evaluate(() => window.vanillanet.classifier())).card, same.card);
     assert.equal((await predictions(page)).length, shown);
     const again = await page.evaluate(async (b64) => window.vanillanet.classify(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "green.png")), photo);

@@ -31,7 +31,7 @@ export async function open({ webgpu, query = "", path = "" }) {
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(url);
   if (!path) {
-    await page.waitForFunction(() => window.vanillanet?.ready, null, { timeout: 60_000 });
+    await waitFor(page, () => window.vanillanet?.ready, null, { timeout: 60_000 });
     await page.evaluate(() => window.vanillanet.ready);
   }
   return {
@@ -43,9 +43,22 @@ export async function open({ webgpu, query = "", path = "" }) {
   };
 }
 
+/** Waits until `fn(arg)` (a function or an expression, evaluated in the page) is truthy; polls
+ * with `page.evaluate`, since Playwright's own `waitForFunction` evaluates its predicate with
+ * `eval`, which the page's Content-Security-Policy refuses. */
+export async function waitFor(page, fn, arg, { timeout = 30_000, polling = 100 } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await page.evaluate(fn, arg);
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`waitFor: timed out after ${timeout} ms waiting for ${String(fn).slice(0, 200)}`);
+    await new Promise((r) => setTimeout(r, polling));
+  }
+}
+
 /** Waits until `status()` satisfies `predicate` (a function source evaluated in the page). */
 export async function waitStatus(page, predicate, timeout = 240_000) {
-  await page.waitForFunction(`(${predicate})(window.vanillanet.status())`, null, { timeout, polling: 200 });
+  await waitFor(page, `(${predicate})(window.vanillanet.status())`, undefined, { timeout, polling: 200 });
   return page.evaluate(() => window.vanillanet.status());
 }
 

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { open, waitStatus, mean, png, outDir } from "./harness.mjs";
+import { open, waitStatus, mean, png, outDir, waitFor } from "./harness.mjs";
 
 test("trains on images dropped into two classes", { timeout: 600_000 }, async () => {
   const { page, errors, close } = await open({ webgpu: false, query: "?backend=cpu" });
@@ -21,7 +21,7 @@ test("trains on images dropped into two classes", { timeout: 600_000 }, async ()
       const card = document.querySelectorAll(".class-card")[1];
       card.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, blue);
-    await page.waitForFunction(() => window.vanillanet.own.classes()[1].images === 20 && window.vanillanet.own.classes()[0].rejected.length === 1);
+    await waitFor(page, () => window.vanillanet.own.classes()[1].images === 20 && window.vanillanet.own.classes()[0].rejected.length === 1);
     const classes = await page.evaluate(() => window.vanillanet.own.classes());
     assert.equal(classes[0].images, 20);
     assert.deepEqual(classes[0].rejected.map((r) => r.file), ["notes.png"]);
@@ -29,7 +29,7 @@ test("trains on images dropped into two classes", { timeout: 600_000 }, async ()
     assert.match(await page.textContent(".rejected"), /notes\.png/);
 
     await page.click("#use-own");
-    await page.waitForFunction(() => document.querySelector("#data-summary").textContent.startsWith("own images"));
+    await waitFor(page, () => document.querySelector("#data-summary").textContent.startsWith("own images"));
     assert.match(await page.textContent("#data-summary"), /32 training and 8 test images, 32×32×3, 2 classes/);
     await page.evaluate(() => window.vanillanet.train({ preset: "small_32", batchSize: 8, epochs: 8, decayEpochs: 3, learningRate: 0.01, evalEvery: 4, evalLimit: 8 }));
     const done = await waitStatus(page, "(s) => s.state === 'finished'");
@@ -57,7 +57,7 @@ test("trains on images dropped into two classes", { timeout: 600_000 }, async ()
       dt.items.add(new File([Uint8Array.from(atob(files[1]), (c) => c.charCodeAt(0))], "broken.gif", { type: "image/gif" }));
       document.querySelector("#deploy-panel").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, drop);
-    await page.waitForFunction(() => document.querySelectorAll(".prediction").length === 2);
+    await waitFor(page, () => document.querySelectorAll(".prediction").length === 2);
     const text = await page.textContent("#predictions");
     assert.match(text, /new-red\.png\s*class A/);
     assert.match(text, /broken\.gif\s*invalid input: damaged Gif header/);
@@ -68,7 +68,7 @@ test("trains on images dropped into two classes", { timeout: 600_000 }, async ()
     // Reload: the images, the trained model, its charts and the fused classifier are back.
     await page.evaluate(() => window.vanillanet.whenSaved());
     await page.reload();
-    await page.waitForFunction(() => window.vanillanet?.ready);
+    await waitFor(page, () => window.vanillanet?.ready);
     await page.evaluate(() => window.vanillanet.ready);
     const back = await page.evaluate(() => ({ status: window.vanillanet.status(), history: window.vanillanet.history(), classes: window.vanillanet.own.classes(), classifier: window.vanillanet.classifier() }));
     assert.deepEqual(back.classes.map((c) => [c.name, c.images]), [["class A", 20], ["class B", 20]]);
@@ -87,10 +87,10 @@ test("trains on images dropped into two classes", { timeout: 600_000 }, async ()
     assert.equal((await page.evaluate(() => window.vanillanet.status())).step, 32);
     page.once("dialog", (d) => d.accept());
     await page.click("#reset");
-    await page.waitForFunction(() => window.vanillanet.status().step === 0);
+    await waitFor(page, () => window.vanillanet.status().step === 0);
     await page.evaluate(() => window.vanillanet.whenSaved());
     await page.reload();
-    await page.waitForFunction(() => window.vanillanet?.ready);
+    await waitFor(page, () => window.vanillanet?.ready);
     await page.evaluate(() => window.vanillanet.ready);
     const cleared = await page.evaluate(() => ({ status: window.vanillanet.status(), classes: window.vanillanet.own.classes() }));
     assert.equal(cleared.status.step, 0, "a reset model stays reset");

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { open, outDir } from "./harness.mjs";
+import { open, outDir, waitFor } from "./harness.mjs";
 
 const TINY = { seeds: "1", epochs: "1", decayEpochs: "1", trainImages: "128", testImages: "64" };
 
@@ -28,11 +28,11 @@ test("runs a study from the page, downloads it, and continues one after a reload
     // A budget that cannot be fused at the end is refused before anything trains.
     await page.locator('#study-options [name="decayEpochs"]').fill("2");
     await page.click("#study-run");
-    await page.waitForFunction(() => /decay epochs \(2\) must not exceed epochs \(1\)/.test(document.querySelector("#messages").textContent));
+    await waitFor(page, () => /decay epochs \(2\) must not exceed epochs \(1\)/.test(document.querySelector("#messages").textContent));
     await page.locator('#study-options [name="decayEpochs"]').fill("1");
 
     await page.click("#study-run");
-    await page.waitForFunction(() => window.vanillanet.study.status()?.state === "finished", null, { timeout: 300_000, polling: 250 });
+    await waitFor(page, () => window.vanillanet.study.status()?.state === "finished", null, { timeout: 300_000, polling: 250 });
     const table = await rows(page);
     assert.deepEqual(table.map((r) => r[0]), ["neither", "deep training only", "series activation only", "both (VanillaNet)"]);
     for (const r of table) {
@@ -62,22 +62,22 @@ test("runs a study from the page, downloads it, and continues one after a reload
     await page.selectOption('#study-options [name="study"]', "shortcut");
     await fillStudyForm(page, { ...TINY, seeds: "2" });
     await page.click("#study-run");
-    await page.waitForFunction(() => (window.vanillanet.study.status()?.runs ?? 0) >= 1, null, { timeout: 120_000, polling: 100 });
+    await waitFor(page, () => (window.vanillanet.study.status()?.runs ?? 0) >= 1, null, { timeout: 120_000, polling: 100 });
     await page.click("#study-pause");
-    await page.waitForFunction(() => window.vanillanet.study.status()?.state === "paused");
+    await waitFor(page, () => window.vanillanet.study.status()?.state === "paused");
     const before = await page.evaluate(() => window.vanillanet.study.report().runs);
     assert.ok(before.length >= 1 && before.length < 6);
     await page.evaluate(() => window.vanillanet.whenSaved());
     await page.waitForTimeout(300);
     await page.reload();
-    await page.waitForFunction(() => window.vanillanet?.ready);
+    await waitFor(page, () => window.vanillanet?.ready);
     await page.evaluate(() => window.vanillanet.ready);
     const restored = await studyState(page);
     assert.equal(restored.state, "paused");
     assert.deepEqual(await page.evaluate(() => window.vanillanet.study.report().runs), before, "finished runs kept");
     assert.equal(await page.inputValue('#study-options [name="seeds"]'), "2");
     await page.click("#study-resume");
-    await page.waitForFunction(() => window.vanillanet.study.status()?.state === "finished", null, { timeout: 300_000, polling: 250 });
+    await waitFor(page, () => window.vanillanet.study.status()?.state === "finished", null, { timeout: 300_000, polling: 250 });
     const after = await page.evaluate(() => window.vanillanet.study.report());
     assert.equal(after.runs.length, 6, "3 arms x 2 seeds");
     assert.deepEqual(after.runs.slice(0, before.length), before);
@@ -107,7 +107,7 @@ test("the ablation options train, fuse and classify from the main form", { timeo
 
     // Shortcuts need a new model; a net with them fuses exactly, and ONNX export says why not.
     await page.selectOption('#options [name="shortcut"]', "after-act");
-    await page.waitForFunction(() => /reset to train a new model/.test(document.querySelector("#messages").textContent));
+    await waitFor(page, () => /reset to train a new model/.test(document.querySelector("#messages").textContent));
     await page.click("#reset");
     await page.selectOption('#options [name="deepTraining"]', "true");
     await page.evaluate(() => window.vanillanet.train({ batchSize: 64, epochs: 1, decayEpochs: 0, evalEvery: 1000 }));

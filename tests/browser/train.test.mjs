@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { open, waitStatus, mean, outDir } from "./harness.mjs";
+import { open, waitStatus, mean, outDir, waitFor } from "./harness.mjs";
 
 const STEPS = 12;
 const OPTIONS = { preset: "nano_28", batchSize: 32, learningRate: 0.01, epochs: 1, decayEpochs: 1, schedule: "cosine", perStep: true, evalEvery: 6, evalLimit: 64 };
@@ -55,7 +55,7 @@ test("trains on WebGPU (not a silent CPU fallback)", { timeout: 600_000 }, async
     // A lost GPU device: a fresh worker on the CPU continues from the state saved at the pause.
     await page.evaluate(() => window.vanillanet.whenSaved());
     assert.equal(await page.evaluate(() => window.vanillanet.debug.loseDevice()), 1);
-    await page.waitForFunction(() => /recovered on the CPU/.test(document.querySelector("#messages").textContent), null, { timeout: 60_000 });
+    await waitFor(page, () => /recovered on the CPU/.test(document.querySelector("#messages").textContent), null, { timeout: 60_000 });
     const recovered = await page.evaluate(() => window.vanillanet.status());
     assert.deepEqual([recovered.backend, recovered.state, recovered.step], ["cpu", "paused", before + 1]);
     assert.match(await page.textContent("#messages"), /device was lost/);
