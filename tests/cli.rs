@@ -431,3 +431,30 @@ fn train_writes_both_forms_with_the_same_card() {
         assert_close(read(&refused).get(key).unwrap(), tensor, key);
     }
 }
+
+#[test]
+fn outputs_are_replaced_whole_and_write_errors_name_the_path() {
+    // --output equal to --checkpoint: read in full first, then replaced by a rename.
+    let same = tmp("in-place.pth");
+    std::fs::copy(fixture_path("checkpoint.pth"), &same).unwrap();
+    let mut args = vec!["fuse", "--checkpoint", s(&same), "--output", s(&same)];
+    args.extend_from_slice(TINY);
+    let out = vanillanet(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(read(&same).layout().unwrap(), vanillanet::Layout::Deploy);
+    let leftovers: Vec<_> = std::fs::read_dir(same.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary file left behind");
+
+    let missing = Path::new("/nonexistent-dir/deploy.safetensors");
+    let mut args = vec!["fuse", "--checkpoint", s(&fixture_path("checkpoint.pth")), "--output", s(missing)];
+    args.extend_from_slice(TINY);
+    let out = vanillanet(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("cannot write /nonexistent-dir/deploy.safetensors"), "{err}");
+}

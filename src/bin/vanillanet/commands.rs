@@ -120,10 +120,24 @@ fn device(backend: Backend) -> Result<Device> {
     }
 }
 
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: an output
+/// that is also the input (`--output` = `--checkpoint`) or a failure halfway never leaves a
+/// half-written file. Errors name the path.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let named = |e: std::io::Error| Error::InvalidInput(format!("cannot write {}: {e}", path.display()));
+    let name = path.file_name().ok_or_else(|| Error::InvalidInput(format!("{} is not a file name", path.display())))?;
+    let tmp = path.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(named)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        named(e)
+    })
+}
+
 /// Writes a state dict with its card.
 fn write_model(path: &Path, mut sd: StateDict, card: &ModelCard) -> Result<()> {
     card.attach(&mut sd)?;
-    std::fs::write(path, sd.to_safetensors()?).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))
+    write_file(path, &sd.to_safetensors()?)
 }
 
 /// A built-in set by name, a `.vnds` file, or a folder of class folders of images.
@@ -179,7 +193,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let (shape, data) = to_host(logits)?;
             let mut out = StateDict::default();
             out.insert("logits", shape, data);
-            std::fs::write(&output, out.to_safetensors()?)?;
+            write_file(&output, &out.to_safetensors()?)?;
         }
         Command::Fuse { model, output } => {
             let device = device(cli.backend)?;
@@ -234,7 +248,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::ExportOnnx { model, size, output } => {
             let device = device(cli.backend)?;
             let bytes = pollster::block_on(classifier(&model, size, &device)?.to_onnx())?;
-            std::fs::write(&output, &bytes)?;
+            write_file(&output, &bytes)?;
             println!("wrote {} ({} bytes, opset 13)", output.display(), bytes.len());
         }
         Command::Bench { models, batches, runs, warmup, train_preset, train_batch, train_steps, json } => {
@@ -311,7 +325,7 @@ pub fn run(cli: Cli) -> Result<()> {
             );
             if let Some(path) = json {
                 let out = serde_json::json!({ "backend": backend, "latency": latencies, "training": t });
-                std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap_or_default())?;
+                write_file(&path, serde_json::to_string_pretty(&out).unwrap_or_default().as_bytes())?;
             }
         }
         Command::Init { arch, size, seed, output } => {
@@ -422,7 +436,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 println!("wrote the fused model to {}", output.display());
             }
             if let Some(output) = output_training {
-                std::fs::write(&output, pollster::block_on(trainer.export_training())?)?;
+                write_file(&output, &pollster::block_on(trainer.export_training())?)?;
                 println!("wrote the training form to {}", output.display());
             }
         }
@@ -491,7 +505,7 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("\n{}\npaper: {}", report.markdown(), report.claim);
             if let Some(path) = json {
                 let text = serde_json::to_string_pretty(&report).map_err(|e| Error::Format(e.to_string()))?;
-                std::fs::write(&path, text)?;
+                write_file(&path, text.as_bytes())?;
                 println!("wrote {}", path.display());
             }
         }
