@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::io::card::{Form, ModelCard};
 use crate::io::detect::{Detected, detect};
-use crate::io::names::{load_state, state_dict_async};
+use crate::io::names::{check_shapes, load_state, state_dict_async};
 use crate::io::state_dict::{Layout, StateDict};
 use crate::model::VanillaNetDeploy;
 use crate::readback::{read_vec, top_k};
@@ -54,6 +54,7 @@ impl Classifier {
     /// The net `card` describes, with the tensors of `sd`, fused if they are in training form.
     pub fn load(mut card: ModelCard, sd: &StateDict, device: &Device) -> Result<Self> {
         let a = &card.architecture;
+        check_shapes(a, sd)?;
         let model = match sd.layout()? {
             // Released checkpoints end deep training at lambda = 1 (it is not stored).
             Layout::Training => load_state(a.init(device), sd, device)?.fuse(1.0)?,

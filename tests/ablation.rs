@@ -211,3 +211,35 @@ fn a_study_runs_every_arm_with_every_seed_and_resumes_from_saved_runs() {
     short.train.decay_epochs = 2;
     assert!(StudyRun::new(&device, data, short).err().unwrap().to_string().contains("decay epochs"));
 }
+
+#[test]
+fn expected_shapes_are_those_of_the_built_modules() {
+    use vanillanet::io::names::expected_shapes;
+    use vanillanet::io::state_dict::Layout;
+    let device = Device::flex();
+    let mut configs: Vec<VanillaNetConfig> =
+        ["nano_28", "nano5_28", "small_32", "base_64"].iter().map(|n| VanillaNetConfig::named(n).unwrap()).collect();
+    configs.push(base().with_act_num(0));
+    configs.push(base().with_deep_training(false));
+    configs.push(base().with_shortcut(Shortcut::BeforeAct));
+    configs.push(base().with_shortcut(Shortcut::AfterAct).with_deep_training(false).with_in_chans(1));
+    for config in configs {
+        let shapes = |tensors: Vec<(String, vanillanet::io::names::NamedTensor)>| {
+            let mut v: Vec<_> = tensors.into_iter().map(|(k, t)| (k, t.dims())).collect();
+            v.sort();
+            v
+        };
+        let sorted = |mut v: Vec<(String, Vec<usize>)>| {
+            v.sort();
+            v
+        };
+        assert_eq!(
+            sorted(expected_shapes(&config, Layout::Training)),
+            shapes(named_tensors(&config.init(&device), true))
+        );
+        assert_eq!(
+            sorted(expected_shapes(&config, Layout::Deploy)),
+            shapes(named_tensors(&config.init_deploy(&device), true))
+        );
+    }
+}

@@ -201,3 +201,43 @@ fn onnx_export_holds_the_deploy_graph_with_official_names() {
     assert_eq!((g.input[0].name.as_str(), g.output[0].name.as_str()), ("input", "logits"));
     assert!(model.metadata_props.iter().any(|p| p.key == CARD_KEY));
 }
+
+/// A file of a few hundred bytes: zero-element tensors whose shapes declare a 10^9-wide net.
+fn tiny_file_declaring(stem_width: usize) -> StateDict {
+    let mut sd = StateDict::default();
+    sd.insert("stem.0.weight", vec![stem_width, 3, 0, 4], vec![]);
+    sd.insert("stem.1.weight", vec![stem_width, 0, 7, 7], vec![]);
+    sd.insert("stages.0.conv.weight", vec![64, 0, 1, 1], vec![]);
+    sd.insert("cls.2.weight", vec![10, 0, 1, 1], vec![]);
+    sd
+}
+
+#[test]
+fn declared_sizes_are_checked_before_anything_is_built() {
+    let device = Device::flex();
+    let load =
+        |sd: &StateDict| Classifier::from_checkpoint(sd, None, Some(vec![2]), &device).err().unwrap().to_string();
+    let bytes = tiny_file_declaring(1_000_000_000).to_safetensors().unwrap();
+    assert!(bytes.len() < 1000, "{} bytes", bytes.len());
+    let err = load(&StateDict::from_bytes(bytes).unwrap());
+    assert!(err.contains("at most 16384 channels"), "{err}");
+    // Widths within the caps, tensors empty: the shapes are compared before the net is built.
+    let err = load(&tiny_file_declaring(64));
+    assert!(err.contains("'stem.0.bias'") || err.contains("has shape"), "{err}");
+    // A scalar where a kernel belongs: an error, not a panic.
+    let mut scalar = tiny_file_declaring(64);
+    scalar.insert("stages.0.conv.weight", vec![], vec![1.0]);
+    let err = load(&scalar);
+    assert!(err.contains("4-d conv kernel"), "{err}");
+    // A card declaring a huge net over a small file.
+    let mut carded = fixture("deploy_state.safetensors");
+    let card = vanillanet::ModelCard::official(
+        "huge".into(),
+        VanillaNetConfig::new(vec![16, 32, 64, 128], vec![2, 2, 2]),
+        vanillanet::Form::Deploy,
+    );
+    let json = card.to_json().unwrap().replace("[16,32,64,128]", "[16,32,64,1000000000]");
+    carded.metadata.insert(CARD_KEY.into(), json);
+    let err = load(&carded);
+    assert!(err.contains("at most 16384 channels"), "{err}");
+}

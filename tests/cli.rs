@@ -458,3 +458,16 @@ fn outputs_are_replaced_whole_and_write_errors_name_the_path() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("cannot write /nonexistent-dir/deploy.safetensors"), "{err}");
 }
+
+#[test]
+fn absurd_architectures_are_refused_in_one_line() {
+    let out_path = tmp("never-init.safetensors");
+    for (dims, needle) in [("1000000000,2", "at most 16384 channels"), ("16,0", "at least 1")] {
+        let out = vanillanet(&["init", "--dims", dims, "--strides", "2", "--output", s(&out_path)]);
+        assert_eq!(out.status.code(), Some(1), "{dims}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+    assert!(!out_path.exists());
+}

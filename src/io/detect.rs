@@ -46,8 +46,12 @@ pub fn detect(sd: &StateDict) -> Result<Detected> {
     };
     let [d0, in_chans, ..] = kernel(sd, stem)?;
     let mut dims = vec![d0];
-    while let Some(t) = sd.get(&format!("stages.{}.{block_conv}", dims.len() - 1)) {
-        dims.push(t.shape[0]);
+    loop {
+        let key = format!("stages.{}.{block_conv}", dims.len() - 1);
+        if sd.get(&key).is_none() {
+            break;
+        }
+        dims.push(kernel(sd, &key)?[0]);
         if dims.len() > 64 {
             return Err(Error::Format("more than 64 blocks: not a VanillaNet".into()));
         }

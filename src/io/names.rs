@@ -8,10 +8,11 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::error::{Error, Result};
-use crate::io::state_dict::{HostTensor, StateDict};
+use crate::io::state_dict::{HostTensor, Layout, StateDict};
 use crate::model::activation::{SeriesActivation, SeriesActivationDeploy};
 use crate::model::batch_norm::BatchNorm2d;
 use crate::model::block::{Block, BlockDeploy};
+use crate::model::config::VanillaNetConfig;
 use crate::model::conv::ConvPair;
 use crate::model::head::{Head, HeadDeploy};
 use crate::model::stem::{Stem, StemDeploy};
@@ -288,4 +289,106 @@ pub fn load_state<M: OfficialNames>(mut module: M, sd: &StateDict, device: &Devi
         return Err(Error::UnexpectedKeys { keys: unexpected });
     }
     Ok(module)
+}
+
+/// Every tensor a net of `config` has in `layout`, with its shape: computed from the config
+/// alone, nothing built, in the names and shapes [`load_state`] asks for.
+pub fn expected_shapes(config: &VanillaNetConfig, layout: Layout) -> Vec<(String, Vec<usize>)> {
+    let mut out = Vec::new();
+    let mut put = |key: String, shape: Vec<usize>| out.push((key, shape));
+    let (d, c, k, deep) = (&config.dims, config.num_classes, config.act_kernel(), config.deep_training);
+    let act = config.act_num > 0;
+    let bn = |put: &mut dyn FnMut(String, Vec<usize>), prefix: &str, n: usize| {
+        for name in ["weight", "bias", "running_mean", "running_var"] {
+            put(format!("{prefix}.{name}"), vec![n]);
+        }
+    };
+    let conv = |put: &mut dyn FnMut(String, Vec<usize>), prefix: &str, shape: [usize; 4], bias: bool| {
+        put(format!("{prefix}.weight"), shape.to_vec());
+        if bias {
+            put(format!("{prefix}.bias"), vec![shape[0]]);
+        }
+    };
+    let stem = [d[0], config.in_chans, 4, 4];
+    let last = d[d.len() - 1];
+    match layout {
+        Layout::Training => {
+            conv(&mut put, "stem1.0", stem, true);
+            bn(&mut put, "stem1.1", d[0]);
+            if deep {
+                conv(&mut put, "stem2.0", [d[0], d[0], 1, 1], true);
+                bn(&mut put, "stem2.1", d[0]);
+            }
+            if act {
+                put("stem2.2.weight".into(), vec![d[0], 1, k, k]);
+                bn(&mut put, "stem2.2.bn", d[0]);
+            }
+            for i in 0..config.num_blocks() {
+                let (a, b, p) = (d[i], d[i + 1], format!("stages.{i}"));
+                let mid = if deep { a } else { b };
+                conv(&mut put, &format!("{p}.conv1.0"), [mid, a, 1, 1], true);
+                bn(&mut put, &format!("{p}.conv1.1"), mid);
+                if deep {
+                    conv(&mut put, &format!("{p}.conv2.0"), [b, a, 1, 1], true);
+                    bn(&mut put, &format!("{p}.conv2.1"), b);
+                }
+                if act {
+                    put(format!("{p}.act.weight"), vec![b, 1, k, k]);
+                    bn(&mut put, &format!("{p}.act.bn"), b);
+                }
+                if config.projects(i) {
+                    conv(&mut put, &format!("{p}.shortcut.0"), [b, a, 1, 1], false);
+                    bn(&mut put, &format!("{p}.shortcut.1"), b);
+                }
+            }
+            conv(&mut put, "cls1.2", [c, last, 1, 1], true);
+            if deep {
+                bn(&mut put, "cls1.3", c);
+                conv(&mut put, "cls2.0", [c, c, 1, 1], true);
+            }
+        }
+        Layout::Deploy => {
+            conv(&mut put, "stem.0", stem, true);
+            if act {
+                conv(&mut put, "stem.1", [d[0], 1, k, k], true);
+            }
+            for i in 0..config.num_blocks() {
+                let (a, b, p) = (d[i], d[i + 1], format!("stages.{i}"));
+                conv(&mut put, &format!("{p}.conv"), [b, a, 1, 1], true);
+                if act {
+                    conv(&mut put, &format!("{p}.act"), [b, 1, k, k], true);
+                }
+                if config.projects(i) {
+                    conv(&mut put, &format!("{p}.shortcut"), [b, a, 1, 1], true);
+                }
+            }
+            conv(&mut put, "cls.2", [c, last, 1, 1], true);
+        }
+    }
+    out
+}
+
+/// Compares a state dict with what a net of `config` needs, before anything is built: every
+/// tensor there with its exact shape, none left over (`num_batches_tracked` aside). So a file
+/// of a few bytes whose shapes or card declare a huge net is refused without allocating it.
+pub fn check_shapes(config: &VanillaNetConfig, sd: &StateDict) -> Result<()> {
+    config.validate()?;
+    let expected = expected_shapes(config, sd.layout()?);
+    for (key, shape) in &expected {
+        match sd.get(key) {
+            None => return Err(Error::MissingKey { key: key.clone(), expected: shape.clone() }),
+            Some(t) if &t.shape != shape => {
+                return Err(Error::ShapeMismatch {
+                    key: key.clone(),
+                    expected: shape.clone(),
+                    actual: t.shape.clone(),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    let known: HashSet<&str> = expected.iter().map(|(k, _)| k.as_str()).collect();
+    let unexpected: Vec<String> =
+        sd.keys().filter(|k| !known.contains(k) && !k.ends_with("num_batches_tracked")).map(String::from).collect();
+    if unexpected.is_empty() { Ok(()) } else { Err(Error::UnexpectedKeys { keys: unexpected }) }
 }

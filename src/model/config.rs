@@ -21,6 +21,15 @@ pub enum Shortcut {
     AfterAct,
 }
 
+/// Bounds on what a config (from a user, a card or a file's tensors) may ask for, well above
+/// every official model, so that a few bytes of file cannot make the loader allocate gigabytes.
+pub const MAX_WIDTH: usize = 16_384;
+pub const MAX_BLOCKS: usize = 64;
+pub const MAX_CLASSES: usize = 100_000;
+pub const MAX_ACT_NUM: usize = 8;
+/// vanillanet_13_x1_5's training form has 237 million.
+pub const MAX_PARAMS: usize = 600_000_000;
+
 /// Everything that fixes the shapes of a VanillaNet. Lambda is not part of it: it changes
 /// between steps and is passed to `forward`.
 #[derive(Config, Debug, PartialEq)]
@@ -72,8 +81,20 @@ impl VanillaNetConfig {
         if self.dims.len() < 2 {
             return bad(format!("dims needs at least 2 entries (stem width and one block), got {:?}", self.dims));
         }
+        if self.dims.len() > MAX_BLOCKS + 1 {
+            return bad(format!("{} blocks; at most {MAX_BLOCKS} are built", self.dims.len() - 1));
+        }
         if self.dims.contains(&0) {
             return bad(format!("every dim must be at least 1, got {:?}", self.dims));
+        }
+        if let Some(d) = self.dims.iter().find(|&&d| d > MAX_WIDTH) {
+            return bad(format!("width {d}; at most {MAX_WIDTH} channels (the largest official model has 6144)"));
+        }
+        if self.in_chans > 4 || self.num_classes > MAX_CLASSES || self.act_num > MAX_ACT_NUM {
+            return bad(format!(
+                "in_chans {}, num_classes {}, act_num {}: at most 4, {MAX_CLASSES} and {MAX_ACT_NUM}",
+                self.in_chans, self.num_classes, self.act_num
+            ));
         }
         if self.strides.len() + 1 != self.dims.len() {
             return bad(format!(
@@ -96,6 +117,18 @@ impl VanillaNetConfig {
         }
         if !(0.0..1.0).contains(&self.drop_rate) {
             return bad(format!("drop_rate must be in [0, 1), got {}", self.drop_rate));
+        }
+        // An upper bound of the training form's parameters in u64 (usize is 32 bits in wasm):
+        // once it is under the cap, the exact counts in usize cannot overflow.
+        let (d, c) = (self.dims.iter().map(|&v| v as u64).collect::<Vec<_>>(), self.num_classes as u64);
+        let per_channel = (self.act_kernel() as u64).pow(2) + 8;
+        let blocks: u64 = d.windows(2).map(|w| w[0] * w[0] + 2 * w[0] * w[1]).sum();
+        let bound = blocks
+            + d.iter().map(|v| v * per_channel).sum::<u64>()
+            + (self.in_chans as u64 * 16 + d[0]) * d[0]
+            + (d[d.len() - 1] + c + 3) * c;
+        if bound > MAX_PARAMS as u64 {
+            return bad(format!("about {bound} parameters; at most {MAX_PARAMS} are built"));
         }
         Ok(())
     }
@@ -253,5 +286,13 @@ mod tests {
         assert!(err(VanillaNetConfig::new(vec![8, 16], vec![2, 2])).contains("one entry per block"));
         assert!(err(VanillaNetConfig::new(vec![8, 0], vec![2])).contains("at least 1"));
         assert!(err(tiny().with_drop_rate(1.0)).contains("drop_rate"));
+        // What a few bytes of file could declare: refused before anything is built.
+        assert!(err(VanillaNetConfig::new(vec![1_000_000_000, 2], vec![2])).contains("at most 16384 channels"));
+        assert!(err(tiny().with_num_classes(100_000)).contains("parameters; at most"));
+        assert!(err(tiny().with_act_num(500)).contains("act_num 500"));
+        let deep = VanillaNetConfig::new(vec![16_384; 60], vec![1; 59]);
+        assert!(err(deep).contains("parameters; at most"));
+        let largest = VanillaNetConfig::named("vanillanet_13_x1_5").unwrap();
+        assert!(largest.validate().is_ok() && largest.params_train() < MAX_PARAMS);
     }
 }

@@ -12,7 +12,7 @@ use crate::classify::{Classification, Classifier};
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::io::card::{Form, ModelCard};
-use crate::io::names::{NamedTensor, load_state, named_tensors, state_dict_async};
+use crate::io::names::{NamedTensor, check_shapes, load_state, named_tensors, state_dict_async};
 use crate::io::state_dict::StateDict;
 use crate::model::VanillaNet;
 use crate::model::config::VanillaNetConfig;
@@ -451,6 +451,7 @@ impl Trainer {
         let epoch_rng = u64::from_str_radix(&position.epoch_rng, 16)
             .map_err(|_| Error::Format(format!("bad shuffle state '{}'", position.epoch_rng)))?;
         let mut trainer = Self::new(device, data, position.options)?;
+        check_shapes(&trainer.config, &sd)?;
         let device = trainer.device.clone();
         trainer.model = Some(load_state(trainer.config.init(&device), &sd, &device)?);
         trainer.rng = epoch_rng;

@@ -8,6 +8,7 @@ use vanillanet::classify::Classifier;
 use vanillanet::data::dataset::Dataset;
 use vanillanet::io::card::{Form, ModelCard};
 use vanillanet::io::detect::detect;
+use vanillanet::io::names::check_shapes;
 use vanillanet::train::options::TrainOptions;
 use vanillanet::train::trainer::Trainer;
 use vanillanet::{
@@ -58,6 +59,7 @@ fn load(args: &ModelArgs, device: &Device) -> Result<(ModelCard, Loaded)> {
     let sd = StateDict::read(&args.checkpoint)?;
     let card = card_of(&sd, &args.arch)?;
     let config = &card.architecture;
+    check_shapes(config, &sd)?;
     let model = match sd.layout()? {
         Layout::Training => Loaded::Training(load_state(config.init(device), &sd, device)?),
         Layout::Deploy => Loaded::Deploy(load_state(config.init_deploy(device), &sd, device)?),
