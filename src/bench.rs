@@ -148,7 +148,8 @@ pub async fn training(
     };
     let classes = (0..10).map(|i| format!("class {i}")).collect();
     let data = Dataset::new("random", classes, [channels, size, size], split(n), split(batch))?;
-    let options = TrainOptions { preset: preset.into(), batch_size: batch, epochs: 1, ..Default::default() };
+    let options =
+        TrainOptions { preset: preset.into(), batch_size: batch, epochs: 1, decay_epochs: 1, ..Default::default() };
     let mut trainer = Trainer::new(device, data, options)?;
     trainer.step().await?;
     let start = Instant::now();

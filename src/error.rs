@@ -6,6 +6,9 @@ use thiserror::Error;
 pub enum Error {
     #[error("invalid architecture: {0}")]
     InvalidConfig(String),
+    /// A training option out of range; the message names it.
+    #[error("{0}")]
+    InvalidOption(String),
     #[error("invalid input: {0}")]
     InvalidInput(String),
     #[error("checkpoint has no tensor '{key}' (expected shape {expected:?}); is the architecture right?")]
@@ -22,6 +25,10 @@ pub enum Error {
         "cannot fuse at lambda = {lambda}: the two convs of a block merge into one only when the activation between them is the identity (lambda = 1); finish annealing first"
     )]
     FuseLambda { lambda: f64 },
+    #[error(
+        "training diverged at step {step}: the loss became {loss}. The weights are back to those after step {restored}, the last ones known to be finite; lower the learning rate (now {learning_rate}), then continue"
+    )]
+    Diverged { step: usize, loss: f32, restored: usize, learning_rate: f64 },
     #[error("cannot read checkpoint: {0}")]
     Format(String),
     #[error("cannot read tensor data from the device: {0}")]

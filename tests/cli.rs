@@ -214,9 +214,10 @@ fn train_prints_epochs_and_saves_the_fused_model() {
     assert!(text.contains("lambda 1.000"), "{text}");
     let fused = read(&out_path);
     assert_eq!(fused.layout().unwrap(), vanillanet::Layout::Deploy);
-    // Not annealed: refuses to fuse, with the reason.
+    // A schedule that cannot end annealed: refused before training, with the reason.
     let out = vanillanet(&[&args[..5], &["--epochs", "1", "--decay-epochs", "5", "--output", s(&out_path)]].concat());
-    fails_with(&out, "cannot fuse at lambda");
+    fails_with(&out, "deep-training epochs (5) must not exceed epochs (1)");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("epoch   1"), "nothing trained");
     fails_with(&vanillanet(&["train", "--data", s(&fixture_path("io.safetensors"))]), "not a dataset file");
 }
 

@@ -8,10 +8,10 @@ mod common;
 use burn::tensor::Device;
 use common::*;
 use vanillanet::Classifier;
+use vanillanet::StateDict;
 use vanillanet::data::dataset::Dataset;
 use vanillanet::data::preprocess::decode;
 use vanillanet::io::card::ModelCard;
-use vanillanet::StateDict;
 
 /// One random damage: a truncation, flipped bits, a run of bytes overwritten, or a spliced
 /// repeat.
@@ -84,8 +84,11 @@ fn load(bytes: Vec<u8>) -> bool {
 #[test]
 fn damaged_checkpoints_are_errors() {
     let mut rng = Lcg(2024);
-    let (pth, deploy, train) =
-        (read_fixture("checkpoint.pth"), read_fixture("deploy_state.safetensors"), read_fixture("train_state.safetensors"));
+    let (pth, deploy, train) = (
+        read_fixture("checkpoint.pth"),
+        read_fixture("deploy_state.safetensors"),
+        read_fixture("train_state.safetensors"),
+    );
     assert!(load(pth.clone()) && load(deploy.clone()) && load(train.clone()), "the good files load");
     let mut loaded = 0;
     for i in 0..2400 {
@@ -113,7 +116,11 @@ fn damaged_cards_are_errors() {
         }
     }
     // Numbers a card could carry: each refused with a reason.
-    for (from, to) in [("[16,32,64,128]", "[16,32,64,99999999999]"), ("\"height\":224", "\"height\":0"), ("\"num_classes\":10", "\"num_classes\":0")] {
+    for (from, to) in [
+        ("[16,32,64,128]", "[16,32,64,99999999999]"),
+        ("\"height\":224", "\"height\":0"),
+        ("\"num_classes\":10", "\"num_classes\":0"),
+    ] {
         assert!(ModelCard::from_json(&good.replace(from, to)).is_err(), "{to}");
     }
 }

@@ -184,3 +184,55 @@ fn a_snapshot_continues_the_same_run() {
     let e = Trainer::restore(&Device::flex(), other, bytes).err().unwrap().to_string();
     assert!(e.contains("halves"), "{e}");
 }
+
+#[test]
+fn a_diverging_run_stops_with_the_last_finite_weights() {
+    // Plain SGD at the largest learning rate allowed blows up within two epochs here.
+    let o = TrainOptions {
+        preset: "nano_28".into(),
+        batch_size: 16,
+        epochs: 20,
+        decay_epochs: 2,
+        optimizer: OptimizerKind::Sgd,
+        learning_rate: 10.0,
+        momentum: 0.0,
+        weight_decay: 0.0,
+        ..Default::default()
+    };
+    let mut trainer = Trainer::new(&Device::flex(), data(), o).unwrap();
+    let mut error = None;
+    for _ in 0..trainer.total_steps() {
+        match block_on(trainer.step()) {
+            Ok(_) => {}
+            Err(e) => {
+                error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let error = error.expect("SGD at 10 diverges");
+    assert!(
+        error.contains("training diverged at step") && error.contains("lower the learning rate (now 10)"),
+        "{error}"
+    );
+    // What is left is finite: it evaluates, snapshots and fuses like any net.
+    let sd = vanillanet::state_dict(trainer.model()).unwrap();
+    assert!(sd.tensors.values().all(|t| t.data.iter().all(|v| v.is_finite())));
+    assert!(block_on(trainer.snapshot()).is_ok());
+    assert!(block_on(trainer.evaluate(Some(8))).unwrap().is_some());
+}
+
+#[test]
+fn options_out_of_range_name_their_field() {
+    let check = |o: TrainOptions| o.check(&data()).unwrap_err();
+    assert_eq!(check(TrainOptions { learning_rate: 1e6, ..options() }).field, "learningRate");
+    assert_eq!(check(TrainOptions { learning_rate: f64::NAN, ..options() }).field, "learningRate");
+    assert_eq!(check(TrainOptions { decay_epochs: 5, epochs: 1, ..options() }).field, "decayEpochs");
+    assert_eq!(check(TrainOptions { epochs: 0, ..options() }).field, "epochs");
+    assert_eq!(check(TrainOptions { act_num: 99, ..options() }).field, "actNum");
+    assert_eq!(check(TrainOptions { momentum: 1.0, ..options() }).field, "momentum");
+    let big = check(TrainOptions { batch_size: 1_000_000, ..options() });
+    assert_eq!(big.field, "batchSize");
+    assert!(big.message.contains("1 to 4096"), "{}", big.message);
+    assert!(options().check(&data()).is_ok());
+}

@@ -92,6 +92,7 @@ async function oneStep() {
   trainAccuracy = trainAccuracy === null ? report.batchAccuracy : 0.9 * trainAccuracy + 0.1 * report.batchAccuracy;
   const status = session.status();
   post({ type: "step", report, ms, imagesPerSec: (report.batchSize * 1000) / ms, trainAccuracy, next: status });
+  if (report.warning) post({ type: "info", message: report.warning });
   if (report.globalStep % evalEvery === 0 || report.epochEnd) await evaluate(report.globalStep, evalLimit);
   if (report.globalStep % probe.every === 0 || report.globalStep === 1) await sendProbe();
   if (pauseWhenAnnealed && status.cannotFuse === null) {
@@ -251,6 +252,9 @@ const handlers = {
   },
   studyCsv({ report }) {
     return Session.studyCsv(report);
+  },
+  checkOptions({ options: opts }) {
+    return exclusive(() => session.checkOptions(opts));
   },
   setOptions({ options: opts }) {
     return exclusive(async () => {

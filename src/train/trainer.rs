@@ -35,6 +35,8 @@ pub struct StepReport {
     pub batch_size: usize,
     /// This step ended an epoch.
     pub epoch_end: bool,
+    /// Said once, when the loss stays far above where it started.
+    pub warning: Option<String>,
 }
 
 pub struct Trainer {
@@ -51,6 +53,42 @@ pub struct Trainer {
     epoch: usize,
     step: usize,
     global_step: usize,
+    /// What a diverging run goes back to: the last weights and BN statistics read back and
+    /// found finite (every `CHECK_EVERY` steps and at epoch ends; a copy on the host, since BN
+    /// statistics are shared between clones of a module), with the steps done then.
+    checked_good: Option<(StateDict, usize)>,
+    loss_watch: LossWatch,
+}
+
+/// Watches the loss for a run that is not learning: the mean of the first steps, a moving
+/// average since, and whether the user was told.
+#[derive(Clone, Debug, Default)]
+struct LossWatch {
+    start: Vec<f32>,
+    average: Option<f32>,
+    warned: bool,
+}
+
+impl LossWatch {
+    const START_STEPS: usize = 10;
+    const AFTER_STEPS: usize = 60;
+
+    /// A warning, once, when the loss still averages well above its start.
+    fn see(&mut self, loss: f32, steps: usize, learning_rate: f64) -> Option<String> {
+        if self.start.len() < Self::START_STEPS {
+            self.start.push(loss);
+        }
+        let average = self.average.map_or(loss, |a| 0.95 * a + 0.05 * loss);
+        self.average = Some(average);
+        let start = self.start.iter().sum::<f32>() / self.start.len() as f32;
+        if self.warned || steps < Self::AFTER_STEPS || average < 1.5 * start {
+            return None;
+        }
+        self.warned = true;
+        Some(format!(
+            "after {steps} steps the loss ({average:.3}) is still far above where it started ({start:.3}): the learning rate ({learning_rate}) is probably too high; pause and lower it"
+        ))
+    }
 }
 
 /// splitmix64: the shuffling needs a seeded, portable stream, nothing more.
@@ -99,11 +137,12 @@ pub struct Position {
 }
 
 const POSITION_KEY: &str = "vanillanet_trainer";
+/// Steps between reading the weights back to check they are finite (a restore point).
+const CHECK_EVERY: usize = 50;
 
 impl Trainer {
     /// A fresh model for `data` on `device` (an autodiff device is made from it).
     pub fn new(device: &Device, data: Dataset, options: TrainOptions) -> Result<Self> {
-        options.validate()?;
         let config = options.model_config(&data)?;
         let device = device.clone().autodiff();
         device.seed(options.seed);
@@ -121,6 +160,8 @@ impl Trainer {
             epoch: 0,
             step: 0,
             global_step: 0,
+            checked_good: None,
+            loss_watch: LossWatch::default(),
         };
         trainer.shuffle();
         Ok(trainer)
@@ -184,7 +225,6 @@ impl Trainer {
     /// learning rate, schedule, epochs and batch size apply from the next step, a new optimizer
     /// kind starts with fresh state. Options that change the architecture need a reset.
     pub fn set_options(&mut self, options: TrainOptions) -> Result<()> {
-        options.validate()?;
         if options.model_config(&self.data)? != self.config {
             return Err(Error::InvalidConfig(
                 "the preset, act_num, deep training or shortcut changed: reset to train a new model".into(),
@@ -215,6 +255,9 @@ impl Trainer {
         let start = self.step * self.options.batch_size;
         let end = (start + self.options.batch_size).min(self.order.len());
         let (x, y) = self.data.batch(&self.data.train, &self.order[start..end], &self.device);
+        if self.checked_good.is_none() {
+            self.checked_good = Some((state_dict_async(self.model()).await?, self.global_step));
+        }
         let model = self.model.take().expect("one step at a time");
         let logits = model.forward(x, lambda);
         let correct = correct(logits.clone(), y.clone());
@@ -224,6 +267,19 @@ impl Trainer {
         self.model = Some(self.optim.step(self.options.learning_rate, model, grads));
 
         let loss = read_f32(loss_value).await?;
+        if !loss.is_finite() {
+            // Back to the last weights known finite, with fresh optimizer moments.
+            let (good, restored) = self.checked_good.as_ref().expect("taken before the first step");
+            self.model = Some(load_state(self.config.init(&self.device), good, &self.device)?);
+            self.optim = self.options.optimizer();
+            return Err(Error::Diverged {
+                step: self.global_step + 1,
+                loss,
+                restored: *restored,
+                learning_rate: self.options.learning_rate,
+            });
+        }
+        let warning = self.loss_watch.see(loss, self.global_step + 1, self.options.learning_rate);
         let correct = read_f32(correct).await?;
         let report = StepReport {
             epoch: self.epoch,
@@ -235,6 +291,7 @@ impl Trainer {
             batch_accuracy: correct / (end - start) as f32,
             batch_size: end - start,
             epoch_end: self.step + 1 >= steps_per_epoch,
+            warning,
         };
         self.global_step += 1;
         self.step += 1;
@@ -242,6 +299,12 @@ impl Trainer {
             self.step = 0;
             self.epoch += 1;
             self.shuffle();
+        }
+        if report.epoch_end || self.global_step % CHECK_EVERY == 0 {
+            let sd = state_dict_async(self.model()).await?;
+            if sd.tensors.values().all(|t| t.data.iter().all(|v| v.is_finite())) {
+                self.checked_good = Some((sd, self.global_step));
+            }
         }
         Ok(report)
     }
@@ -347,7 +410,7 @@ impl Trainer {
             let classes = self.data.classes.len();
             for (j, &i) in chunk.iter().enumerate() {
                 let (ra, rb) = (&a[j * classes..(j + 1) * classes], &b[j * classes..(j + 1) * classes]);
-                max_diff = ra.iter().zip(rb).fold(max_diff, |m, (x, y)| m.max((x - y).abs()));
+                max_diff = ra.iter().zip(rb).map(|(x, y)| (x - y).abs()).fold(max_diff, nan_max);
                 let label = self.data.test.labels[i] as usize;
                 correct += (argmax(ra) == label) as usize;
                 correct_deploy += (argmax(rb) == label) as usize;
@@ -416,6 +479,9 @@ impl Trainer {
     /// one safetensors file. The optimizer's moments are not kept.
     pub async fn snapshot(&self) -> Result<Vec<u8>> {
         let mut sd = state_dict_async(self.model()).await?;
+        if sd.tensors.values().any(|t| t.data.iter().any(|v| !v.is_finite())) {
+            return Err(Error::InvalidInput("not saved: the weights are not finite numbers".into()));
+        }
         let position = Position {
             options: self.options.clone(),
             dataset: self.data.name.clone(),
@@ -470,4 +536,10 @@ impl Trainer {
 fn correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     let [n, _] = logits.dims();
     logits.argmax(1).reshape([n]).equal(labels).float().sum().inner()
+}
+
+/// The larger of two, NaN when either is (`f32::max` would skip a NaN and report 0 for a net
+/// whose outputs are all NaN).
+fn nan_max(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() { f32::NAN } else { a.max(b) }
 }

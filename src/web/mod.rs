@@ -284,6 +284,17 @@ impl Session {
         self.install(|device, data| Trainer::new(device, data, options))
     }
 
+    /// Which option is out of range for the loaded data and why (`{field, message}`), or null:
+    /// the form shows it beside the field.
+    #[wasm_bindgen(js_name = checkOptions)]
+    pub fn check_options(&self, options: JsValue) -> Result<JsValue, JsError> {
+        let options: TrainOptions = from_js(options, "options")?;
+        match options.check(self.data()?) {
+            Ok(_) => Ok(JsValue::NULL),
+            Err(e) => js(&e),
+        }
+    }
+
     /// New learning rate, schedule, optimizer, epochs or batch size, keeping the weights:
     /// answers the total number of steps.
     #[wasm_bindgen(js_name = setOptions)]

@@ -2,12 +2,30 @@
 // run buttons and the progress.
 import { api, refreshSchedule, formOptions } from "../actions.js";
 import { call } from "../client.js";
-import { $, download, enable, eta, fileStem, fillSelect, fmt, guard, pct } from "../dom.js";
+import { $, download, el, enable, eta, fileStem, fillSelect, fmt, guard, pct } from "../dom.js";
 import { get, message, subscribe } from "../state.js";
 
 export function mount() {
   const form = $("options");
+  // Rust checks the options (the same check the API and the CLI make); its reason shows beside
+  // the field, and nothing is applied while one is out of range.
+  let checks = 0;
+  const checkForm = async () => {
+    const mine = ++checks;
+    const problem = get().dataset ? await call("checkOptions", { options: formOptions() }).catch(() => null) : null;
+    // Typing starts a check per key: only the latest one shows.
+    if (mine !== checks) return !problem;
+    for (const old of form.querySelectorAll(".field-error")) old.remove();
+    for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+    if (!problem) return true;
+    const field = form.elements[problem.field];
+    field?.setAttribute("aria-invalid", "true");
+    (field?.closest("label") ?? form).append(el("small", { class: "field-error", role: "alert" }, problem.message));
+    return false;
+  };
+  form.addEventListener("input", () => checkForm());
   form.addEventListener("change", async (e) => {
+    if (!(await checkForm())) return;
     refreshSchedule();
     if (!get().model) return;
     try {
