@@ -255,20 +255,24 @@ export async function restoreSession() {
   });
 }
 
-// A lost GPU device (driver reset, tab in the background too long, ...): a fresh worker on the
-// CPU picks up from what was saved last.
+// A lost GPU device (driver reset, tab in the background too long, ...) or a crashed worker (a
+// panic in Rust, a wasm trap): every pending call is rejected with the reason, and a fresh
+// worker picks up from what was saved last, on the CPU after a lost device.
 let recovering = false;
-export async function recoverFromDeviceLoss(m) {
-  if (recovering) return;
+let lastRecovery = 0;
+export async function recover(what, backend) {
+  // A worker that fails again at once (say it cannot load) is not restarted in a loop.
+  if (recovering || Date.now() - lastRecovery < 10_000) return;
   recovering = true;
+  lastRecovery = Date.now();
   try {
-    message(`The WebGPU device was lost (${m.reason ?? "unknown"}${m.message ? `: ${m.message}` : ""}); continuing on the CPU from the last saved state.`);
+    message(`${what}; continuing${backend === "cpu" ? " on the CPU" : ""} from the last saved state.`);
     await persist.savingNow();
-    worker.restart();
+    worker.restart(what);
     update({ trainState: "idle", fuseReport: null, classifier: null });
-    await api.setBackend("cpu");
+    await api.setBackend(backend);
     await restoreSession();
-    message(`recovered on the CPU${get().step ? ` at step ${get().step}` : ""}`, "info");
+    message(`recovered${backend === "cpu" ? " on the CPU" : ""}${get().step ? ` at step ${get().step}` : ""}`, "info");
   } catch (e) {
     message(`recovery failed: ${e.message}; reload the page (saved work is kept)`);
   } finally {
@@ -365,6 +369,8 @@ export const api = {
   debug: {
     /** Destroys the worker's GPU device, as a driver reset would: to see recovery work. */
     loseDevice: () => call("loseDevice"),
+    /** Panics in Rust inside an awaited call: the call is rejected and the page recovers. */
+    panic: () => call("debugPanic"),
   },
   history: () => {
     const h = get().history;

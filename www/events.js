@@ -71,7 +71,10 @@ function onEvent(m) {
       update({ checkpoint: { ...s.checkpoint, ...m } });
       break;
     case "deviceLost":
-      actions.recoverFromDeviceLoss(m);
+      actions.recover(`The WebGPU device was lost (${m.reason ?? "unknown"}${m.message ? `: ${m.message}` : ""})`, "cpu");
+      break;
+    case "crashed":
+      actions.recover(`The engine crashed (${m.reason})`, s.backend ?? "cpu");
       break;
     case "options":
       actions.setForm(m.options);
@@ -129,5 +132,5 @@ function onEvent(m) {
 
 export function listen() {
   worker.onEvent = onEvent;
-  worker.onError = (e) => message(e.message);
+  worker.onError = (e) => actions.recover(`The worker failed (${e.message})`, get().backend ?? "cpu");
 }

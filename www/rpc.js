@@ -11,9 +11,10 @@ export class Rpc {
     this.restart();
   }
 
-  restart() {
+  /** Ends the worker and starts a fresh one; every pending request is rejected with `reason`. */
+  restart(reason = "the worker was restarted") {
     this.worker?.terminate();
-    for (const p of this.pending.values()) p.reject(new Error("the worker was restarted"));
+    for (const p of this.pending.values()) p.reject(new Error(reason));
     this.pending.clear();
     this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
     this.worker.onmessage = ({ data }) => this.receive(data);

@@ -35,6 +35,29 @@ let loopActive = false;
 let pauseWhenAnnealed = false;
 
 const post = (msg) => self.postMessage(msg);
+
+// A panic in Rust aborts the wasm instance (a RuntimeError, "unreachable"), possibly inside an
+// awaited call whose promise then never settles. The worker cannot go on: it tells the page,
+// which starts a fresh one from the last saved state. The panic's own message (logged by
+// console_error_panic_hook) is the reason given.
+let lastPanic = null;
+const consoleError = console.error.bind(console);
+console.error = (...args) => {
+  const text = args.map(String).join(" ");
+  if (text.includes("panicked at")) lastPanic = text.split("\n").slice(0, 2).join(" ");
+  consoleError(...args);
+};
+let crashed = false;
+function crash(error) {
+  if (crashed) return;
+  crashed = true;
+  post({ type: "crashed", reason: lastPanic ?? String(error?.message ?? error) });
+}
+const fatal = (e) => e instanceof WebAssembly.RuntimeError || String(e?.message ?? e).includes("unreachable");
+self.addEventListener("error", (e) => crash(e.error ?? e.message));
+self.addEventListener("unhandledrejection", (e) => {
+  if (fatal(e.reason)) crash(e.reason);
+});
 // The Session is borrowed for the whole of an awaited call (wasm-bindgen refuses a second one
 // meanwhile), so calls run one at a time, in order.
 let chain = Promise.resolve();
@@ -135,6 +158,7 @@ async function loop() {
       await new Promise((r) => setTimeout(r, 0));
     }
   } catch (e) {
+    if (fatal(e)) return crash(e);
     if (job === "study") {
       post({ type: "error", message: `the study stopped: ${e.message ?? e}` });
       setStudyState("paused");
@@ -358,6 +382,9 @@ const handlers = {
       return { info, status };
     });
   },
+  debugPanic() {
+    return exclusive(() => session.debugPanic());
+  },
   loseDevice() {
     for (const d of gpuDevices) d.destroy();
     return gpuDevices.length;
@@ -410,6 +437,7 @@ self.onmessage = async ({ data }) => {
     const value = await handler(data);
     if (id !== undefined) post({ type: "reply", id, ok: true, value });
   } catch (e) {
+    if (fatal(e)) return crash(e);
     const message = e?.message ?? String(e);
     if (id !== undefined) post({ type: "reply", id, ok: false, error: message });
     else post({ type: "error", message });

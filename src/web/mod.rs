@@ -566,6 +566,12 @@ impl Session {
         Ok(report.csv())
     }
 
+    /// Panics on purpose, in an awaited call like any other (for the page's crash recovery).
+    #[wasm_bindgen(js_name = debugPanic)]
+    pub async fn debug_panic(&mut self) -> Result<JsValue, JsError> {
+        panic!("a panic on purpose (debug.panic())");
+    }
+
     #[wasm_bindgen(js_name = studyDiscard)]
     pub fn study_discard(&mut self) {
         self.study = None;
