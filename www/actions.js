@@ -192,7 +192,7 @@ async function studyResume() {
 async function studyDiscard() {
   await call("studyDiscard");
   update({ study: null });
-  await persist.remove("study");
+  await persist.forgetStudy();
 }
 
 // ---- the session -----------------------------------------------------------------------------
@@ -217,9 +217,15 @@ export async function restoreSession() {
       })));
       update({ own: { size: own.size, classes } });
     }
+    // Each part that fails to come back says so and is kept; the others still come back.
     const datasetName = training?.datasetName ?? session?.datasetName ?? "fashion-mnist";
-    if (datasetName === "own") await ownDataset();
-    else await loadDataset(datasetName);
+    try {
+      if (datasetName === "own") await ownDataset();
+      else await loadDataset(datasetName);
+    } catch (e) {
+      message(`the saved data choice (${datasetName === "own" ? "your images" : datasetName}) could not be used (${e.message}); Fashion-MNIST is loaded instead`);
+      await loadDataset("fashion-mnist");
+    }
     if (training) {
       try {
         const { status } = await call("restore", { bytes: training.bytes, trainAccuracy: training.trainAccuracy });
@@ -243,7 +249,7 @@ export async function restoreSession() {
         message(`the saved classifier could not be restored (it is kept): ${e.message}`);
       }
     }
-    if (study?.report) {
+    if (study?.report?.arms && study.options) {
       setStudyForm(study.options);
       // Reports saved before they said whether they were finished hold the runs to count.
       const finished = study.report.finished ?? study.report.runs.length === study.report.arms.length * study.options.seeds;
@@ -278,6 +284,14 @@ export async function recover(what, backend) {
   } finally {
     recovering = false;
   }
+}
+
+/** Makes this tab the one that saves the session, showing what was saved last. */
+export async function takeOver() {
+  await persist.claim({ steal: true });
+  update({ owner: true, ownerLost: false });
+  await restoreSession();
+  message("this tab now saves the session", "info");
 }
 
 export const api = {

@@ -4,7 +4,8 @@
 import { api, restoreSession, setForm } from "./actions.js";
 import { call } from "./client.js";
 import * as events from "./events.js";
-import { init, message, update } from "./state.js";
+import * as persist from "./persist.js";
+import { get, init, message, update } from "./state.js";
 import * as charts from "./views/charts.js";
 import * as checkpoint from "./views/checkpoint.js";
 import * as classify from "./views/classify.js";
@@ -25,7 +26,7 @@ init({
   schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
   classifier: null, checkpoint: null, checkpointLog: [],
   own: { size: "32x3", classes: [{ name: "class A", items: [] }, { name: "class B", items: [] }] },
-  study: null,
+  study: null, owner: true, ownerLost: false,
 });
 events.listen();
 for (const view of [status, data, own, training, fuse, checkpoint, classify, study]) view.mount();
@@ -37,7 +38,18 @@ window.vanillanet = {
   charts: () => Object.fromEntries(Object.entries(drawn).map(([k, c]) => [k, c.data[0].length])),
 };
 
+// Saved when the tab goes away or into the background, not only on the timer.
+const saveNow = () => get().model && persist.saveTraining();
+addEventListener("pagehide", saveNow);
+document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && saveNow());
+persist.whenTakenOver(() => {
+  update({ owner: false, ownerLost: true });
+  message("another tab took this session over: changes here are no longer saved");
+});
+persist.askPersistence();
+
 api.ready = window.vanillanet.ready = (async () => {
+  update({ owner: await persist.claim() });
   const backend = new URLSearchParams(location.search).get("backend") ?? "auto";
   document.getElementById("backend-select").value = backend;
   try {

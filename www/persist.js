@@ -30,11 +30,44 @@ async function run(mode, fn) {
 export const load = (key) => run("readonly", (s) => s.get(key));
 export const save = (key, value) => run("readwrite", (s) => s.put(value, key));
 export const remove = (key) => run("readwrite", (s) => s.delete(key));
-const report = (what) => (e) => message(`${what}: ${e.message}`);
+// A full disk says what was not saved; the rest of the session is unaffected.
+const report = (what) => (e) => message(/quota/i.test(`${e.name} ${e.message}`)
+  ? `${what}: not saved, the browser's storage for this page is full (free some, or export what you need)`
+  : `${what}: ${e.message}`);
+
+/** Asks the browser to keep this page's storage under pressure (it may decide without asking). */
+export const askPersistence = () => navigator.storage?.persist?.().catch(() => false) ?? Promise.resolve(false);
 
 // While a saved session is being put back, nothing is saved over it.
 let restoring = false;
 export const isRestoring = () => restoring;
+
+// One tab owns the saved session and alone writes it (a Web Lock held while the tab lives).
+// Another tab of the page works on, saves nothing and says so, until the user takes over there;
+// so neither overwrites or resets the other's work unseen.
+const LOCK = "vanillanet-session";
+let owner = !navigator.locks;
+let onLost = () => {};
+export const owns = () => owner;
+/** Calls `fn` when another tab takes the session over. */
+export const whenTakenOver = (fn) => { onLost = fn; };
+/** Takes the session if no tab holds it (`steal`: even if one does); answers whether it did. */
+export function claim({ steal = false } = {}) {
+  if (!navigator.locks) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    navigator.locks.request(LOCK, steal ? { steal: true } : { ifAvailable: true }, (lock) => {
+      if (!lock) return resolve(false);
+      owner = true;
+      resolve(true);
+      return new Promise(() => {}); // held until the tab goes or another steals it
+    }).catch(() => {
+      // Stolen by another tab.
+      owner = false;
+      onLost();
+    });
+  });
+}
+const writable = () => owner && !restoring;
 export async function whileRestoring(fn) {
   restoring = true;
   try {
@@ -53,7 +86,7 @@ export const savingNow = () => saving;
 
 /** The weights and position, with the charts up to that step, so a reload continues the run. */
 export function saveTraining() {
-  if (restoring) return;
+  if (!writable()) return;
   if (saving) {
     saveAgain = true;
     return;
@@ -82,7 +115,7 @@ export function saveTraining() {
 
 let ownTimer = null;
 export function saveOwn(own) {
-  if (restoring) return;
+  if (!writable()) return;
   clearTimeout(ownTimer);
   ownTimer = setTimeout(() => {
     ownTimer = null;
@@ -92,17 +125,19 @@ export function saveOwn(own) {
 }
 
 export async function saveClassifier() {
-  if (restoring) return;
+  if (!writable()) return;
   const bytes = await call("exportModel");
   const s = get();
   await save("classifier", { bytes, fromTrainer: s.classifier.fromTrainer, fuseReport: s.fuseReport }).catch(report("saving the classifier"));
 }
 
-export const forgetClassifier = () => remove("classifier").catch(report("forgetting the classifier"));
-export const forgetTraining = () => remove("training").catch(report("forgetting the training"));
+const forget = (key, what) => (writable() ? remove(key).catch(report(what)) : Promise.resolve());
+export const forgetClassifier = () => forget("classifier", "forgetting the classifier");
+export const forgetTraining = () => forget("training", "forgetting the training");
+export const forgetStudy = () => forget("study", "forgetting the study");
 
 export function saveStudy(study) {
-  if (!study || restoring) return;
+  if (!study || !writable()) return;
   // Only finished runs: a run in progress starts over after a reload.
   const done = study.report?.runs.length ?? 0;
   const record = { options: study.options, report: study.report, curves: study.curves.filter((c) => c.run < done), savedAt: Date.now() };
@@ -110,11 +145,13 @@ export function saveStudy(study) {
 }
 
 export function savePredictions(predictions) {
+  if (!writable()) return;
   const items = predictions.map(({ name, model, result, error, thumbBlob }) => ({ name, model, result, error, thumbBlob }));
   save("predictions", items).catch(report("saving the predictions"));
 }
 
 export function saveDataChoice(datasetName) {
+  if (!writable()) return;
   save("session", { datasetName }).catch(report("saving the data choice"));
 }
 

@@ -25,7 +25,9 @@ export async function open({ webgpu, query = "", path = "" }) {
     headless: true,
     args: [...BASE_ARGS, ...(webgpu ? ["--enable-unsafe-webgpu"] : ["--disable-webgpu", "--disable-features=WebGPU"])],
   });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+  // A context of its own, so a test can open a second tab of the page in it.
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1300 } });
+  const page = await context.newPage();
   const errors = [];
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   page.on("pageerror", (e) => errors.push(String(e)));
