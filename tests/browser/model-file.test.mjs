@@ -65,6 +65,17 @@ test("a page export classifies in the CLI as in the page", { timeout: 300_000 },
     // Fused here by the CLI, it classifies the photo the same way.
     const again = execFileSync(cli, ["classify", "--checkpoint", training, photoPath], { encoding: "utf8" });
     assert.equal(again.trim().split("\n")[1].trim().split(/%\s+/)[1], top[0].label);
+    // A backend switch that fails (this browser has no WebGPU) keeps the classifier and the
+    // trainer where they work.
+    const switched = await page.evaluate(() => window.vanillanet.setBackend("webgpu").then(() => "switched", (e) => e.message));
+    assert.match(switched, /WebGPU unavailable/);
+    const after = await page.evaluate(async (b64) => {
+      const file = new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "colour.png");
+      return (await window.vanillanet.classify(file)).top[0].label;
+    }, photo.toString("base64"));
+    assert.equal(after, top[0].label);
+    assert.equal(await page.evaluate((o) => window.vanillanet.step(o).then((r) => r.globalStep), options), 4);
+    assert.equal(await page.evaluate(() => window.vanillanet.status().backend), "cpu");
     assert.deepEqual(errors, []);
   } finally {
     await close();
