@@ -543,3 +543,28 @@ fn correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
 fn nan_max(a: f32, b: f32) -> f32 {
     if a.is_nan() || b.is_nan() { f32::NAN } else { a.max(b) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{LossWatch, nan_max};
+
+    #[test]
+    fn a_loss_far_above_its_start_is_said_once() {
+        let mut watch = LossWatch::default();
+        let said: Vec<Option<String>> =
+            (1..=200).map(|step| watch.see(if step <= 10 { 2.3 } else { 33.0 }, step, 10.0)).collect();
+        let warnings: Vec<_> = said.iter().enumerate().filter_map(|(i, w)| w.as_ref().map(|w| (i + 1, w))).collect();
+        assert_eq!(warnings.len(), 1, "once");
+        assert_eq!(warnings[0].0, LossWatch::AFTER_STEPS, "not before {} steps", LossWatch::AFTER_STEPS);
+        assert!(warnings[0].1.contains("learning rate (10) is probably too high"), "{}", warnings[0].1);
+        let mut learning = LossWatch::default();
+        assert!((1..=200).all(|step| learning.see(2.3 / step as f32, step, 0.002).is_none()));
+    }
+
+    #[test]
+    fn nan_wins_the_maximum() {
+        assert!(nan_max(0.5, f32::NAN).is_nan() && nan_max(f32::NAN, 0.5).is_nan());
+        assert_eq!(nan_max(0.5, 2.0), 2.0);
+        assert!([0.1, f32::NAN, 0.3].into_iter().fold(0.0, nan_max).is_nan(), "f32::max would say 0.3");
+    }
+}
