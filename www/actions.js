@@ -294,6 +294,33 @@ export async function takeOver() {
   message("this tab now saves the session", "info");
 }
 
+const SHARED_DATA = ["fashion-mnist", "mnist"];
+
+/** A link to this page that opens it with these options, dataset and backend. */
+function shareLink() {
+  const s = get();
+  const params = opts.toQuery(opts.TRAIN, formOptions());
+  if (SHARED_DATA.includes(s.datasetName)) params.set("dataset", s.datasetName);
+  params.set("backend", $("backend-select").value);
+  return `${location.origin}${location.pathname}?${params}`;
+}
+
+/** What a shared link sets, applied unless a saved model is open (which it would replace). */
+export async function applyLink(params) {
+  const { options, names } = opts.fromQuery(opts.TRAIN, params, formOptions());
+  const dataset = SHARED_DATA.includes(params.get("dataset")) ? params.get("dataset") : null;
+  if (!names.length && !dataset) return;
+  if (get().model) {
+    message("the link's settings were not applied, to keep the saved session open here: Reset, then open the link again to use them", "info");
+    return;
+  }
+  if (dataset && dataset !== get().datasetName) await loadDataset(dataset);
+  setForm(options);
+  await refreshSchedule();
+  const said = names.map((n) => `${n} ${options[n]}`);
+  message(`the link set ${[...(dataset ? [`dataset ${dataset}`] : []), ...said].join(", ")}`, "info");
+}
+
 export const api = {
   status() {
     const s = get();
@@ -355,6 +382,8 @@ export const api = {
     training: (preset, channels, size, batch = 64, steps = 20) => call("benchTraining", { preset, channels, size, batch, steps }),
   },
   classifier: () => get().classifier,
+  /** A link that opens the page with the current options, seed, dataset and backend. */
+  shareLink,
   /** The paper's ablations: run one on the loaded data (options as the Experiments form's,
    * overridden by `options`), pause, continue, discard; the report, and CSV/JSON of it. */
   study: {

@@ -1,7 +1,7 @@
 // The page: one app state (state.js), the worker's events into it (events.js), views that
 // subscribe and redraw from it (views/), and window.vanillanet, the scripting API the buttons
 // use too (actions.js). All model work happens in the worker (worker.js, over wasm).
-import { api, restoreSession, setForm } from "./actions.js";
+import { api, applyLink, restoreSession, setForm } from "./actions.js";
 import { call } from "./client.js";
 import * as events from "./events.js";
 import * as persist from "./persist.js";
@@ -62,6 +62,7 @@ api.ready = window.vanillanet.ready = (async () => {
   setForm(options);
   update({ defaults: { options }, studies });
   await restoreSession();
+  await applyLink(new URLSearchParams(location.search));
   return true;
 })();
 api.ready.catch((e) => message(e.message));

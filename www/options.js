@@ -44,3 +44,18 @@ export function write(form, table, options) {
 export function changed(table, a, b) {
   return table.filter((f) => getPath(a, f.path) !== getPath(b, f.path)).map((f) => f.name);
 }
+
+/** The options as URL query parameters (a shared link), by their form names. */
+export function toQuery(table, options, params = new URLSearchParams()) {
+  for (const f of table) {
+    const v = getPath(options, f.path);
+    if (v !== undefined && v !== null) params.set(f.name, f.write(v));
+  }
+  return params;
+}
+
+/** The options a link's parameters set (only those it has), laid over `base`, and their names. */
+export function fromQuery(table, params, base = {}) {
+  const set = table.filter((f) => params.has(f.name));
+  return { options: set.reduce((o, f) => setPath(o, f.path, f.read(params.get(f.name))), base), names: set.map((f) => f.name) };
+}

@@ -46,6 +46,11 @@ export function mount() {
     if (get().step > 0 && !confirm("Reset discards the trained weights and the charts. Reset?")) return;
     await api.reset();
   });
+  $("copy-link").onclick = guard(async () => {
+    const link = api.shareLink();
+    await navigator.clipboard.writeText(link);
+    message(`link copied: ${link}`, "info");
+  });
   $("export-training").onclick = guard(async () => {
     const blob = await api.exportTraining();
     download(blob, `${fileStem(`${get().options.preset}-${get().datasetName}`)}-training.safetensors`);
