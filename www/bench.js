@@ -61,7 +61,7 @@ async function run({ cases, backends, runs, warmup }) {
   await call("benchClassifier", { model: "small_28", size: 28 });
   await call("logits", { values: new Float32Array(28 * 28), batch: 1 });
   result.firstFusedInferenceMs = performance.now();
-  const wasm = new Uint8Array(await (await fetch("/pkg/vanillanet_bg.wasm")).arrayBuffer());
+  const wasm = new Uint8Array(await (await fetch("./pkg/vanillanet_bg.wasm")).arrayBuffer());
   result.wasmBytes = wasm.length;
   result.wasmGzipBytes = await gzipSize(wasm);
   result.training = [];

@@ -3,7 +3,7 @@
 // through rpc.js: requests {id, type, ...} -> {type: "reply", id, ok, value|error}, and events
 // (step, eval, state, probe, ...). Each request type is the name of the page's and the
 // Session's operation.
-import init, { Session, Upload } from "/pkg/vanillanet.js";
+import init, { Session, Upload } from "./pkg/vanillanet.js";
 
 // Every GPU device burn opens, so that a lost one is noticed (its `lost` promise settles) and,
 // for testing recovery, one can be destroyed on purpose.
@@ -219,7 +219,7 @@ const handlers = {
     return answer;
   },
   async loadDataset({ name }) {
-    const res = await fetch(`/data/${name}.vnds`);
+    const res = await fetch(new URL(`./data/${name}.vnds`, import.meta.url));
     if (!res.ok) throw new Error(`cannot fetch dataset ${name}: HTTP ${res.status}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     return exclusive(() => dataLoaded(session.loadDataset(name, bytes)));

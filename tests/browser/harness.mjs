@@ -16,10 +16,11 @@ const BASE_ARGS = [
   "--no-first-run", "--disable-quic",
 ];
 
-/** Opens the page; `webgpu` false launches Chromium with WebGPU off. */
-export async function open({ webgpu, query = "", path = "" }) {
-  const server = await serve(0);
-  const url = `http://127.0.0.1:${server.address().port}/${path}${query}`;
+/** Opens the page; `webgpu` false launches Chromium with WebGPU off. `at`: a URL served by
+ * the test itself (then `path` and `query` are ignored). */
+export async function open({ webgpu, query = "", path = "", at }) {
+  const server = at ? null : await serve(0);
+  const url = at ?? `http://127.0.0.1:${server.address().port}/${path}${query}`;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -32,7 +33,7 @@ export async function open({ webgpu, query = "", path = "" }) {
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(url);
-  if (!path) {
+  if (!path || at) {
     await waitFor(page, () => window.vanillanet?.ready, null, { timeout: 60_000 });
     await page.evaluate(() => window.vanillanet.ready);
   }
@@ -40,7 +41,7 @@ export async function open({ webgpu, query = "", path = "" }) {
     page, errors, url,
     async close() {
       await browser.close();
-      server.close();
+      server?.close();
     },
   };
 }
