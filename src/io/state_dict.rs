@@ -83,6 +83,11 @@ impl StateDict {
         Ok(sd)
     }
 
+    /// Every value of every tensor is a finite number.
+    pub fn all_finite(&self) -> bool {
+        self.tensors.values().all(|t| t.data.iter().all(|v| v.is_finite()))
+    }
+
     /// Adds every BatchNorm's `num_batches_tracked` (PyTorch's counter of training steps),
     /// which the authors' code needs to load a state dict with `strict=True`.
     pub fn add_batch_counts(&mut self, batches: usize) {

@@ -302,7 +302,7 @@ impl Trainer {
         }
         if report.epoch_end || self.global_step % CHECK_EVERY == 0 {
             let sd = state_dict_async(self.model()).await?;
-            if sd.tensors.values().all(|t| t.data.iter().all(|v| v.is_finite())) {
+            if sd.all_finite() {
                 self.checked_good = Some((sd, self.global_step));
             }
         }
@@ -479,7 +479,7 @@ impl Trainer {
     /// one safetensors file. The optimizer's moments are not kept.
     pub async fn snapshot(&self) -> Result<Vec<u8>> {
         let mut sd = state_dict_async(self.model()).await?;
-        if sd.tensors.values().any(|t| t.data.iter().any(|v| !v.is_finite())) {
+        if !sd.all_finite() {
             return Err(Error::InvalidInput("not saved: the weights are not finite numbers".into()));
         }
         let position = Position {

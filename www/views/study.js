@@ -54,17 +54,22 @@ function armSeries(st) {
 // Reports saved before they carried their run count hold only the arms and seeds.
 const totalRuns = (st) => st.report.totalRuns || st.report.arms.length * st.options.seeds;
 
+/** The fraction of the run in progress that is done (0 between runs). */
+function inRun(st) {
+  const p = st.progress;
+  return p && st.state !== "finished" && p.run === st.report.runs.length ? p.step.globalStep / st.report.stepsPerRun : 0;
+}
+
 function progressText(st) {
   const r = st.report;
   if (!r) return "starting…";
   const runs = totalRuns(st);
   const done = r.runs.length;
   const p = st.progress;
-  const inRun = p && st.state !== "finished" && p.run === done ? p.step.globalStep / r.stepsPerRun : 0;
   const where = st.state === "finished" ? `all ${runs} runs done`
     : p && p.run === done ? `run ${done + 1}/${runs}: ${r.arms[p.arm].name}, seed ${p.seed} · step ${p.step.globalStep}/${r.stepsPerRun} · loss ${p.step.loss.toFixed(3)}`
       : `${done}/${runs} runs done`;
-  const left = (runs - done - inRun) * r.stepsPerRun;
+  const left = (runs - done - inRun(st)) * r.stepsPerRun;
   const etaText = st.state === "running" && st.msPerStep ? ` · ETA ${eta((left * st.msPerStep) / 1000)}` : "";
   return `${st.state} · ${r.study} on ${r.dataset} (${r.trainImages} training / ${r.testImages} test images, ${r.stepsPerRun} steps a run) · ${where}${etaText}`;
 }
@@ -104,9 +109,7 @@ export function mount() {
     enable([["study-run", !running && s.dataset], ["study-pause", running], ["study-resume", st?.state === "paused"],
       ["study-discard", st && !running], ["study-csv", r?.runs.length], ["study-json", r?.runs.length]]);
     const p = st?.progress;
-    const done = r?.runs.length ?? 0;
-    const inRun = p && st.state !== "finished" && p.run === done ? p.step.globalStep / r.stepsPerRun : 0;
-    $("study-bar").style.width = `${r ? ((100 * (done + inRun)) / totalRuns(st)).toFixed(1) : 0}%`;
+    $("study-bar").style.width = `${r ? ((100 * (r.runs.length + inRun(st))) / totalRuns(st)).toFixed(1) : 0}%`;
     $("study-text").textContent = st ? progressText(st) : "no study yet";
     // The chart: one series per arm, rebuilt when the arms change.
     if (changed("arms", r?.arms.map((a) => a.name).join("|") ?? null)) {
