@@ -187,30 +187,33 @@ fn a_snapshot_continues_the_same_run() {
 
 #[test]
 fn a_diverging_run_stops_with_the_last_finite_weights() {
-    // Plain SGD at the largest learning rate allowed blows up within two epochs here.
-    let o = TrainOptions {
-        preset: "nano_28".into(),
-        batch_size: 16,
-        epochs: 20,
-        decay_epochs: 2,
-        optimizer: OptimizerKind::Sgd,
-        learning_rate: 10.0,
-        momentum: 0.0,
-        weight_decay: 0.0,
-        ..Default::default()
-    };
-    let mut trainer = Trainer::new(&Device::flex(), data(), o).unwrap();
-    let mut error = None;
-    for _ in 0..trainer.total_steps() {
-        match block_on(trainer.step()) {
-            Ok(_) => {}
-            Err(e) => {
-                error = Some(e.to_string());
-                break;
+    // Plain SGD at the largest learning rate allowed blows up here, though when depends on the
+    // summation order of the CPU backend's threads: a few presets and seeds, the first that does.
+    let mut diverged = None;
+    'runs: for preset in ["nano_28", "small_28"] {
+        for seed in 42..45 {
+            let o = TrainOptions {
+                preset: preset.into(),
+                batch_size: 16,
+                epochs: 20,
+                decay_epochs: 2,
+                optimizer: OptimizerKind::Sgd,
+                learning_rate: 10.0,
+                momentum: 0.0,
+                weight_decay: 0.0,
+                seed,
+                ..Default::default()
+            };
+            let mut trainer = Trainer::new(&Device::flex(), data(), o).unwrap();
+            for _ in 0..120 {
+                if let Err(e) = block_on(trainer.step()) {
+                    diverged = Some((e.to_string(), trainer));
+                    break 'runs;
+                }
             }
         }
     }
-    let error = error.expect("SGD at 10 diverges");
+    let (error, trainer) = diverged.expect("SGD at 10 diverges");
     assert!(
         error.contains("training diverged at step") && error.contains("lower the learning rate (now 10)"),
         "{error}"
