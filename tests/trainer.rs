@@ -165,6 +165,18 @@ fn fusing_the_trained_net_keeps_its_predictions_and_classifies() {
     let e = block_on(trainer.compare(&fused, &png.get_ref()[..100], 2)).unwrap_err().to_string();
     assert!(e.contains("truncated"), "{e}");
     assert_eq!(fused.card.classes, ["left", "right"]);
+
+    // The whole test set, trained and fused: the same answers, the accuracy `evaluate` gives.
+    let trained = block_on(trainer.evaluation(None)).unwrap();
+    let deployed = block_on(trainer.evaluation(Some(&fused))).unwrap();
+    assert_eq!(trained.confusion, deployed.confusion);
+    assert_eq!(trained.confusion.iter().flatten().sum::<usize>(), trainer.data().test.len());
+    assert_eq!(Some(trained.accuracy), block_on(trainer.evaluate(None)).unwrap());
+    assert_eq!((trained.step, trained.per_class[0].name.as_str()), (trainer.global_step(), "left"));
+    for m in &deployed.mistakes {
+        assert_ne!(m.label, m.predicted);
+        assert_eq!(m.label, trainer.data().test.labels[m.index] as usize);
+    }
 }
 
 #[test]

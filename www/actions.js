@@ -1,18 +1,19 @@
 // What the page can do: `window.vanillanet`, the scripting API that the buttons use too. Each
 // operation runs in the worker under the same name (see worker.js) and lands in the app state.
 import { call, worker } from "./client.js";
-import { $, fileStem, pixelsUrl, thumbnail } from "./dom.js";
+import { $, fileStem, pixelsBlob, pixelsUrl, thumbnail } from "./dom.js";
 import * as opts from "./options.js";
 import * as persist from "./persist.js";
 import { get, message, update } from "./state.js";
 
 const EVAL_EVERY = 50;
 const EVAL_LIMIT = 500;
+export const NO_EVALUATIONS = Object.freeze({ trained: null, fused: null });
 export const EMPTY_HISTORY = Object.freeze({ steps: [], loss: [], trainAccuracy: [], lambda: [] });
 export const TRAINING_CLEARED = Object.freeze({
   fuseReport: null, model: null, options: null, step: 0, epoch: 0, lambda: null, nextLambda: null, cannotFuse: null,
   loss: null, trainAccuracy: null, testAccuracy: null, imagesPerSec: null, etaSeconds: null, probe: null,
-  history: EMPTY_HISTORY, evals: [],
+  history: EMPTY_HISTORY, evals: [], evaluations: NO_EVALUATIONS, evalCell: null,
 });
 
 const trainForm = () => $("options");
@@ -96,7 +97,7 @@ async function ownDataset() {
 
 // ---- the classifier --------------------------------------------------------------------------
 export function forgetClassifier() {
-  update({ classifier: null });
+  update({ classifier: null, evaluations: { ...get().evaluations, fused: null } });
   persist.forgetClassifier();
 }
 
@@ -134,7 +135,31 @@ async function fuse() {
   const fuseReport = await call("fuse", { limit: 500 });
   update({ fuseReport, classifier: await call("classifier") });
   await persist.saveClassifier();
+  // The fused net on the whole test set, for the evaluation view (in the background).
+  evaluation({ fused: true }).catch((e) => message(`evaluating the fused net: ${e.message}`));
   return fuseReport;
+}
+
+// ---- evaluation ------------------------------------------------------------------------------
+/** The trained net, or its fused form, on the whole test set (kept until the weights change). */
+async function evaluation({ fused = false } = {}) {
+  const result = await call("evaluation", { fused });
+  update({ evaluations: { ...get().evaluations, [result.model]: result } });
+  return result;
+}
+
+/** The test images in one cell of the confusion matrix (true class `label`, answered
+ * `predicted`), most confident first: `[{index, label, predicted, confidence}]`. */
+async function evaluationCell(label, predicted, { fused = false, limit = 48 } = {}) {
+  return call("evaluationCell", { fused, label, predicted, limit });
+}
+
+/** Test image `index` as the net sees it, as a PNG Blob. */
+async function testImage(index) {
+  const d = get().dataset;
+  if (!d) throw new Error("no dataset loaded");
+  if (!Number.isInteger(index) || index < 0) throw new Error(`no test image ${index}`);
+  return pixelsBlob(await call("testImage", { index }), d.channels, d.height, d.width);
 }
 
 async function classify(blob) {
@@ -343,6 +368,12 @@ export const api = {
   loadDataset,
   finishAnnealing: () => call("finishAnnealing"),
   fuse,
+  /** `{model: "trained" | "fused", step, accuracy, classes, perClass: [{name, accuracy, count}],
+   * confusion: [[count]] (confusion[true][predicted]), mistakes: [{index, label, predicted,
+   * confidence}]}` on the whole test set. */
+  evaluation,
+  evaluationCell,
+  testImage,
   /** Top-k `{label, probability}` of an image by the classifier, with timings (and the trained
    * net's answer while the classifier is its fused form). */
   classify,

@@ -10,6 +10,7 @@ import * as charts from "./views/charts.js";
 import * as checkpoint from "./views/checkpoint.js";
 import * as classify from "./views/classify.js";
 import * as data from "./views/data.js";
+import * as evaluation from "./views/evaluation.js";
 import * as fuse from "./views/fuse.js";
 import * as own from "./views/own.js";
 import * as status from "./views/status.js";
@@ -23,13 +24,14 @@ init({
   step: 0, epoch: 0, stepsPerEpoch: 0, totalSteps: 0, lambda: null, nextLambda: null, cannotFuse: null,
   loss: null, trainAccuracy: null, testAccuracy: null, imagesPerSec: null, etaSeconds: null,
   history: { steps: [], loss: [], trainAccuracy: [], lambda: [] }, evals: [],
+  evaluations: { trained: null, fused: null }, evalModel: null, evalCell: null, evalBusy: false, evalNorm: "counts",
   schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
   classifier: null, checkpoint: null, checkpointLog: [],
   own: { size: "32x3", classes: [{ name: "class A", items: [] }, { name: "class B", items: [] }] },
   study: null, owner: true, ownerLost: false,
 });
 events.listen();
-for (const view of [status, data, own, training, fuse, checkpoint, classify, study]) view.mount();
+for (const view of [status, data, own, training, evaluation, fuse, checkpoint, classify, study]) view.mount();
 const drawn = charts.mount();
 
 window.vanillanet = {

@@ -63,19 +63,21 @@ export function fillSelect(select, values, preferred) {
   select.value = values.includes(keep) ? keep : values.includes(preferred) ? preferred : values[0] ?? "";
 }
 
-// CHW bytes to an image URL (thumbnails of the training images, as the net sees them).
-export async function pixelsUrl(pixels, channels, side) {
-  const canvas = new OffscreenCanvas(side, side);
+// CHW bytes as a PNG (thumbnails of the training and test images, as the net sees them).
+export async function pixelsBlob(pixels, channels, height, width = height) {
+  const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(side, side);
-  const plane = side * side;
+  const img = ctx.createImageData(width, height);
+  const plane = width * height;
   for (let p = 0; p < plane; p++) {
     for (let c = 0; c < 3; c++) img.data[p * 4 + c] = pixels[(channels === 3 ? c : 0) * plane + p];
     img.data[p * 4 + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
-  return URL.createObjectURL(await canvas.convertToBlob());
+  return canvas.convertToBlob({ type: "image/png" });
 }
+
+export const pixelsUrl = async (pixels, channels, side) => URL.createObjectURL(await pixelsBlob(pixels, channels, side));
 
 // A small preview of an image the wasm decoder has already accepted.
 export async function thumbnail(blob) {

@@ -59,7 +59,7 @@ function onEvent(m) {
       if (m.fallbackReason) message(m.fallbackReason, "info");
       break;
     case "dataset":
-      update({ dataset: m.summary, samples: m.samples });
+      update({ dataset: m.summary, samples: m.samples, evaluations: actions.NO_EVALUATIONS, evalCell: null });
       actions.refreshSchedule();
       break;
     case "model":
@@ -102,6 +102,9 @@ function onEvent(m) {
     case "annealed":
       message("lambda reached 1: fusing", "info");
       actions.api.fuse().catch((e) => message(e.message));
+      break;
+    case "evaluation":
+      update({ evaluations: { ...s.evaluations, [m.evaluation.model]: m.evaluation } });
       break;
     case "probe":
       update({ probe: m });

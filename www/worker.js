@@ -108,6 +108,14 @@ async function evaluate(step, limit) {
   return accuracy;
 }
 
+// The whole test set, posted as an `evaluation` event (and its accuracy as an `eval` one).
+async function evaluation(fused) {
+  const result = await session.evaluation(fused);
+  post({ type: "evaluation", evaluation: result });
+  if (!fused) post({ type: "eval", step: result.step, testAccuracy: result.accuracy, full: true });
+  return result;
+}
+
 async function oneStep() {
   const t0 = performance.now();
   const report = await session.step();
@@ -116,7 +124,14 @@ async function oneStep() {
   const status = session.status();
   post({ type: "step", report, ms, imagesPerSec: (report.batchSize * 1000) / ms, trainAccuracy, next: status });
   if (report.warning) post({ type: "info", message: report.warning });
-  if (report.globalStep % evalEvery === 0 || report.epochEnd) await evaluate(report.globalStep, evalLimit);
+  // Each epoch's end (and the last step) evaluates on the whole test set; in between, a quick
+  // look at part of it keeps the accuracy curve moving.
+  if (report.epochEnd || status.finished) await evaluation(false).catch((e) => {
+    // Data without test images has nothing to evaluate; training goes on.
+    if (fatal(e)) throw e;
+    post({ type: "eval", step: report.globalStep, testAccuracy: null, full: true });
+  });
+  else if (report.globalStep % evalEvery === 0) await evaluate(report.globalStep, evalLimit);
   if (report.globalStep % probe.every === 0 || report.globalStep === 1) await sendProbe();
   if (pauseWhenAnnealed && status.cannotFuse === null) {
     pauseWhenAnnealed = false;
@@ -124,7 +139,6 @@ async function oneStep() {
     post({ type: "annealed" });
   }
   if (status.finished) {
-    await evaluate(report.globalStep, undefined);
     await sendProbe();
     setState("finished");
   }
@@ -304,6 +318,18 @@ const handlers = {
     });
     loop();
     return true;
+  },
+  evaluation({ fused }) {
+    return exclusive(() => {
+      if (options === null) throw new Error("nothing to evaluate: train a model first");
+      return evaluation(Boolean(fused));
+    });
+  },
+  evaluationCell({ fused, label, predicted, limit }) {
+    return exclusive(() => session.evaluationCell(Boolean(fused), label, predicted, limit));
+  },
+  testImage({ index }) {
+    return exclusive(() => session.testImage(index));
   },
   fuse({ limit }) {
     return exclusive(() => session.fuse(limit));

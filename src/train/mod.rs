@@ -1,6 +1,7 @@
 //! Training: the options, the lambda schedule of deep training, the one training loop (the
 //! page's and the CLI's), and the paper's ablation studies built on it.
 
+pub mod evaluation;
 pub mod lambda;
 pub mod options;
 pub mod study;

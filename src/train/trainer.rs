@@ -17,6 +17,7 @@ use crate::io::state_dict::StateDict;
 use crate::model::VanillaNet;
 use crate::model::config::VanillaNetConfig;
 use crate::readback::{argmax, read_f32, read_vec};
+use crate::train::evaluation::{Evaluated, Evaluation};
 use crate::train::options::TrainOptions;
 
 /// What one optimizer step did.
@@ -326,6 +327,28 @@ impl Trainer {
             correct_total += read_f32(correct(model.forward(x, lambda), y)).await?;
         }
         Ok(Some(correct_total / n as f32))
+    }
+
+    /// The trained net (or, given, its fused form) on the whole test set: accuracy per class,
+    /// the confusion matrix, the most confident mistakes.
+    pub async fn evaluation(&self, fused: Option<&Classifier>) -> Result<Evaluation> {
+        let test = &self.data.test;
+        let indices: Vec<usize> = (0..test.len()).collect();
+        let model = self.model().valid();
+        let device = self.device.clone().inner();
+        let lambda = self.lambda();
+        let mut probabilities = Vec::with_capacity(test.len() * self.data.classes.len());
+        for chunk in indices.chunks(256) {
+            let (x, _) = self.data.batch(test, chunk, &device);
+            let logits = match fused {
+                Some(f) => f.model.forward(x),
+                None => model.forward(x, lambda),
+            };
+            probabilities.extend(read_vec(softmax(logits, 1).flatten::<1>(0, 1)).await?);
+        }
+        let evaluated = if fused.is_some() { Evaluated::Fused } else { Evaluated::Trained };
+        let classes = self.data.classes.clone();
+        Evaluation::from_probabilities(evaluated, self.global_step, classes, &test.labels, &probabilities)
     }
 
     /// The learned series activation of stem (`layer` 0) or block `layer - 1`, channel

@@ -16,6 +16,7 @@ use crate::data::preprocess::{Normalize, Preprocess, decode};
 use crate::io::card::{CARD_KEY, Form, ModelCard, default_classes};
 use crate::io::state_dict::StateDict;
 use crate::model::config::VanillaNetConfig;
+use crate::train::evaluation::{Evaluated, Evaluation};
 use crate::train::options::TrainOptions;
 use crate::train::study::{Study, StudyOptions, StudyReport, StudyRun};
 use crate::train::trainer::Trainer;
@@ -97,6 +98,9 @@ pub struct Session {
     classifier_from_trainer: bool,
     /// A checkpoint read, waiting for `useCheckpoint` to settle what its tensors can't tell.
     checkpoint: Option<StateDict>,
+    /// The last evaluation of the trained net and of its fused form, while their weights
+    /// are unchanged.
+    evaluations: Vec<Evaluation>,
 }
 
 impl Default for Session {
@@ -123,6 +127,7 @@ impl Session {
     }
 
     fn drop_fused(&mut self) {
+        self.evaluations.clear();
         if self.classifier_from_trainer {
             self.classifier = None;
             self.classifier_from_trainer = false;
@@ -130,6 +135,7 @@ impl Session {
     }
 
     fn set_classifier(&mut self, classifier: Classifier, from_trainer: bool) {
+        self.evaluations.retain(|e| e.model == Evaluated::Trained);
         self.classifier = Some(classifier);
         self.classifier_from_trainer = from_trainer;
     }
@@ -166,6 +172,7 @@ impl Session {
             classifier: None,
             classifier_from_trainer: false,
             checkpoint: None,
+            evaluations: Vec::new(),
         }
     }
 
@@ -332,6 +339,47 @@ impl Session {
     /// cannotFuse}` (`cannotFuse`: why the net can't be fused now, null when it can).
     pub fn status(&self) -> Result<JsValue, JsError> {
         js(&Status::of(self.backend, self.trainer.as_ref()))
+    }
+
+    /// The trained net (or its fused form) on the whole test set: `{model, step, accuracy,
+    /// classes, perClass: [{name, accuracy, count}], confusion, mistakes: [{index, label,
+    /// predicted, confidence}]}`, kept until the weights change.
+    pub async fn evaluation(&mut self, fused: bool) -> Result<JsValue, JsError> {
+        let model = if fused { Evaluated::Fused } else { Evaluated::Trained };
+        if let Some(e) = self.evaluations.iter().find(|e| e.model == model) {
+            return js(e);
+        }
+        let trainer = self.trainer()?;
+        let classifier = match (fused, self.classifier_from_trainer) {
+            (false, _) => None,
+            (true, true) => self.classifier.as_ref(),
+            (true, false) => return Err(err("no fused form of the trained net: fuse it first")),
+        };
+        let evaluation = trainer.evaluation(classifier).await.map_err(err)?;
+        let answer = js(&evaluation)?;
+        self.evaluations.push(evaluation);
+        Ok(answer)
+    }
+
+    /// The test images of one cell of the last evaluation's confusion matrix (true class
+    /// `label`, answered `predicted`), most confident first: `[{index, label, predicted,
+    /// confidence}]`.
+    #[wasm_bindgen(js_name = evaluationCell)]
+    pub fn evaluation_cell(&self, fused: bool, label: usize, predicted: usize, limit: usize) -> Result<JsValue, JsError> {
+        let model = if fused { Evaluated::Fused } else { Evaluated::Trained };
+        let e = self.evaluations.iter().find(|e| e.model == model).ok_or_else(|| err("evaluate the net first"))?;
+        js(&e.cell(label, predicted, limit).map_err(err)?)
+    }
+
+    /// Test image `index` as its pixels (`channels x height x width` bytes, CHW).
+    #[wasm_bindgen(js_name = testImage)]
+    pub fn test_image(&self, index: usize) -> Result<Vec<u8>, JsError> {
+        let d = self.data()?;
+        if index >= d.test.len() {
+            return Err(err(format!("there is no test image {index}: the test set has {}", d.test.len())));
+        }
+        let n = d.image_len();
+        Ok(d.test.pixels[index * n..(index + 1) * n].to_vec())
     }
 
     /// Drops the model (the dataset stays).

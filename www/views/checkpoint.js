@@ -1,4 +1,4 @@
-// Section 5, middle: bringing a checkpoint (progress, the variant or strides when the tensors
+// Section 6, middle: bringing a checkpoint (progress, the variant or strides when the tensors
 // can't tell), the classifier it makes, and exporting the classifier.
 import { api } from "../actions.js";
 import { $, download, el, fileStem, fmt, guard } from "../dom.js";

@@ -1,4 +1,4 @@
-// Section 5, right: images to classify (dropped anywhere, pasted or picked) and the answers:
+// Section 6, right: images to classify (dropped anywhere, pasted or picked) and the answers:
 // thumbnail, top-5 bars, the times of the fused and the trained net.
 import { api } from "../actions.js";
 import { $, el, guard } from "../dom.js";

@@ -1,4 +1,4 @@
-// Section 5, left: fusing the trained net, only at lambda 1 (Rust says why not otherwise), and
+// Section 6, left: fusing the trained net, only at lambda 1 (Rust says why not otherwise), and
 // the trained-against-fused table.
 import { api } from "../actions.js";
 import { $, el, fmt, guard, pct } from "../dom.js";

@@ -1,4 +1,4 @@
-// Section 6: the paper's ablations. The form (read through the options table), the live loss
+// Section 7: the paper's ablations. The form (read through the options table), the live loss
 // curves of every arm, the table filling in beside the paper's claim, and its downloads.
 import { api } from "../actions.js";
 import { $, download, el, enable, eta, fileStem, fillSelect, fmt, guard, pct } from "../dom.js";

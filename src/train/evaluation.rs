@@ -1,0 +1,200 @@
+//! What a net learned, on the whole test set: overall and per-class accuracy, the confusion
+//! matrix, and which images it gets wrong most confidently. Made from the class probabilities of
+//! every test image, for the trained net or its fused form alike.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::readback::argmax;
+
+/// Which form of the net was evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Evaluated {
+    Trained,
+    Fused,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClassScore {
+    pub name: String,
+    /// None for a class with no test images.
+    pub accuracy: Option<f32>,
+    /// Test images of this class.
+    pub count: usize,
+}
+
+/// A test image the net got wrong, and how sure it was of its wrong answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Scored {
+    pub index: usize,
+    pub label: usize,
+    pub predicted: usize,
+    pub confidence: f32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evaluation {
+    pub model: Evaluated,
+    /// The training step the weights are from.
+    pub step: usize,
+    pub accuracy: f32,
+    pub classes: Vec<String>,
+    pub per_class: Vec<ClassScore>,
+    /// `confusion[true][predicted]`; the counts sum to the number of test images.
+    pub confusion: Vec<Vec<usize>>,
+    /// The most confidently wrong images, most confident first.
+    pub mistakes: Vec<Scored>,
+    /// Every image's answer, for [`Evaluation::cell`] (not sent with the summary).
+    #[serde(skip)]
+    answers: Vec<(usize, f32)>,
+    #[serde(skip)]
+    labels: Vec<usize>,
+}
+
+/// Mistakes kept in the summary.
+pub const MISTAKES: usize = 32;
+
+impl Evaluation {
+    /// From the labels and the class probabilities (`labels.len()` rows of `classes.len()`).
+    pub fn from_probabilities(
+        model: Evaluated,
+        step: usize,
+        classes: Vec<String>,
+        labels: &[u8],
+        probabilities: &[f32],
+    ) -> Result<Self> {
+        let k = classes.len();
+        if labels.is_empty() {
+            return Err(Error::InvalidInput("there are no test images to evaluate on".into()));
+        }
+        if k == 0 || probabilities.len() != labels.len() * k {
+            return Err(Error::InvalidInput(format!(
+                "{} probabilities for {} images of {k} classes",
+                probabilities.len(),
+                labels.len()
+            )));
+        }
+        let mut confusion = vec![vec![0; k]; k];
+        let mut answers = Vec::with_capacity(labels.len());
+        let mut wrong = Vec::new();
+        for (index, (&label, row)) in labels.iter().zip(probabilities.chunks(k)).enumerate() {
+            let label = label as usize;
+            if label >= k {
+                return Err(Error::InvalidInput(format!("test image {index} has label {label} of {k} classes")));
+            }
+            let predicted = argmax(row);
+            // A NaN row (a diverged net) answers as `argmax` does, with no confidence.
+            let confidence = if row[predicted].is_finite() { row[predicted] } else { 0.0 };
+            confusion[label][predicted] += 1;
+            answers.push((predicted, confidence));
+            if predicted != label {
+                wrong.push(Scored { index, label, predicted, confidence });
+            }
+        }
+        wrong.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(a.index.cmp(&b.index)));
+        wrong.truncate(MISTAKES);
+        let per_class = classes
+            .iter()
+            .enumerate()
+            .map(|(c, name)| {
+                let count: usize = confusion[c].iter().sum();
+                let accuracy = (count > 0).then(|| confusion[c][c] as f32 / count as f32);
+                ClassScore { name: name.clone(), accuracy, count }
+            })
+            .collect();
+        let right: usize = (0..k).map(|c| confusion[c][c]).sum();
+        Ok(Self {
+            model,
+            step,
+            accuracy: right as f32 / labels.len() as f32,
+            classes,
+            per_class,
+            confusion,
+            mistakes: wrong,
+            answers,
+            labels: labels.iter().map(|&l| l as usize).collect(),
+        })
+    }
+
+    /// The test images of one confusion cell (true class `label`, answered `predicted`), most
+    /// confident first, at most `limit`.
+    pub fn cell(&self, label: usize, predicted: usize, limit: usize) -> Result<Vec<Scored>> {
+        let k = self.classes.len();
+        if label >= k || predicted >= k {
+            return Err(Error::InvalidInput(format!("no cell ({label}, {predicted}) in a {k}-class matrix")));
+        }
+        let mut images: Vec<Scored> = self
+            .labels
+            .iter()
+            .zip(&self.answers)
+            .enumerate()
+            .filter(|&(_, (&l, &(p, _)))| l == label && p == predicted)
+            .map(|(index, (&label, &(predicted, confidence)))| Scored { index, label, predicted, confidence })
+            .collect();
+        images.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(a.index.cmp(&b.index)));
+        images.truncate(limit);
+        Ok(images)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(k: usize) -> Vec<String> {
+        (0..k).map(|c| format!("c{c}")).collect()
+    }
+
+    #[test]
+    fn counts_scores_and_mistakes() {
+        // Four images of three classes: two right, one wrong at 0.7, one wrong at 0.5.
+        let labels = [0u8, 1, 1, 2];
+        let probs = [
+            0.8, 0.1, 0.1, //
+            0.7, 0.2, 0.1, //
+            0.1, 0.6, 0.3, //
+            0.5, 0.2, 0.3,
+        ];
+        let e = Evaluation::from_probabilities(Evaluated::Trained, 7, names(3), &labels, &probs).unwrap();
+        assert_eq!(e.confusion, vec![vec![1, 0, 0], vec![1, 1, 0], vec![1, 0, 0]]);
+        assert_eq!(e.confusion.iter().flatten().sum::<usize>(), labels.len());
+        assert_eq!(e.accuracy, 0.5);
+        let per: Vec<_> = e.per_class.iter().map(|c| (c.accuracy, c.count)).collect();
+        assert_eq!(per, vec![(Some(1.0), 1), (Some(0.5), 2), (Some(0.0), 1)]);
+        let wrong: Vec<_> = e.mistakes.iter().map(|m| (m.index, m.label, m.predicted, m.confidence)).collect();
+        assert_eq!(wrong, vec![(1, 1, 0, 0.7), (3, 2, 0, 0.5)]);
+        let cell: Vec<_> = e.cell(1, 0, 10).unwrap().iter().map(|s| s.index).collect();
+        assert_eq!(cell, vec![1]);
+        assert!(e.cell(3, 0, 10).is_err());
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["model"], "trained");
+        assert!(json.get("answers").is_none() && json["perClass"][1]["accuracy"] == 0.5);
+    }
+
+    #[test]
+    fn empty_classes_nan_rows_and_bad_sizes() {
+        let e = Evaluation::from_probabilities(Evaluated::Fused, 0, names(2), &[0], &[f32::NAN, f32::NAN]).unwrap();
+        assert_eq!(e.per_class[1].accuracy, None);
+        assert_eq!(e.confusion.iter().flatten().sum::<usize>(), 1);
+        assert_eq!(e.cell(0, 0, 1).unwrap()[0].confidence, 0.0);
+        assert!(Evaluation::from_probabilities(Evaluated::Fused, 0, names(2), &[], &[]).is_err());
+        assert!(Evaluation::from_probabilities(Evaluated::Fused, 0, names(2), &[0], &[1.0]).is_err());
+        assert!(Evaluation::from_probabilities(Evaluated::Fused, 0, names(2), &[5], &[0.5, 0.5]).is_err());
+    }
+
+    #[test]
+    fn mistakes_are_capped_most_confident_first() {
+        let n = MISTAKES + 10;
+        let labels = vec![0u8; n];
+        let probs: Vec<f32> = (0..n).flat_map(|i| [0.0, 0.5 + i as f32 / (4 * n) as f32]).collect();
+        let e = Evaluation::from_probabilities(Evaluated::Trained, 0, names(2), &labels, &probs).unwrap();
+        assert_eq!(e.mistakes.len(), MISTAKES);
+        assert_eq!(e.mistakes[0].index, n - 1);
+        assert!(e.mistakes.windows(2).all(|w| w[0].confidence >= w[1].confidence));
+        assert_eq!(e.cell(0, 1, 5).unwrap().len(), 5);
+    }
+}

@@ -1,0 +1,138 @@
+// Section 5: what the net learned, on the whole test set: accuracy per class, the confusion
+// matrix as a heat map (click a cell for its images), and the most confidently wrong images.
+// For the trained net (evaluated at each epoch's end) and, once fused, for the fused one.
+import { api } from "../actions.js";
+import { $, el, guard, pct } from "../dom.js";
+import { get, subscribe, tracker, update } from "../state.js";
+
+/** Classes beyond this are listed per class, but not drawn as a matrix. */
+const MAX_DRAWN = 30;
+const CELL_IMAGES = 48;
+
+/** The evaluation shown: the one picked, else the fused net's when there is one. */
+export function shown(s = get()) {
+  const e = s.evaluations;
+  if (s.evalModel) return e[s.evalModel];
+  return e.fused ?? e.trained;
+}
+
+// Test images by index, as object URLs, for the dataset they were made from.
+let urls = new Map();
+let urlsOf = null;
+function image(index) {
+  const d = get().dataset;
+  if (urlsOf !== d) {
+    for (const u of urls.values()) u.then((url) => URL.revokeObjectURL(url)).catch(() => {});
+    urls = new Map();
+    urlsOf = d;
+  }
+  if (!urls.has(index)) urls.set(index, api.testImage(index).then((b) => URL.createObjectURL(b)));
+  return urls.get(index);
+}
+
+function tile(e, m) {
+  const img = el("img", { alt: `test image ${m.index}`, width: 64, height: 64 });
+  image(m.index).then((url) => { img.src = url; }).catch(() => { img.alt = `test image ${m.index} (unavailable)`; });
+  const wrong = m.label !== m.predicted;
+  return el("figure", { class: `tile${wrong ? " wrong" : ""}` }, img,
+    el("figcaption", {},
+      el("span", {}, `#${m.index} ${e.classes[m.label]}`),
+      el("span", {}, `${wrong ? "✗ answered" : "✓"} ${e.classes[m.predicted]} ${pct(m.confidence)}`)));
+}
+
+/** A class as its index and name (just the name when it is the index, as MNIST's are). */
+const label = (name, i) => (name === String(i) ? name : `${i} ${name}`);
+
+function heat(fraction, diagonal) {
+  // Right answers in green, wrong ones in red; the number in the cell says the same in text.
+  const a = Math.min(1, fraction) * 0.85;
+  return diagonal ? `rgba(43, 138, 62, ${a})` : `rgba(201, 42, 42, ${a})`;
+}
+
+function matrix(e, norm, selected) {
+  const k = e.classes.length;
+  if (k > MAX_DRAWN) return el("p", { class: "muted" }, `${k} classes: too many to draw as a matrix; the table and the mistakes below cover them.`);
+  const rowTotals = e.confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  const max = Math.max(1, ...e.confusion.flatMap((row, t) => row.filter((_, p) => p !== t)));
+  const head = el("tr", {}, el("th", { scope: "col", class: "corner" }, "true ↓ predicted →"),
+    e.classes.map((name, p) => el("th", { scope: "col", title: name }, `${p}`)));
+  const rows = e.confusion.map((row, t) => el("tr", {},
+    el("th", { scope: "row", title: e.classes[t] }, label(e.classes[t], t)),
+    row.map((count, p) => {
+      const share = rowTotals[t] ? count / rowTotals[t] : 0;
+      const text = norm === "rows" ? (rowTotals[t] ? `${Math.round(share * 100)}` : "–") : String(count);
+      const fraction = t === p ? share : norm === "rows" ? share * 2 : count / max;
+      const isSelected = selected && selected.label === t && selected.predicted === p;
+      return el("td", {},
+        el("button", {
+          type: "button", class: `cell${t === p ? " diagonal" : ""}${isSelected ? " selected" : ""}`,
+          style: { background: count ? heat(fraction, t === p) : "transparent", color: fraction > 0.55 ? "#fff" : "inherit" },
+          "aria-label": `true ${e.classes[t]}, predicted ${e.classes[p]}: ${count} images, ${pct(share)} of the class`,
+          "aria-pressed": isSelected ? "true" : "false",
+          onclick: guard(() => openCell(t, p)),
+        }, text));
+    })));
+  return el("table", { class: "confusion" }, el("caption", { class: "muted" },
+    norm === "rows" ? "percent of each true class" : "test images"), el("thead", {}, head), el("tbody", {}, rows));
+}
+
+async function openCell(label, predicted) {
+  const e = shown();
+  const images = await api.evaluationCell(label, predicted, { fused: e.model === "fused", limit: CELL_IMAGES });
+  update({ evalCell: { label, predicted, images, of: e } });
+}
+
+export function mount() {
+  for (const radio of document.querySelectorAll('input[name="eval-model"]')) {
+    radio.onchange = () => update({ evalModel: radio.value, evalCell: null });
+  }
+  $("eval-norm").onchange = (ev) => update({ evalNorm: ev.target.value });
+  $("evaluate").onclick = guard(async () => {
+    const s = get();
+    const fused = (s.evalModel ?? (s.classifier?.fromTrainer ? "fused" : "trained")) === "fused";
+    update({ evalBusy: true });
+    try {
+      await api.evaluation({ fused });
+    } finally {
+      update({ evalBusy: false });
+    }
+  });
+  $("eval-back").onclick = () => update({ evalCell: null });
+  const changed = tracker();
+  subscribe((s) => {
+    const e = shown(s);
+    const fusedOk = Boolean(s.classifier?.fromTrainer);
+    const picked = s.evalModel ?? (e?.model ?? "trained");
+    for (const radio of document.querySelectorAll('input[name="eval-model"]')) {
+      radio.checked = radio.value === picked;
+      if (radio.value === "fused") radio.disabled = !fusedOk && !s.evaluations.fused;
+    }
+    $("evaluate").disabled = !s.model || s.evalBusy || s.trainState === "running" || (picked === "fused" && !fusedOk);
+    $("evaluate").textContent = s.evalBusy ? "Evaluating…" : "Evaluate now";
+    const stale = e && e.model === "trained" && e.step !== s.step;
+    $("eval-summary").textContent = !e
+      ? !s.model ? "train a model: each epoch's end evaluates it on the whole test set" : "not evaluated yet: Evaluate now, or wait for the epoch's end"
+      : `${e.model === "fused" ? "Fused" : "Trained"} net at step ${e.step}: ${pct(e.accuracy)} of ${e.confusion.flat().reduce((a, b) => a + b, 0)} test images right` +
+        (stale ? ` (training has moved on to step ${s.step}: Evaluate now to update)` : "");
+    $("eval-body").hidden = !e;
+    if (!e) return;
+    if (changed("matrix", e) | changed("norm", s.evalNorm) | changed("cell", s.evalCell)) {
+      $("confusion").replaceChildren(matrix(e, s.evalNorm, s.evalCell?.of === e ? s.evalCell : null));
+    }
+    if (changed("perClass", e)) {
+      $("per-class").querySelector("tbody").replaceChildren(...e.perClass.map((c, i) => el("tr", {},
+        el("td", {}, label(c.name, i)),
+        el("td", {}, el("span", { class: "meter", style: { width: `${(c.accuracy ?? 0) * 5}rem` } }), pct(c.accuracy)),
+        el("td", {}, String(c.count)))));
+    }
+    const cell = s.evalCell?.of === e ? s.evalCell : null;
+    if (changed("gallery", cell ?? e)) {
+      $("eval-back").hidden = !cell;
+      const items = cell ? cell.images : e.mistakes;
+      $("gallery-title").textContent = cell
+        ? `True ${e.classes[cell.label]}, answered ${e.classes[cell.predicted]}: ${e.confusion[cell.label][cell.predicted]} images${items.length < e.confusion[cell.label][cell.predicted] ? ` (the ${items.length} most confident)` : ""}`
+        : `The ${items.length} most confidently wrong test images`;
+      $("gallery").replaceChildren(...(items.length ? items.map((m) => tile(e, m)) : [el("p", { class: "muted" }, cell ? "no images in this cell" : "no mistakes on the test set")]));
+    }
+  });
+}
