@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the web app on a fresh machine: the wasm module (wasm-release profile, simd128) through the pinned
 # wasm-bindgen into pkg/, the datasets into www/data/, the chart library and onnxruntime-web into
-# www/vendor/.
+# www/vendor/, and pkg/precache.js (what the service worker caches for offline use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,4 +29,5 @@ mkdir -p www/vendor/ort
 for f in ort.all.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm ort-wasm-simd-threaded.jsep.mjs ort-wasm-simd-threaded.jsep.wasm; do
   cp "node_modules/onnxruntime-web/dist/$f" www/vendor/ort/
 done
+node scripts/build-precache.mjs
 echo "built: pkg/ (wasm $(du -h pkg/vanillanet_bg.wasm | cut -f1), $(gzip -9 -c pkg/vanillanet_bg.wasm | wc -c | awk '{printf "%.1f MB", $1 / 1e6}') gzipped), www/data/, www/vendor/"

@@ -16,6 +16,7 @@ const types = {
   ".png": "image/png",
   ".svg": "image/svg+xml",
   ".vnds": "application/octet-stream",
+  ".webmanifest": "application/manifest+json",
 };
 
 /** Only this origin: scripts, workers, wasm compilation, fetches; images also from blob: and

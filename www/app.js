@@ -50,6 +50,15 @@ persist.whenTakenOver(() => {
 });
 persist.askPersistence();
 
+// Offline after the first visit: the service worker (sw.js) keeps the page, the wasm and the
+// data. Not on file:// or where the browser has none; the page works without it, online.
+if ("serviceWorker" in navigator && isSecureContext) {
+  navigator.serviceWorker.register("./sw.js", { updateViaCache: "none" })
+    .catch((e) => message(`offline use is not available here (${e.message})`, "info"));
+}
+addEventListener("offline", () => message("offline: the page goes on working from its saved copy", "info"));
+addEventListener("online", () => message("back online", "info"));
+
 api.ready = window.vanillanet.ready = (async () => {
   update({ owner: await persist.claim() });
   const backend = new URLSearchParams(location.search).get("backend") ?? "auto";

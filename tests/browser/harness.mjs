@@ -38,7 +38,7 @@ export async function open({ webgpu, query = "", path = "", at }) {
     await page.evaluate(() => window.vanillanet.ready);
   }
   return {
-    page, errors, url,
+    page, errors, url, server,
     async close() {
       await browser.close();
       server?.close();
