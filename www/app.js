@@ -2,11 +2,13 @@
 // subscribe and redraw from it (views/), and window.vanillanet, the scripting API the buttons
 // use too (actions.js). All model work happens in the worker (worker.js, over wasm).
 import { api, applyLink, restoreSession, setForm } from "./actions.js";
+import { CAMERA_IDLE, cameraApi } from "./camera.js";
 import { call } from "./client.js";
 import * as events from "./events.js";
 import * as persist from "./persist.js";
 import { get, init, message, update } from "./state.js";
 import * as charts from "./views/charts.js";
+import * as camera from "./views/camera.js";
 import * as checkpoint from "./views/checkpoint.js";
 import * as classify from "./views/classify.js";
 import * as data from "./views/data.js";
@@ -28,14 +30,17 @@ init({
   schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
   classifier: null, checkpoint: null, checkpointLog: [],
   own: { size: "32x3", classes: [{ name: "class A", items: [] }, { name: "class B", items: [] }] },
-  study: null, owner: true, ownerLost: false,
+  study: null, owner: true, ownerLost: false, camera: CAMERA_IDLE,
 });
 events.listen();
-for (const view of [status, data, own, training, evaluation, fuse, checkpoint, classify, study]) view.mount();
+for (const view of [status, data, own, camera, training, evaluation, fuse, checkpoint, classify, study]) view.mount();
 const drawn = charts.mount();
 
 window.vanillanet = {
   ...api,
+  /** The camera: `devices()`, `start(deviceId?)`, `stop()`, `capture(classIndex, frames)`,
+   * `live(on)`, `status()`. */
+  camera: cameraApi,
   /** Points drawn in each chart (for tests). */
   charts: () => Object.fromEntries(Object.entries(drawn).map(([k, c]) => [k, c.data[0].length])),
 };

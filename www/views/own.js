@@ -1,6 +1,7 @@
 // Section 1, "My images": classes of the user's own images, added by drop (files or folders)
 // or picked, their thumbnails and the files that were refused with the reason.
 import { api, deleteClass, renameClass } from "../actions.js";
+import { cameraApi as camera } from "../camera.js";
 import { $, el, guard } from "../dom.js";
 import * as persist from "../persist.js";
 import { get, subscribe, tracker, update } from "../state.js";
@@ -25,20 +26,34 @@ async function filesFromDrop(dataTransfer) {
   return out;
 }
 
-function classCard(c, i) {
+function classCard(c, i, cam) {
   const ok = c.items.filter((x) => x.pixels);
   const bad = c.items.filter((x) => x.error);
-  const picker = (props) => el("label", { class: "file" }, props.webkitdirectory ? "folder" : "files",
-    el("input", { type: "file", hidden: true, ...props, onchange: guard((e) => api.own.addFiles(i, [...e.target.files])) }));
+  // Buttons that open hidden file inputs: reachable and operable by keyboard.
+  const picker = (text, props) => {
+    const input = el("input", { type: "file", hidden: true, ...props, onchange: guard((e) => api.own.addFiles(i, [...e.target.files])) });
+    return [el("button", { type: "button", "data-focus": `${text}-${i}`, "aria-label": `add ${text} to ${c.name}`, onclick: () => input.click() }, `+ ${text}`), input];
+  };
+  const recording = cam.recording === i;
+  const record = el("button", {
+    type: "button", class: `record${recording ? " on" : ""}`, "data-focus": `record-${i}`, disabled: !cam.running || (cam.recording !== null && !recording),
+    "aria-pressed": String(recording), "aria-label": `hold to record camera frames into ${c.name}`,
+    title: cam.running ? "hold to record camera frames into this class" : "start the camera first",
+    onpointerdown: (e) => { e.preventDefault(); guard(() => camera.startRecording(i))(); },
+    onkeydown: (e) => {
+      if ((e.key === " " || e.key === "Enter") && !e.repeat) { e.preventDefault(); guard(() => camera.startRecording(i))(); }
+    },
+  }, recording ? "● recording…" : "● Hold to record");
   const drop = el("div", { class: "drop" }, "drop images or folders here");
   const card = el("div", { class: "class-card" },
     el("div", { class: "row" },
-      el("input", { class: "class-name", value: c.name, "aria-label": "class name", onchange: (e) => renameClass(i, e.target.value) }),
-      el("span", { class: "count" }, `${ok.length} image${ok.length === 1 ? "" : "s"}`),
-      picker({ accept: "image/*", multiple: true }),
-      picker({ webkitdirectory: true }),
+      el("input", { class: "class-name", value: c.name, "aria-label": `name of class ${i + 1}`, "data-focus": `name-${i}`, onchange: (e) => renameClass(i, e.target.value) }),
+      el("span", { class: "count", "aria-live": "polite" }, `${ok.length} image${ok.length === 1 ? "" : "s"}`),
+      picker("files", { accept: "image/*", multiple: true }),
+      picker("folder", { webkitdirectory: true }),
+      record,
       el("button", {
-        type: "button", class: "delete", title: "delete class",
+        type: "button", class: "delete", title: "delete class", "aria-label": `delete class ${c.name}`, "data-focus": `delete-${i}`,
         onclick: () => {
           if (c.items.length && !confirm(`Delete ${c.name} and its ${c.items.length} images?`)) return;
           deleteClass(i);
@@ -72,17 +87,21 @@ export function mount() {
     update({ own: { size: $("own-size").value, classes: own.classes.map((c) => ({ ...c, items: [] })) } });
   };
   const changed = tracker();
-  const draw = (own) => {
+  const draw = (own, cam) => {
     $("own-size").value = own.size;
-    $("classes").replaceChildren(...own.classes.map(classCard));
+    // Redrawn on every change: the focused control keeps the focus.
+    const focused = document.activeElement?.dataset?.focus;
+    $("classes").replaceChildren(...own.classes.map((c, i) => classCard(c, i, cam)));
+    if (focused) $("classes").querySelector(`[data-focus="${focused}"]`)?.focus();
   };
   // The initial classes are drawn, not saved: saving them would overwrite the user's images
   // before they are restored.
   changed("own", get().own);
-  draw(get().own);
+  draw(get().own, get().camera);
   subscribe((s) => {
-    if (!changed("own", s.own)) return;
-    draw(s.own);
-    persist.saveOwn(s.own);
+    const ownChanged = changed("own", s.own);
+    if (!ownChanged && !changed("camera", `${s.camera.running} ${s.camera.recording}`)) return;
+    draw(s.own, s.camera);
+    if (ownChanged) persist.saveOwn(s.own);
   });
 }

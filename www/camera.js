@@ -1,0 +1,174 @@
+// The camera as a data source and as live input for the classifier: `vanillanet.camera`. Frames
+// are taken as PNG files and go through the very path dropped images take (the wasm decoder,
+// then the same crop and resize), so a recorded class is what dropping those frames would give.
+import { api } from "./actions.js";
+import { call } from "./client.js";
+import { get, message, update } from "./state.js";
+
+/** Milliseconds between recorded frames (about 6 a second). */
+const FRAME_MS = 160;
+export const FACING = { user: "front camera", environment: "back camera" };
+
+let stream = null;
+const video = Object.assign(document.createElement("video"), { muted: true, playsInline: true });
+let frameCount = 0;
+let liveRun = 0;
+
+const camera = () => get().camera;
+const set = (patch) => update({ camera: { ...camera(), ...patch } });
+
+function explain(e) {
+  switch (e?.name) {
+    case "NotAllowedError":
+    case "SecurityError":
+      return "camera access was denied: allow the camera for this page in the browser's site settings, then start it again";
+    case "NotFoundError":
+      return "no camera was found";
+    case "OverconstrainedError":
+      return "that camera is not available: pick another one";
+    case "NotReadableError":
+    case "AbortError":
+      return "the camera could not be opened (another program may be using it)";
+    default:
+      return `the camera could not be started (${e?.message ?? e})`;
+  }
+}
+
+/** The cameras there are: `[{deviceId, label}]` (labels once the page may use the camera). */
+async function devices() {
+  if (!navigator.mediaDevices?.enumerateDevices) return [];
+  const all = await navigator.mediaDevices.enumerateDevices();
+  return all.filter((d) => d.kind === "videoinput")
+    .map((d, i) => ({ deviceId: d.deviceId, label: d.label || `camera ${i + 1}` }));
+}
+
+/** Starts a camera: a device id from `devices()`, "user" (front) or "environment" (back), or
+ * the browser's choice. A failure says why and leaves the rest of the page as it was. */
+async function start(deviceId) {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    throw new Error("this browser gives the page no camera (it needs https or localhost, and a browser with camera support)");
+  }
+  stop();
+  const choice = deviceId in FACING ? { facingMode: { ideal: deviceId } } : deviceId ? { deviceId: { exact: deviceId } } : {};
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { ...choice, width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+  } catch (e) {
+    set({ running: false, error: explain(e) });
+    throw new Error(explain(e));
+  }
+  const track = stream.getVideoTracks()[0];
+  track.addEventListener("ended", () => {
+    if (stream?.getVideoTracks()[0] !== track) return;
+    stop();
+    message("the camera stopped (disconnected or taken by another program)");
+  });
+  video.srcObject = stream;
+  await video.play();
+  set({ running: true, stream, deviceId: track.getSettings().deviceId ?? deviceId ?? null, error: null, devices: await devices() });
+  return status();
+}
+
+function stop() {
+  liveRun++;
+  for (const t of stream?.getTracks() ?? []) t.stop();
+  stream = null;
+  video.srcObject = null;
+  set({ running: false, stream: null, live: false, recording: null });
+  return status();
+}
+
+function requireRunning() {
+  if (!stream) throw new Error("start the camera first");
+}
+
+/** Shorter side of a live frame: enough for the nets here (224 after the official 256 resize),
+ * and a fraction of the encoding and decoding a full camera frame costs. */
+const LIVE_SIDE = 256;
+
+/** The current frame as a PNG file: whole, or for live classification scaled down to
+ * `LIVE_SIDE` on its shorter side. */
+async function frame(shorterSide = Infinity) {
+  requireRunning();
+  const [w, h] = [video.videoWidth || 640, video.videoHeight || 480];
+  const scale = Math.min(1, shorterSide / Math.min(w, h));
+  const canvas = new OffscreenCanvas(Math.round(w * scale), Math.round(h * scale));
+  canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+  const blob = await canvas.convertToBlob({ type: "image/png" });
+  return new File([blob], `camera frame ${++frameCount}.png`, { type: "image/png" });
+}
+
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Records `frames` frames into own class `classIndex`, as if dropped there: the class. */
+async function capture(classIndex, frames = 1) {
+  requireRunning();
+  if (!get().own.classes[classIndex]) throw new Error(`there is no class ${classIndex}`);
+  let summary = null;
+  for (let i = 0; i < frames && stream; i++) {
+    const t0 = performance.now();
+    summary = await api.own.addFiles(classIndex, [await frame()]);
+    await pause(Math.max(0, FRAME_MS - (performance.now() - t0)));
+  }
+  return summary;
+}
+
+/** Records into a class for as long as a button is held: until `stopRecording()`. */
+async function startRecording(classIndex) {
+  requireRunning();
+  if (camera().recording !== null) return;
+  set({ recording: classIndex });
+  try {
+    while (camera().recording === classIndex && stream) await capture(classIndex, 1);
+  } finally {
+    if (camera().recording === classIndex) set({ recording: null });
+  }
+}
+
+function stopRecording() {
+  if (camera().recording !== null) set({ recording: null });
+}
+
+/** Classifies the stream with the classifier, frame after frame, while on: top-3, frames per
+ * second, milliseconds per frame (the net's time) in `status()`. */
+async function live(on = true) {
+  const run = ++liveRun;
+  if (!on) {
+    set({ live: false });
+    return status();
+  }
+  requireRunning();
+  if (!get().classifier) throw new Error("no classifier yet: fuse a trained model or load a checkpoint");
+  set({ live: true, fps: null, ms: null, top: [] });
+  (async () => {
+    let last = performance.now();
+    let fps = null;
+    while (run === liveRun && stream && get().classifier) {
+      try {
+        const result = await call("classify", { file: await frame(LIVE_SIDE), k: 3 });
+        if (run !== liveRun) break;
+        const now = performance.now();
+        fps = fps === null ? 1000 / (now - last) : 0.8 * fps + 0.2 * (1000 / (now - last));
+        last = now;
+        set({ top: result.top, ms: result.ms, fps });
+      } catch (e) {
+        if (run === liveRun) message(`live classification stopped: ${e.message}`);
+        break;
+      }
+      await pause(0);
+    }
+    if (run === liveRun) set({ live: false });
+  })();
+  return status();
+}
+
+/** `{running, deviceId, live, recording, fps, ms, top}`. */
+function status() {
+  const c = camera();
+  return { running: c.running, deviceId: c.deviceId, live: c.live, recording: c.recording, fps: c.fps, ms: c.ms, top: c.top, error: c.error };
+}
+
+export const CAMERA_IDLE = Object.freeze({
+  running: false, stream: null, deviceId: null, devices: [], live: false, recording: null, fps: null, ms: null, top: [], error: null,
+});
+
+export const cameraApi = { devices, start, stop, capture, startRecording, stopRecording, live, status };
