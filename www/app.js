@@ -33,6 +33,8 @@ init({
   study: null, owner: true, ownerLost: false, camera: CAMERA_IDLE,
 });
 events.listen();
+// The drop zones' keyboard and click alternative: buttons that open their file inputs.
+for (const button of document.querySelectorAll("[data-picks]")) button.onclick = () => document.getElementById(button.dataset.picks).click();
 for (const view of [status, data, own, camera, training, evaluation, fuse, checkpoint, classify, study]) view.mount();
 const drawn = charts.mount();
 

@@ -1,18 +1,36 @@
 // Sections 3 and 4: lambda's schedule and the lambdas used, A'(x), the learned series
 // activation of a chosen layer and channel (curve and kernel), loss and accuracy (uPlot).
 import { call } from "../client.js";
-import { $, el, guard } from "../dom.js";
+import { $, el, guard, pct } from "../dom.js";
 import { subscribe, tracker } from "../state.js";
 
 export function chart(id, series, opts = {}) {
   const target = $(id);
-  return new uPlot({
+  const plot = new uPlot({
     width: target.clientWidth || 360, height: 200, legend: { show: series.length > 2 },
     scales: { x: { time: false }, ...(opts.scales ?? {}) },
     axes: opts.axes ?? [{}, {}],
     series: [{}, ...series],
   }, [[], ...series.map(() => [])], target);
+  // As wide as its place, when the window (a phone turned, say) changes.
+  new ResizeObserver(() => {
+    const width = target.clientWidth;
+    if (width && Math.abs(width - plot.width) > 1) plot.setSize({ width, height: 200 });
+  }).observe(target);
+  return plot;
 }
+
+/** The charts' current values as a sentence, for those who do not see them: said (a live
+ * region) at most every few seconds while training runs, at once otherwise. */
+function summary(s) {
+  if (!s.model) return "No training yet.";
+  const parts = [`Step ${s.step} of ${s.totalSteps}`, `lambda ${s.lambda === null ? "–" : s.lambda.toFixed(3)}`];
+  if (s.loss !== null) parts.push(`loss ${s.loss.toFixed(3)}`);
+  if (s.trainAccuracy !== null) parts.push(`train accuracy ${pct(s.trainAccuracy)}`);
+  if (s.testAccuracy !== null) parts.push(`test accuracy ${pct(s.testAccuracy)}`);
+  return `${parts.join(", ")}${s.trainState === "running" ? "" : ` (${s.trainState})`}.`;
+}
+const SAY_EVERY_MS = 5000;
 // Steps are whole numbers: no ticks between them.
 export const STEP_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
 
@@ -62,7 +80,14 @@ export function mount() {
   $("probe-channel").onchange = probeChange;
 
   const changed = tracker();
+  let said = 0;
   subscribe((s) => {
+    const text = summary(s);
+    const now = Date.now();
+    if (text !== $("chart-summary").textContent && (s.trainState !== "running" || now - said > SAY_EVERY_MS)) {
+      $("chart-summary").textContent = text;
+      said = now;
+    }
     const h = s.history;
     // `|`, not `||`: both trackers must see the new values.
     if (changed("history", h) | changed("evals", s.evals)) {

@@ -43,10 +43,15 @@ function tile(e, m) {
 /** A class as its index and name (just the name when it is the index, as MNIST's are). */
 const label = (name, i) => (name === String(i) ? name : `${i} ${name}`);
 
+/** A cell's colours: right answers green, wrong ones red, deeper with the share; the text in
+ * black or white, whichever reads better on it (the number says it all without colour). */
 function heat(fraction, diagonal) {
-  // Right answers in green, wrong ones in red; the number in the cell says the same in text.
-  const a = Math.min(1, fraction) * 0.85;
-  return diagonal ? `rgba(43, 138, 62, ${a})` : `rgba(201, 42, 42, ${a})`;
+  const base = diagonal ? [30, 120, 50] : [190, 30, 30];
+  const t = Math.min(1, fraction) * 0.9;
+  const rgb = base.map((c) => Math.round(255 + (c - 255) * t));
+  const lin = rgb.map((c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  const luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
+  return { background: `rgb(${rgb.join(", ")})`, color: luminance > 0.179 ? "#000" : "#fff" };
 }
 
 function matrix(e, norm, selected) {
@@ -65,8 +70,8 @@ function matrix(e, norm, selected) {
       const isSelected = selected && selected.label === t && selected.predicted === p;
       return el("td", {},
         el("button", {
-          type: "button", class: `cell${t === p ? " diagonal" : ""}${isSelected ? " selected" : ""}`,
-          style: { background: count ? heat(fraction, t === p) : "transparent", color: fraction > 0.55 ? "#fff" : "inherit" },
+          type: "button", class: `cell${t === p ? " diagonal" : ""}${isSelected ? " selected" : ""}`, "data-focus": `cell-${t}-${p}`,
+          style: count ? heat(fraction, t === p) : { background: "transparent" },
           "aria-label": `true ${e.classes[t]}, predicted ${e.classes[p]}: ${count} images, ${pct(share)} of the class`,
           "aria-pressed": isSelected ? "true" : "false",
           onclick: guard(() => openCell(t, p)),
@@ -117,7 +122,10 @@ export function mount() {
     $("eval-body").hidden = !e;
     if (!e) return;
     if (changed("matrix", e) | changed("norm", s.evalNorm) | changed("cell", s.evalCell)) {
+      // Redrawn: the focused cell keeps the focus.
+      const focused = document.activeElement?.dataset?.focus;
       $("confusion").replaceChildren(matrix(e, s.evalNorm, s.evalCell?.of === e ? s.evalCell : null));
+      if (focused) $("confusion").querySelector(`[data-focus="${focused}"]`)?.focus();
     }
     if (changed("perClass", e)) {
       $("per-class").querySelector("tbody").replaceChildren(...e.perClass.map((c, i) => el("tr", {},

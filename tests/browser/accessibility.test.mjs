@@ -1,0 +1,129 @@
+// Accessibility: axe-core finds no serious or critical problem in the page's main states; every
+// control is reached by Tab; a whole run (data, options, train, evaluate, fuse, classify) is
+// driven by the keyboard alone; at a phone's 390x844 nothing scrolls sideways.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { open, outDir, png, root, waitFor, waitStatus } from "./harness.mjs";
+
+const AXE = readFileSync(join(root, "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+async function axe(page, state) {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`));
+  assert.deepEqual(violations, [], `axe in state "${state}"`);
+}
+
+/** The controls a keyboard user must be able to reach: visible and enabled. */
+const CONTROLS = `[...document.querySelectorAll("button, input, select, [tabindex]")]
+  .filter((e) => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length && getComputedStyle(e).visibility !== "hidden")
+  // A radio group is one stop for Tab (its checked button); arrows move within it.
+  .filter((e) => e.type !== "radio" || e.checked || !document.querySelector(\`input[name="\${e.name}"]:checked\`))`;
+
+test("no serious axe findings; every control reached by Tab; a whole run by keyboard", { timeout: 600_000 }, async () => {
+  const { page, errors, close } = await open({ webgpu: false });
+  try {
+    await axe(page, "idle");
+    // Tab through the page: every control gets the focus, in a visible way.
+    const count = await page.evaluate(`${CONTROLS}.length`);
+    await page.evaluate(`${CONTROLS}.forEach((e, i) => { e.dataset.reach = i; })`);
+    await page.evaluate(() => document.activeElement?.blur());
+    const reached = new Set();
+    for (let i = 0; i < count + 40 && reached.size < count; i++) {
+      await page.keyboard.press("Tab");
+      const seen = await page.evaluate(() => {
+        const e = document.activeElement;
+        return e?.dataset.reach === undefined ? null : [e.dataset.reach, getComputedStyle(e).outlineStyle];
+      });
+      if (seen) {
+        reached.add(seen[0]);
+        assert.notEqual(seen[1], "none", `focus is visible on control ${seen[0]}`);
+      }
+    }
+    const missed = await page.evaluate((seen) => [...document.querySelectorAll("[data-reach]")].filter((e) => !seen.includes(e.dataset.reach)).map((e) => e.outerHTML.slice(0, 120)), [...reached]);
+    assert.deepEqual(missed, [], `all ${count} controls reached by Tab`);
+
+    // Data: arrow keys in the dataset radio group.
+    await page.focus('input[name="dataset"][value="fashion-mnist"]');
+    await page.keyboard.press("ArrowRight");
+    await waitFor(page, () => /^mnist:/.test(document.querySelector("#data-summary").textContent));
+    // Options: type into the form.
+    await page.focus('select[name="preset"]');
+    await page.keyboard.type("nano");
+    for (const [name, value] of [["epochs", "1"], ["decayEpochs", "1"], ["batchSize", "64"], ["learningRate", "0.01"]]) {
+      await page.focus(`input[name="${name}"]`);
+      await page.keyboard.press("Control+A");
+      await page.keyboard.type(value);
+      await page.keyboard.press("Tab");
+    }
+    await page.focus("#train");
+    await page.keyboard.press("Enter");
+    await waitStatus(page, "(s) => s.state === 'running' && s.step >= 2");
+    await axe(page, "training");
+    assert.equal(await page.evaluate(() => window.vanillanet.status().state), "running");
+    const done = await waitStatus(page, "(s) => s.state === 'finished'");
+    assert.equal(done.step, 133, "nano_28, one epoch of MNIST at batch 64, as typed");
+    assert.match(await page.textContent("#chart-summary"), /^Step 133 of 133, lambda 1\.000, loss [\d.]+, train accuracy [\d.]+%, test accuracy [\d.]+% \(finished\)\.$/);
+
+    // Evaluation: a cell of the matrix opens by keyboard.
+    await waitFor(page, () => document.querySelectorAll("#confusion .cell").length === 100);
+    // (Row 2 is class 1; its first cell is the row's heading, so td 3 is "answered 1".)
+    await page.focus("#confusion tbody tr:nth-child(2) td:nth-child(3) .cell");
+    await page.keyboard.press("Enter");
+    await waitFor(page, () => /^True 1, answered 1/.test(document.querySelector("#gallery-title").textContent));
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.focus), "cell-1-1", "the focus stays on the cell");
+    await axe(page, "evaluation open");
+
+    // Fuse, then classify a picked file: the picker opens from its button.
+    await page.focus("#fuse");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#fuse-table:not([hidden])");
+    await page.focus('[data-picks="classify-files"]');
+    const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Enter")]);
+    await chooser.setFiles({ name: "grey.png", mimeType: "image/png", buffer: png(28, [120, 120, 120]) });
+    await waitFor(page, () => document.querySelectorAll("#predictions .prediction .bar").length === 5);
+    await axe(page, "fused with predictions");
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+  }
+});
+
+test("a phone's 390x844: no sideways scrolling, every section usable", { timeout: 300_000 }, async () => {
+  const { page, errors, close } = await open({ webgpu: false, viewport: { width: 390, height: 844 } });
+  try {
+    const fits = () => page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const out = [...document.querySelectorAll("section button, section input, section select, section canvas, section video, header *")]
+        .filter((e) => e.getClientRects().length && !e.closest(".scroll"))
+        .filter((e) => e.getBoundingClientRect().right > width + 1)
+        .map((e) => e.id || e.name || e.textContent.slice(0, 30));
+      return { scroll: document.documentElement.scrollWidth, width, out };
+    });
+    const check = async (state) => {
+      const f = await fits();
+      assert.ok(f.scroll <= f.width, `${state}: the page is ${f.scroll}px wide in a ${f.width}px viewport`);
+      assert.deepEqual(f.out, [], `${state}: controls past the right edge`);
+    };
+    await check("idle");
+    await page.evaluate(() => window.vanillanet.loadDataset("mnist"));
+    await page.evaluate(() => window.vanillanet.train({ preset: "nano_28", batchSize: 64, epochs: 1, decayEpochs: 1, learningRate: 0.01 }));
+    await waitStatus(page, "(s) => s.state === 'finished'");
+    await page.evaluate(() => window.vanillanet.fuse());
+    await waitFor(page, () => document.querySelectorAll("#confusion .cell").length === 100 && /^Fused/.test(document.querySelector("#eval-summary").textContent));
+    await page.setInputFiles("#classify-files", { name: "grey.png", mimeType: "image/png", buffer: png(28, [120, 120, 120]) });
+    await waitFor(page, () => document.querySelectorAll("#predictions .prediction").length === 1);
+    await check("trained, evaluated, fused, classified");
+    await page.screenshot({ path: join(outDir, "phone.png"), fullPage: true });
+    // The wide parts scroll inside their own region instead (and are reachable by keyboard).
+    assert.equal(await page.getAttribute("#confusion", "tabindex"), "0");
+    await axe(page, "phone");
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+  }
+});
