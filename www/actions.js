@@ -1,7 +1,8 @@
 // What the page can do: `window.vanillanet`, the scripting API that the buttons use too. Each
 // operation runs in the worker under the same name (see worker.js) and lands in the app state.
 import { call, worker } from "./client.js";
-import { $, fileStem, pixelsBlob, pixelsUrl, thumbnail } from "./dom.js";
+import { $, fieldLabel, fileStem, pixelsBlob, pixelsUrl, thumbnail } from "./dom.js";
+import { num, t, time } from "./i18n.js";
 import * as opts from "./options.js";
 import * as persist from "./persist.js";
 import { get, message, update } from "./state.js";
@@ -37,7 +38,7 @@ export async function refreshSchedule() {
 // ---- own images ------------------------------------------------------------------------------
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
 export function checkImageSize(file) {
-  if (file.size > MAX_FILE_BYTES) throw new Error(`too large (${(file.size / 1e6).toFixed(0)} MB; images up to ${MAX_FILE_BYTES / 1e6} MB)`);
+  if (file.size > MAX_FILE_BYTES) throw new Error(t("own.tooLarge", { mb: num(Math.round(file.size / 1e6)), max: num(MAX_FILE_BYTES / 1e6) }));
 }
 export function ownSize(own = get().own) {
   const [side, channels] = own.size.split("x").map(Number);
@@ -48,7 +49,7 @@ function setOwnClasses(classes) {
 }
 function addClass(name) {
   const classes = get().own.classes;
-  setOwnClasses([...classes, { name: name ?? `class ${String.fromCharCode(65 + classes.length)}`, items: [] }]);
+  setOwnClasses([...classes, { name: name ?? t("own.className", { n: String.fromCharCode(65 + classes.length) }), items: [] }]);
   return classes.length;
 }
 export function renameClass(index, name) {
@@ -63,7 +64,7 @@ async function decode(file, { side, channels }) {
   return { pixels, thumb: await pixelsUrl(pixels, channels, side) };
 }
 async function addFiles(classIndex, files) {
-  if (!get().own.classes[classIndex]) throw new Error(`no class ${classIndex}`);
+  if (!get().own.classes[classIndex]) throw new Error(t("own.noClass", { n: classIndex }));
   const size = ownSize();
   for (const file of files) {
     const item = { name: file.webkitRelativePath || file.name };
@@ -83,7 +84,7 @@ const ownClasses = () => get().own.classes.map((c) => ({
 async function ownDataset() {
   const { side, channels } = ownSize();
   const usable = get().own.classes.filter((c) => c.items.some((i) => i.pixels));
-  if (usable.length < 2) throw new Error("add images to at least two classes first");
+  if (usable.length < 2) throw new Error(t("own.twoClasses"));
   const labels = [];
   const chunks = [];
   usable.forEach((c, l) => c.items.filter((i) => i.pixels).forEach((i) => { labels.push(l); chunks.push(i.pixels); }));
@@ -136,7 +137,7 @@ async function fuse() {
   update({ fuseReport, classifier: await call("classifier") });
   await persist.saveClassifier();
   // The fused net on the whole test set, for the evaluation view (in the background).
-  evaluation({ fused: true }).catch((e) => message(`evaluating the fused net: ${e.message}`));
+  evaluation({ fused: true }).catch((e) => message(t("eval.fusedFailed", { reason: e.message })));
   return fuseReport;
 }
 
@@ -157,16 +158,16 @@ async function evaluationCell(label, predicted, { fused = false, limit = 48 } = 
 /** Test image `index` as the net sees it, as a PNG Blob. */
 async function testImage(index) {
   const d = get().dataset;
-  if (!d) throw new Error("no dataset loaded");
-  if (!Number.isInteger(index) || index < 0) throw new Error(`no test image ${index}`);
+  if (!d) throw new Error(t("eval.noData"));
+  if (!Number.isInteger(index) || index < 0) throw new Error(t("eval.noImage", { n: index }));
   return pixelsBlob(await call("testImage", { index }), d.channels, d.height, d.width);
 }
 
 async function classify(blob) {
-  const item = { name: blob.name || "pasted image" };
+  const item = { name: blob.name || t("classify.pasted") };
   try {
     const classifier = get().classifier;
-    if (!classifier) throw new Error("no classifier yet: fuse a trained model or load a checkpoint");
+    if (!classifier) throw new Error(t("classifier.missing"));
     checkImageSize(blob);
     item.result = await call("classify", { file: blob, k: 5 });
     item.model = classifier.card.name;
@@ -183,7 +184,7 @@ async function classify(blob) {
 }
 
 function requireClassifier() {
-  if (!get().classifier) throw new Error("nothing to export: fuse a trained model or load a checkpoint");
+  if (!get().classifier) throw new Error(t("classifier.nothingToExport"));
   return get().classifier;
 }
 
@@ -206,7 +207,7 @@ async function studyRun(options = {}) {
 
 async function studyResume() {
   const st = get().study;
-  if (!st) throw new Error("no study to continue");
+  if (!st) throw new Error(t("study.noneToContinue"));
   if (st.live) return call("studyResume");
   // A study restored from disk: the worker starts it again from its finished runs.
   const report = await call("studyRun", { options: st.options, saved: st.report });
@@ -248,7 +249,7 @@ export async function restoreSession() {
       if (datasetName === "own") await ownDataset();
       else await loadDataset(datasetName);
     } catch (e) {
-      message(`the saved data choice (${datasetName === "own" ? "your images" : datasetName}) could not be used (${e.message}); Fashion-MNIST is loaded instead`);
+      message(t("data.savedUnusable", { name: datasetName === "own" ? t("data.ownName") : datasetName, reason: e.message }));
       await loadDataset("fashion-mnist");
     }
     if (training) {
@@ -261,17 +262,17 @@ export async function restoreSession() {
           trainAccuracy: training.trainAccuracy, testAccuracy: training.evals.at(-1)?.[1] ?? null,
           trainState: status.finished ? "finished" : "paused",
         });
-        message(`restored the model at step ${status.globalStep} (saved ${new Date(training.savedAt).toLocaleTimeString()}); the optimizer's moments start afresh`, "info");
+        message(t("train.restored", { step: num(status.globalStep), time: time(training.savedAt) }), "info");
       } catch (e) {
-        message(`the saved training could not be restored (it is kept): ${e.message}`);
+        message(t("train.notRestored", { reason: e.message }));
       }
     }
     if (classifier) {
       try {
         if (classifier.fromTrainer && training && get().cannotFuse === null) await fuse();
-        else await loadCheckpoint(new File([classifier.bytes], "saved classifier"));
+        else await loadCheckpoint(new File([classifier.bytes], t("checkpoint.savedName")));
       } catch (e) {
-        message(`the saved classifier could not be restored (it is kept): ${e.message}`);
+        message(t("checkpoint.savedNotRestored", { reason: e.message }));
       }
     }
     if (study?.report?.arms && study.options) {
@@ -297,15 +298,15 @@ export async function recover(what, backend) {
   recovering = true;
   lastRecovery = Date.now();
   try {
-    message(`${what}; continuing${backend === "cpu" ? " on the CPU" : ""} from the last saved state.`);
+    message(t("recover.continuing", { what, cpu: backend === "cpu" }));
     await persist.savingNow();
     worker.restart(what);
     update({ trainState: "idle", fuseReport: null, classifier: null });
     await api.setBackend(backend);
     await restoreSession();
-    message(`recovered${backend === "cpu" ? " on the CPU" : ""}${get().step ? ` at step ${get().step}` : ""}`, "info");
+    message(t("recover.done", { cpu: backend === "cpu", step: get().step ? num(get().step) : null }), "info");
   } catch (e) {
-    message(`recovery failed: ${e.message}; reload the page (saved work is kept)`);
+    message(t("recover.failed", { reason: e.message }));
   } finally {
     recovering = false;
   }
@@ -316,7 +317,7 @@ export async function takeOver() {
   await persist.claim({ steal: true });
   update({ owner: true, ownerLost: false });
   await restoreSession();
-  message("this tab now saves the session", "info");
+  message(t("owner.now"), "info");
 }
 
 const SHARED_DATA = ["fashion-mnist", "mnist"];
@@ -336,14 +337,14 @@ export async function applyLink(params) {
   const dataset = SHARED_DATA.includes(params.get("dataset")) ? params.get("dataset") : null;
   if (!names.length && !dataset) return;
   if (get().model) {
-    message("the link's settings were not applied, to keep the saved session open here: Reset, then open the link again to use them", "info");
+    message(t("link.notApplied"), "info");
     return;
   }
   if (dataset && dataset !== get().datasetName) await loadDataset(dataset);
   setForm(options);
   await refreshSchedule();
-  const said = names.map((n) => `${n} ${options[n]}`);
-  message(`the link set ${[...(dataset ? [`dataset ${dataset}`] : []), ...said].join(", ")}`, "info");
+  const said = names.map((n) => `${fieldLabel(trainForm(), n)} ${options[n]}`);
+  message(t("link.set", { what: [...(dataset ? [t("link.dataset", { name: dataset })] : []), ...said].join(", ") }), "info");
 }
 
 export const api = {
@@ -396,7 +397,7 @@ export const api = {
   /** The trained net in the authors' training form (official names, BN step counters, the card):
    * it loads with `strict=True` into their PyTorch code. */
   async exportTraining() {
-    if (!get().model) throw new Error("nothing to export: train a model first");
+    if (!get().model) throw new Error(t("train.nothingToExport"));
     return new Blob([await call("exportTraining")], { type: "application/octet-stream" });
   },
   /** The classifier as an ONNX model (opset 13; input `input` [batch, C, H, W] preprocessed as
@@ -429,12 +430,12 @@ export const api = {
     },
     async csv() {
       const report = get().study?.report;
-      if (!report) throw new Error("no study results yet");
+      if (!report) throw new Error(t("study.noResults"));
       return new Blob([await call("studyCsv", { report })], { type: "text/csv" });
     },
     json() {
       const st = get().study;
-      if (!st?.report) throw new Error("no study results yet");
+      if (!st?.report) throw new Error(t("study.noResults"));
       return new Blob([JSON.stringify({ ...st.report, curves: st.curves }, null, 2)], { type: "application/json" });
     },
   },

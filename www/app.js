@@ -5,6 +5,7 @@ import { api, applyLink, restoreSession, setForm } from "./actions.js";
 import { CAMERA_IDLE, cameraApi } from "./camera.js";
 import { call } from "./client.js";
 import * as events from "./events.js";
+import { t, translatePage } from "./i18n.js";
 import * as persist from "./persist.js";
 import { get, init, message, update } from "./state.js";
 import * as charts from "./views/charts.js";
@@ -29,9 +30,10 @@ init({
   evaluations: { trained: null, fused: null }, evalModel: null, evalCell: null, evalBusy: false, evalNorm: "counts",
   schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
   classifier: null, checkpoint: null, checkpointLog: [],
-  own: { size: "32x3", classes: [{ name: "class A", items: [] }, { name: "class B", items: [] }] },
+  own: { size: "32x3", classes: [{ name: t("own.className", { n: "A" }), items: [] }, { name: t("own.className", { n: "B" }), items: [] }] },
   study: null, owner: true, ownerLost: false, camera: CAMERA_IDLE,
 });
+translatePage();
 events.listen();
 // The drop zones' keyboard and click alternative: buttons that open their file inputs.
 for (const button of document.querySelectorAll("[data-picks]")) button.onclick = () => document.getElementById(button.dataset.picks).click();
@@ -53,7 +55,7 @@ addEventListener("pagehide", saveNow);
 document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && saveNow());
 persist.whenTakenOver(() => {
   update({ owner: false, ownerLost: true });
-  message("another tab took this session over: changes here are no longer saved");
+  message(t("owner.tookOver"));
 });
 persist.askPersistence();
 
@@ -61,10 +63,10 @@ persist.askPersistence();
 // data. Not on file:// or where the browser has none; the page works without it, online.
 if ("serviceWorker" in navigator && isSecureContext) {
   navigator.serviceWorker.register("./sw.js", { updateViaCache: "none" })
-    .catch((e) => message(`offline use is not available here (${e.message})`, "info"));
+    .catch((e) => message(t("offline.unavailable", { reason: e.message }), "info"));
 }
-addEventListener("offline", () => message("offline: the page goes on working from its saved copy", "info"));
-addEventListener("online", () => message("back online", "info"));
+addEventListener("offline", () => message(t("offline.now"), "info"));
+addEventListener("online", () => message(t("offline.back"), "info"));
 
 api.ready = window.vanillanet.ready = (async () => {
   update({ owner: await persist.claim() });
@@ -73,7 +75,7 @@ api.ready = window.vanillanet.ready = (async () => {
   try {
     await api.setBackend(backend);
   } catch (e) {
-    message(`${e.message}; using the CPU`);
+    message(t("backend.failed", { reason: e.message }));
     await api.setBackend("cpu");
   }
   const { options, studies } = await call("defaults");

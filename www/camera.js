@@ -3,11 +3,13 @@
 // then the same crop and resize), so a recorded class is what dropping those frames would give.
 import { api } from "./actions.js";
 import { call } from "./client.js";
+import { t } from "./i18n.js";
 import { get, message, update } from "./state.js";
 
 /** Milliseconds between recorded frames (about 6 a second). */
 const FRAME_MS = 160;
-export const FACING = { user: "front camera", environment: "back camera" };
+/** Cameras by the way they face (phones and tablets). */
+export const FACING = { user: true, environment: true };
 
 let stream = null;
 const video = Object.assign(document.createElement("video"), { muted: true, playsInline: true });
@@ -21,16 +23,16 @@ function explain(e) {
   switch (e?.name) {
     case "NotAllowedError":
     case "SecurityError":
-      return "camera access was denied: allow the camera for this page in the browser's site settings, then start it again";
+      return t("camera.denied");
     case "NotFoundError":
-      return "no camera was found";
+      return t("camera.notFound");
     case "OverconstrainedError":
-      return "that camera is not available: pick another one";
+      return t("camera.unavailable");
     case "NotReadableError":
     case "AbortError":
-      return "the camera could not be opened (another program may be using it)";
+      return t("camera.busy");
     default:
-      return `the camera could not be started (${e?.message ?? e})`;
+      return t("camera.failed", { reason: e?.message ?? e });
   }
 }
 
@@ -39,14 +41,14 @@ async function devices() {
   if (!navigator.mediaDevices?.enumerateDevices) return [];
   const all = await navigator.mediaDevices.enumerateDevices();
   return all.filter((d) => d.kind === "videoinput")
-    .map((d, i) => ({ deviceId: d.deviceId, label: d.label || `camera ${i + 1}` }));
+    .map((d, i) => ({ deviceId: d.deviceId, label: d.label || t("camera.device", { n: i + 1 }) }));
 }
 
 /** Starts a camera: a device id from `devices()`, "user" (front) or "environment" (back), or
  * the browser's choice. A failure says why and leaves the rest of the page as it was. */
 async function start(deviceId) {
   if (!navigator.mediaDevices?.getUserMedia) {
-    throw new Error("this browser gives the page no camera (it needs https or localhost, and a browser with camera support)");
+    throw new Error(t("camera.noApi"));
   }
   stop();
   const choice = deviceId in FACING ? { facingMode: { ideal: deviceId } } : deviceId ? { deviceId: { exact: deviceId } } : {};
@@ -60,7 +62,7 @@ async function start(deviceId) {
   track.addEventListener("ended", () => {
     if (stream?.getVideoTracks()[0] !== track) return;
     stop();
-    message("the camera stopped (disconnected or taken by another program)");
+    message(t("camera.ended"));
   });
   video.srcObject = stream;
   await video.play();
@@ -78,7 +80,7 @@ function stop() {
 }
 
 function requireRunning() {
-  if (!stream) throw new Error("start the camera first");
+  if (!stream) throw new Error(t("camera.startFirst"));
 }
 
 /** Shorter side of a live frame: enough for the nets here (224 after the official 256 resize),
@@ -102,7 +104,7 @@ const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Records `frames` frames into own class `classIndex`, as if dropped there: the class. */
 async function capture(classIndex, frames = 1) {
   requireRunning();
-  if (!get().own.classes[classIndex]) throw new Error(`there is no class ${classIndex}`);
+  if (!get().own.classes[classIndex]) throw new Error(t("own.noClass", { n: classIndex }));
   let summary = null;
   for (let i = 0; i < frames && stream; i++) {
     const t0 = performance.now();
@@ -137,7 +139,7 @@ async function live(on = true) {
     return status();
   }
   requireRunning();
-  if (!get().classifier) throw new Error("no classifier yet: fuse a trained model or load a checkpoint");
+  if (!get().classifier) throw new Error(t("classifier.missing"));
   set({ live: true, fps: null, ms: null, top: [] });
   (async () => {
     let last = performance.now();
@@ -151,7 +153,7 @@ async function live(on = true) {
         last = now;
         set({ top: result.top, ms: result.ms, fps });
       } catch (e) {
-        if (run === liveRun) message(`live classification stopped: ${e.message}`);
+        if (run === liveRun) message(t("live.stopped", { reason: e.message }));
         break;
       }
       await pause(0);

@@ -1,6 +1,7 @@
 // Small helpers shared by the views. Every string that came from a user or a file (file, class
 // and folder names, card fields) goes into the page as text through `el` or textContent, never
 // as HTML.
+import { compact, percent, t } from "./i18n.js";
 import { message } from "./state.js";
 
 export const $ = (id) => document.getElementById(id);
@@ -21,15 +22,22 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-export const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
-export const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
+export const pct = (v) => (v === null || v === undefined ? "–" : percent(v));
+export const fmt = (n) => compact(n);
 export const fileStem = (name) => name.replace(/[^\w.-]+/g, "_");
 
 export function eta(seconds, finished = false) {
-  if (finished) return "done";
-  const t = Math.round(seconds ?? 0);
-  if (t >= 3600) return `${Math.floor(t / 3600)} h ${Math.round((t % 3600) / 60)} min`;
-  return t >= 60 ? `${Math.floor(t / 60)} min ${t % 60} s` : `${t} s`;
+  if (finished) return t("eta.done");
+  const s = Math.round(seconds ?? 0);
+  if (s >= 3600) return t("eta.hours", { h: Math.floor(s / 3600), min: Math.round((s % 3600) / 60) });
+  return s >= 60 ? t("eta.minutes", { min: Math.floor(s / 60), s: s % 60 }) : t("eta.seconds", { s });
+}
+
+/** What a form field is called on the page (its label's text, without the field's own). */
+export function fieldLabel(form, name) {
+  const label = form.elements[name]?.closest("label");
+  const text = label && [...label.childNodes].filter((n) => !["INPUT", "SELECT"].includes(n.nodeName)).map((n) => n.textContent).join("").trim();
+  return text || name;
 }
 
 /** A handler whose failure becomes a message on the page. */

@@ -3,6 +3,7 @@
 import * as actions from "./actions.js";
 import { worker } from "./client.js";
 import * as persist from "./persist.js";
+import { t } from "./i18n.js";
 import { get, message, update } from "./state.js";
 
 function onStep(m) {
@@ -56,7 +57,7 @@ function onEvent(m) {
   switch (m.type) {
     case "backend":
       update({ backend: m.backend, adapter: m.adapter, fallbackReason: m.fallbackReason, webgpuAvailable: m.webgpuAvailable });
-      if (m.fallbackReason) message(m.fallbackReason, "info");
+      if (m.fallbackReason) message(t("backend.unavailable"), "info", m.fallbackReason);
       break;
     case "dataset":
       update({ dataset: m.summary, samples: m.samples, evaluations: actions.NO_EVALUATIONS, evalCell: null });
@@ -71,10 +72,10 @@ function onEvent(m) {
       update({ checkpoint: { ...s.checkpoint, ...m } });
       break;
     case "deviceLost":
-      actions.recover(`The WebGPU device was lost (${m.reason ?? "unknown"}${m.message ? `: ${m.message}` : ""})`, "cpu");
+      actions.recover(t("recover.lostDevice", { reason: `${m.reason ?? "unknown"}${m.message ? `: ${m.message}` : ""}` }), "cpu");
       break;
     case "crashed":
-      actions.recover(`The engine crashed (${m.reason})`, s.backend ?? "cpu");
+      actions.recover(t("recover.crashed", { reason: m.reason }), s.backend ?? "cpu");
       break;
     case "options":
       actions.setForm(m.options);
@@ -100,7 +101,7 @@ function onEvent(m) {
       update({ testAccuracy: m.testAccuracy, evals: m.testAccuracy === null ? s.evals : [...s.evals, [m.step, m.testAccuracy]] });
       break;
     case "annealed":
-      message("lambda reached 1: fusing", "info");
+      message(t("fuse.annealed"), "info");
       actions.api.fuse().catch((e) => message(e.message));
       break;
     case "evaluation":
@@ -124,16 +125,20 @@ function onEvent(m) {
         persist.saveStudy(get().study);
       }
       break;
+    // Worker messages of the page's own carry a key; the rest (Rust's warnings and errors) are
+    // shown as they are.
     case "info":
-      message(m.message, "info");
+      if (m.key) message(t(m.key), "info");
+      else message(m.message, "info");
       break;
     case "error":
-      message(m.message);
+      if (m.key) message(t(m.key), "error", m.message);
+      else message(m.message);
       break;
   }
 }
 
 export function listen() {
   worker.onEvent = onEvent;
-  worker.onError = (e) => actions.recover(`The worker failed (${e.message})`, get().backend ?? "cpu");
+  worker.onError = (e) => actions.recover(t("recover.workerFailed", { reason: e.message }), get().backend ?? "cpu");
 }

@@ -1,6 +1,7 @@
 // What survives a reload: one IndexedDB object store of named records (own images, the data
 // choice, the training snapshot with its charts, the classifier, the predictions, the study).
 // Values are structured-cloned, so typed arrays and Blobs go in as they are.
+import { t } from "./i18n.js";
 import { call } from "./client.js";
 import { get, message } from "./state.js";
 
@@ -31,9 +32,11 @@ export const load = (key) => run("readonly", (s) => s.get(key));
 export const save = (key, value) => run("readwrite", (s) => s.put(value, key));
 export const remove = (key) => run("readwrite", (s) => s.delete(key));
 // A full disk says what was not saved; the rest of the session is unaffected.
-const report = (what) => (e) => message(/quota/i.test(`${e.name} ${e.message}`)
-  ? `${what}: not saved, the browser's storage for this page is full (free some, or export what you need)`
-  : `${what}: ${e.message}`);
+const report = (record) => (e) => {
+  const what = t(`record.${record}`);
+  if (/quota/i.test(`${e.name} ${e.message}`)) message(t("save.full", { what }));
+  else message(t("save.failed", { what }), "error", e.message);
+};
 
 /** Asks the browser to keep this page's storage under pressure (it may decide without asking). */
 export const askPersistence = () => navigator.storage?.persist?.().catch(() => false) ?? Promise.resolve(false);
@@ -104,7 +107,7 @@ export function saveTraining() {
       history: { steps: h.steps.slice(0, keep), loss: h.loss.slice(0, keep), trainAccuracy: h.trainAccuracy.slice(0, keep), lambda: h.lambda.slice(0, keep) },
       evals: s.evals.filter(([st]) => st <= upto), savedAt: Date.now(),
     });
-  })().catch(report("saving the training state")).finally(() => {
+  })().catch(report("training")).finally(() => {
     saving = null;
     if (saveAgain) {
       saveAgain = false;
@@ -120,7 +123,7 @@ export function saveOwn(own) {
   ownTimer = setTimeout(() => {
     ownTimer = null;
     const record = { size: own.size, classes: own.classes.map((c) => ({ name: c.name, items: c.items.map(({ name, pixels, error }) => ({ name, pixels, error })) })) };
-    save("own", record).catch(report("saving your images"));
+    save("own", record).catch(report("own"));
   }, 300);
 }
 
@@ -128,31 +131,31 @@ export async function saveClassifier() {
   if (!writable()) return;
   const bytes = await call("exportModel");
   const s = get();
-  await save("classifier", { bytes, fromTrainer: s.classifier.fromTrainer, fuseReport: s.fuseReport }).catch(report("saving the classifier"));
+  await save("classifier", { bytes, fromTrainer: s.classifier.fromTrainer, fuseReport: s.fuseReport }).catch(report("classifier"));
 }
 
-const forget = (key, what) => (writable() ? remove(key).catch(report(what)) : Promise.resolve());
-export const forgetClassifier = () => forget("classifier", "forgetting the classifier");
-export const forgetTraining = () => forget("training", "forgetting the training");
-export const forgetStudy = () => forget("study", "forgetting the study");
+const forget = (key) => (writable() ? remove(key).catch(report(key)) : Promise.resolve());
+export const forgetClassifier = () => forget("classifier");
+export const forgetTraining = () => forget("training");
+export const forgetStudy = () => forget("study");
 
 export function saveStudy(study) {
   if (!study || !writable()) return;
   // Only finished runs: a run in progress starts over after a reload.
   const done = study.report?.runs.length ?? 0;
   const record = { options: study.options, report: study.report, curves: study.curves.filter((c) => c.run < done), savedAt: Date.now() };
-  save("study", record).catch(report("saving the study"));
+  save("study", record).catch(report("study"));
 }
 
 export function savePredictions(predictions) {
   if (!writable()) return;
   const items = predictions.map(({ name, model, result, error, thumbBlob }) => ({ name, model, result, error, thumbBlob }));
-  save("predictions", items).catch(report("saving the predictions"));
+  save("predictions", items).catch(report("predictions"));
 }
 
 export function saveDataChoice(datasetName) {
   if (!writable()) return;
-  save("session", { datasetName }).catch(report("saving the data choice"));
+  save("session", { datasetName }).catch(report("session"));
 }
 
 /** Settles once what has changed is saved. */
@@ -163,6 +166,6 @@ export async function whenSaved() {
 /** Every saved record by name (one that can't be read is reported and left out). */
 export async function loadAll() {
   const keys = ["own", "session", "training", "classifier", "predictions", "study"];
-  const values = await Promise.all(keys.map((key) => load(key).catch((e) => (message(`cannot read saved ${key}: ${e.message}`), undefined))));
+  const values = await Promise.all(keys.map((key) => load(key).catch((e) => (message(t("save.unreadable", { what: key, reason: e.message })), undefined))));
   return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
 }

@@ -19,9 +19,10 @@ export function subscribe(view) {
   listeners.push(view);
 }
 
-/** Appends to a message list kept to its last five, as a new array. */
-export function message(text, kind = "error") {
-  update({ messages: [...current.messages.slice(-4), { text, kind, at: Date.now() }] });
+/** Appends to a message list kept to its last five, as a new array. `detail`: technical text
+ * from elsewhere (an engine's error), shown after it as it is. */
+export function message(text, kind = "error", detail = null) {
+  update({ messages: [...current.messages.slice(-4), { text, kind, detail, at: Date.now() }] });
 }
 
 /** A remembered value per view: `changed(key, value)` is true when value is not what it saw. */

@@ -98,7 +98,7 @@ async function sendProbe() {
     const r = await session.probe(probe.layer, probe.channel, Float32Array.from(PROBE_INPUTS));
     post({ type: "probe", layer: probe.layer, channel: probe.channel, inputs: PROBE_INPUTS, curve: r.curve, kernel: r.kernel });
   } catch (e) {
-    post({ type: "error", message: `activation probe: ${e.message ?? e}` });
+    post({ type: "error", key: "probe.failed", message: String(e.message ?? e) });
   }
 }
 
@@ -174,10 +174,10 @@ async function loop() {
   } catch (e) {
     if (fatal(e)) return crash(e);
     if (job === "study") {
-      post({ type: "error", message: `the study stopped: ${e.message ?? e}` });
+      post({ type: "error", key: "study.stopped", message: String(e.message ?? e) });
       setStudyState("paused");
     } else {
-      post({ type: "error", message: `training stopped: ${e.message ?? e}` });
+      post({ type: "error", key: "train.stopped", message: String(e.message ?? e) });
       setState("paused");
     }
   } finally {
@@ -189,11 +189,11 @@ async function loop() {
 function pauseOther(job) {
   if (job === "study" && state === "running") {
     setState("paused");
-    post({ type: "info", message: "training paused while the study runs" });
+    post({ type: "info", key: "train.pausedForStudy" });
   }
   if (job === "train" && studyState === "running") {
     setStudyState("paused");
-    post({ type: "info", message: "the study is paused while training runs" });
+    post({ type: "info", key: "study.pausedForTraining" });
   }
 }
 

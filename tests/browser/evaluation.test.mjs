@@ -39,7 +39,7 @@ test("evaluation of the trained and the fused net, in the API and the page", { t
     assert.equal(trained.step, status.step);
     assert.ok(trained.accuracy > 0.5, `learned something: ${trained.accuracy}`);
     assert.ok(Math.abs(trained.accuracy - status.testAccuracy) < 1e-6, "the test accuracy is the whole test set's");
-    assert.match(await page.textContent("#eval-summary"), new RegExp(`Trained net at step ${status.step}: .* of 1500 test images`));
+    assert.match(await page.textContent("#eval-summary"), new RegExp(`Trained net at step ${status.step}: .* of 1,500 test images`));
 
     // Fused: the same answers (fusion is exact up to float rounding).
     await page.evaluate(() => window.vanillanet.fuse());

@@ -18,7 +18,7 @@ const BASE_ARGS = [
 
 /** Opens the page; `webgpu` false launches Chromium with WebGPU off. `at`: a URL served by
  * the test itself (then `path` and `query` are ignored); `args`: more Chromium flags. */
-export async function open({ webgpu, query = "", path = "", at, args = [], viewport = { width: 1400, height: 1300 } }) {
+export async function open({ webgpu, query = "", path = "", at, args = [], viewport = { width: 1400, height: 1300 }, locale = "en-US" }) {
   const server = at ? null : await serve(0);
   const url = at ?? `http://127.0.0.1:${server.address().port}/${path}${query}`;
   const browser = await chromium.launch({
@@ -27,7 +27,7 @@ export async function open({ webgpu, query = "", path = "", at, args = [], viewp
     args: [...BASE_ARGS, ...(webgpu ? ["--enable-unsafe-webgpu"] : ["--disable-webgpu", "--disable-features=WebGPU"]), ...args],
   });
   // A context of its own, so a test can open a second tab of the page in it.
-  const context = await browser.newContext({ viewport });
+  const context = await browser.newContext({ viewport, locale });
   const page = await context.newPage();
   const errors = [];
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
@@ -38,7 +38,7 @@ export async function open({ webgpu, query = "", path = "", at, args = [], viewp
     await page.evaluate(() => window.vanillanet.ready);
   }
   return {
-    page, errors, url, server,
+    page, context, errors, url, server,
     async close() {
       await browser.close();
       server?.close();

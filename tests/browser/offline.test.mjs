@@ -30,7 +30,7 @@ test("works offline after one visit, and is installable", { timeout: 300_000 }, 
     await waitFor(page, () => window.vanillanet?.ready, null, { timeout: 60_000 });
     await page.evaluate(() => window.vanillanet.ready);
     await assert.rejects(page.evaluate(() => fetch("/not-cached").then((r) => r.text())), /Failed to fetch/);
-    assert.match(await page.textContent("#data-summary"), /60000 training and 10000 test images/);
+    assert.match(await page.textContent("#data-summary"), /60,000 training and 10,000 test images/);
 
     // Train a few steps (without deep training, so the net fuses at once), fuse, classify.
     await page.evaluate(() => window.vanillanet.train({ preset: "nano_28", batchSize: 32, epochs: 1, decayEpochs: 1, deepTraining: false, evalEvery: 1000 }));

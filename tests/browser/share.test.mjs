@@ -15,7 +15,7 @@ test("a shared link fills the form, and keeps a saved session", { timeout: 180_0
     assert.equal(await page.inputValue('#options [name="preset"]'), "nano_28");
     assert.equal(await page.inputValue('#options [name="schedule"]'), "linear");
     assert.match(await page.textContent("#data-summary"), /^mnist/);
-    assert.match(await page.textContent("#messages"), /the link set dataset mnist, preset nano_28, schedule linear, learningRate 0.01, epochs 2, seed 7/);
+    assert.match(await page.textContent("#messages"), /the link set dataset mnist, Preset nano_28, Schedule linear, Learning rate 0.01, Epochs 2, Seed 7/);
     const shared = new URL(await page.evaluate(() => window.vanillanet.shareLink()));
     for (const [k, v] of [["learningRate", "0.01"], ["seed", "7"], ["dataset", "mnist"], ["backend", "cpu"], ["preset", "nano_28"], ["epochs", "2"]]) {
       assert.equal(shared.searchParams.get(k), v, k);

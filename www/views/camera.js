@@ -2,6 +2,7 @@
 // (the class cards' Hold to record buttons, see own.js), and live classification (section 6).
 import { FACING, cameraApi as camera } from "../camera.js";
 import { $, el, fillSelect, guard, pct } from "../dom.js";
+import { num, t } from "../i18n.js";
 import { get, subscribe, tracker } from "../state.js";
 
 function showStream(video, stream) {
@@ -30,7 +31,7 @@ export function mount() {
     fillSelect(select, values, get().camera.deviceId ?? "");
     for (const option of select.options) {
       const device = devices.find((d) => d.deviceId === option.value);
-      option.textContent = option.value === "" ? "default camera" : FACING[option.value] ?? device?.label ?? option.value;
+      option.textContent = option.value === "" ? t("camera.default") : FACING[option.value] ? t(`camera.${option.value}`) : device?.label ?? option.value;
     }
   };
   listDevices();
@@ -46,15 +47,17 @@ export function mount() {
     showStream($("live-video"), c.live ? c.stream : null);
     $("camera-help").textContent = c.error
       ? c.error
-      : c.running ? (c.recording !== null ? `recording into ${s.own.classes[c.recording]?.name ?? "a class"}…` : "Hold a class's Hold to record button (mouse, finger, or Space) to add frames to it.")
-        : "Start the camera, then hold a class's Hold to record button to add frames to it.";
+      : c.running ? (c.recording !== null ? t("camera.recordingInto", { name: s.own.classes[c.recording]?.name ?? "" }) : t("camera.helpRunning"))
+        : t("camera.help");
     $("camera-help").classList.toggle("error-text", Boolean(c.error));
     const toggle = $("live-toggle");
     toggle.disabled = !s.classifier && !c.live;
     toggle.setAttribute("aria-pressed", String(c.live));
-    toggle.textContent = c.live ? "Pause live classification" : "Classify the camera live";
+    toggle.textContent = t(c.live ? "live.pause" : "live.start");
     $("live-view").hidden = !c.live && !c.top.length;
-    $("live-rate").textContent = c.fps ? `${c.fps.toFixed(1)} frames/s · ${c.ms.toFixed(1)} ms per frame${c.live ? "" : " (paused)"}` : s.classifier ? "" : "needs a classifier";
+    $("live-rate").textContent = c.fps
+      ? `${t("live.rate", { fps: num(c.fps, 1), ms: num(c.ms, 1) })}${c.live ? "" : ` ${t("live.paused")}`}`
+      : s.classifier ? "" : t("live.needsClassifier");
     if (changed("top", c.top)) $("live-top").replaceChildren(...c.top.map((t) => el("li", {}, `${t.label} `, el("b", {}, pct(t.probability)))));
   });
 }

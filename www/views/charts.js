@@ -2,6 +2,7 @@
 // activation of a chosen layer and channel (curve and kernel), loss and accuracy (uPlot).
 import { call } from "../client.js";
 import { $, el, guard, pct } from "../dom.js";
+import { num, t } from "../i18n.js";
 import { subscribe, tracker } from "../state.js";
 
 export function chart(id, series, opts = {}) {
@@ -10,7 +11,7 @@ export function chart(id, series, opts = {}) {
     width: target.clientWidth || 360, height: 200, legend: { show: series.length > 2 },
     scales: { x: { time: false }, ...(opts.scales ?? {}) },
     axes: opts.axes ?? [{}, {}],
-    series: [{}, ...series],
+    series: [{ label: "x" }, ...series],
   }, [[], ...series.map(() => [])], target);
   // As wide as its place, when the window (a phone turned, say) changes.
   new ResizeObserver(() => {
@@ -23,12 +24,12 @@ export function chart(id, series, opts = {}) {
 /** The charts' current values as a sentence, for those who do not see them: said (a live
  * region) at most every few seconds while training runs, at once otherwise. */
 function summary(s) {
-  if (!s.model) return "No training yet.";
-  const parts = [`Step ${s.step} of ${s.totalSteps}`, `lambda ${s.lambda === null ? "–" : s.lambda.toFixed(3)}`];
-  if (s.loss !== null) parts.push(`loss ${s.loss.toFixed(3)}`);
-  if (s.trainAccuracy !== null) parts.push(`train accuracy ${pct(s.trainAccuracy)}`);
-  if (s.testAccuracy !== null) parts.push(`test accuracy ${pct(s.testAccuracy)}`);
-  return `${parts.join(", ")}${s.trainState === "running" ? "" : ` (${s.trainState})`}.`;
+  if (!s.model) return t("summary.none");
+  const parts = [t("summary.step", { step: num(s.step), total: num(s.totalSteps) }), t("summary.lambda", { v: s.lambda === null ? "–" : num(s.lambda, 3) })];
+  if (s.loss !== null) parts.push(t("summary.loss", { v: num(s.loss, 3) }));
+  if (s.trainAccuracy !== null) parts.push(t("summary.train", { v: pct(s.trainAccuracy) }));
+  if (s.testAccuracy !== null) parts.push(t("summary.test", { v: pct(s.testAccuracy) }));
+  return t("summary.sentence", { parts, state: s.trainState === "running" ? null : t(`state.${s.trainState}`) });
 }
 const SAY_EVERY_MS = 5000;
 // Steps are whole numbers: no ticks between them.
@@ -63,17 +64,17 @@ function lambdaSeries(schedule, h) {
 export function mount() {
   const charts = {
     lambda: chart("lambda-chart", [
-      { label: "schedule", stroke: "#9aa5b1", width: 2 },
-      { label: "used", stroke: "#d9480f", width: 3, points: { show: false } },
-    ], { scales: { y: { range: [0, 1.02] } }, axes: [{ label: "epoch" }, {}] }),
+      { label: t("chart.schedule"), stroke: "#9aa5b1", width: 2 },
+      { label: t("chart.used"), stroke: "#d9480f", width: 3, points: { show: false } },
+    ], { scales: { y: { range: [0, 1.02] } }, axes: [{ label: t("chart.epoch") }, {}] }),
     act: chart("act-chart", [{ label: "A′(x)", stroke: "#1c7ed6", width: 3 }, { label: "ReLU", stroke: "#ced4da", dash: [4, 4] }],
       { scales: { x: { time: false, range: [-2, 2] }, y: { range: [-2, 2] } } }),
-    probe: chart("probe-chart", [{ label: "response", stroke: "#2b8a3e", width: 3 }], { axes: [{ label: "x" }, {}] }),
-    loss: chart("loss-chart", [{ label: "loss", stroke: "#c2255c", width: 2 }], { axes: [{ label: "step", incrs: STEP_TICKS }, {}] }),
+    probe: chart("probe-chart", [{ label: t("chart.response"), stroke: "#2b8a3e", width: 3 }], { axes: [{ label: "x" }, {}] }),
+    loss: chart("loss-chart", [{ label: t("chart.loss"), stroke: "#c2255c", width: 2 }], { axes: [{ label: t("chart.step"), incrs: STEP_TICKS }, {}] }),
     acc: chart("acc-chart", [
-      { label: "train", stroke: "#1c7ed6", width: 2 },
-      { label: "test", stroke: "#2b8a3e", width: 2, spanGaps: true, points: { show: true, size: 6 } },
-    ], { scales: { y: { range: [0, 1] } }, axes: [{ label: "step", incrs: STEP_TICKS }, {}] }),
+      { label: t("chart.train"), stroke: "#1c7ed6", width: 2 },
+      { label: t("chart.test"), stroke: "#2b8a3e", width: 2, spanGaps: true, points: { show: true, size: 6 } },
+    ], { scales: { y: { range: [0, 1] } }, axes: [{ label: t("chart.step"), incrs: STEP_TICKS }, {}] }),
   };
   const probeChange = guard(() => call("probe", { layer: Number($("probe-layer").value), channel: Number($("probe-channel").value) }));
   $("probe-layer").onchange = probeChange;
@@ -98,7 +99,7 @@ export function mount() {
     if ((changed("schedule", s.schedule) | changed("lambdaHistory", h)) && s.schedule) {
       charts.lambda.setData(lambdaSeries(s.schedule, h));
     }
-    $("lambda-now").textContent = s.lambda === null ? "–" : s.lambda.toFixed(3);
+    $("lambda-now").textContent = s.lambda === null ? "–" : num(s.lambda, 3);
     const lambda = s.lambda ?? s.nextLambda ?? 0;
     if (changed("lambda", lambda)) {
       const xs = Array.from({ length: 81 }, (_, i) => -2 + i * 0.05);
@@ -110,7 +111,7 @@ export function mount() {
     }
     const blocks = s.model?.config.strides.length ?? 0;
     if (changed("blocks", blocks)) {
-      const layers = [el("option", { value: "0" }, "stem"), ...Array.from({ length: blocks }, (_, i) => el("option", { value: String(i + 1) }, `block ${i + 1}`))];
+      const layers = [el("option", { value: "0" }, t("lambda.stem")), ...Array.from({ length: blocks }, (_, i) => el("option", { value: String(i + 1) }, t("lambda.block", { n: i + 1 })))];
       $("probe-layer").replaceChildren(...layers);
       $("probe-layer").value = blocks ? "1" : "0";
     }

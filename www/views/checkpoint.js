@@ -2,19 +2,20 @@
 // can't tell), the classifier it makes, and exporting the classifier.
 import { api } from "../actions.js";
 import { $, download, el, fileStem, fmt, guard } from "../dom.js";
+import { num, t } from "../i18n.js";
 import { get, subscribe, tracker, update } from "../state.js";
 
-const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+const mb = (n) => t("mb", { n: num(n / 1e6, 1) });
 
 function statusText(c) {
   const d = c.read?.detected;
   switch (c.phase) {
-    case "reading": return `${c.name}: reading ${mb(c.loaded)} of ${mb(c.total)}`;
-    case "parsing": return `${c.name}: reading the tensors…`;
-    case "read": return `${c.name}: read`;
-    case "fusing": return `${c.name}: building${d?.trainingForm ? " and fusing" : ""} the model…`;
+    case "reading": return t("checkpoint.reading", { name: c.name, loaded: mb(c.loaded), total: mb(c.total) });
+    case "parsing": return t("checkpoint.parsing", { name: c.name });
+    case "read": return t("checkpoint.read", { name: c.name });
+    case "fusing": return t("checkpoint.building", { name: c.name, fusing: d?.trainingForm });
     case "choose": return d
-      ? `${c.name}: ${d.trainingForm ? "training" : "deploy"} form, widths ${d.dims.join("-")}, act_num ${d.actNum}, ${d.inChans} channels in, ${d.numClasses} classes. ${d.candidates.length ? "Several variants have these widths (strides and pooling have no tensors): pick one." : `No known variant has these widths: give the stride of each of its ${d.dims.length - 1} blocks.`}`
+      ? `${t("checkpoint.detected", { name: c.name, training: d.trainingForm, dims: d.dims.join("-"), actNum: d.actNum, inChans: d.inChans, classes: num(d.numClasses) })} ${d.candidates.length ? t("checkpoint.pickVariant") : t("checkpoint.giveStrides", { n: d.dims.length - 1 })}`
       : "";
     default: return "";
   }
@@ -32,7 +33,7 @@ export function mount() {
     e.preventDefault();
     const variant = $("checkpoint-variant").value;
     const strides = $("checkpoint-strides").value.split(/[\s,]+/).filter(Boolean).map(Number);
-    if (!variant && strides.some((v) => !Number.isInteger(v) || v < 1)) throw new Error("strides are whole numbers of at least 1, one per block, e.g. 2,2,2");
+    if (!variant && strides.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(t("checkpoint.badStrides"));
     await api.useCheckpoint(variant ? { variant } : { strides });
   });
   $("export-model").onclick = guard(async () => {
@@ -55,7 +56,7 @@ export function mount() {
     $("checkpoint-choice").hidden = !choose;
     if (choose && changed("choice", c.read)) {
       const d = c.read.detected;
-      $("checkpoint-variant").replaceChildren(...d.candidates.map((n) => el("option", { value: n }, n)), el("option", { value: "" }, "custom strides"));
+      $("checkpoint-variant").replaceChildren(...d.candidates.map((n) => el("option", { value: n }, n)), el("option", { value: "" }, t("checkpoint.custom")));
       $("checkpoint-strides").value = Array(d.dims.length - 1).fill(2).join(",");
     }
     $("checkpoint-strides-label").hidden = $("checkpoint-variant").value !== "";
@@ -65,10 +66,14 @@ export function mount() {
     const k = s.classifier;
     $("export-model").disabled = !k;
     $("export-onnx").disabled = !k || Boolean(k.cannotExportOnnx);
-    $("export-onnx").title = k?.cannotExportOnnx ?? "the fused net as ONNX, to run with onnxruntime and other ONNX runtimes";
+    $("export-onnx").title = k?.cannotExportOnnx ?? t("classifier.onnxTitle");
+    const p = k?.card.preprocess;
     $("classifier-info").textContent = k
-      ? `${k.card.name}: ${fmt(k.paramsDeploy)} parameters, ${fmt(k.macsDeploy)} MACs, ${k.card.classes.length} classes; input ${k.card.preprocess.height}×${k.card.preprocess.width}×${k.card.preprocess.channels}, ${k.card.preprocess.resize.kind === "shortSideCrop" ? "resized and centre-cropped as the official evaluation (ImageNet mean/std)" : "centre-cropped and resized like the training images"}`
-      : "none yet: fuse a trained net or bring a checkpoint";
+      ? t("classifier.info", {
+        name: k.card.name, params: fmt(k.paramsDeploy), macs: fmt(k.macsDeploy), classes: num(k.card.classes.length),
+        size: `${p.height}×${p.width}×${p.channels}`, official: p.resize.kind === "shortSideCrop",
+      })
+      : t("classifier.none");
   });
 }
 

@@ -1,7 +1,8 @@
 // Section 6, right: images to classify (dropped anywhere, pasted or picked) and the answers:
 // thumbnail, top-5 bars, the times of the fused and the trained net.
 import { api } from "../actions.js";
-import { $, el, guard } from "../dom.js";
+import { $, el, guard, pct } from "../dom.js";
+import { foreign, num, t } from "../i18n.js";
 import { subscribe, tracker } from "../state.js";
 import { loadCheckpoints } from "./checkpoint.js";
 
@@ -18,14 +19,15 @@ function dropped(files) {
 
 function prediction(p) {
   const answer = p.error
-    ? [el("div", { class: "error" }, p.error)]
+    ? [el("div", { class: "error", lang: foreign(p.error) }, p.error)]
     : [
-      ...p.result.top.map((t) => el("div", { class: "bar" },
-        el("span", { title: t.label }, t.label),
-        el("div", { style: { width: `${(t.probability * 150).toFixed(0)}px` } }),
-        `${(t.probability * 100).toFixed(1)}%`)),
+      ...p.result.top.map((top) => el("div", { class: "bar" },
+        el("span", { title: top.label }, top.label),
+        el("div", { style: { width: `${(top.probability * 150).toFixed(0)}px` } }),
+        pct(top.probability))),
       el("div", { class: "model" },
-        `${p.model ?? ""} · fused ${p.result.ms.toFixed(1)} ms${p.result.topUnfused ? ` · trained ${p.result.msUnfused.toFixed(1)} ms (top-1 ${p.result.topUnfused[0].label})` : ""}`),
+        t("classify.times", { model: p.model ?? "", ms: num(p.result.ms, 1) }) +
+          (p.result.topUnfused ? t("classify.unfused", { ms: num(p.result.msUnfused, 1), top1: p.result.topUnfused[0].label }) : "")),
     ];
   // Spaces between the parts, so the text reads (and copies) as words.
   const parts = [el("b", {}, p.name), ...answer].flatMap((part) => [part, " "]);

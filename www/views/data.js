@@ -1,10 +1,11 @@
 // Section 1: the choice of data, its summary and sample thumbnails (a column per class).
 import { api } from "../actions.js";
 import { $, guard } from "../dom.js";
+import { num, t } from "../i18n.js";
 import { get, subscribe, tracker } from "../state.js";
 
 /** True when a trained model would be lost and the user says no. */
-export const keepModel = () => get().step > 0 && !confirm("New data means a new model: discard the trained weights and charts?");
+export const keepModel = () => get().step > 0 && !confirm(t("data.confirmNew"));
 
 function drawSamples(d, samples) {
   const canvas = $("samples");
@@ -60,8 +61,8 @@ export function mount() {
     }
     const d = s.dataset;
     $("data-summary").textContent = d
-      ? `${d.name}: ${d.train} training and ${d.test} test images, ${d.height}×${d.width}×${d.channels}, ${d.classes.length} classes`
-      : "no data yet";
+      ? t("data.summary", { name: d.name, train: num(d.train), test: num(d.test), size: `${d.height}×${d.width}×${d.channels}`, classes: num(d.classes.length) })
+      : t("data.none");
     if (changed("samples", s.samples) && s.samples) drawSamples(d, s.samples);
   });
 }

@@ -3,6 +3,9 @@
 // For the trained net (evaluated at each epoch's end) and, once fused, for the fused one.
 import { api } from "../actions.js";
 import { $, el, guard, pct } from "../dom.js";
+import { num, t } from "../i18n.js";
+
+const tr = t;
 import { get, subscribe, tracker, update } from "../state.js";
 
 /** Classes beyond this are listed per class, but not drawn as a matrix. */
@@ -31,13 +34,13 @@ function image(index) {
 }
 
 function tile(e, m) {
-  const img = el("img", { alt: `test image ${m.index}`, width: 64, height: 64 });
-  image(m.index).then((url) => { img.src = url; }).catch(() => { img.alt = `test image ${m.index} (unavailable)`; });
+  const img = el("img", { alt: t("eval.image", { n: m.index }), width: 64, height: 64 });
+  image(m.index).then((url) => { img.src = url; }).catch(() => { img.alt = t("eval.imageMissing", { n: m.index }); });
   const wrong = m.label !== m.predicted;
   return el("figure", { class: `tile${wrong ? " wrong" : ""}` }, img,
     el("figcaption", {},
       el("span", {}, `#${m.index} ${e.classes[m.label]}`),
-      el("span", {}, `${wrong ? "✗ answered" : "✓"} ${e.classes[m.predicted]} ${pct(m.confidence)}`)));
+      el("span", {}, t(wrong ? "eval.answered" : "eval.right", { name: e.classes[m.predicted], confidence: pct(m.confidence) }))));
 }
 
 /** A class as its index and name (just the name when it is the index, as MNIST's are). */
@@ -56,29 +59,29 @@ function heat(fraction, diagonal) {
 
 function matrix(e, norm, selected) {
   const k = e.classes.length;
-  if (k > MAX_DRAWN) return el("p", { class: "muted" }, `${k} classes: too many to draw as a matrix; the table and the mistakes below cover them.`);
+  if (k > MAX_DRAWN) return el("p", { class: "muted" }, t("eval.tooMany", { n: num(k) }));
   const rowTotals = e.confusion.map((row) => row.reduce((a, b) => a + b, 0));
   const max = Math.max(1, ...e.confusion.flatMap((row, t) => row.filter((_, p) => p !== t)));
-  const head = el("tr", {}, el("th", { scope: "col", class: "corner" }, "true ↓ predicted →"),
+  const head = el("tr", {}, el("th", { scope: "col", class: "corner" }, t("eval.corner")),
     e.classes.map((name, p) => el("th", { scope: "col", title: name }, `${p}`)));
   const rows = e.confusion.map((row, t) => el("tr", {},
     el("th", { scope: "row", title: e.classes[t] }, label(e.classes[t], t)),
     row.map((count, p) => {
       const share = rowTotals[t] ? count / rowTotals[t] : 0;
-      const text = norm === "rows" ? (rowTotals[t] ? `${Math.round(share * 100)}` : "–") : String(count);
+      const text = norm === "rows" ? (rowTotals[t] ? `${Math.round(share * 100)}` : "–") : num(count);
       const fraction = t === p ? share : norm === "rows" ? share * 2 : count / max;
       const isSelected = selected && selected.label === t && selected.predicted === p;
       return el("td", {},
         el("button", {
           type: "button", class: `cell${t === p ? " diagonal" : ""}${isSelected ? " selected" : ""}`, "data-focus": `cell-${t}-${p}`,
           style: count ? heat(fraction, t === p) : { background: "transparent" },
-          "aria-label": `true ${e.classes[t]}, predicted ${e.classes[p]}: ${count} images, ${pct(share)} of the class`,
+          "aria-label": tr("eval.cellLabel", { label: e.classes[t], predicted: e.classes[p], count: num(count), share: pct(share) }),
           "aria-pressed": isSelected ? "true" : "false",
           onclick: guard(() => openCell(t, p)),
         }, text));
     })));
   return el("table", { class: "confusion" }, el("caption", { class: "muted" },
-    norm === "rows" ? "percent of each true class" : "test images"), el("thead", {}, head), el("tbody", {}, rows));
+    tr(norm === "rows" ? "eval.captionRows" : "eval.captionCounts")), el("thead", {}, head), el("tbody", {}, rows));
 }
 
 async function openCell(label, predicted) {
@@ -113,12 +116,12 @@ export function mount() {
       if (radio.value === "fused") radio.disabled = !fusedOk && !s.evaluations.fused;
     }
     $("evaluate").disabled = !s.model || s.evalBusy || s.trainState === "running" || (picked === "fused" && !fusedOk);
-    $("evaluate").textContent = s.evalBusy ? "Evaluating…" : "Evaluate now";
+    $("evaluate").textContent = t(s.evalBusy ? "eval.busy" : "eval.now");
     const stale = e && e.model === "trained" && e.step !== s.step;
     $("eval-summary").textContent = !e
-      ? !s.model ? "train a model: each epoch's end evaluates it on the whole test set" : "not evaluated yet: Evaluate now, or wait for the epoch's end"
-      : `${e.model === "fused" ? "Fused" : "Trained"} net at step ${e.step}: ${pct(e.accuracy)} of ${e.confusion.flat().reduce((a, b) => a + b, 0)} test images right` +
-        (stale ? ` (training has moved on to step ${s.step}: Evaluate now to update)` : "");
+      ? t(!s.model ? "eval.untrained" : "eval.notYet")
+      : t("eval.summary", { fused: e.model === "fused", step: num(e.step), accuracy: pct(e.accuracy), images: num(e.confusion.flat().reduce((a, b) => a + b, 0)) }) +
+        (stale ? t("eval.stale", { step: num(s.step) }) : "");
     $("eval-body").hidden = !e;
     if (!e) return;
     if (changed("matrix", e) | changed("norm", s.evalNorm) | changed("cell", s.evalCell)) {
@@ -131,16 +134,17 @@ export function mount() {
       $("per-class").querySelector("tbody").replaceChildren(...e.perClass.map((c, i) => el("tr", {},
         el("td", {}, label(c.name, i)),
         el("td", {}, el("span", { class: "meter", style: { width: `${(c.accuracy ?? 0) * 5}rem` } }), pct(c.accuracy)),
-        el("td", {}, String(c.count)))));
+        el("td", {}, num(c.count)))));
     }
     const cell = s.evalCell?.of === e ? s.evalCell : null;
     if (changed("gallery", cell ?? e)) {
       $("eval-back").hidden = !cell;
       const items = cell ? cell.images : e.mistakes;
+      const count = cell ? e.confusion[cell.label][cell.predicted] : 0;
       $("gallery-title").textContent = cell
-        ? `True ${e.classes[cell.label]}, answered ${e.classes[cell.predicted]}: ${e.confusion[cell.label][cell.predicted]} images${items.length < e.confusion[cell.label][cell.predicted] ? ` (the ${items.length} most confident)` : ""}`
-        : `The ${items.length} most confidently wrong test images`;
-      $("gallery").replaceChildren(...(items.length ? items.map((m) => tile(e, m)) : [el("p", { class: "muted" }, cell ? "no images in this cell" : "no mistakes on the test set")]));
+        ? t("eval.cellTitle", { label: e.classes[cell.label], predicted: e.classes[cell.predicted], count: num(count), shown: items.length < count ? items.length : null })
+        : t("eval.mistakesTitle", { n: items.length });
+      $("gallery").replaceChildren(...(items.length ? items.map((m) => tile(e, m)) : [el("p", { class: "muted" }, t(cell ? "eval.cellEmpty" : "eval.noMistakes"))]));
     }
   });
 }

@@ -2,6 +2,7 @@
 // the trained-against-fused table.
 import { api } from "../actions.js";
 import { $, el, fmt, guard, pct } from "../dom.js";
+import { num, t } from "../i18n.js";
 import { subscribe, tracker } from "../state.js";
 
 export function mount() {
@@ -14,25 +15,25 @@ export function mount() {
     $("fuse").disabled = !ready;
     $("finish-annealing").hidden = !(s.model && blocked && s.trainState !== "finished");
     $("fuse-why").textContent = !s.model
-      ? "train a model first"
+      ? t("fuse.trainFirst")
       : blocked
-        ? `${blocked}. Deep training ends after ${s.options?.decayEpochs} epoch(s); or finish annealing with this epoch, then fuse.`
-        : s.step === 0 ? "train at least one step first"
-          : s.trainState === "running" ? "pause to fuse"
-            : s.fuseReport ? "fused: drop images to classify"
-              : s.options?.deepTraining === false ? "no deep training: the BatchNorms fold into the convs at any step" : "λ = 1: ready to fuse";
+        ? t("fuse.blocked", { reason: blocked, lambda: num(s.nextLambda ?? 0, 3), epochs: s.options?.decayEpochs })
+        : t(s.step === 0 ? "fuse.oneStep"
+          : s.trainState === "running" ? "fuse.pauseFirst"
+            : s.fuseReport ? "fuse.done"
+              : s.options?.deepTraining === false ? "fuse.noDeep" : "fuse.ready");
     const r = s.fuseReport;
     $("fuse-table").hidden = !r;
     if (changed("report", r) && r) {
-      const ms = (v) => `${v.toFixed(1)} ms for ${r.images} images`;
+      const ms = (v) => t("fuse.ms", { ms: num(v, 1), images: num(r.images) });
       const rows = [
-        ["parameters", fmt(r.params), fmt(r.paramsDeploy)],
-        ["conv layers", r.convs, r.convsDeploy],
-        ["BatchNorms", r.batchNorms, 0],
-        ["MACs per image", fmt(r.macs), fmt(r.macsDeploy)],
-        ["inference time", ms(r.ms), ms(r.msDeploy)],
-        ["test accuracy", pct(r.accuracy), pct(r.accuracyDeploy)],
-        ["largest logit difference", "", r.maxLogitDiff.toExponential(2)],
+        [t("fuse.params"), fmt(r.params), fmt(r.paramsDeploy)],
+        [t("fuse.convs"), r.convs, r.convsDeploy],
+        [t("fuse.bns"), r.batchNorms, 0],
+        [t("fuse.macs"), fmt(r.macs), fmt(r.macsDeploy)],
+        [t("fuse.time"), ms(r.ms), ms(r.msDeploy)],
+        [t("fuse.accuracy"), pct(r.accuracy), pct(r.accuracyDeploy)],
+        [t("fuse.diff"), "", r.maxLogitDiff.toExponential(2)],
       ];
       $("fuse-table").querySelector("tbody").replaceChildren(...rows.map((row) => el("tr", {}, row.map((c) => el("td", {}, String(c))))));
     }

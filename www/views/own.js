@@ -3,6 +3,7 @@
 import { api, deleteClass, renameClass } from "../actions.js";
 import { cameraApi as camera } from "../camera.js";
 import { $, el, guard } from "../dom.js";
+import { foreign, num, t } from "../i18n.js";
 import * as persist from "../persist.js";
 import { get, subscribe, tracker, update } from "../state.js";
 import { keepModel } from "./data.js";
@@ -30,38 +31,39 @@ function classCard(c, i, cam) {
   const ok = c.items.filter((x) => x.pixels);
   const bad = c.items.filter((x) => x.error);
   // Buttons that open hidden file inputs: reachable and operable by keyboard.
-  const picker = (text, props) => {
+  const picker = (what, props) => {
     const input = el("input", { type: "file", hidden: true, ...props, onchange: guard((e) => api.own.addFiles(i, [...e.target.files])) });
-    return [el("button", { type: "button", "data-focus": `${text}-${i}`, "aria-label": `add ${text} to ${c.name}`, onclick: () => input.click() }, `+ ${text}`), input];
+    const label = t(what === "files" ? "own.addFiles" : "own.addFolder", { name: c.name });
+    return [el("button", { type: "button", "data-focus": `${what}-${i}`, "aria-label": label, onclick: () => input.click() }, t(`own.${what}`)), input];
   };
   const recording = cam.recording === i;
   const record = el("button", {
     type: "button", class: `record${recording ? " on" : ""}`, "data-focus": `record-${i}`, disabled: !cam.running || (cam.recording !== null && !recording),
-    "aria-pressed": String(recording), "aria-label": `hold to record camera frames into ${c.name}`,
-    title: cam.running ? "hold to record camera frames into this class" : "start the camera first",
+    "aria-pressed": String(recording), "aria-label": t("camera.recordLabel", { name: c.name }),
+    title: t(cam.running ? "camera.recordTitle" : "camera.startFirst"),
     onpointerdown: (e) => { e.preventDefault(); guard(() => camera.startRecording(i))(); },
     onkeydown: (e) => {
       if ((e.key === " " || e.key === "Enter") && !e.repeat) { e.preventDefault(); guard(() => camera.startRecording(i))(); }
     },
-  }, recording ? "● recording…" : "● Hold to record");
-  const drop = el("div", { class: "drop" }, "drop images or folders here");
+  }, t(recording ? "camera.recording" : "camera.record"));
+  const drop = el("div", { class: "drop" }, t("own.drop"));
   const card = el("div", { class: "class-card" },
     el("div", { class: "row" },
-      el("input", { class: "class-name", value: c.name, "aria-label": `name of class ${i + 1}`, "data-focus": `name-${i}`, onchange: (e) => renameClass(i, e.target.value) }),
-      el("span", { class: "count", "aria-live": "polite" }, `${ok.length} image${ok.length === 1 ? "" : "s"}`),
+      el("input", { class: "class-name", value: c.name, "aria-label": t("own.nameLabel", { n: i + 1 }), "data-focus": `name-${i}`, onchange: (e) => renameClass(i, e.target.value) }),
+      el("span", { class: "count", "aria-live": "polite" }, t("own.images", { n: ok.length, count: num(ok.length) })),
       picker("files", { accept: "image/*", multiple: true }),
       picker("folder", { webkitdirectory: true }),
       record,
       el("button", {
-        type: "button", class: "delete", title: "delete class", "aria-label": `delete class ${c.name}`, "data-focus": `delete-${i}`,
+        type: "button", class: "delete", title: t("own.delete", { name: c.name }), "aria-label": t("own.delete", { name: c.name }), "data-focus": `delete-${i}`,
         onclick: () => {
-          if (c.items.length && !confirm(`Delete ${c.name} and its ${c.items.length} images?`)) return;
+          if (c.items.length && !confirm(t("own.confirmDelete", { name: c.name, n: c.items.length }))) return;
           deleteClass(i);
         },
       }, "✕")),
     drop,
     el("div", { class: "thumbs" }, ok.slice(-40).map((x) => el("img", { src: x.thumb, alt: "", title: x.name }))),
-    bad.length ? el("ul", { class: "rejected" }, bad.map((x) => el("li", {}, `${x.name}: ${x.error}`))) : null);
+    bad.length ? el("ul", { class: "rejected" }, bad.map((x) => el("li", {}, el("span", {}, `${x.name}: `), el("span", { lang: foreign(x.error) }, x.error)))) : null);
   card.ondragover = (e) => { e.preventDefault(); drop.classList.add("over"); };
   card.ondragleave = () => drop.classList.remove("over");
   card.ondrop = guard(async (e) => {
@@ -80,7 +82,7 @@ export function mount() {
   });
   $("own-size").onchange = () => {
     const own = get().own;
-    if (own.classes.some((c) => c.items.length) && !confirm("Changing the size clears the images added so far. Continue?")) {
+    if (own.classes.some((c) => c.items.length) && !confirm(t("own.confirmSize"))) {
       $("own-size").value = own.size;
       return;
     }

@@ -3,19 +3,31 @@
 import { api } from "../actions.js";
 import { $, download, el, enable, eta, fileStem, fillSelect, fmt, guard, pct } from "../dom.js";
 import { restartStudyClock } from "../events.js";
+import { num, t } from "../i18n.js";
 import { get, subscribe, tracker, update } from "../state.js";
 import { STEP_TICKS, chart } from "./charts.js";
 
 const ARM_COLOURS = ["#1c7ed6", "#d9480f", "#2b8a3e", "#ae3ec9", "#f08c00", "#495057"];
 
+// Arms and studies are named by Rust (in English); the page says them in its language.
+const armName = (name) => {
+  try {
+    return t(`study.arm.${name}`);
+  } catch {
+    return name;
+  }
+};
+const STUDY_KEYS = { "act-num": "study.actNum", "deep-training": "study.deepTraining", shortcut: "study.shortcut" };
+const studyName = (id) => (STUDY_KEYS[id] ? t(STUDY_KEYS[id]) : id);
+
 function vsReference(a, isReference) {
-  if (isReference) return el("span", { class: "muted" }, "reference");
+  if (isReference) return el("span", { class: "muted" }, t("study.reference"));
   const p = a.vsReference;
   if (!p) return "–";
-  const points = (100 * p.meanDiff).toFixed(1);
+  const points = num(100 * p.meanDiff, 1);
   return [
-    el("span", { class: p.meanDiff > 0 ? "better" : p.meanDiff < 0 ? "worse" : "" }, `${p.meanDiff > 0 ? "+" : ""}${points} pts`),
-    el("br"), el("span", { class: "muted" }, `better on ${p.wins} of ${p.pairs}`),
+    el("span", { class: p.meanDiff > 0 ? "better" : p.meanDiff < 0 ? "worse" : "" }, t("study.points", { v: `${p.meanDiff > 0 ? "+" : ""}${points}` })),
+    el("br"), el("span", { class: "muted" }, t("study.wins", { wins: p.wins, pairs: p.pairs })),
   ];
 }
 
@@ -25,16 +37,16 @@ function tableRows(st, described) {
   return rows.map((a, i) => {
     const current = st.state === "running" && st.progress?.arm === i;
     const accuracy = a.accuracyMean === null
-      ? el("td", { class: "pending" }, current ? "training…" : st.state === "running" ? "waiting" : "not run")
-      : el("td", {}, pct(a.accuracyMean), a.runs > 1 ? [` ± ${(100 * a.accuracyStd).toFixed(1)}`, el("br"), el("span", { class: "muted" }, `${pct(a.accuracyMin)}–${pct(a.accuracyMax)}`)] : null);
+      ? el("td", { class: "pending" }, t(current ? "study.training" : st.state === "running" ? "study.waiting" : "study.notRun"))
+      : el("td", {}, pct(a.accuracyMean), a.runs > 1 ? [` ± ${num(100 * a.accuracyStd, 1)}`, el("br"), el("span", { class: "muted" }, `${pct(a.accuracyMin)}–${pct(a.accuracyMax)}`)] : null);
     return el("tr", { class: a.accuracyMean === best && a.runs ? "best" : "" },
-      el("td", {}, el("span", { class: "swatch", style: { background: ARM_COLOURS[i % ARM_COLOURS.length] } }), a.name),
+      el("td", {}, el("span", { class: "swatch", style: { background: ARM_COLOURS[i % ARM_COLOURS.length] } }), armName(a.name)),
       accuracy,
       el("td", {}, `${a.runs}/${st.options.seeds}`),
       el("td", {}, vsReference(a, i === described?.reference)),
       el("td", {}, `${fmt(a.params)} / ${fmt(a.paramsDeploy)}`),
       el("td", {}, fmt(a.macsDeploy)),
-      el("td", {}, a.fusedMsPerImage === null ? "–" : a.fusedMsPerImage.toFixed(3)));
+      el("td", {}, a.fusedMsPerImage === null ? "–" : num(a.fusedMsPerImage, 3)));
   });
 }
 
@@ -62,23 +74,26 @@ function inRun(st) {
 
 function progressText(st) {
   const r = st.report;
-  if (!r) return "starting…";
+  if (!r) return t("study.starting");
   const runs = totalRuns(st);
   const done = r.runs.length;
   const p = st.progress;
-  const where = st.state === "finished" ? `all ${runs} runs done`
-    : p && p.run === done ? `run ${done + 1}/${runs}: ${r.arms[p.arm].name}, seed ${p.seed} · step ${p.step.globalStep}/${r.stepsPerRun} · loss ${p.step.loss.toFixed(3)}`
-      : `${done}/${runs} runs done`;
+  const where = st.state === "finished" ? t("study.allDone", { runs })
+    : p && p.run === done ? t("study.runAt", { run: done + 1, runs, arm: armName(r.arms[p.arm].name), seed: p.seed, step: num(p.step.globalStep), steps: num(r.stepsPerRun), loss: num(p.step.loss, 3) })
+      : t("study.runsDone", { done, runs });
   const left = (runs - done - inRun(st)) * r.stepsPerRun;
-  const etaText = st.state === "running" && st.msPerStep ? ` · ETA ${eta((left * st.msPerStep) / 1000)}` : "";
-  return `${st.state} · ${r.study} on ${r.dataset} (${r.trainImages} training / ${r.testImages} test images, ${r.stepsPerRun} steps a run) · ${where}${etaText}`;
+  const etaText = st.state === "running" && st.msPerStep ? eta((left * st.msPerStep) / 1000) : null;
+  return t("study.progress", {
+    state: t(`state.${st.state}`), study: studyName(r.study), dataset: r.dataset, train: num(r.trainImages), test: num(r.testImages),
+    steps: num(r.stepsPerRun), where, eta: etaText,
+  });
 }
 
 export function mount() {
   const form = $("study-options");
   form.elements.study.onchange = () => update({});
   $("study-run").onclick = guard(async () => {
-    if (get().study?.report?.runs.length && !confirm("A new study replaces the results of this one (download them first if you want them). Start?")) return;
+    if (get().study?.report?.runs.length && !confirm(t("study.confirmNew"))) return;
     if (get().study) await api.study.discard();
     restartStudyClock();
     await api.study.run();
@@ -89,7 +104,7 @@ export function mount() {
     return api.study.resume();
   });
   $("study-discard").onclick = guard(async () => {
-    if (get().study?.report?.runs.length && !confirm("Discard this study's results?")) return;
+    if (get().study?.report?.runs.length && !confirm(t("study.confirmDiscard"))) return;
     await api.study.discard();
   });
   const fileName = () => `vanillanet-${get().study.report.study}-${fileStem(get().study.report.dataset)}`;
@@ -103,19 +118,19 @@ export function mount() {
     fillSelect(form.elements.preset, s.dataset?.presets ?? [], s.dataset?.presets?.[0]);
     const st = s.study;
     const described = s.studies.find((d) => d.study === (st?.options.study ?? form.elements.study.value));
-    $("study-claim").textContent = described ? `The paper: ${described.claim}` : "";
+    $("study-claim").textContent = described ? t("study.paper", { claim: t(`study.claim.${described.study}`) }) : "";
     const running = st?.state === "running";
     const r = st?.report;
     enable([["study-run", !running && s.dataset], ["study-pause", running], ["study-resume", st?.state === "paused"],
       ["study-discard", st && !running], ["study-csv", r?.runs.length], ["study-json", r?.runs.length]]);
     const p = st?.progress;
     $("study-bar").style.width = `${r ? ((100 * (r.runs.length + inRun(st))) / totalRuns(st)).toFixed(1) : 0}%`;
-    $("study-text").textContent = st ? progressText(st) : "no study yet";
+    $("study-text").textContent = st ? progressText(st) : t("study.none");
     // The chart: one series per arm, rebuilt when the arms change.
     if (changed("arms", r?.arms.map((a) => a.name).join("|") ?? null)) {
       lossChart?.destroy();
-      lossChart = r ? chart("study-chart", r.arms.map((a, i) => ({ label: a.name, stroke: ARM_COLOURS[i % ARM_COLOURS.length], width: 2, spanGaps: true })),
-        { axes: [{ label: "step", incrs: STEP_TICKS }, {}] }) : null;
+      lossChart = r ? chart("study-chart", r.arms.map((a, i) => ({ label: armName(a.name), stroke: ARM_COLOURS[i % ARM_COLOURS.length], width: 2, spanGaps: true })),
+        { axes: [{ label: t("chart.step"), incrs: STEP_TICKS }, {}] }) : null;
       changed("curves", null);
     }
     if (lossChart && changed("curves", st.curves)) lossChart.setData(armSeries(st));

@@ -2,7 +2,8 @@
 // run buttons and the progress.
 import { api, refreshSchedule, formOptions } from "../actions.js";
 import { call } from "../client.js";
-import { $, download, el, enable, eta, fileStem, fillSelect, fmt, guard, pct } from "../dom.js";
+import { $, download, el, enable, eta, fieldLabel, fileStem, fillSelect, fmt, guard, pct } from "../dom.js";
+import { num, t } from "../i18n.js";
 import { get, message, subscribe } from "../state.js";
 
 export function mount() {
@@ -20,7 +21,8 @@ export function mount() {
     if (!problem) return true;
     const field = form.elements[problem.field];
     field?.setAttribute("aria-invalid", "true");
-    (field?.closest("label") ?? form).append(el("small", { class: "field-error", role: "alert" }, problem.message));
+    // The reason comes from Rust, in English.
+    (field?.closest("label") ?? form).append(el("small", { class: "field-error", role: "alert", lang: "en" }, problem.message));
     return false;
   };
   form.addEventListener("input", () => checkForm());
@@ -30,26 +32,26 @@ export function mount() {
     if (!get().model) return;
     try {
       await call("setOptions", { options: formOptions() });
-      message(`${e.target.name} changed: applies from the next step, weights kept`, "info");
+      message(t("opt.changed", { name: fieldLabel(form, e.target.name) }), "info");
     } catch (err) {
       message(err.message);
     }
   });
   $("train").onclick = guard(async () => {
-    if (get().trainState === "finished" && !confirm("Training again starts a new model: discard the trained weights and charts?")) return;
+    if (get().trainState === "finished" && !confirm(t("train.confirmAgain"))) return;
     await api.train();
   });
   $("pause").onclick = guard(() => api.pause());
   $("resume").onclick = guard(() => api.resume());
   $("step").onclick = guard(() => api.step());
   $("reset").onclick = guard(async () => {
-    if (get().step > 0 && !confirm("Reset discards the trained weights and the charts. Reset?")) return;
+    if (get().step > 0 && !confirm(t("train.confirmReset"))) return;
     await api.reset();
   });
   $("copy-link").onclick = guard(async () => {
     const link = api.shareLink();
     await navigator.clipboard.writeText(link);
-    message(`link copied: ${link}`, "info");
+    message(t("train.linkCopied", { link }), "info");
   });
   $("export-training").onclick = guard(async () => {
     const blob = await api.exportTraining();
@@ -61,13 +63,20 @@ export function mount() {
     fillSelect(form.elements.preset, s.dataset?.presets ?? [], s.options?.preset ?? s.defaults?.options.preset);
     const m = s.model;
     $("model-info").textContent = m
-      ? `${m.config.dims.join("-")} (strides ${m.config.strides.join(",")}): ${fmt(m.params)} parameters, ${fmt(m.macs)} MACs per image; after fusion ${fmt(m.paramsDeploy)} / ${fmt(m.macsDeploy)}`
-      : "the model is built when you press Train";
+      ? t("model.info", {
+        dims: m.config.dims.join("-"), strides: m.config.strides.join(","), params: fmt(m.params), macs: fmt(m.macs),
+        paramsDeploy: fmt(m.paramsDeploy), macsDeploy: fmt(m.macsDeploy),
+      })
+      : t("model.notBuilt");
     const frac = s.totalSteps ? s.step / s.totalSteps : 0;
     $("progress-bar").style.width = `${(frac * 100).toFixed(1)}%`;
     $("progress-text").textContent = s.step
-      ? `${s.trainState} · epoch ${Math.min(s.epoch + 1, s.options?.epochs ?? 1)}/${s.options?.epochs ?? "?"} · step ${s.step}/${s.totalSteps} · loss ${s.loss.toFixed(4)} · train ${pct(s.trainAccuracy)} · test ${pct(s.testAccuracy)}${s.imagesPerSec ? ` · ${Math.round(s.imagesPerSec)} images/s` : ""} · ETA ${eta(s.etaSeconds, s.trainState === "finished")}`
-      : s.trainState;
+      ? t("train.progress", {
+        state: t(`state.${s.trainState}`), epoch: Math.min(s.epoch + 1, s.options?.epochs ?? 1), epochs: s.options?.epochs ?? "?",
+        step: num(s.step), total: num(s.totalSteps), loss: num(s.loss, 4), train: pct(s.trainAccuracy), test: pct(s.testAccuracy),
+        rate: s.imagesPerSec ? num(Math.round(s.imagesPerSec)) : null, eta: eta(s.etaSeconds, s.trainState === "finished"),
+      })
+      : t(`state.${s.trainState}`);
     const running = s.trainState === "running";
     enable([
       ["train", !running && s.dataset], ["pause", running && s.dataset], ["resume", s.trainState === "paused" && s.dataset],
