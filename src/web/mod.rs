@@ -365,7 +365,13 @@ impl Session {
     /// `label`, answered `predicted`), most confident first: `[{index, label, predicted,
     /// confidence}]`.
     #[wasm_bindgen(js_name = evaluationCell)]
-    pub fn evaluation_cell(&self, fused: bool, label: usize, predicted: usize, limit: usize) -> Result<JsValue, JsError> {
+    pub fn evaluation_cell(
+        &self,
+        fused: bool,
+        label: usize,
+        predicted: usize,
+        limit: usize,
+    ) -> Result<JsValue, JsError> {
         let model = if fused { Evaluated::Fused } else { Evaluated::Trained };
         let e = self.evaluations.iter().find(|e| e.model == model).ok_or_else(|| err("evaluate the net first"))?;
         js(&e.cell(label, predicted, limit).map_err(err)?)
