@@ -19,7 +19,9 @@ function walk(dir) {
 }
 
 const www = walk(join(root, "www")).map((p) => relative(join(root, "www"), p).split("\\").join("/"));
-const pkg = ["pkg/vanillanet.js", "pkg/vanillanet_bg.wasm"];
+// Both builds of the engine, with the threaded one's worker helpers (under snippets/).
+const pkg = walk(join(root, "pkg")).map((p) => relative(root, p).split("\\").join("/"))
+  .filter((f) => /\.(js|wasm)$/.test(f) && f !== "pkg/precache.js");
 const files = [...www.filter((f) => !SKIP.some((re) => re.test(f))), ...pkg].sort();
 const hash = createHash("sha256");
 for (const f of files) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the web app on a fresh machine: the wasm module (wasm-release profile, simd128) through the pinned
-# wasm-bindgen into pkg/, the datasets into www/data/, the chart library and onnxruntime-web into
+# wasm-bindgen into pkg/, its multi-threaded CPU build into pkg/threads/, the datasets into www/data/, the chart library and onnxruntime-web into
 # www/vendor/, and pkg/precache.js (what the service worker caches for offline use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,21 @@ cargo build --locked --profile wasm-release --lib --target wasm32-unknown-unknow
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir pkg \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/vanillanet.wasm"
 
+# The multi-threaded CPU build (pkg/threads/), served to cross-origin isolated pages: wasm
+# atomics and shared memory need a nightly compiler that rebuilds std with them. Pinned, so
+# every machine builds the same thing; its own target directory, as its std differs.
+NIGHTLY=nightly-2026-05-19
+rustup toolchain list | grep -q "^$NIGHTLY" && [ -d "$(rustup run "$NIGHTLY" rustc --print sysroot)/lib/rustlib/src" ] ||
+  rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src
+# Shared memory, imported (wasm-bindgen hands the same one to every thread), up to 4 GiB, and
+# the thread-local storage entry points wasm-bindgen's thread start-up calls.
+LINK="--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base"
+RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 $(printf -- '-C link-arg=%s ' $LINK)" \
+  cargo "+$NIGHTLY" build -Z build-std=panic_abort,std --locked --profile wasm-release --lib \
+  --target wasm32-unknown-unknown --no-default-features --features threads --target-dir "$CARGO_TARGET_DIR/threads"
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir pkg/threads \
+  "$CARGO_TARGET_DIR/threads/wasm32-unknown-unknown/wasm-release/vanillanet.wasm"
+
 node scripts/build-data.mjs
 mkdir -p www/vendor
 cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css www/vendor/
@@ -30,4 +45,5 @@ for f in ort.all.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm 
   cp "node_modules/onnxruntime-web/dist/$f" www/vendor/ort/
 done
 node scripts/build-precache.mjs
-echo "built: pkg/ (wasm $(du -h pkg/vanillanet_bg.wasm | cut -f1), $(gzip -9 -c pkg/vanillanet_bg.wasm | wc -c | awk '{printf "%.1f MB", $1 / 1e6}') gzipped), www/data/, www/vendor/"
+gz() { gzip -9 -c "$1" | wc -c | awk '{printf "%.2f MB", $1 / 1e6}'; }
+echo "built: pkg/ (wasm $(gz pkg/vanillanet_bg.wasm) gzipped; threaded $(gz pkg/threads/vanillanet_bg.wasm)), www/data/, www/vendor/"

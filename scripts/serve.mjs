@@ -20,10 +20,12 @@ const types = {
 };
 
 /** Only this origin: scripts, workers, wasm compilation, fetches; images also from blob: and
- * data: URLs (thumbnails); no plugins, no remote connections. The pages carry the same policy as
+ * data: URLs (thumbnails); workers also from blob: URLs (the threaded engine's pool starts its
+ * threads from a copy of its helper script, made by our own code); no plugins, no remote
+ * connections. The pages carry the same policy as
  * a meta tag for static hosting; this header also covers the worker, which has no page of its own. */
 export const CSP = [
-  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "connect-src 'self'",
+  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self' blob:", "connect-src 'self'",
   "img-src 'self' blob: data:", "style-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'",
   "frame-ancestors 'none'",
 ].join("; ");
@@ -71,6 +73,9 @@ export function serve(port = 8080, host = "127.0.0.1") {
       "cache-control": "no-cache",
       "content-security-policy": CSP,
       "x-content-type-options": "nosniff",
+      // Cross-origin isolation: shared memory for the threaded engine (and onnxruntime's threads).
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
     });
     createReadStream(file).on("error", () => res.destroy()).pipe(res);
   });

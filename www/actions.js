@@ -1,6 +1,7 @@
 // What the page can do: `window.vanillanet`, the scripting API that the buttons use too. Each
 // operation runs in the worker under the same name (see worker.js) and lands in the app state.
 import { call, worker } from "./client.js";
+import { buildFor } from "./rpc.js";
 import { $, fieldLabel, fileStem, pixelsBlob, pixelsUrl, thumbnail } from "./dom.js";
 import { num, t, time } from "./i18n.js";
 import * as opts from "./options.js";
@@ -221,6 +222,32 @@ async function studyDiscard() {
   await persist.forgetStudy();
 }
 
+// ---- the backend -----------------------------------------------------------------------------
+/** Switches backend. When the other build of the engine serves it (the threaded CPU build, or
+ * the one with WebGPU), the session moves to a fresh worker of that build through what was
+ * saved: training pauses first and is saved, then everything is restored there. */
+async function setBackend(backend) {
+  const build = await buildFor(backend);
+  // "auto" chose the threaded build because there is no WebGPU adapter: the CPU it is.
+  if (backend === "auto" && build === "threads") {
+    const answer = await setBackend("cpu");
+    update({ fallbackReason: "no WebGPU adapter" });
+    message(t("backend.unavailable"), "info", "no WebGPU adapter was found");
+    return answer;
+  }
+  if (build === worker.build) return call("setBackend", { backend });
+  const s = get();
+  const hadSession = Boolean(s.dataset);
+  if (s.trainState === "running") await call("pause");
+  if (s.model) persist.saveTraining();
+  await persist.whenSaved();
+  worker.restart(t("build.switching"), build);
+  update({ trainState: "idle", fuseReport: null, classifier: null, build: null });
+  const answer = await call("setBackend", { backend });
+  if (hadSession) await restoreSession();
+  return answer;
+}
+
 // ---- the session -----------------------------------------------------------------------------
 async function loadDataset(name) {
   update({ datasetName: name });
@@ -351,7 +378,7 @@ export const api = {
   status() {
     const s = get();
     return {
-      backend: s.backend, adapter: s.adapter, state: s.trainState, step: s.step, epoch: s.epoch,
+      backend: s.backend, adapter: s.adapter, threads: s.build?.threads ?? null, crossOriginIsolated: s.build?.crossOriginIsolated ?? null, state: s.trainState, step: s.step, epoch: s.epoch,
       lambda: s.lambda, loss: s.loss, trainAccuracy: s.trainAccuracy, testAccuracy: s.testAccuracy, cannotFuse: s.cannotFuse,
     };
   },
@@ -365,7 +392,7 @@ export const api = {
   resume: () => call("resume"),
   step: (options = {}) => call("step", { options: { ...formOptions(), ...options } }),
   reset: () => call("reset"),
-  setBackend: (backend) => call("setBackend", { backend }),
+  setBackend,
   loadDataset,
   finishAnnealing: () => call("finishAnnealing"),
   fuse,

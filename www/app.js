@@ -31,7 +31,7 @@ init({
   schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
   classifier: null, checkpoint: null, checkpointLog: [],
   own: { size: "32x3", classes: [{ name: t("own.className", { n: "A" }), items: [] }, { name: t("own.className", { n: "B" }), items: [] }] },
-  study: null, owner: true, ownerLost: false, camera: CAMERA_IDLE,
+  study: null, owner: true, ownerLost: false, camera: CAMERA_IDLE, build: null,
 });
 translatePage();
 events.listen();

@@ -2,16 +2,20 @@
 // models); onnxruntime-web runs on this page, on the ONNX export of the same fused weights.
 // The figures end up in the table and in `window.benchResult` (for scripts/bench-web.mjs).
 import { $, el } from "./dom.js";
-import { Rpc } from "./rpc.js";
+import { Rpc, canThread } from "./rpc.js";
 import * as ort from "./vendor/ort/ort.all.min.mjs";
 
-const worker = new Rpc();
+// Threads on the CPU, ours and onnxruntime's alike: `?threads=N` (default: one a core where the
+// page is cross-origin isolated, else 1). Ours above 1 is the threaded build; onnxruntime is
+// given the same number (it can't change within a page: one page load a thread count).
+const params = new URLSearchParams(location.search);
+const threads = Math.max(1, Number(params.get("threads") ?? (canThread() ? navigator.hardwareConcurrency : 1)));
+const cpuBuild = threads > 1 && canThread() ? "threads" : "single";
+const worker = new Rpc({ build: cpuBuild, threads });
 const call = (type, payload) => worker.call(type, payload);
 
 ort.env.wasm.wasmPaths = new URL("./vendor/ort/", location.href).href;
-// Our CPU backend is single-threaded; so is onnxruntime's wasm build without cross-origin
-// isolation, and it is pinned to one thread to make that explicit.
-ort.env.wasm.numThreads = 1;
+ort.env.wasm.numThreads = cpuBuild === "threads" ? threads : 1;
 
 const status = (text) => { $("bench-status").textContent = text; };
 const quantile = (ms, q) => {
@@ -53,8 +57,35 @@ function row(r) {
   $("bench-table").querySelector("tbody").append(el("tr", {}, cells.map((c) => el("td", {}, String(c)))));
 }
 
+/** GPU work of one fused forward of small_28 (batch 1) and of one training step of the page's
+ * loop (small_28, batch 64), counted in the worker after a first, uncounted one. */
+async function gpuWork() {
+  await call("benchClassifier", { model: "small_28", size: 28 });
+  const x = new Float32Array(28 * 28);
+  await call("logits", { values: x, batch: 1 });
+  await call("gpuCounts");
+  await call("logits", { values: x, batch: 1 });
+  const forward = await call("gpuCounts");
+  const n = 640;
+  const pixels = Uint8Array.from({ length: n * 28 * 28 }, (_, i) => (i * 2654435761) >>> 24);
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+  await call("ownDataset", { classes: [...Array(10).keys()].map(String), pixels, labels, channels: 1, height: 28, width: 28 });
+  const options = { ...(await call("defaults")).options, preset: "small_28", batchSize: 64, epochs: 1, decayEpochs: 1 };
+  await call("step", { options });
+  await call("gpuCounts");
+  await call("step", { options });
+  const trainingStep = await call("gpuCounts");
+  await call("reset");
+  return { forward, trainingStep };
+}
+
 async function run({ cases, backends, runs, warmup }) {
-  const result = { date: new Date().toISOString(), userAgent: navigator.userAgent, runs, warmup, rows };
+  const result = {
+    date: new Date().toISOString(), userAgent: navigator.userAgent, runs, warmup, rows,
+    crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency,
+    threads: { onnxruntime: ort.env.wasm.numThreads },
+  };
+  result.threads.ours = (await call("build")).threads;
   // Page load to the first fused inference: wasm fetched and compiled, backend up, a fused
   // browser-preset model built, one batch of one image classified and read back.
   await call("setBackend", { backend: "cpu" });
@@ -68,6 +99,9 @@ async function run({ cases, backends, runs, warmup }) {
   for (const backend of backends) {
     let answer;
     try {
+      // WebGPU is in the single-threaded build only.
+      const build = backend === "cpu" ? cpuBuild : "single";
+      if (worker.build !== build) worker.restart("another build", build);
       answer = await call("setBackend", { backend });
     } catch (e) {
       row({ backend, model: "-", size: "-", batch: "-", runtime: "-", note: `skipped: ${e.message}` });
@@ -76,6 +110,8 @@ async function run({ cases, backends, runs, warmup }) {
     if (backend === "webgpu") {
       const adapter = await navigator.gpu?.requestAdapter();
       result.adapter = adapter ? { vendor: adapter.info.vendor, architecture: adapter.info.architecture, description: adapter.info.description } : null;
+      status("webgpu: counting the GPU work of a forward and a training step…");
+      result.gpuWork = await gpuWork();
     }
     const ep = backend === "webgpu" ? "webgpu" : "wasm";
     for (const { model, size, batch } of cases) {
@@ -107,7 +143,6 @@ async function run({ cases, backends, runs, warmup }) {
 }
 
 const form = $("bench-options");
-const params = new URLSearchParams(location.search);
 for (const [k, v] of params) if (form.elements[k]) form.elements[k].value = v;
 function options() {
   const cases = form.elements.cases.value.split(",").map((c) => {

@@ -59,6 +59,10 @@ function onEvent(m) {
       update({ backend: m.backend, adapter: m.adapter, fallbackReason: m.fallbackReason, webgpuAvailable: m.webgpuAvailable });
       if (m.fallbackReason) message(t("backend.unavailable"), "info", m.fallbackReason);
       break;
+    case "build":
+      update({ build: m.build });
+      if (m.build.fallback) message(t("build.fallback"), "info", m.build.fallback);
+      break;
     case "dataset":
       update({ dataset: m.summary, samples: m.samples, evaluations: actions.NO_EVALUATIONS, evalCell: null });
       actions.refreshSchedule();

@@ -1,22 +1,33 @@
 // The page's side of the worker (worker.js): requests answered by promises, events passed to
 // a listener. Shared by the app and the bench page. A lost GPU device or a failed worker is
 // handled by starting a fresh one (`restart`): every request still pending is rejected.
+//
+// Two builds of the engine: "single" (WebGPU and a single-threaded CPU backend) and "threads"
+// (the CPU backend on a pool of Web Workers, no WebGPU), which needs a cross-origin isolated
+// page (COOP/COEP headers) for its shared memory. `buildFor` picks one for a backend.
 export class Rpc {
-  constructor({ onEvent = () => {}, onError = () => {} } = {}) {
+  constructor({ onEvent = () => {}, onError = () => {}, build = "single", threads = null } = {}) {
     this.onEvent = onEvent;
     this.onError = onError;
     this.nextId = 0;
     this.pending = new Map();
     this.worker = null;
-    this.restart();
+    this.build = build;
+    // The threaded build's pool size (default: one a core).
+    this.threads = threads;
+    this.restart(undefined, build);
   }
 
-  /** Ends the worker and starts a fresh one; every pending request is rejected with `reason`. */
-  restart(reason = "the worker was restarted") {
+  /** Ends the worker and starts a fresh one (of `build`); every pending request is rejected
+   * with `reason`. */
+  restart(reason = "the worker was restarted", build = this.build) {
     this.worker?.terminate();
     for (const p of this.pending.values()) p.reject(new Error(reason));
     this.pending.clear();
-    this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    this.build = build;
+    const url = new URL(`./worker.js?build=${build}`, import.meta.url);
+    if (this.threads) url.searchParams.set("threads", this.threads);
+    this.worker = new Worker(url, { type: "module" });
     this.worker.onmessage = ({ data }) => this.receive(data);
     this.worker.onerror = (e) => this.onError(new Error(`worker failed: ${e.message}`));
   }
@@ -38,4 +49,17 @@ export class Rpc {
       this.worker.postMessage({ id, type, ...payload });
     });
   }
+}
+
+/** Whether this page can run the threaded build: shared memory needs cross-origin isolation. */
+export const canThread = () => Boolean(self.crossOriginIsolated && self.SharedArrayBuffer);
+
+/** The build a backend ("webgpu", "cpu", "auto") runs on: the threaded one for the CPU where
+ * the page allows it. "auto" is the CPU when the browser has no WebGPU adapter. */
+export async function buildFor(backend) {
+  if (!canThread()) return "single";
+  if (backend === "cpu") return "threads";
+  if (backend === "webgpu") return "single";
+  const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
+  return adapter ? "single" : "threads";
 }

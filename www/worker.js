@@ -3,7 +3,6 @@
 // through rpc.js: requests {id, type, ...} -> {type: "reply", id, ok, value|error}, and events
 // (step, eval, state, probe, ...). Each request type is the name of the page's and the
 // Session's operation.
-import init, { Session, Upload } from "./pkg/vanillanet.js";
 
 // Every GPU device burn opens, so that a lost one is noticed (its `lost` promise settles) and,
 // for testing recovery, one can be destroyed on purpose.
@@ -18,10 +17,50 @@ if (self.GPUAdapter) {
   };
 }
 
+// What the GPU is asked to do, counted for the bench page: compute dispatches, queue submits,
+// buffers mapped for reading (host round trips) and pipelines made (shader compilations).
+const gpuCounts = { dispatches: 0, submits: 0, readbacks: 0, pipelines: 0 };
+if (self.GPUComputePassEncoder) {
+  const count = (proto, name, key) => {
+    const original = proto[name];
+    proto[name] = function (...args) {
+      gpuCounts[key]++;
+      return original.apply(this, args);
+    };
+  };
+  count(GPUComputePassEncoder.prototype, "dispatchWorkgroups", "dispatches");
+  count(GPUQueue.prototype, "submit", "submits");
+  count(GPUBuffer.prototype, "mapAsync", "readbacks");
+  count(GPUDevice.prototype, "createComputePipeline", "pipelines");
+  count(GPUDevice.prototype, "createComputePipelineAsync", "pipelines");
+}
+
 let session = null;
-const ready = init().then(() => {
+// The build this worker runs (see rpc.js): the threaded one starts its pool of Web Workers,
+// one a core; if it cannot (no shared memory, or not built), the single-threaded one serves.
+let Session = null;
+let Upload = null;
+let engine = null;
+const ready = (async () => {
+  let fallback = null;
+  const params = new URL(import.meta.url).searchParams;
+  if (params.get("build") === "threads") {
+    try {
+      if (!self.crossOriginIsolated) throw new Error("the page is not cross-origin isolated");
+      const pkg = await import("./pkg/threads/vanillanet.js");
+      await pkg.default();
+      await pkg.initThreadPool(Number(params.get("threads")) || navigator.hardwareConcurrency || 1);
+      engine = pkg;
+    } catch (e) {
+      fallback = String(e?.message ?? e);
+    }
+  }
+  engine ??= await import("./pkg/vanillanet.js").then(async (pkg) => (await pkg.default(), pkg));
+  ({ Session, Upload } = engine);
   session = new Session();
-});
+  const build = { ...engine.build(), crossOriginIsolated: Boolean(self.crossOriginIsolated), fallback };
+  post({ type: "build", build });
+})();
 let state = "idle"; // idle | running | pausing | paused | finished
 // The ablation study, beside the trainer: only one of them runs at a time.
 let studyState = "idle"; // idle | running | pausing | paused | finished
@@ -390,6 +429,15 @@ const handlers = {
   benchClassifierLatency({ batch, runs, warmup }) {
     return exclusive(() => session.benchClassifierLatency(batch, runs, warmup));
   },
+  /** The GPU work counted since the last call (zeros on the CPU backend). */
+  build() {
+    return { ...engine.build(), crossOriginIsolated: Boolean(self.crossOriginIsolated) };
+  },
+  gpuCounts() {
+    const counts = { ...gpuCounts };
+    for (const k of Object.keys(gpuCounts)) gpuCounts[k] = 0;
+    return counts;
+  },
   benchTraining({ preset, channels, size, batch, steps }) {
     return exclusive(() => session.benchTraining(preset, channels, size, batch, steps));
   },
@@ -397,14 +445,15 @@ const handlers = {
     return exclusive(async () => (options === null ? null : { bytes: await session.snapshot(), status: session.status() }));
   },
   restore({ bytes, trainAccuracy: acc }) {
-    return exclusive(() => {
+    return exclusive(async () => {
       const info = session.restore(bytes);
       options = info.options;
       trainAccuracy = acc ?? null;
       const status = session.status();
       post({ type: "model", info, options, restored: true });
       setState(status.finished ? "finished" : "paused");
-      sendProbe();
+      // Awaited: the probe borrows the Session, which the next call would otherwise meet.
+      await sendProbe();
       return { info, status };
     });
   },

@@ -267,7 +267,10 @@ impl Trainer {
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         self.model = Some(self.optim.step(self.options.learning_rate, model, grads));
 
-        let loss = read_f32(loss_value).await?;
+        // Loss and correct answers in one read: a host round trip is the slow part of a step on
+        // a GPU.
+        let read = read_vec(Tensor::cat(vec![loss_value.reshape([1]), correct.reshape([1])], 0)).await?;
+        let (loss, correct) = (read[0], read[1]);
         if !loss.is_finite() {
             // Back to the last weights known finite, with fresh optimizer moments.
             let (good, restored) = self.checked_good.as_ref().expect("taken before the first step");
@@ -281,7 +284,6 @@ impl Trainer {
             });
         }
         let warning = self.loss_watch.see(loss, self.global_step + 1, self.options.learning_rate);
-        let correct = read_f32(correct).await?;
         let report = StepReport {
             epoch: self.epoch,
             step: self.step,

@@ -34,6 +34,35 @@ fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result
     serde_wasm_bindgen::from_value(value).map_err(|e| err(format!("bad {what}: {e}")))
 }
 
+#[cfg(feature = "webgpu")]
+async fn open_webgpu() -> Result<Device, String> {
+    Device::wgpu_options().init_async().await.map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn open_webgpu() -> Result<Device, String> {
+    Err("this is the multi-threaded CPU build, which has no WebGPU".into())
+}
+
+/// Starts the pool of `n` Web Workers the CPU backend's kernels run on (the threaded build).
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// What this build is: `{webgpu, threads}` (threads: the size of the CPU pool, 1 without one).
+#[wasm_bindgen]
+pub fn build() -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct Build {
+        webgpu: bool,
+        threads: usize,
+    }
+    #[cfg(feature = "threads")]
+    let threads = rayon::current_num_threads();
+    #[cfg(not(feature = "threads"))]
+    let threads = 1;
+    js(&Build { webgpu: cfg!(feature = "webgpu"), threads })
+}
+
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
@@ -187,7 +216,7 @@ impl Session {
             "webgpu" | "auto" => {
                 let ready = match &self.webgpu {
                     Some(d) => Ok(d.clone()),
-                    None => Device::wgpu_options().init_async().await.map_err(|e| e.to_string()),
+                    None => open_webgpu().await,
                 };
                 match ready {
                     Ok(d) => {

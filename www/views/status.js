@@ -17,7 +17,8 @@ export function mount() {
     if (changed("backend", s.backend) && s.backend && ($("backend-select").value !== "auto" || s.fallbackReason)) {
       $("backend-select").value = s.backend;
     }
-    $("backend-name").textContent = s.backend === "webgpu" ? "WebGPU" : s.backend === "cpu" ? t("backend.cpu") : t("backend.starting");
+    $("backend-name").textContent = s.backend === "webgpu" ? "WebGPU"
+      : s.backend === "cpu" ? t("backend.cpuThreads", { threads: s.build?.threads ?? 1 }) : t("backend.starting");
     $("backend-name").className = `pill ${s.backend ?? ""}`;
     const a = s.adapter;
     $("adapter").textContent = a
