@@ -32,7 +32,7 @@ try {
   writeFileSync(out, JSON.stringify(result, null, 2));
   const f = (v) => (typeof v === "number" ? v.toFixed(2) : "");
   console.log(`${result.browser}; adapter ${JSON.stringify(result.adapter ?? null)}; ${result.runs} runs after ${result.warmup} warm-up`);
-  console.log(`cross-origin isolated ${result.crossOriginIsolated}; threads: ours ${result.threads.ours}, onnxruntime ${result.threads.onnxruntime} (of ${result.hardwareConcurrency})`);
+  console.log(`cross-origin isolated ${result.crossOriginIsolated}; CPU threads: ours ${result.cpuThreads.ours}, onnxruntime ${result.cpuThreads.onnxruntime} (of ${result.hardwareConcurrency} cores)`);
   if (result.gpuWork) console.log(`GPU work: fused small_28 forward ${JSON.stringify(result.gpuWork.forward)}; training step ${JSON.stringify(result.gpuWork.trainingStep)}`);
   console.log(`wasm ${(result.wasmBytes / 1e6).toFixed(1)} MB raw, ${(result.wasmGzipBytes / 1e6).toFixed(2)} MB gzip; first fused inference ${(result.firstFusedInferenceMs / 1e3).toFixed(2)} s after page load`);
   console.log("| backend | model | batch | runtime | cold ms | median ms | p90 ms | ratio |");

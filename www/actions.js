@@ -236,16 +236,29 @@ async function setBackend(backend) {
     return answer;
   }
   if (build === worker.build) return call("setBackend", { backend });
+  // Nothing moves unless the other build can take the session.
+  if (backend === "webgpu" && !(await navigator.gpu?.requestAdapter().catch(() => null))) {
+    throw new Error("WebGPU unavailable: this browser gives no WebGPU adapter");
+  }
   const s = get();
+  const [previousBuild, previousBackend] = [worker.build, s.backend ?? "cpu"];
   const hadSession = Boolean(s.dataset);
   if (s.trainState === "running") await call("pause");
   if (s.model) persist.saveTraining();
   await persist.whenSaved();
-  worker.restart(t("build.switching"), build);
-  update({ trainState: "idle", fuseReport: null, classifier: null, build: null });
-  const answer = await call("setBackend", { backend });
-  if (hadSession) await restoreSession();
-  return answer;
+  const moveTo = async (to, toBackend) => {
+    worker.restart(t("build.switching"), to);
+    update({ trainState: "idle", fuseReport: null, classifier: null, build: null });
+    const answer = await call("setBackend", { backend: toBackend });
+    if (hadSession) await restoreSession();
+    return answer;
+  };
+  try {
+    return await moveTo(build, backend);
+  } catch (e) {
+    await moveTo(previousBuild, previousBackend);
+    throw e;
+  }
 }
 
 // ---- the session -----------------------------------------------------------------------------

@@ -31,8 +31,9 @@ self.addEventListener("activate", (event) => {
 
 async function fromCache(request) {
   const cache = await caches.open(CACHE);
-  // The page under any query string (shared links) is the same page.
-  return cache.match(request, { ignoreSearch: request.mode === "navigate" });
+  // A file under any query string is the same file: the page (shared links), the worker (the
+  // build it runs).
+  return cache.match(request, { ignoreSearch: true });
 }
 
 async function networkFirst(request) {

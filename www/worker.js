@@ -155,6 +155,14 @@ async function evaluation(fused) {
   return result;
 }
 
+// On WebGPU the first run of a net compiles its shaders (most of a second on a slow adapter):
+// a new classifier runs once on a blank input right away, so the first image does not wait.
+async function warmUp() {
+  if (session.status().backend !== "webgpu") return;
+  const p = session.classifier()?.card.preprocess;
+  if (p) await session.logits(new Float32Array(p.channels * p.height * p.width), 1);
+}
+
 async function oneStep() {
   const t0 = performance.now();
   const report = await session.step();
@@ -371,7 +379,11 @@ const handlers = {
     return exclusive(() => session.testImage(index));
   },
   fuse({ limit }) {
-    return exclusive(() => session.fuse(limit));
+    return exclusive(async () => {
+      const report = await session.fuse(limit);
+      await warmUp();
+      return report;
+    });
   },
   async classify({ file, k }) {
     const bytes = new Uint8Array(await file.arrayBuffer());
@@ -403,7 +415,11 @@ const handlers = {
     });
   },
   useCheckpoint({ variant, strides }) {
-    return exclusive(() => session.useCheckpoint(variant ?? undefined, strides ? Uint32Array.from(strides) : undefined));
+    return exclusive(async () => {
+      const info = session.useCheckpoint(variant ?? undefined, strides ? Uint32Array.from(strides) : undefined);
+      await warmUp();
+      return info;
+    });
   },
   classifier() {
     return exclusive(() => session.classifier());

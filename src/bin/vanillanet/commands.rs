@@ -273,7 +273,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 Backend::Cpu => "cpu (flex)",
                 Backend::Gpu => "gpu (wgpu)",
             };
-            println!("backend {backend}, {runs} timed runs after {warmup} warm-up, readback included");
+            // The native CPU backend is built without burn's rayon feature: one thread.
+            let threads = 1;
+            println!(
+                "backend {backend}, {threads} thread, {runs} timed runs after {warmup} warm-up, readback included"
+            );
             println!(
                 "{:<22} {:>5} {:>8} {:>10} {:>10} {:>10}",
                 "model", "batch", "form", "cold ms", "median ms", "p90 ms"
@@ -326,7 +330,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 t.preset, t.batch, t.images_per_sec, t.steps
             );
             if let Some(path) = json {
-                let out = serde_json::json!({ "backend": backend, "latency": latencies, "training": t });
+                let out =
+                    serde_json::json!({ "backend": backend, "threads": threads, "latency": latencies, "training": t });
                 write_file(&path, serde_json::to_string_pretty(&out).unwrap_or_default().as_bytes())?;
             }
         }
