@@ -82,12 +82,16 @@ export function mount() {
 
   const changed = tracker();
   let said = 0;
+  let saidState = null;
   subscribe((s) => {
     const text = summary(s);
     const now = Date.now();
-    if (text !== $("chart-summary").textContent && (s.trainState !== "running" || now - said > SAY_EVERY_MS)) {
+    // Said at once when training starts or stops; while it runs, every few seconds.
+    const due = s.trainState !== "running" || s.trainState !== saidState || now - said > SAY_EVERY_MS;
+    if (text !== $("chart-summary").textContent && due) {
       $("chart-summary").textContent = text;
       said = now;
+      saidState = s.trainState;
     }
     const h = s.history;
     // `|`, not `||`: both trackers must see the new values.

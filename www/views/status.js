@@ -14,7 +14,7 @@ export function mount() {
   });
   const changed = tracker();
   subscribe((s) => {
-    if (changed("backend", s.backend) && s.backend && ($("backend-select").value !== "auto" || s.fallbackReason)) {
+    if (changed("backend", `${s.backend} ${s.fallbackReason}`) && s.backend && ($("backend-select").value !== "auto" || s.fallbackReason)) {
       $("backend-select").value = s.backend;
     }
     $("backend-name").textContent = s.backend === "webgpu" ? "WebGPU"
