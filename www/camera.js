@@ -9,7 +9,7 @@ import { get, message, update } from "./state.js";
 /** Milliseconds between recorded frames (about 6 a second). */
 const FRAME_MS = 160;
 /** Cameras by the way they face (phones and tablets). */
-export const FACING = { user: true, environment: true };
+export const FACING = ["user", "environment"];
 
 let stream = null;
 const video = Object.assign(document.createElement("video"), { muted: true, playsInline: true });
@@ -51,7 +51,7 @@ async function start(deviceId) {
     throw new Error(t("camera.noApi"));
   }
   stop();
-  const choice = deviceId in FACING ? { facingMode: { ideal: deviceId } } : deviceId ? { deviceId: { exact: deviceId } } : {};
+  const choice = FACING.includes(deviceId) ? { facingMode: { ideal: deviceId } } : deviceId ? { deviceId: { exact: deviceId } } : {};
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: { ...choice, width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
   } catch (e) {

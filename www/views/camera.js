@@ -27,11 +27,11 @@ export function mount() {
   // Labels come with permission: list the cameras again once one has started.
   const listDevices = async () => {
     const devices = await camera.devices().catch(() => []);
-    const values = ["", ...Object.keys(FACING), ...devices.map((d) => d.deviceId).filter(Boolean)];
+    const values = ["", ...FACING, ...devices.map((d) => d.deviceId).filter(Boolean)];
     fillSelect(select, values, get().camera.deviceId ?? "");
     for (const option of select.options) {
       const device = devices.find((d) => d.deviceId === option.value);
-      option.textContent = option.value === "" ? t("camera.default") : FACING[option.value] ? t(`camera.${option.value}`) : device?.label ?? option.value;
+      option.textContent = option.value === "" ? t("camera.default") : FACING.includes(option.value) ? t(`camera.${option.value}`) : device?.label ?? option.value;
     }
   };
   listDevices();

@@ -4,8 +4,6 @@
 import { api } from "../actions.js";
 import { $, el, guard, pct } from "../dom.js";
 import { num, t } from "../i18n.js";
-
-const tr = t;
 import { get, subscribe, tracker, update } from "../state.js";
 
 /** Classes beyond this are listed per class, but not drawn as a matrix. */
@@ -61,27 +59,27 @@ function matrix(e, norm, selected) {
   const k = e.classes.length;
   if (k > MAX_DRAWN) return el("p", { class: "muted" }, t("eval.tooMany", { n: num(k) }));
   const rowTotals = e.confusion.map((row) => row.reduce((a, b) => a + b, 0));
-  const max = Math.max(1, ...e.confusion.flatMap((row, t) => row.filter((_, p) => p !== t)));
+  const max = Math.max(1, ...e.confusion.flatMap((row, truth) => row.filter((_, p) => p !== truth)));
   const head = el("tr", {}, el("th", { scope: "col", class: "corner" }, t("eval.corner")),
     e.classes.map((name, p) => el("th", { scope: "col", title: name }, `${p}`)));
-  const rows = e.confusion.map((row, t) => el("tr", {},
-    el("th", { scope: "row", title: e.classes[t] }, label(e.classes[t], t)),
+  const rows = e.confusion.map((row, truth) => el("tr", {},
+    el("th", { scope: "row", title: e.classes[truth] }, label(e.classes[truth], truth)),
     row.map((count, p) => {
-      const share = rowTotals[t] ? count / rowTotals[t] : 0;
-      const text = norm === "rows" ? (rowTotals[t] ? `${Math.round(share * 100)}` : "–") : num(count);
-      const fraction = t === p ? share : norm === "rows" ? share * 2 : count / max;
-      const isSelected = selected && selected.label === t && selected.predicted === p;
+      const share = rowTotals[truth] ? count / rowTotals[truth] : 0;
+      const text = norm === "rows" ? (rowTotals[truth] ? `${Math.round(share * 100)}` : "–") : num(count);
+      const fraction = truth === p ? share : norm === "rows" ? share * 2 : count / max;
+      const isSelected = selected && selected.label === truth && selected.predicted === p;
       return el("td", {},
         el("button", {
-          type: "button", class: `cell${t === p ? " diagonal" : ""}${isSelected ? " selected" : ""}`, "data-focus": `cell-${t}-${p}`,
-          style: count ? heat(fraction, t === p) : { background: "transparent" },
-          "aria-label": tr("eval.cellLabel", { label: e.classes[t], predicted: e.classes[p], count: num(count), share: pct(share) }),
+          type: "button", class: `cell${truth === p ? " diagonal" : ""}${isSelected ? " selected" : ""}`, "data-focus": `cell-${truth}-${p}`,
+          style: count ? heat(fraction, truth === p) : { background: "transparent" },
+          "aria-label": t("eval.cellLabel", { label: e.classes[truth], predicted: e.classes[p], count: num(count), share: pct(share) }),
           "aria-pressed": isSelected ? "true" : "false",
-          onclick: guard(() => openCell(t, p)),
+          onclick: guard(() => openCell(truth, p)),
         }, text));
     })));
   return el("table", { class: "confusion" }, el("caption", { class: "muted" },
-    tr(norm === "rows" ? "eval.captionRows" : "eval.captionCounts")), el("thead", {}, head), el("tbody", {}, rows));
+    t(norm === "rows" ? "eval.captionRows" : "eval.captionCounts")), el("thead", {}, head), el("tbody", {}, rows));
 }
 
 async function openCell(label, predicted) {
