@@ -1,40 +1,53 @@
 #!/usr/bin/env bash
-# Builds the web app on a fresh machine: the wasm module (wasm-release profile, simd128) through the pinned
-# wasm-bindgen into pkg/, its multi-threaded CPU build into pkg/threads/, the datasets into www/data/, the chart library and onnxruntime-web into
+# Builds the web app on a fresh machine: the wasm module (wasm-release profile, simd128) through
+# the pinned wasm-bindgen into pkg/, its multi-threaded CPU build into pkg/threads/ (both builds
+# side by side), the datasets into www/data/, the chart library and onnxruntime-web into
 # www/vendor/, and pkg/precache.js (what the service worker caches for offline use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/jobs.sh
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vanillanet/target}"
+# Each build its own target directory: cargo locks one for the whole build, and the native
+# tests (scripts/test.sh) build beside these in $CARGO_TARGET_DIR itself.
+WEB_TARGET="$CARGO_TARGET_DIR/web"
+THREADS_TARGET="$CARGO_TARGET_DIR/threads"
 # wasm-bindgen-cli must be the exact version of the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
+TIMINGS=${TIMINGS:+--timings}
 
 rustup target add wasm32-unknown-unknown
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-fi
 [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund
 
+bindgen_cli() {
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+}
+
 # The wasm-release profile (Cargo.toml) trades a little speed for a download a third the size.
-cargo build --locked --profile wasm-release --lib --target wasm32-unknown-unknown
-wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir pkg \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/vanillanet.wasm"
+single_threaded() {
+  cargo build --locked $TIMINGS --profile wasm-release --lib --target wasm32-unknown-unknown --target-dir "$WEB_TARGET"
+}
 
 # The multi-threaded CPU build (pkg/threads/), served to cross-origin isolated pages: wasm
 # atomics and shared memory need a nightly compiler that rebuilds std with them. Pinned, so
 # every machine builds the same thing; its own target directory, as its std differs.
 NIGHTLY=nightly-2026-05-19
-rustup toolchain list | grep -q "^$NIGHTLY" && [ -d "$(rustup run "$NIGHTLY" rustc --print sysroot)/lib/rustlib/src" ] ||
-  rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src
-# Shared memory, imported (wasm-bindgen hands the same one to every thread), up to 4 GiB, and
-# the thread-local storage entry points wasm-bindgen's thread start-up calls.
-LINK="--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base"
-RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 $(printf -- '-C link-arg=%s ' $LINK)" \
-  cargo "+$NIGHTLY" build -Z build-std=panic_abort,std --locked --profile wasm-release --lib \
-  --target wasm32-unknown-unknown --no-default-features --features threads --target-dir "$CARGO_TARGET_DIR/threads"
-wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir pkg/threads \
-  "$CARGO_TARGET_DIR/threads/wasm32-unknown-unknown/wasm-release/vanillanet.wasm"
+multi_threaded() {
+  rustup toolchain list | grep -q "^$NIGHTLY" && [ -d "$(rustup run "$NIGHTLY" rustc --print sysroot)/lib/rustlib/src" ] ||
+    rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src
+  # Shared memory, imported (wasm-bindgen hands the same one to every thread), up to 4 GiB, and
+  # the thread-local storage entry points wasm-bindgen's thread start-up calls.
+  local link="--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base"
+  RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 $(printf -- '-C link-arg=%s ' $link)" \
+    cargo "+$NIGHTLY" build -Z build-std=panic_abort,std --locked $TIMINGS --profile wasm-release --lib \
+    --target wasm32-unknown-unknown --no-default-features --features threads --target-dir "$THREADS_TARGET"
+}
 
+job wasm-bindgen-cli bindgen_cli
+job wasm-single-threaded single_threaded
+job wasm-threads multi_threaded
 node scripts/build-data.mjs
 mkdir -p www/vendor
 cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css www/vendor/
@@ -44,6 +57,14 @@ mkdir -p www/vendor/ort
 for f in ort.all.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm ort-wasm-simd-threaded.jsep.mjs ort-wasm-simd-threaded.jsep.wasm; do
   cp "node_modules/onnxruntime-web/dist/$f" www/vendor/ort/
 done
+join wasm-bindgen-cli
+join wasm-single-threaded
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir pkg \
+  "$WEB_TARGET/wasm32-unknown-unknown/wasm-release/vanillanet.wasm"
+join wasm-threads
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir pkg/threads \
+  "$THREADS_TARGET/wasm32-unknown-unknown/wasm-release/vanillanet.wasm"
+
 node scripts/build-precache.mjs
 gz() { gzip -9 -c "$1" | wc -c | awk '{printf "%.2f MB", $1 / 1e6}'; }
 echo "built: pkg/ (wasm $(gz pkg/vanillanet_bg.wasm) gzipped; threaded $(gz pkg/threads/vanillanet_bg.wasm)), www/data/, www/vendor/"

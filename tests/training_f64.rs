@@ -1,6 +1,7 @@
 //! The training step in float64, as the reference was computed: every gradient, the loss and
 //! the BN running statistics must then agree to 1e-4 of the reference's magnitude.
 
+#[path = "integration/common/mod.rs"]
 mod common;
 
 use burn::tensor::{Device, FloatDType};

@@ -1,9 +1,9 @@
 //! Classifiers from checkpoints: variant detection, export/import, hostile and broken input.
 
-mod common;
+use crate::common;
 
 use burn::tensor::Device;
-use common::{fixture, fixture_path, host, input};
+use crate::common::{fixture, fixture_path, host, input};
 use pollster::block_on;
 use vanillanet::classify::Classifier;
 use vanillanet::data::preprocess::{Preprocess, decode};

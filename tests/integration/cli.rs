@@ -1,11 +1,11 @@
 //! The `vanillanet` binary, end to end.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 use vanillanet::io::card::{CARD_KEY, Form, LEGACY_CONFIG_KEY, ModelCard};
 use vanillanet::{Classifier, StateDict};
 

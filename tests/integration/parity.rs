@@ -1,10 +1,10 @@
 //! The model against tensors produced by the authors' PyTorch code (tests/fixtures/official-tiny).
 
-mod common;
+use crate::common;
 
 use burn::module::Module;
 use burn::tensor::Device;
-use common::*;
+use crate::common::*;
 use vanillanet::{Error, Layout, StateDict, load_state, state_dict};
 
 fn loaded(device: &Device) -> vanillanet::VanillaNet {

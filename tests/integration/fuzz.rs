@@ -3,10 +3,10 @@
 //! card, the dataset reader and the image decoder. Each answers Ok or Err; none panics, hangs or
 //! allocates without bound.
 
-mod common;
+use crate::common;
 
 use burn::tensor::Device;
-use common::*;
+use crate::common::*;
 use vanillanet::Classifier;
 use vanillanet::StateDict;
 use vanillanet::data::dataset::Dataset;

@@ -1,9 +1,9 @@
 //! The training loop the page drives, run natively on the CPU backend.
 
-mod common;
+use crate::common;
 
 use burn::tensor::Device;
-use common::{Lcg, halves, halves_data};
+use crate::common::{Lcg, halves, halves_data};
 use pollster::block_on;
 use vanillanet::LambdaShape;
 use vanillanet::data::dataset::{Dataset, Split};

@@ -2,7 +2,7 @@
 //! documented, the counted sizes match the built modules, fusion stays exact; a study runs every
 //! arm with every seed and resumes from saved runs.
 
-mod common;
+use crate::common;
 
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};

@@ -1,0 +1,14 @@
+//! Every integration test in one binary: burn and wgpu are linked once, not once a file.
+//! (`training_f64` stays apart: it sets the CPU device's float type for its whole process.)
+
+mod common;
+
+mod ablation;
+mod architectures;
+mod classifier;
+mod cli;
+mod fuzz;
+mod layout;
+mod model_file;
+mod parity;
+mod trainer;
