@@ -16,6 +16,10 @@ const BASE_ARGS = [
   "--no-first-run", "--disable-quic",
 ];
 
+/** The WebGPU adapter the browser tests run on: SwiftShader, Chromium's own software device,
+ * also where Mesa's lavapipe (a Vulkan driver the native tests use) is installed. */
+export const WEBGPU_ADAPTER = process.env.WEBGPU_ADAPTER ?? "swiftshader";
+
 /** Opens the page; `webgpu` false launches Chromium with WebGPU off. `at`: a URL served by
  * the test itself (then `path` and `query` are ignored); `args`: more Chromium flags. */
 export async function open({ webgpu, query = "", path = "", at, args = [], viewport = { width: 1400, height: 1300 }, locale = "en-US" }) {
@@ -24,7 +28,7 @@ export async function open({ webgpu, query = "", path = "", at, args = [], viewp
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
-    args: [...BASE_ARGS, ...(webgpu ? ["--enable-unsafe-webgpu"] : ["--disable-webgpu", "--disable-features=WebGPU"]), ...args],
+    args: [...BASE_ARGS, ...(webgpu ? ["--enable-unsafe-webgpu", `--use-webgpu-adapter=${WEBGPU_ADAPTER}`] : ["--disable-webgpu", "--disable-features=WebGPU"]), ...args],
   });
   // A context of its own, so a test can open a second tab of the page in it.
   const context = await browser.newContext({ viewport, locale });

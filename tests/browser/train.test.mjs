@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { open, waitStatus, mean, outDir, waitFor } from "./harness.mjs";
+import { open, waitStatus, mean, outDir, waitFor, WEBGPU_ADAPTER } from "./harness.mjs";
 
 const STEPS = 12;
 const OPTIONS = { preset: "nano_28", batchSize: 32, learningRate: 0.01, epochs: 1, decayEpochs: 1, schedule: "cosine", perStep: true, evalEvery: 6, evalLimit: 64 };
@@ -40,7 +40,7 @@ test("trains on WebGPU (not a silent CPU fallback)", { timeout: 600_000 }, async
   try {
     const status = await page.evaluate(() => window.vanillanet.status());
     assert.equal(status.backend, "webgpu");
-    assert.ok(status.adapter?.architecture, `adapter reported: ${JSON.stringify(status.adapter)}`);
+    assert.equal(status.adapter?.architecture, WEBGPU_ADAPTER, `adapter reported: ${JSON.stringify(status.adapter)}`);
     console.log(`adapter: ${JSON.stringify(status.adapter)}`);
     assert.match(await page.textContent("#backend-name"), /WebGPU/);
     checkRun(await trainFewSteps(page, "training-webgpu.png"));

@@ -472,3 +472,19 @@ fn absurd_architectures_are_refused_in_one_line() {
     }
     assert!(!out_path.exists());
 }
+
+#[test]
+fn threads_sizes_the_cpu_pool_and_is_checked() {
+    let bench = ["bench", "--models", "nano_28@28", "--batches", "1", "--runs", "1", "--warmup", "1", "--train-preset", "nano_28", "--train-batch", "4", "--train-steps", "1"];
+    for (threads, said) in [("1", "1 CPU thread,"), ("3", "3 CPU threads,")] {
+        let out = vanillanet(&[&["--threads", threads][..], &bench].concat());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains(said), "--threads {threads}: {stdout}");
+    }
+    for bad in ["0", "-1", "many", "100000"] {
+        let out = vanillanet(&["--threads", bad, "bench"]);
+        assert_eq!(out.status.code(), Some(2), "--threads {bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--threads"), "--threads {bad}");
+    }
+}

@@ -8,6 +8,7 @@ mod architectures;
 mod classifier;
 mod cli;
 mod fuzz;
+mod gpu;
 mod layout;
 mod model_file;
 mod parity;

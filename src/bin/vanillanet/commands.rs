@@ -170,7 +170,19 @@ fn load_dataset(spec: &str, size: usize, channels: usize) -> Result<Dataset> {
     Dataset::from_bytes(spec, &bytes)
 }
 
+/// Sizes the pool the CPU backend's kernels run on (rayon's global pool, used by burn-flex and
+/// gemm); once, before any tensor work. Returns the number of threads.
+fn thread_pool(threads: Option<u16>) -> Result<usize> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        pool = pool.num_threads(n.into());
+    }
+    pool.build_global().map_err(|e| Error::InvalidInput(format!("--threads: cannot start the thread pool ({e})")))?;
+    Ok(rayon::current_num_threads())
+}
+
 pub fn run(cli: Cli) -> Result<()> {
+    let threads = thread_pool(cli.threads)?;
     match cli.command {
         Command::Logits { model, lambda, fused, input, output } => {
             if !(0.0..=1.0).contains(&lambda) {
@@ -273,10 +285,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 Backend::Cpu => "cpu (flex)",
                 Backend::Gpu => "gpu (wgpu)",
             };
-            // The native CPU backend is built without burn's rayon feature: one thread.
-            let threads = 1;
             println!(
-                "backend {backend}, {threads} thread, {runs} timed runs after {warmup} warm-up, readback included"
+                "backend {backend}, {threads} CPU thread{}, {runs} timed runs after {warmup} warm-up, readback included",
+                if threads == 1 { "" } else { "s" }
             );
             println!(
                 "{:<22} {:>5} {:>8} {:>10} {:>10} {:>10}",
