@@ -15,19 +15,24 @@ THREADS_TARGET="$CARGO_TARGET_DIR/threads"
 # wasm-bindgen-cli must be the exact version of the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
 TIMINGS=${TIMINGS:+--timings}
+# wasm-release is what is served and published; scripts/test.sh builds wasm-ci, the same code
+# compiled in about half the time (see Cargo.toml).
+PROFILE=${WASM_PROFILE:-wasm-release}
 
 rustup target add wasm32-unknown-unknown
 [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund
 
 bindgen_cli() {
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+    # Without its default TLS (rustls and ring): the CLI downloads nothing when it only binds.
+    # At opt-level 1: it runs twice a build, for seconds, and compiles in half the time.
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+      cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --no-default-features
   fi
 }
 
-# The wasm-release profile (Cargo.toml) trades a little speed for a download a third the size.
 single_threaded() {
-  cargo build --locked $TIMINGS --profile wasm-release --lib --target wasm32-unknown-unknown --target-dir "$WEB_TARGET"
+  cargo build --locked $TIMINGS --profile "$PROFILE" --lib --target wasm32-unknown-unknown --target-dir "$WEB_TARGET"
 }
 
 # The multi-threaded CPU build (pkg/threads/), served to cross-origin isolated pages: wasm
@@ -41,7 +46,7 @@ multi_threaded() {
   # the thread-local storage entry points wasm-bindgen's thread start-up calls.
   local link="--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base"
   RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 $(printf -- '-C link-arg=%s ' $link)" \
-    cargo "+$NIGHTLY" build -Z build-std=panic_abort,std --locked $TIMINGS --profile wasm-release --lib \
+    cargo "+$NIGHTLY" build -Z build-std=panic_abort,std --locked $TIMINGS --profile "$PROFILE" --lib \
     --target wasm32-unknown-unknown --no-default-features --features threads --target-dir "$THREADS_TARGET"
 }
 
@@ -60,11 +65,11 @@ done
 join wasm-bindgen-cli
 join wasm-single-threaded
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir pkg \
-  "$WEB_TARGET/wasm32-unknown-unknown/wasm-release/vanillanet.wasm"
+  "$WEB_TARGET/wasm32-unknown-unknown/$PROFILE/vanillanet.wasm"
 join wasm-threads
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir pkg/threads \
-  "$THREADS_TARGET/wasm32-unknown-unknown/wasm-release/vanillanet.wasm"
+  "$THREADS_TARGET/wasm32-unknown-unknown/$PROFILE/vanillanet.wasm"
 
 node scripts/build-precache.mjs
 gz() { gzip -9 -c "$1" | wc -c | awk '{printf "%.2f MB", $1 / 1e6}'; }
-echo "built: pkg/ (wasm $(gz pkg/vanillanet_bg.wasm) gzipped; threaded $(gz pkg/threads/vanillanet_bg.wasm)), www/data/, www/vendor/"
+echo "built ($PROFILE): pkg/ (wasm $(gz pkg/vanillanet_bg.wasm) gzipped; threaded $(gz pkg/threads/vanillanet_bg.wasm)), www/data/, www/vendor/"

@@ -11,6 +11,9 @@ source scripts/lib/jobs.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vanillanet/target}"
 mkdir -p "$CARGO_TARGET_DIR"
 TIMINGS=${TIMINGS:+--timings}
+# The browser build for tests (Cargo.toml's wasm-ci profile); no incremental caches for a
+# build that is made once; larger thread stacks for unoptimised code.
+export WASM_PROFILE=wasm-ci CARGO_INCREMENTAL=0 RUST_MIN_STACK=16777216
 start=$(date +%s)
 
 # Chromium for the browser tests; lavapipe (mesa-vulkan-drivers), a Vulkan device in software,
