@@ -89,12 +89,21 @@ export function mount() {
     update({ own: { size: $("own-size").value, classes: own.classes.map((c) => ({ ...c, items: [] })) } });
   };
   const changed = tracker();
+  let drawing = false;
   const draw = (own, cam) => {
-    $("own-size").value = own.size;
-    // Redrawn on every change: the focused control keeps the focus.
-    const focused = document.activeElement?.dataset?.focus;
-    $("classes").replaceChildren(...own.classes.map((c, i) => classCard(c, i, cam)));
-    if (focused) $("classes").querySelector(`[data-focus="${focused}"]`)?.focus();
+    // Removing a focused name field whose text changed fires its change event (a rename, so a
+    // redraw) in the middle of replaceChildren: that redraw waits until this one is done.
+    if (drawing) return void queueMicrotask(() => draw(get().own, get().camera));
+    drawing = true;
+    try {
+      $("own-size").value = own.size;
+      // Redrawn on every change: the focused control keeps the focus.
+      const focused = document.activeElement?.dataset?.focus;
+      $("classes").replaceChildren(...own.classes.map((c, i) => classCard(c, i, cam)));
+      if (focused) $("classes").querySelector(`[data-focus="${focused}"]`)?.focus();
+    } finally {
+      drawing = false;
+    }
   };
   // The initial classes are drawn, not saved: saving them would overwrite the user's images
   // before they are restored.
@@ -102,8 +111,9 @@ export function mount() {
   draw(get().own, get().camera);
   subscribe((s) => {
     const ownChanged = changed("own", s.own);
+    // Saved first: a drawing that fails does not stop the images from being kept.
+    if (ownChanged) persist.saveOwn(s.own);
     if (!ownChanged && !changed("camera", `${s.camera.running} ${s.camera.recording}`)) return;
     draw(s.own, s.camera);
-    if (ownChanged) persist.saveOwn(s.own);
   });
 }
