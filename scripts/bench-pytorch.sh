@@ -14,11 +14,12 @@ THREADS=${THREADS:-$(nproc)}
 PROFILE=${PROFILE:-release}
 VENV=${VENV:-$HOME/.cache/vanillanet/torch-venv}
 
-# The authors' file imports timm's `weight_init`, which timm 1.0 moved: timm 0.9.x.
+# timm for the authors' file (scripts/bench_pytorch.py maps its old `weight_init` import).
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -c "import torch, timm" 2>/dev/null || "$VENV/bin/pip" install -q torch "timm==0.9.16"
 
-cargo build --locked --profile "$PROFILE" --bin vanillanet
+# The CPU backend only (no wgpu): the comparison is on the CPU, and it builds in a third of the time.
+cargo build --locked --profile "$PROFILE" --no-default-features --bin vanillanet
 dir=$PROFILE; [ "$PROFILE" = dev ] && dir=debug
 bin="$CARGO_TARGET_DIR/$dir/vanillanet"
 out=$(mktemp -d)

@@ -14,6 +14,12 @@ import torch
 
 def load_authors_model(repo):
     sys.path.insert(0, repo)
+    # The file imports `weight_init` from timm.models.layers, where timm kept it only up to
+    # 0.6; later releases have it in timm.layers. Put it back under the old name.
+    import timm.layers.weight_init
+    import timm.models.layers
+
+    timm.models.layers.weight_init = timm.layers.weight_init
     from models.vanillanet import VanillaNet  # noqa: E402  (the authors' file, unmodified)
 
     return VanillaNet

@@ -116,9 +116,14 @@ fn deploy_model(loaded: Loaded, lambda: f64) -> Result<VanillaNetDeploy> {
 fn device(backend: Backend) -> Result<Device> {
     match backend {
         Backend::Cpu => Ok(Device::flex()),
+        #[cfg(feature = "webgpu")]
         Backend::Gpu => Device::wgpu_options()
             .init()
             .map_err(|e| Error::InvalidInput(format!("--backend gpu: no usable GPU adapter ({e}); use --backend cpu"))),
+        #[cfg(not(feature = "webgpu"))]
+        Backend::Gpu => Err(Error::InvalidInput(
+            "--backend gpu: this build has no wgpu backend (built without the `webgpu` feature); use --backend cpu".into(),
+        )),
     }
 }
 
