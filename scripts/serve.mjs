@@ -42,8 +42,12 @@ function resolve(path) {
   return file.startsWith(dir + sep) ? file : null;
 }
 
+/** Longest request head the server reads: a shared link as long as a browser sends (Chromium's
+ * limit is 2 MB) reaches the page, which refuses what it holds itself and says so. */
+export const MAX_HEADER_BYTES = 3 * 1024 * 1024;
+
 export function serve(port = 8080, host = "127.0.0.1") {
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     let path;
     try {
       // A malformed URL ("/%", "//", bad escapes) is the client's error, not the server's end.

@@ -1,5 +1,6 @@
 // What the page can do: `window.vanillanet`, the scripting API that the buttons use too. Each
 // operation runs in the worker under the same name (see worker.js) and lands in the app state.
+import * as check from "./checks.js";
 import { call, worker } from "./client.js";
 import { buildFor } from "./rpc.js";
 import { $, fieldLabel, fileStem, pixelsBlob, pixelsUrl, thumbnail } from "./dom.js";
@@ -7,6 +8,22 @@ import { num, t, time } from "./i18n.js";
 import * as opts from "./options.js";
 import * as persist from "./persist.js";
 import { get, message, update } from "./state.js";
+
+/** Bounds of the benchmarks' arguments (the bench page's too): an input side, a batch, runs. */
+export const MAX_BENCH_SIZE = 1024;
+export const MAX_BENCH_BATCH = 256;
+export const MAX_BENCH_RUNS = 1000;
+
+/** The training options the form holds with `given` over them, checked by Rust (the form's
+ * check): the first option out of range is refused with its reason, before anything changes. */
+async function checkedOptions(given) {
+  const merged = { ...formOptions(), ...given };
+  if (get().dataset) {
+    const problem = await call("checkOptions", { options: merged });
+    if (problem) throw new Error(t("opt.refused", { name: problem.field, reason: problem.message }));
+  }
+  return merged;
+}
 
 const EVAL_EVERY = 50;
 const EVAL_LIMIT = 500;
@@ -49,6 +66,7 @@ function setOwnClasses(classes) {
   update({ own: { ...get().own, classes } });
 }
 function addClass(name) {
+  check.optional(check.string)("name", name);
   const classes = get().own.classes;
   setOwnClasses([...classes, { name: name ?? t("own.className", { n: String.fromCharCode(65 + classes.length) }), items: [] }]);
   return classes.length;
@@ -64,8 +82,15 @@ async function decode(file, { side, channels }) {
   const pixels = await call("decodeImage", { file, channels, side });
   return { pixels, thumb: await pixelsUrl(pixels, channels, side) };
 }
-async function addFiles(classIndex, files) {
+/** Checks an own class's index: a whole number naming a class there is. */
+export function ownClassIndex(classIndex) {
+  check.integer("classIndex", classIndex);
   if (!get().own.classes[classIndex]) throw new Error(t("own.noClass", { n: classIndex }));
+  return classIndex;
+}
+async function addFiles(classIndex, files) {
+  ownClassIndex(classIndex);
+  files = check.blobs("files", files);
   const size = ownSize();
   for (const file of files) {
     const item = { name: file.webkitRelativePath || file.name };
@@ -103,7 +128,21 @@ export function forgetClassifier() {
   persist.forgetClassifier();
 }
 
+/** A checkpoint's architecture choice: `{variant}` (a name) or `{strides}` (whole numbers). */
+function checkChoice(choice) {
+  const c = check.object("choice", choice, ["variant", "strides"]);
+  check.optional(check.string)("choice.variant", c.variant);
+  if (c.strides !== undefined) {
+    if (!Array.isArray(c.strides) || c.strides.length > 64) throw new check.ArgumentError("choice.strides", t("arg.strides"), c.strides);
+    c.strides.forEach((v, i) => check.integer(`choice.strides[${i}]`, v, 1, 64));
+  }
+  return c;
+}
+
 async function loadCheckpoint(file, choice) {
+  check.blob("file", file);
+  if (choice !== undefined) checkChoice(choice);
+  file = file instanceof File ? file : new File([file], t("checkpoint.savedName"));
   update({ checkpoint: { name: file.name, loaded: 0, total: file.size, phase: "reading" } });
   try {
     const read = await call("loadCheckpoint", { file });
@@ -120,6 +159,7 @@ async function loadCheckpoint(file, choice) {
 }
 
 async function useCheckpoint(choice = {}) {
+  checkChoice(choice);
   const name = get().checkpoint?.name ?? "checkpoint";
   update({ checkpoint: { ...get().checkpoint, phase: "fusing" } });
   try {
@@ -144,7 +184,9 @@ async function fuse() {
 
 // ---- evaluation ------------------------------------------------------------------------------
 /** The trained net, or its fused form, on the whole test set (kept until the weights change). */
-async function evaluation({ fused = false } = {}) {
+async function evaluation(options) {
+  const { fused = false } = check.object("options", options, ["fused"]);
+  check.boolean("options.fused", fused);
   const result = await call("evaluation", { fused });
   update({ evaluations: { ...get().evaluations, [result.model]: result } });
   return result;
@@ -152,19 +194,25 @@ async function evaluation({ fused = false } = {}) {
 
 /** The test images in one cell of the confusion matrix (true class `label`, answered
  * `predicted`), most confident first: `[{index, label, predicted, confidence}]`. */
-async function evaluationCell(label, predicted, { fused = false, limit = 48 } = {}) {
+async function evaluationCell(label, predicted, options) {
+  check.integer("label", label);
+  check.integer("predicted", predicted);
+  const { fused = false, limit = 48 } = check.object("options", options, ["fused", "limit"]);
+  check.boolean("options.fused", fused);
+  check.integer("options.limit", limit, 1, 100_000);
   return call("evaluationCell", { fused, label, predicted, limit });
 }
 
 /** Test image `index` as the net sees it, as a PNG Blob. */
 async function testImage(index) {
+  check.integer("index", index);
   const d = get().dataset;
   if (!d) throw new Error(t("eval.noData"));
-  if (!Number.isInteger(index) || index < 0) throw new Error(t("eval.noImage", { n: index }));
   return pixelsBlob(await call("testImage", { index }), d.channels, d.height, d.width);
 }
 
 async function classify(blob) {
+  check.blob("image", blob);
   const item = { name: blob.name || t("classify.pasted") };
   try {
     const classifier = get().classifier;
@@ -191,6 +239,11 @@ function requireClassifier() {
 
 // ---- the study -------------------------------------------------------------------------------
 async function studyRun(options = {}) {
+  const given = check.object("options", options, ["study", "seeds", "trainImages", "testImages", "train"]);
+  check.optional(check.string)("options.study", given.study);
+  check.optional(check.integer)("options.seeds", given.seeds, 1, 1000);
+  for (const k of ["trainImages", "testImages"]) if (given[k] !== null) check.optional(check.integer)(`options.${k}`, given[k]);
+  check.trainOptions("options.train", given.train);
   const fromForm = studyFormOptions();
   const merged = { ...fromForm, ...options, train: { ...fromForm.train, ...(options.train ?? {}) } };
   setStudyForm(merged);
@@ -227,6 +280,7 @@ async function studyDiscard() {
  * the one with WebGPU), the session moves to a fresh worker of that build through what was
  * saved: training pauses first and is saved, then everything is restored there. */
 async function setBackend(backend) {
+  check.oneOf("backend", backend, BACKENDS);
   const build = await buildFor(backend);
   // "auto" chose the threaded build because there is no WebGPU adapter: the CPU it is.
   if (backend === "auto" && build === "threads") {
@@ -262,38 +316,74 @@ async function setBackend(backend) {
 }
 
 // ---- the session -----------------------------------------------------------------------------
+/** The built-in datasets (files under data/). */
+export const DATASETS = ["fashion-mnist", "mnist"];
+export const BACKENDS = ["auto", "webgpu", "cpu"];
+
 async function loadDataset(name) {
-  update({ datasetName: name });
+  check.oneOf("name", name, DATASETS);
   const summary = await call("loadDataset", { name });
+  // Named only once it is loaded: a name that failed is never saved as the data choice.
+  update({ datasetName: name });
   persist.saveDataChoice(name);
   return summary;
 }
 
+/** A restore that the engine crashed in: the part it was restoring is set aside already. */
+export class CrashedInRestore extends Error {}
+
 /** Everything saved, back in place: images, data, the trained model and its charts, the
- * classifier, the predictions, the study. A record that cannot be restored is kept, and said so. */
-export async function restoreSession() {
+ * classifier, the predictions, the study. Part by part: a record that fails its check or
+ * cannot be restored is set aside (kept, downloadable) and said so; the others still come
+ * back. A part during which the engine crashes is set aside too, and the restore stops with
+ * `CrashedInRestore` (the recovery starts a fresh worker and restores the rest). One restore
+ * at a time. */
+export function restoreSession() {
+  const next = restoring.then(restoreParts);
+  restoring = next.catch(() => {});
+  return next;
+}
+let restoring = Promise.resolve();
+
+async function restoreParts() {
   const saved = await persist.loadAll();
+  const generation = worker.generation;
   await persist.whileRestoring(async () => {
     const { own, session, training, classifier, predictions, study } = saved;
+    // Runs one part; a failure is said (`onError`, else the record is set aside) unless the
+    // engine crashed meanwhile, which sets the record aside and ends the restore.
+    const part = async (key, fn, onError) => {
+      try {
+        await fn();
+      } catch (e) {
+        if (worker.dead || worker.generation !== generation) {
+          await persist.setAside(key, t("record.crashedEngine", { reason: e.message }));
+          throw new CrashedInRestore(e.message);
+        }
+        if (onError) await onError(e);
+        else await persist.setAside(key, e.message);
+      }
+    };
     if (own) {
-      const { side, channels } = ownSize(own);
-      const classes = await Promise.all(own.classes.map(async (c) => ({
-        name: c.name,
-        items: await Promise.all(c.items.map(async (i) => (i.pixels ? { ...i, thumb: await pixelsUrl(i.pixels, channels, side) } : i))),
-      })));
-      update({ own: { size: own.size, classes } });
+      await part("own", async () => {
+        const { side, channels } = ownSize(own);
+        const classes = await Promise.all(own.classes.map(async (c) => ({
+          name: c.name,
+          items: await Promise.all(c.items.map(async (i) => (i.pixels ? { ...i, thumb: await pixelsUrl(i.pixels, channels, side) } : i))),
+        })));
+        update({ own: { size: own.size, classes } });
+      });
     }
-    // Each part that fails to come back says so and is kept; the others still come back.
     const datasetName = training?.datasetName ?? session?.datasetName ?? "fashion-mnist";
-    try {
+    await part(datasetName === "own" ? "own" : "session", async () => {
       if (datasetName === "own") await ownDataset();
       else await loadDataset(datasetName);
-    } catch (e) {
+    }, async (e) => {
       message(t("data.savedUnusable", { name: datasetName === "own" ? t("data.ownName") : datasetName, reason: e.message }));
       await loadDataset("fashion-mnist");
-    }
+    });
     if (training) {
-      try {
+      await part("training", async () => {
         const { status } = await call("restore", { bytes: training.bytes, trainAccuracy: training.trainAccuracy });
         const h = training.history;
         update({
@@ -303,53 +393,111 @@ export async function restoreSession() {
           trainState: status.finished ? "finished" : "paused",
         });
         message(t("train.restored", { step: num(status.globalStep), time: time(training.savedAt) }), "info");
-      } catch (e) {
-        message(t("train.notRestored", { reason: e.message }));
-      }
+      });
     }
     if (classifier) {
-      try {
-        if (classifier.fromTrainer && training && get().cannotFuse === null) await fuse();
+      await part("classifier", async () => {
+        if (classifier.fromTrainer && get().model && get().cannotFuse === null) await fuse();
         else await loadCheckpoint(new File([classifier.bytes], t("checkpoint.savedName")));
-      } catch (e) {
-        message(t("checkpoint.savedNotRestored", { reason: e.message }));
-      }
+      });
     }
-    if (study?.report?.arms && study.options) {
-      setStudyForm(study.options);
-      // Reports saved before they said whether they were finished hold the runs to count.
-      const finished = study.report.finished ?? study.report.runs.length === study.report.arms.length * study.options.seeds;
-      update({ study: { ...study, state: finished ? "finished" : "paused", live: false, progress: null } });
+    if (study) {
+      await part("study", () => {
+        setStudyForm(study.options);
+        // Reports saved before they said whether they were finished hold the runs to count.
+        const finished = study.report.finished ?? study.report.runs.length === study.report.arms.length * study.options.seeds;
+        update({ study: { ...study, state: finished ? "finished" : "paused", live: false, progress: null } });
+      });
     }
-    if (predictions?.length) {
-      update({ predictions: predictions.map((p) => ({ ...p, thumb: p.thumbBlob ? URL.createObjectURL(p.thumbBlob) : null })) });
+    if (predictions?.items.length) {
+      await part("predictions", () => {
+        update({ predictions: predictions.items.map((p) => ({ ...p, thumb: p.thumbBlob ? URL.createObjectURL(p.thumbBlob) : null })) });
+      });
     }
   });
+  await persist.refreshAside();
 }
 
 // A lost GPU device (driver reset, tab in the background too long, ...) or a crashed worker (a
-// panic in Rust, a wasm trap): every pending call is rejected with the reason, and a fresh
-// worker picks up from what was saved last, on the CPU after a lost device.
-let recovering = false;
-let lastRecovery = 0;
-export async function recover(what, backend) {
-  // A worker that fails again at once (say it cannot load) is not restarted in a loop.
-  if (recovering || Date.now() - lastRecovery < 10_000) return;
-  recovering = true;
-  lastRecovery = Date.now();
+// panic in Rust, a wasm trap): every pending call is rejected with the reason at once (rpc.js),
+// and a fresh worker picks up from what was saved last, on the CPU after a lost device. A crash
+// during a recovery is recovered from in turn (the part being restored set aside); after
+// MAX_RECOVERIES within RECOVERY_WINDOW_MS the page stops and offers to start fresh.
+export const MAX_RECOVERIES = 3;
+const RECOVERY_WINDOW_MS = 60_000;
+let recovery = null;
+let again = null;
+let recoveries = [];
+// The worker generations already reported: a crash's event and the worker's error are one failure.
+let reported = 0;
+
+/** Settles once no recovery is under way. */
+export const whenRecovered = () => recovery ?? Promise.resolve();
+
+export function recover(what, backend) {
+  if (worker.generation <= reported) return whenRecovered();
+  reported = worker.generation;
+  worker.fail(what);
+  if (recovery) {
+    again = { what, backend };
+    return recovery;
+  }
+  update({ engine: "recovering" });
+  recovery = (async () => {
+    let next = { what, backend };
+    try {
+      while (next) {
+        again = null;
+        const now = Date.now();
+        recoveries = recoveries.filter((at) => now - at < RECOVERY_WINDOW_MS);
+        if (recoveries.length >= MAX_RECOVERIES) {
+          // Stopped: every call is refused at once with this reason until the user starts fresh.
+          worker.dead = t("recover.gaveUp", { n: MAX_RECOVERIES });
+          worker.fail(worker.dead);
+          update({ crashLoop: { reason: next.what }, engine: "stopped" });
+          message(t("recover.gaveUp", { n: MAX_RECOVERIES }), "error", next.what);
+          return;
+        }
+        recoveries.push(now);
+        await recoverOnce(next);
+        next = again;
+      }
+      update({ engine: "up" });
+    } finally {
+      recovery = null;
+    }
+  })();
+  return recovery;
+}
+
+async function recoverOnce({ what, backend }) {
+  message(t("recover.continuing", { what, cpu: backend === "cpu" }));
+  // Saving never waits on the crashed worker: its snapshot was rejected with the crash.
+  await persist.savingNow();
+  worker.restart(what);
+  update({ trainState: "idle", fuseReport: null, classifier: null });
   try {
-    message(t("recover.continuing", { what, cpu: backend === "cpu" }));
-    await persist.savingNow();
-    worker.restart(what);
-    update({ trainState: "idle", fuseReport: null, classifier: null });
     await api.setBackend(backend);
     await restoreSession();
     message(t("recover.done", { cpu: backend === "cpu", step: get().step ? num(get().step) : null }), "info");
   } catch (e) {
-    message(t("recover.failed", { reason: e.message }));
-  } finally {
-    recovering = false;
+    // A crash meanwhile is recovered from next (`again`); anything else is said.
+    if (!worker.dead && !(e instanceof CrashedInRestore)) message(t("recover.failed", { reason: e.message }));
   }
+}
+
+/** After repeated crashes: every saved record set aside (kept, downloadable), a fresh worker
+ * with Fashion-MNIST and nothing restored. */
+export async function startFresh() {
+  await whenRecovered();
+  await persist.setAllAside(t("record.startedFresh"));
+  recoveries = [];
+  worker.restart(t("recover.fresh"));
+  update({ ...TRAINING_CLEARED, crashLoop: null, trainState: "idle", classifier: null, study: null, predictions: [], datasetName: null });
+  await api.setBackend(get().backend ?? "cpu");
+  await loadDataset("fashion-mnist");
+  update({ engine: "up" });
+  message(t("recover.freshDone"), "info");
 }
 
 /** Makes this tab the one that saves the session, showing what was saved last. */
@@ -360,31 +508,96 @@ export async function takeOver() {
   message(t("owner.now"), "info");
 }
 
-const SHARED_DATA = ["fashion-mnist", "mnist"];
-
 /** A link to this page that opens it with these options, dataset and backend. */
 function shareLink() {
   const s = get();
   const params = opts.toQuery(opts.TRAIN, formOptions());
-  if (SHARED_DATA.includes(s.datasetName)) params.set("dataset", s.datasetName);
+  if (DATASETS.includes(s.datasetName)) params.set("dataset", s.datasetName);
   params.set("backend", $("backend-select").value);
   return `${location.origin}${location.pathname}?${params}`;
 }
 
-/** What a shared link sets, applied unless a saved model is open (which it would replace). */
-export async function applyLink(params) {
-  const { options, names } = opts.fromQuery(opts.TRAIN, params, formOptions());
-  const dataset = SHARED_DATA.includes(params.get("dataset")) ? params.get("dataset") : null;
-  if (!names.length && !dataset) return;
+/** A query longer than this is not read at all (a shared link is a few hundred characters). */
+export const MAX_LINK = 4096;
+const LINK_KEYS = [...opts.TRAIN.map((f) => f.name), "dataset", "backend"];
+
+/** A link's parameters, read before anything uses them: `{params, backend, refused, unknown,
+ * tooLong}`. The backend is one of the known names or "auto" (a refused one is said). */
+export function readLink(search = location.search) {
+  const link = { params: new URLSearchParams(), backend: "auto", refused: [], unknown: [], tooLong: 0 };
+  if (search.length > MAX_LINK) return { ...link, tooLong: search.length };
+  link.params = new URLSearchParams(search);
+  link.unknown = [...new Set(link.params.keys())].filter((k) => !LINK_KEYS.includes(k));
+  if (link.params.has("backend")) {
+    const b = link.params.get("backend");
+    if (BACKENDS.includes(b)) link.backend = b;
+    else link.refused.push({ name: "backend", value: b, reason: t("link.notOffered", { values: BACKENDS.join(", ") }) });
+  }
+  return link;
+}
+
+// The form's choices for a text option (preset, schedule, ...): a link may set only those.
+const offered = (name) => {
+  const field = trainForm().elements[name];
+  return field?.tagName === "SELECT" && !["deepTraining", "perStep"].includes(name) ? [...field.options].map((o) => o.value) : null;
+};
+// An option whose range depends on another's: when Rust names the dependent one, the link's
+// value of the other is the one refused.
+const DEPENDS_ON = { decayEpochs: "epochs", batchSize: "preset" };
+
+/** What a shared link sets, applied unless a saved model is open (which it would replace). Every
+ * value goes through the form's checks first — read as people write them, then Rust's
+ * `TrainOptions::check` — and one that fails is named in a message and not applied. */
+export async function applyLink(link) {
+  const described = (r) => t("link.refusedOne", { name: r.name, value: check.describe(r.value), reason: r.reason });
+  const refused = [...link.refused];
+  const say = () => {
+    if (link.tooLong) message(t("link.tooLongAll", { n: link.tooLong }));
+    if (refused.length) message(t("link.refused", { what: refused.map(described).join("; ") }));
+    if (link.unknown.length) {
+      const names = link.unknown.slice(0, 5).map((k) => check.describe(k));
+      message(t("link.unknown", { names: names.join(", "), more: link.unknown.length - names.length }), "info");
+    }
+  };
+  const params = link.params;
+  let dataset = null;
+  if (params.has("dataset")) {
+    const d = params.get("dataset");
+    if (DATASETS.includes(d)) dataset = d;
+    else refused.push({ name: "dataset", value: d, reason: t("link.notOffered", { values: DATASETS.join(", ") }) });
+  }
+  const given = opts.TRAIN.some((f) => params.has(f.name));
+  if (!given && !dataset) return say();
   if (get().model) {
+    say();
     message(t("link.notApplied"), "info");
     return;
   }
   if (dataset && dataset !== get().datasetName) await loadDataset(dataset);
-  setForm(options);
+  const base = formOptions();
+  const read = opts.fromQuery(opts.TRAIN, params, base, offered);
+  refused.push(...read.refused);
+  let { options, names } = read;
+  // Rust's check, until what is left passes: each value it names is refused and the form's kept.
+  for (let tries = 0; names.length && tries <= opts.TRAIN.length; tries++) {
+    const problem = await call("checkOptions", { options }).catch((e) => ({ field: null, message: e.message }));
+    if (!problem) break;
+    const field = names.includes(problem.field) ? problem.field : names.includes(DEPENDS_ON[problem.field]) ? DEPENDS_ON[problem.field] : null;
+    // Not one of the link's values (nor what it depends on): none of them is used.
+    const culprits = field ? [field] : names;
+    for (const n of culprits) {
+      refused.push({ name: n, value: params.get(n), reason: problem.message });
+      options = { ...options, [n]: base[n] };
+    }
+    names = names.filter((n) => !culprits.includes(n));
+  }
+  for (const r of refused) if (opts.TRAIN.some((f) => f.name === r.name)) r.name = fieldLabel(trainForm(), r.name);
+  if (names.length) setForm(options);
   await refreshSchedule();
   const said = names.map((n) => `${fieldLabel(trainForm(), n)} ${options[n]}`);
-  message(t("link.set", { what: [...(dataset ? [t("link.dataset", { name: dataset })] : []), ...said].join(", ") }), "info");
+  const what = [...(dataset ? [t("link.dataset", { name: dataset })] : []), ...said];
+  if (what.length) message(t("link.set", { what: what.join(", ") }), "info");
+  say();
 }
 
 export const api = {
@@ -393,17 +606,20 @@ export const api = {
     return {
       backend: s.backend, adapter: s.adapter, threads: s.build?.threads ?? null, crossOriginIsolated: s.build?.crossOriginIsolated ?? null, state: s.trainState, step: s.step, epoch: s.epoch,
       lambda: s.lambda, loss: s.loss, trainAccuracy: s.trainAccuracy, testAccuracy: s.testAccuracy, cannotFuse: s.cannotFuse,
+      engine: s.engine,
     };
   },
   async train(options = {}) {
-    const { evalEvery = EVAL_EVERY, evalLimit = EVAL_LIMIT, ...given } = options;
-    const merged = { ...formOptions(), ...given };
+    const { evalEvery = EVAL_EVERY, evalLimit = EVAL_LIMIT, ...given } = check.trainOptions("options", options, {
+      evalEvery: (n, v) => check.integer(n, v, 1, 1_000_000), evalLimit: (n, v) => check.integer(n, v, 1, 1_000_000),
+    });
+    const merged = await checkedOptions(given);
     setForm(merged);
     return call("train", { options: merged, evalEvery, evalLimit });
   },
   pause: () => call("pause"),
   resume: () => call("resume"),
-  step: (options = {}) => call("step", { options: { ...formOptions(), ...options } }),
+  step: async (options = {}) => call("step", { options: await checkedOptions(check.trainOptions("options", options)) }),
   reset: () => call("reset"),
   setBackend,
   loadDataset,
@@ -447,11 +663,20 @@ export const api = {
     return new Blob([await call("exportOnnx")], { type: "application/octet-stream" });
   },
   /** The classifier's logits for preprocessed inputs (a Float32Array of batch x C x H x W). */
-  logits: (values, batch = 1) => call("logits", { values, batch }),
+  logits: async (values, batch = 1) => {
+    if (!(values instanceof Float32Array)) throw new check.ArgumentError("values", "Float32Array", values);
+    return call("logits", { values, batch: check.integer("batch", batch, 1, 65_536) });
+  },
   /** Benchmarks on the current backend (random weights): see the README. */
   bench: {
-    latency: (model, size, batch, fused, runs = 30, warmup = 3) => call("benchLatency", { model, size, batch, fused, runs, warmup }),
-    training: (preset, channels, size, batch = 64, steps = 20) => call("benchTraining", { preset, channels, size, batch, steps }),
+    latency: async (model, size, batch, fused, runs = 30, warmup = 3) => call("benchLatency", {
+      model: check.string("model", model, 64), size: check.integer("size", size, 1, MAX_BENCH_SIZE), batch: check.integer("batch", batch, 1, MAX_BENCH_BATCH),
+      fused: check.boolean("fused", fused), runs: check.integer("runs", runs, 1, MAX_BENCH_RUNS), warmup: check.integer("warmup", warmup, 0, MAX_BENCH_RUNS),
+    }),
+    training: async (preset, channels, size, batch = 64, steps = 20) => call("benchTraining", {
+      preset: check.string("preset", preset, 64), channels: check.oneOf("channels", channels, [1, 3]), size: check.integer("size", size, 1, MAX_BENCH_SIZE),
+      batch: check.integer("batch", batch, 1, MAX_BENCH_BATCH), steps: check.integer("steps", steps, 1, MAX_BENCH_RUNS),
+    }),
   },
   classifier: () => get().classifier,
   /** A link that opens the page with the current options, seed, dataset and backend. */

@@ -1,13 +1,14 @@
 // The page: one app state (state.js), the worker's events into it (events.js), views that
 // subscribe and redraw from it (views/), and window.vanillanet, the scripting API the buttons
 // use too (actions.js). All model work happens in the worker (worker.js, over wasm).
-import { api, applyLink, restoreSession, setForm } from "./actions.js";
+import { api, applyLink, CrashedInRestore, readLink, restoreSession, setForm, whenRecovered } from "./actions.js";
 import { CAMERA_IDLE, cameraApi } from "./camera.js";
 import { call } from "./client.js";
 import * as events from "./events.js";
 import { t, translatePage } from "./i18n.js";
 import * as persist from "./persist.js";
-import { get, init, message, update } from "./state.js";
+import * as updates from "./update.js";
+import { get, init, message, mountingView, update } from "./state.js";
 import * as charts from "./views/charts.js";
 import * as camera from "./views/camera.js";
 import * as checkpoint from "./views/checkpoint.js";
@@ -32,13 +33,19 @@ init({
   classifier: null, checkpoint: null, checkpointLog: [],
   own: { size: "32x3", classes: [{ name: t("own.className", { n: "A" }), items: [] }, { name: t("own.className", { n: "B" }), items: [] }] },
   study: null, owner: true, ownerLost: false, camera: CAMERA_IDLE, build: null,
+  aside: [], crashLoop: null, updateReady: false, engine: "up",
 });
 translatePage();
 events.listen();
 // The drop zones' keyboard and click alternative: buttons that open their file inputs.
 for (const button of document.querySelectorAll("[data-picks]")) button.onclick = () => document.getElementById(button.dataset.picks).click();
-for (const view of [status, data, own, camera, training, evaluation, fuse, checkpoint, classify, study]) view.mount();
+for (const [name, view] of Object.entries({ status, data, own, camera, training, evaluation, fuse, checkpoint, classify, study })) {
+  mountingView(name);
+  view.mount();
+}
+mountingView("charts");
 const drawn = charts.mount();
+mountingView("page");
 
 window.vanillanet = {
   ...api,
@@ -60,17 +67,17 @@ persist.whenTakenOver(() => {
 persist.askPersistence();
 
 // Offline after the first visit: the service worker (sw.js) keeps the page, the wasm and the
-// data. Not on file:// or where the browser has none; the page works without it, online.
-if ("serviceWorker" in navigator && isSecureContext) {
-  navigator.serviceWorker.register("./sw.js", { updateViaCache: "none" })
-    .catch((e) => message(t("offline.unavailable", { reason: e.message }), "info"));
-}
+// data of one build. Not on file:// or where the browser has none; the page works without it.
+// A new version is said when ready and taken only on the user's word (update.js).
+updates.watch();
 addEventListener("offline", () => message(t("offline.now"), "info"));
 addEventListener("online", () => message(t("offline.back"), "info"));
 
 api.ready = window.vanillanet.ready = (async () => {
   update({ owner: await persist.claim() });
-  const backend = new URLSearchParams(location.search).get("backend") ?? "auto";
+  // A shared link's parameters are read once, checked, before anything uses them.
+  const link = readLink();
+  const backend = link.backend;
   document.getElementById("backend-select").value = backend;
   try {
     await api.setBackend(backend);
@@ -81,8 +88,14 @@ api.ready = window.vanillanet.ready = (async () => {
   const { options, studies } = await call("defaults");
   setForm(options);
   update({ defaults: { options }, studies });
-  await restoreSession();
-  await applyLink(new URLSearchParams(location.search));
+  try {
+    await restoreSession();
+  } catch (e) {
+    // The engine crashed on a saved part: it is set aside, and the recovery restores the rest.
+    if (!(e instanceof CrashedInRestore)) throw e;
+  }
+  await whenRecovered();
+  await applyLink(link);
   return true;
 })();
 api.ready.catch((e) => message(e.message));

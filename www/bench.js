@@ -2,17 +2,35 @@
 // models); onnxruntime-web runs on this page, on the ONNX export of the same fused weights.
 // The figures end up in the table and in `window.benchResult` (for scripts/bench-web.mjs).
 import { $, el } from "./dom.js";
+import { parseNumber } from "./checks.js";
 import { Rpc, canThread } from "./rpc.js";
 import * as ort from "./vendor/ort/ort.all.min.mjs";
 
 // Threads on the CPU, ours and onnxruntime's alike: `?threads=N` (default: one a core where the
 // page is cross-origin isolated, else 1). Ours above 1 is the threaded build; onnxruntime is
 // given the same number (it can't change within a page: one page load a thread count).
-const params = new URLSearchParams(location.search);
-const threads = Math.max(1, Number(params.get("threads") ?? (canThread() ? navigator.hardwareConcurrency : 1)));
+// Every parameter is bounded (threads, cases, sizes, batches, runs): one out of bounds refuses
+// the run with its name, it is never replaced.
+const params = new URLSearchParams(location.search.length > 4096 ? "" : location.search);
+const MAX_THREADS = Math.min(64, Math.max(1, navigator.hardwareConcurrency || 1) * 2);
+const MAX_CASES = 32;
+const MAX_RUNS = 1000;
+const MAX_SIZE = 1024;
+const MAX_BATCH = 256;
+const BACKENDS = ["cpu", "webgpu"];
+const problems = [];
+if (location.search.length > 4096) problems.push(`the query is ${location.search.length} characters: at most 4096 are read`);
+function threadCount() {
+  if (!params.has("threads")) return canThread() ? navigator.hardwareConcurrency || 1 : 1;
+  const n = parseNumber(params.get("threads"), { whole: true }).value;
+  if (n !== undefined && n >= 1 && n <= MAX_THREADS) return n;
+  problems.push(`threads must be a whole number from 1 to ${MAX_THREADS}, got ${JSON.stringify(params.get("threads").slice(0, 40))}`);
+  return 1;
+}
+const threads = threadCount();
 const cpuBuild = threads > 1 && canThread() ? "threads" : "single";
 // Started in the build of the first backend asked for, as the app would be.
-const firstBackend = (params.get("backends") ?? "cpu").split(",")[0].trim();
+const firstBackend = BACKENDS.includes((params.get("backends") ?? "cpu").split(",")[0].trim()) ? (params.get("backends") ?? "cpu").split(",")[0].trim() : "cpu";
 const worker = new Rpc({ build: firstBackend === "cpu" ? cpuBuild : "single", threads });
 const call = (type, payload) => worker.call(type, payload);
 
@@ -150,19 +168,36 @@ async function run({ cases, backends, runs, warmup }) {
 }
 
 const form = $("bench-options");
-for (const [k, v] of params) if (form.elements[k]) form.elements[k].value = v;
+// Only the form's own fields (never "__proto__" and the like), each value at most 1000 characters.
+for (const [k, v] of params) {
+  const field = form.elements.namedItem(k);
+  if (field && "value" in field && v.length <= 1000) field.value = v;
+  else if (field) problems.push(`${k} is too long (${v.length} characters)`);
+}
+const short = (v) => JSON.stringify(String(v).slice(0, 40));
+function whole(name, text, min, max) {
+  const n = parseNumber(String(text), { whole: true }).value;
+  if (n === undefined || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${short(text)}`);
+  return n;
+}
 function options() {
-  const cases = form.elements.cases.value.split(",").map((c) => {
-    const m = /^(\w+)@(\d+):(\d+)$/.exec(c.trim());
-    if (!m) throw new Error(`bad case '${c}': use MODEL@SIZE:BATCH`);
-    return { model: m[1], size: Number(m[2]), batch: Number(m[3]) };
+  if (problems.length) throw new Error(problems.join("; "));
+  const list = form.elements.cases.value.split(",");
+  if (list.length > MAX_CASES) throw new Error(`at most ${MAX_CASES} cases, got ${list.length}`);
+  const cases = list.map((c) => {
+    const m = /^(\w{1,64})@(\d+):(\d+)$/.exec(c.trim());
+    if (!m) throw new Error(`bad case ${short(c)}: use MODEL@SIZE:BATCH`);
+    return { model: m[1], size: whole("a case's size", m[2], 1, MAX_SIZE), batch: whole("a case's batch", m[3], 1, MAX_BATCH) };
   });
+  const backends = form.elements.backends.value.split(",").map((b) => b.trim()).filter(Boolean);
+  for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`unknown backend ${short(b)}: use ${BACKENDS.join(", ")}`);
+  if (backends.length > BACKENDS.length) throw new Error(`at most ${BACKENDS.length} backends`);
   return {
-    cases, backends: form.elements.backends.value.split(",").map((b) => b.trim()).filter(Boolean),
-    runs: Number(form.elements.runs.value), warmup: Number(form.elements.warmup.value),
+    cases, backends,
+    runs: whole("runs", form.elements.runs.value, 1, MAX_RUNS), warmup: whole("warmup", form.elements.warmup.value, 0, MAX_RUNS),
   };
 }
-const start = () => run(options()).then((r) => { window.benchResult = r; }, (e) => { window.benchError = e.message; status(`failed: ${e.message}`); });
+const start = () => Promise.resolve().then(() => run(options())).then((r) => { window.benchResult = r; }, (e) => { window.benchError = e.message; status(`failed: ${e.message}`); });
 form.onsubmit = (e) => {
   e.preventDefault();
   start();

@@ -1,7 +1,8 @@
 // The camera as a data source and as live input for the classifier: `vanillanet.camera`. Frames
 // are taken as PNG files and go through the very path dropped images take (the wasm decoder,
 // then the same crop and resize), so a recorded class is what dropping those frames would give.
-import { api } from "./actions.js";
+import { api, ownClassIndex } from "./actions.js";
+import * as check from "./checks.js";
 import { call } from "./client.js";
 import { t } from "./i18n.js";
 import { get, message, update } from "./state.js";
@@ -47,6 +48,7 @@ async function devices() {
 /** Starts a camera: a device id from `devices()`, "user" (front) or "environment" (back), or
  * the browser's choice. A failure says why and leaves the rest of the page as it was. */
 async function start(deviceId) {
+  if (deviceId !== null) check.optional(check.string)("deviceId", deviceId, 1000);
   if (!navigator.mediaDevices?.getUserMedia) {
     throw new Error(t("camera.noApi"));
   }
@@ -83,13 +85,13 @@ function requireRunning() {
   if (!stream) throw new Error(t("camera.startFirst"));
 }
 
-/** Shorter side of a live frame: enough for the nets here (224 after the official 256 resize),
- * and a fraction of the encoding and decoding a full camera frame costs. */
-const LIVE_SIDE = 256;
+/** Shorter side of a frame, live or recorded: enough for the nets here (224 after the
+ * official 256 resize; own images are at most 64 px), and a fraction of the encoding and
+ * decoding a full camera frame costs (a 24-megapixel camera would record below 1 frame/s). */
+export const FRAME_SIDE = 256;
 
-/** The current frame as a PNG file: whole, or for live classification scaled down to
- * `LIVE_SIDE` on its shorter side. */
-async function frame(shorterSide = Infinity) {
+/** The current frame as a PNG file, scaled down to `FRAME_SIDE` on its shorter side. */
+async function frame(shorterSide = FRAME_SIDE) {
   requireRunning();
   const [w, h] = [video.videoWidth || 640, video.videoHeight || 480];
   const scale = Math.min(1, shorterSide / Math.min(w, h));
@@ -103,8 +105,9 @@ const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Records `frames` frames into own class `classIndex`, as if dropped there: the class. */
 async function capture(classIndex, frames = 1) {
+  ownClassIndex(classIndex);
+  check.integer("frames", frames, 1, 10_000);
   requireRunning();
-  if (!get().own.classes[classIndex]) throw new Error(t("own.noClass", { n: classIndex }));
   let summary = null;
   for (let i = 0; i < frames && stream; i++) {
     const t0 = performance.now();
@@ -116,6 +119,7 @@ async function capture(classIndex, frames = 1) {
 
 /** Records into a class for as long as a button is held: until `stopRecording()`. */
 async function startRecording(classIndex) {
+  ownClassIndex(classIndex);
   requireRunning();
   if (camera().recording !== null) return;
   set({ recording: classIndex });
@@ -133,6 +137,7 @@ function stopRecording() {
 /** Classifies the stream with the classifier, frame after frame, while on: top-3, frames per
  * second, milliseconds per frame (the net's time) in `status()`. */
 async function live(on = true) {
+  check.boolean("on", on);
   const run = ++liveRun;
   if (!on) {
     set({ live: false });
@@ -146,7 +151,7 @@ async function live(on = true) {
     let fps = null;
     while (run === liveRun && stream && get().classifier) {
       try {
-        const result = await call("classify", { file: await frame(LIVE_SIDE), k: 3 });
+        const result = await call("classify", { file: await frame(), k: 3 });
         if (run !== liveRun) break;
         const now = performance.now();
         fps = fps === null ? 1000 / (now - last) : 0.8 * fps + 0.2 * (1000 / (now - last));

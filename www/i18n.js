@@ -10,13 +10,14 @@ const SAVED = "vanillanet.language";
 function pick() {
   try {
     const saved = localStorage.getItem(SAVED);
-    if (saved in LANGUAGES) return saved;
+    // An own key of the table: "__proto__" or "toString" saved there is no language.
+    if (Object.hasOwn(LANGUAGES, saved)) return saved;
   } catch {
     // Storage may be off (a private window's settings): the browser's language decides.
   }
   for (const tag of navigator.languages?.length ? navigator.languages : [navigator.language ?? "en"]) {
     const base = String(tag).toLowerCase().split("-")[0];
-    if (base in LANGUAGES) return base;
+    if (Object.hasOwn(LANGUAGES, base)) return base;
   }
   return "en";
 }
@@ -35,7 +36,7 @@ export function t(key, args = {}) {
 
 /** Keeps the choice and reloads the page in that language (the session comes back from disk). */
 export function setLanguage(code) {
-  if (!(code in LANGUAGES)) throw new Error(`no language '${code}'`);
+  if (typeof code !== "string" || !Object.hasOwn(LANGUAGES, code)) throw new Error(`no language '${String(code).slice(0, 40)}'`);
   localStorage.setItem(SAVED, code);
   location.reload();
 }

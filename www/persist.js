@@ -1,9 +1,13 @@
 // What survives a reload: one IndexedDB object store of named records (own images, the data
 // choice, the training snapshot with its charts, the classifier, the predictions, the study).
-// Values are structured-cloned, so typed arrays and Blobs go in as they are.
+// Values are structured-cloned, so typed arrays and Blobs go in as they are. Each record carries
+// a schema version and is checked (records.js) before anything uses it; one that fails, or that
+// cannot be restored, is set aside under `aside/...` (kept, downloadable, deletable by the user)
+// and the rest is restored.
 import { t } from "./i18n.js";
 import { call } from "./client.js";
-import { get, message } from "./state.js";
+import * as records from "./records.js";
+import { get, message, update } from "./state.js";
 
 const DB = "vanillanet";
 const STORE = "records";
@@ -29,7 +33,9 @@ async function run(mode, fn) {
 }
 
 export const load = (key) => run("readonly", (s) => s.get(key));
-export const save = (key, value) => run("readwrite", (s) => s.put(value, key));
+const put = (key, value) => run("readwrite", (s) => s.put(value, key));
+/** Saves a record with the current schema version. */
+export const save = (key, value) => put(key, records.versioned(value));
 export const remove = (key) => run("readwrite", (s) => s.delete(key));
 // A full disk says what was not saved; the rest of the session is unaffected.
 const report = (record) => (e) => {
@@ -87,6 +93,10 @@ let saveAgain = false;
 export const sinceLastSave = () => Date.now() - lastSave;
 export const savingNow = () => saving;
 
+/** Longest a save may wait for the worker's snapshot: past it the save is given up (and said),
+ * so that saving never stays stuck on a worker that crashed or hangs. */
+export const SNAPSHOT_TIMEOUT_MS = 120_000;
+
 /** The weights and position, with the charts up to that step, so a reload continues the run. */
 export function saveTraining() {
   if (!writable()) return;
@@ -96,7 +106,7 @@ export function saveTraining() {
   }
   lastSave = Date.now();
   saving = (async () => {
-    const snap = await call("snapshot");
+    const snap = await call("snapshot", undefined, { timeout: SNAPSHOT_TIMEOUT_MS });
     if (!snap) return;
     const upto = snap.status.globalStep;
     const s = get();
@@ -150,7 +160,7 @@ export function saveStudy(study) {
 export function savePredictions(predictions) {
   if (!writable()) return;
   const items = predictions.map(({ name, model, result, error, thumbBlob }) => ({ name, model, result, error, thumbBlob }));
-  save("predictions", items).catch(report("predictions"));
+  save("predictions", { items }).catch(report("predictions"));
 }
 
 export function saveDataChoice(datasetName) {
@@ -163,9 +173,86 @@ export async function whenSaved() {
   while (saving || ownTimer) await (saving ?? new Promise((r) => setTimeout(r, 350)));
 }
 
-/** Every saved record by name (one that can't be read is reported and left out). */
+/** Every saved record by name, checked: one that can't be read or fails its check is set
+ * aside (said, kept, downloadable) and left out. */
 export async function loadAll() {
-  const keys = ["own", "session", "training", "classifier", "predictions", "study"];
-  const values = await Promise.all(keys.map((key) => load(key).catch((e) => (message(t("save.unreadable", { what: key, reason: e.message })), undefined))));
-  return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+  const out = {};
+  for (const key of records.KEYS) {
+    let stored;
+    try {
+      stored = await load(key);
+    } catch (e) {
+      message(t("save.unreadable", { what: t(`record.${key}`), reason: e.message }));
+      continue;
+    }
+    if (stored === undefined) continue;
+    const { value, reason } = records.check(key, stored);
+    if (reason === undefined) out[key] = value;
+    else await setAside(key, reason, stored);
+  }
+  return out;
+}
+
+// ---- records set aside ------------------------------------------------------------------------
+const ASIDE = "aside/";
+
+/** Moves record `key` aside (to `aside/<key>/<time>`, with the reason), says so, and updates
+ * the list the page shows. `value`: the record as read, if it was. In a tab that does not own
+ * the session nothing is moved: the record is only left unused here. */
+export async function setAside(key, reason, value, { quiet = false } = {}) {
+  const what = t(`record.${key}`);
+  if (!owner) {
+    message(t("record.unusable", { what }), "error", reason);
+    return;
+  }
+  try {
+    const stored = value === undefined ? await load(key) : value;
+    if (stored !== undefined) {
+      const at = Date.now();
+      await run("readwrite", (s) => {
+        s.put({ key, reason, at, value: stored }, `${ASIDE}${key}/${at}`);
+        s.delete(key);
+      });
+    }
+    if (!quiet) message(t("record.setAside", { what }), "error", reason);
+  } catch (e) {
+    message(t("record.unusable", { what }), "error", `${reason}; ${e.message}`);
+  }
+  await refreshAside();
+}
+
+/** The records set aside: `[{id, key, reason, at}]`, oldest first. */
+export async function asideList() {
+  const range = IDBKeyRange.bound(ASIDE, `${ASIDE}\uffff`);
+  const [keys, values] = await Promise.all([run("readonly", (s) => s.getAllKeys(range)), run("readonly", (s) => s.getAll(range))]);
+  return keys.map((id, i) => ({ id, key: String(values[i]?.key), reason: String(values[i]?.reason ?? ""), at: Number(values[i]?.at) || 0 }));
+}
+
+/** Puts the list of set-aside records into the app state (the page shows it). */
+export async function refreshAside() {
+  try {
+    update({ aside: await asideList() });
+  } catch {
+    // No IndexedDB: nothing was set aside either.
+  }
+}
+
+/** A set-aside record as a JSON file (bytes and Blobs in base64): nothing of it is lost. */
+export async function asideFile(id) {
+  const entry = await load(id);
+  if (!entry) throw new Error(t("record.asideGone"));
+  const json = JSON.stringify({ record: entry.key, reason: entry.reason, setAsideAt: new Date(entry.at).toISOString(), value: await records.toJson(entry.value) });
+  return new Blob([json], { type: "application/json" });
+}
+
+export async function discardAside(id) {
+  await remove(id);
+  await refreshAside();
+}
+
+/** Every saved record set aside (the user starts fresh; nothing is deleted). */
+export async function setAllAside(reason) {
+  for (const key of records.KEYS) {
+    if ((await load(key).catch(() => undefined)) !== undefined) await setAside(key, reason, undefined, { quiet: true });
+  }
 }

@@ -1,13 +1,22 @@
 // The page's side of the worker (worker.js): requests answered by promises, events passed to
 // a listener. Shared by the app and the bench page. A lost GPU device or a failed worker is
 // handled by starting a fresh one (`restart`): every request still pending is rejected.
+// Every request settles in bounded time whatever happens to the worker: a crash it reports
+// (a Rust panic, a wasm trap) or an error of the worker itself rejects every pending request
+// at once with the reason, and later ones too until a fresh worker is started (`fail`); a
+// request may also carry its own deadline (`timeout`).
 //
 // Two builds of the engine: "single" (WebGPU and a single-threaded CPU backend) and "threads"
 // (the CPU backend on a pool of Web Workers, no WebGPU), which needs a cross-origin isolated
 // page (COOP/COEP headers) for its shared memory. `buildFor` picks one for a backend.
 export class Rpc {
-  constructor({ onEvent = () => {}, onError = () => {}, build = "single", threads = null } = {}) {
+  constructor({ onEvent = () => {}, onError = () => {}, build = "single", threads = null, crashReason = (r) => `the engine crashed (${r})` } = {}) {
     this.onEvent = onEvent;
+    this.crashReason = crashReason;
+    // Why this worker can answer nothing more (it crashed or failed), or null.
+    this.dead = null;
+    // Counts the workers started: tells a request's failure by this one from a later one's.
+    this.generation = 0;
     this.onError = onError;
     this.nextId = 0;
     this.pending = new Map();
@@ -22,31 +31,79 @@ export class Rpc {
    * with `reason`. */
   restart(reason = "the worker was restarted", build = this.build) {
     this.worker?.terminate();
-    for (const p of this.pending.values()) p.reject(new Error(reason));
-    this.pending.clear();
+    this.rejectAll(reason);
+    this.dead = null;
+    this.generation++;
     this.build = build;
     const url = new URL(`./worker.js?build=${build}`, import.meta.url);
     if (this.threads) url.searchParams.set("threads", this.threads);
-    this.worker = new Worker(url, { type: "module" });
-    this.worker.onmessage = ({ data }) => this.receive(data);
-    this.worker.onerror = (e) => this.onError(new Error(`worker failed: ${e.message}`));
+    const w = new Worker(url, { type: "module" });
+    this.worker = w;
+    // Only the current worker is listened to: an ended one's last events (its error after a
+    // crash it reported) are not a failure of the next.
+    w.onmessage = ({ data }) => this.worker === w && this.receive(data);
+    w.onerror = (e) => {
+      const error = new Error(`worker failed: ${e.message}`);
+      // A crash the worker reports itself says more (the panic's message): its report, sent
+      // just before, is given a moment to arrive first.
+      setTimeout(() => {
+        if (this.worker !== w || this.dead) return;
+        this.fail(error.message);
+        this.onError(error);
+      }, 50);
+    };
+    w.onmessageerror = () => this.worker === w && this.fail("worker failed: a message could not be read");
+  }
+
+  rejectAll(reason) {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(new Error(reason));
+    }
+  }
+
+  /** The worker can answer nothing more: every pending request and every later one (until a
+   * restart) is rejected with `reason`. */
+  fail(reason) {
+    this.dead ??= reason;
+    this.rejectAll(reason);
   }
 
   receive(m) {
+    if (m.type === "crashed") this.fail(this.crashReason(m.reason));
     if (m.type !== "reply") return this.onEvent(m);
     const p = this.pending.get(m.id);
     this.pending.delete(m.id);
     if (!p) return;
+    clearTimeout(p.timer);
     if (m.ok) p.resolve(m.value);
     else p.reject(new Error(m.error));
   }
 
-  /** Runs the worker's operation `type` (the page's, the worker's and the Session's name). */
-  call(type, payload = {}) {
+  /** Runs the worker's operation `type` (the page's, the worker's and the Session's name);
+   * `timeout` (ms): rejected if no answer comes by then. */
+  call(type, payload = {}, { timeout = 0 } = {}) {
+    if (this.dead) return Promise.reject(new Error(this.dead));
     return new Promise((resolve, reject) => {
       const id = ++this.nextId;
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, type, ...payload });
+      const p = { resolve, reject, timer: 0 };
+      if (timeout) {
+        p.timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new Error(`no answer from the engine to '${type}' within ${Math.round(timeout / 1000)} s`));
+        }, timeout);
+      }
+      this.pending.set(id, p);
+      try {
+        this.worker.postMessage({ id, type, ...payload });
+      } catch (e) {
+        // A value that cannot be sent (a function, a symbol): refused here, not lost.
+        this.pending.delete(id);
+        clearTimeout(p.timer);
+        reject(e);
+      }
     });
   }
 }

@@ -1,7 +1,12 @@
 // The one app state. It is never changed in place: `update` makes a new frozen object from the
 // old one and a patch, and every subscribed view redraws from it, telling what changed by
-// comparing references with what it drew last.
+// comparing references with what it drew last. A view that throws is caught and said once
+// (until it draws again); the other views still draw, and saving goes on.
+import { t } from "./i18n.js";
+
 const listeners = [];
+/** Views that threw and what they threw, for tests and the message. */
+export const failedViews = new Map();
 let current = Object.freeze({});
 
 export const get = () => current;
@@ -12,11 +17,30 @@ export function init(initial) {
 
 export function update(patch) {
   current = Object.freeze({ ...current, ...patch });
-  for (const f of listeners) f(current);
+  for (const l of listeners) {
+    try {
+      l.view(current);
+      if (l.failed !== null) failedViews.delete(l.name);
+      l.failed = null;
+    } catch (e) {
+      const text = String(e?.message ?? e);
+      if (l.failed === text) continue;
+      l.failed = text;
+      failedViews.set(l.name, text);
+      console.warn(`view ${l.name} failed:`, e);
+      // Said after this round of drawing (the message is a state change of its own).
+      queueMicrotask(() => message(t("view.failed", { name: t(`view.${l.name}`) }), "error", text));
+    }
+  }
 }
 
-export function subscribe(view) {
-  listeners.push(view);
+let mounting = "page";
+/** Names the views subscribed from now on (app.js, as it mounts each). */
+export const mountingView = (name) => { mounting = name; };
+
+/** `view(state)` runs on every change; `name` says which part of the page it draws. */
+export function subscribe(view, name = mounting) {
+  listeners.push({ view, name, failed: null });
 }
 
 /** Appends to a message list kept to its last five, as a new array. `detail`: technical text

@@ -113,6 +113,7 @@ const setStudyState = (s) => {
   studyState = s;
   post({ type: "studyState", state: s });
 };
+const SCHEDULE_POINTS = 2000;
 const PROBE_INPUTS = Array.from({ length: 41 }, (_, i) => -2 + i * 0.1);
 
 async function adapterInfo() {
@@ -348,8 +349,13 @@ const handlers = {
       return true;
     });
   },
+  // The preview of lambda's schedule: only for options that pass the check (a link's
+  // `epochs=100000000` would sample billions of points), and at most SCHEDULE_POINTS of them.
   schedule({ options: opts }) {
-    return exclusive(() => session.schedule(opts, 40));
+    return exclusive(() => {
+      if (session.checkOptions(opts) !== null) return null;
+      return session.schedule(opts, Math.max(1, Math.min(40, Math.floor(SCHEDULE_POINTS / opts.epochs))));
+    });
   },
   async finishAnnealing() {
     await exclusive(async () => {

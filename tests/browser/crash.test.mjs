@@ -24,3 +24,97 @@ test("a panic in the engine is recovered from", { timeout: 180_000 }, async () =
     await close();
   }
 });
+
+const OPTIONS = { preset: "nano_28", batchSize: 32, epochs: 1, decayEpochs: 1 };
+const panic = (page) => page.evaluate(async () => {
+  const t0 = performance.now();
+  const message = await window.vanillanet.debug.panic().then(() => "settled", (e) => e.message);
+  return { message, ms: performance.now() - t0 };
+});
+const engineUp = (page) => waitFor(page, () => window.vanillanet.status().engine === "up", null, { timeout: 90_000 });
+
+test("two crashes in a row: each call settles, each is recovered from, saving goes on", { timeout: 300_000 }, async () => {
+  const { page, close } = await open({ webgpu: false, query: "?backend=cpu" });
+  try {
+    for (let i = 0; i < 3; i++) await page.evaluate((o) => window.vanillanet.step(o), OPTIONS);
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    for (let round = 0; round < 2; round++) {
+      const { message, ms } = await panic(page);
+      assert.match(message, /The engine crashed \(.*a panic on purpose/, `crash ${round + 1}`);
+      assert.ok(ms < 5000, `the call settled in ${Math.round(ms)} ms`);
+      console.log(`crash ${round + 1}: the call settled in ${Math.round(ms)} ms`);
+      await engineUp(page);
+      assert.equal(await page.evaluate(() => window.vanillanet.status().step), 3, "back at the saved step");
+    }
+    // It trains on, and what it trains is saved.
+    assert.equal((await page.evaluate((o) => window.vanillanet.step(o), OPTIONS)).globalStep, 4);
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    await page.reload();
+    await waitFor(page, () => window.vanillanet?.ready, null, { timeout: 60_000 });
+    await page.evaluate(() => window.vanillanet.ready);
+    assert.equal(await page.evaluate(() => window.vanillanet.status().step), 4, "saved after the crashes");
+  } finally {
+    await close();
+  }
+});
+
+test("a saved record that crashes the engine on restore is set aside; the rest comes back", { timeout: 300_000 }, async () => {
+  const { page, context, close } = await open({ webgpu: false, query: "?backend=cpu" });
+  try {
+    // Restoring the training panics in Rust (the request is turned into debugPanic), as a record
+    // that crashes the engine would.
+    await context.addInitScript(() => {
+      if (!sessionStorage.getItem("crashOnRestore")) return;
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (m, ...rest) {
+        return post.call(this, m?.type === "restore" ? { ...m, type: "debugPanic" } : m, ...rest);
+      };
+    });
+    for (let i = 0; i < 2; i++) await page.evaluate((o) => window.vanillanet.step(o), OPTIONS);
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    await page.evaluate(() => sessionStorage.setItem("crashOnRestore", "1"));
+    await page.reload();
+    await waitFor(page, () => window.vanillanet?.ready, null, { timeout: 60_000 });
+    await page.evaluate(() => window.vanillanet.ready);
+    await engineUp(page);
+    assert.match(await page.textContent("#aside"), /the training state, set aside at .*the engine crashed while restoring it \(The engine crashed \(.*a panic on purpose/);
+    assert.match(await page.textContent("#data-summary"), /^fashion-mnist/, "the rest came back");
+    assert.equal(await page.evaluate(() => window.vanillanet.status().step), 0);
+    assert.equal((await page.evaluate((o) => window.vanillanet.step(o), OPTIONS)).globalStep, 1, "and it trains");
+  } finally {
+    await close();
+  }
+});
+
+test("repeated crashes stop after a bound and offer to start fresh, keeping the records", { timeout: 400_000 }, async () => {
+  const { page, close } = await open({ webgpu: false, query: "?backend=cpu" });
+  try {
+    await page.evaluate((o) => window.vanillanet.step(o), OPTIONS);
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    for (let i = 0; i < 3; i++) {
+      await panic(page);
+      await engineUp(page);
+    }
+    const { message, ms } = await panic(page);
+    assert.match(message, /The engine crashed/);
+    assert.ok(ms < 5000);
+    await waitFor(page, () => window.vanillanet.status().engine === "stopped");
+    assert.equal(await page.isVisible("#crash-loop"), true);
+    assert.match(await page.textContent("#crash-loop"), /The engine keeps crashing/);
+    // Every call settles at once, with the reason.
+    const refused = await page.evaluate(async () => {
+      const t0 = performance.now();
+      const m = await window.vanillanet.step().then(() => "answered", (e) => e.message);
+      return { m, ms: performance.now() - t0 };
+    });
+    assert.match(refused.m, /crashed 3 times within a minute/);
+    assert.ok(refused.ms < 1000);
+    await page.click("#start-fresh");
+    await engineUp(page);
+    assert.equal(await page.isHidden("#crash-loop"), true);
+    assert.match(await page.textContent("#aside"), /the training state, set aside at .*started fresh/);
+    assert.equal((await page.evaluate((o) => window.vanillanet.step(o), OPTIONS)).globalStep, 1);
+  } finally {
+    await close();
+  }
+});

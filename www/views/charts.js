@@ -51,13 +51,30 @@ function drawKernel(kernel) {
   });
 }
 
-/** The lambdas used, placed among the schedule's samples (x in fractional epochs). */
+/** Most points a chart draws, whatever the run's length: longer series are thinned evenly. */
+export const MAX_POINTS = 2000;
+
+/** The indices of `n` points to draw: all of them up to `max`, else every k-th, the last, and
+ * those `keep` asks for. */
+export function thin(n, max = MAX_POINTS, keep = () => false) {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  const every = Math.ceil(n / max);
+  const out = [];
+  for (let i = 0; i < n; i++) if (i % every === 0 || i === n - 1 || keep(i)) out.push(i);
+  return out;
+}
+const pick = (values, indices) => indices.map((i) => values[i]);
+
+/** The lambdas used, placed among the schedule's samples (x in fractional epochs); both
+ * bounded (the schedule by the worker, the lambdas used by thinning). */
 function lambdaSeries(schedule, h) {
   const spe = schedule.stepsPerEpoch;
-  const xs = [...schedule.epochs, ...h.steps.map((st) => (st - 1) / spe)];
+  const shown = thin(h.steps.length);
+  const steps = pick(h.steps, shown);
+  const xs = [...schedule.epochs, ...steps.map((st) => (st - 1) / spe)];
   const order = xs.map((x, i) => [x, i]).sort((a, b) => a[0] - b[0]);
-  const sched = [...schedule.lambda, ...h.steps.map(() => null)];
-  const used = [...schedule.epochs.map(() => null), ...h.lambda];
+  const sched = [...schedule.lambda, ...steps.map(() => null)];
+  const used = [...schedule.epochs.map(() => null), ...pick(h.lambda, shown)];
   return [order.map(([x]) => x), order.map(([, i]) => sched[i]), order.map(([, i]) => used[i])];
 }
 
@@ -97,8 +114,11 @@ export function mount() {
     // `|`, not `||`: both trackers must see the new values.
     if (changed("history", h) | changed("evals", s.evals)) {
       const tested = new Map(s.evals);
-      charts.loss.setData([h.steps, h.loss]);
-      charts.acc.setData([h.steps, h.trainAccuracy, h.steps.map((st) => tested.get(st) ?? null)]);
+      // Thinned to at most MAX_POINTS (and the steps with a test accuracy).
+      const shown = thin(h.steps.length, MAX_POINTS, s.evals.length <= MAX_POINTS ? (i) => tested.has(h.steps[i]) : undefined);
+      const steps = pick(h.steps, shown);
+      charts.loss.setData([steps, pick(h.loss, shown)]);
+      charts.acc.setData([steps, pick(h.trainAccuracy, shown), steps.map((st) => tested.get(st) ?? null)]);
     }
     if ((changed("schedule", s.schedule) | changed("lambdaHistory", h)) && s.schedule) {
       charts.lambda.setData(lambdaSeries(s.schedule, h));

@@ -1,12 +1,30 @@
 // The header: backend and adapter, the backend switch, and the messages.
-import { api, takeOver } from "../actions.js";
-import { $, el, guard } from "../dom.js";
-import { foreign, lang, setLanguage, t } from "../i18n.js";
+import { api, startFresh, takeOver } from "../actions.js";
+import { $, download, el, guard } from "../dom.js";
+import { foreign, lang, setLanguage, t, time } from "../i18n.js";
+import * as persist from "../persist.js";
+import { KEYS } from "../records.js";
 import { subscribe, tracker } from "../state.js";
+import { applyUpdate } from "../update.js";
+
+// A saved record set aside: what it is, when, why (in English, from the check), and buttons to
+// download it (nothing of it is lost) or delete it.
+function asideItem(a) {
+  const what = KEYS.includes(a.key) ? t(`record.${a.key}`) : a.key;
+  return el("li", {},
+    el("span", {}, t("record.asideItem", { what, time: time(a.at) })), " ",
+    el("span", { class: "detail", lang: "en" }, a.reason), " ",
+    el("button", { type: "button", "aria-label": t("record.downloadLabel", { what }), onclick: guard(async () => download(await persist.asideFile(a.id), `vanillanet-${a.key}-${a.at}.json`)) }, t("record.download")), " ",
+    el("button", { type: "button", "aria-label": t("record.deleteLabel", { what }), onclick: guard(async () => {
+      if (confirm(t("record.confirmDelete", { what }))) await persist.discardAside(a.id);
+    }) }, t("record.delete")));
+}
 
 export function mount() {
   $("backend-select").onchange = guard(() => api.setBackend($("backend-select").value));
   $("take-over").onclick = guard(() => takeOver());
+  $("start-fresh").onclick = guard(() => startFresh());
+  $("update-reload").onclick = guard(() => applyUpdate(api.whenSaved));
   $("language-select").value = lang;
   $("language-select").onchange = guard(async () => {
     await api.whenSaved();
@@ -26,6 +44,13 @@ export function mount() {
       : s.backend === "cpu" ? t(s.fallbackReason ? "adapter.cpuFallback" : s.webgpuAvailable ? "adapter.cpuChosen" : "adapter.none") : "";
     $("tab-owner").hidden = s.owner !== false;
     $("tab-owner-text").textContent = t(s.ownerLost ? "owner.lost" : "owner.other");
+    $("update-ready").hidden = !s.updateReady;
+    $("crash-loop").hidden = !s.crashLoop;
+    if (s.crashLoop) $("crash-loop-text").textContent = t("recover.loop", { reason: s.crashLoop.reason });
+    if (changed("aside", s.aside)) {
+      $("aside").hidden = !s.aside.length;
+      $("aside-list").replaceChildren(...s.aside.map(asideItem));
+    }
     if (changed("messages", s.messages)) {
       // A message of the page is in its language; an engine's message (Rust, the browser) is
       // in English, and marked so.

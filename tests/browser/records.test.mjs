@@ -1,0 +1,155 @@
+// Saved records are checked before anything uses them: each carries a schema version; one of
+// another shape (what an older or newer page, or a damaged disk, could leave) is named, set
+// aside (kept, downloadable, deletable) and the rest restored; a view that throws is caught and
+// said, the others draw on and saving goes on.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { open, waitFor } from "./harness.mjs";
+
+const ready = async (page) => {
+  await waitFor(page, () => window.vanillanet?.ready, null, { timeout: 60_000 });
+  await page.evaluate(() => window.vanillanet.ready);
+};
+
+test("odd saved records are named and set aside; the rest comes back", { timeout: 300_000 }, async () => {
+  const { page, errors, close } = await open({ webgpu: false, query: "?backend=cpu" });
+  try {
+    const options = { preset: "nano_28", batchSize: 32, epochs: 1, decayEpochs: 1 };
+    for (let i = 0; i < 2; i++) await page.evaluate((o) => window.vanillanet.step(o), options);
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    const saved = await page.evaluate(() => new Promise((resolve) => {
+      const r = indexedDB.open("vanillanet", 1);
+      r.onsuccess = () => {
+        const g = r.result.transaction("records").objectStore("records").get("training");
+        g.onsuccess = () => resolve({ schema: g.result.schema, bytes: g.result.bytes instanceof Uint8Array });
+      };
+    }));
+    assert.deepEqual(saved, { schema: 1, bytes: true }, "records carry their schema version");
+
+    // What broke every reload before: own images whose size is a number, a study report without
+    // its runs, a prediction without its top-5, a record from a newer page.
+    await page.evaluate(() => new Promise((resolve) => {
+      const r = indexedDB.open("vanillanet", 1);
+      r.onsuccess = () => {
+        const tx = r.result.transaction("records", "readwrite");
+        const s = tx.objectStore("records");
+        s.put({ size: 28, classes: [{ name: "kept", items: [] }] }, "own");
+        const row = { name: "act_num 0", runs: 0, accuracyMean: null, accuracyStd: null, accuracyMin: null, accuracyMax: null, params: 1, paramsDeploy: 1, macsDeploy: 1, fusedMsPerImage: null, vsReference: null };
+        const report = { study: "act-num", claim: "", dataset: "fashion-mnist", trainImages: 100, testImages: 10, stepsPerRun: 5, arms: [{ name: "act_num 0" }], summary: [row] };
+        s.put({ options: { study: "act-num", seeds: 1, train: {} }, report, curves: [] }, "study");
+        s.put([{ name: "cat.png", result: { ms: 3 } }], "predictions");
+        s.put({ schema: 99, bytes: new Uint8Array(10), fromTrainer: false }, "classifier");
+        tx.oncomplete = resolve;
+      };
+    }));
+    await page.reload();
+    await ready(page);
+    const text = await page.textContent("#messages");
+    const asideText = await page.textContent("#aside");
+    for (const what of ["your images", "the study", "the predictions", "the classifier"]) assert.match(`${text} ${asideText}`, new RegExp(what), what);
+    assert.match(asideText, /size: one of 28x1, 32x3, 64x3, got 28/);
+    assert.match(asideText, /report\.runs: an array, got undefined/);
+    assert.match(asideText, /items\[0\]\.result\.top: an array/);
+    assert.match(asideText, /written by a newer version of the page/);
+    assert.equal(await page.locator("#aside-list li").count(), 4);
+    // The rest came back: the training at step 2, and it trains on.
+    assert.equal(await page.evaluate(() => window.vanillanet.status().step), 2);
+    assert.equal((await page.evaluate((o) => window.vanillanet.step(o), options)).globalStep, 3);
+    assert.equal((await page.evaluate(() => window.vanillanet.history())).loss.length, 3);
+
+    // Nothing lost: a set-aside record downloads whole.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#aside-list li", { hasText: "your images" }).getByRole("button", { name: /Download/ }).click()]);
+    const file = JSON.parse(readFileSync(await download.path(), "utf8"));
+    assert.equal(file.record, "own");
+    assert.deepEqual(file.value, { size: 28, classes: [{ name: "kept", items: [] }] });
+    // And can be deleted (after a confirmation).
+    page.once("dialog", (d) => d.accept());
+    await page.locator("#aside-list li", { hasText: "your images" }).getByRole("button", { name: /Delete/ }).click();
+    await waitFor(page, () => document.querySelectorAll("#aside-list li").length === 3);
+
+    // A training record of another shape: history without its train-accuracy series; bytes as a
+    // plain Array. Each is set aside, a new run saves over the key.
+    for (const bad of ["noTrainAccuracy", "arrayBytes"]) {
+      await page.evaluate(() => window.vanillanet.whenSaved());
+      await page.evaluate((bad) => new Promise((resolve) => {
+        const r = indexedDB.open("vanillanet", 1);
+        r.onsuccess = () => {
+          const tx = r.result.transaction("records", "readwrite");
+          const s = tx.objectStore("records");
+          const g = s.get("training");
+          g.onsuccess = () => {
+            const rec = g.result;
+            if (bad === "noTrainAccuracy") delete rec.history.trainAccuracy;
+            else rec.bytes = [...rec.bytes];
+            s.put(rec, "training");
+          };
+          tx.oncomplete = resolve;
+        };
+      }), bad);
+      await page.reload();
+      await ready(page);
+      assert.match(await page.textContent("#messages"), /the training state could not be restored and was set aside/, bad);
+      assert.equal(await page.evaluate(() => window.vanillanet.status().step), 0);
+      assert.deepEqual(await page.evaluate(() => window.vanillanet.history().trainAccuracy), []);
+      assert.equal((await page.evaluate((o) => window.vanillanet.step(o), options)).globalStep, 1, "a new run starts");
+      await page.evaluate(() => window.vanillanet.pause());
+      await page.evaluate(() => window.vanillanet.whenSaved());
+      const fresh = await page.evaluate(() => new Promise((resolve) => {
+        const r = indexedDB.open("vanillanet", 1);
+        r.onsuccess = () => {
+          const g = r.result.transaction("records").objectStore("records").get("training");
+          g.onsuccess = () => resolve(g.result && g.result.bytes instanceof Uint8Array && g.result.history.trainAccuracy.length);
+        };
+      }));
+      assert.equal(fresh, 1, `the new run is saved over the key (${bad})`);
+    }
+    assert.match(await page.textContent("#aside"), /history\.trainAccuracy: an array, got undefined/);
+    assert.match(await page.textContent("#aside"), /bytes: bytes \(a non-empty Uint8Array\), got an array/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+  }
+});
+
+test("a view that throws is said; the others draw on and saving goes on", { timeout: 180_000 }, async () => {
+  const { page, close } = await open({ webgpu: false, query: "?backend=cpu" });
+  try {
+    const options = { preset: "nano_28", batchSize: 32, epochs: 1, decayEpochs: 1, deepTraining: false };
+    await page.evaluate((o) => window.vanillanet.step(o), options);
+    await page.evaluate(() => window.vanillanet.fuse());
+    // The predictions view breaks (as a view meeting a value it cannot draw would).
+    await page.evaluate(() => {
+      document.querySelector("#predictions").replaceChildren = () => {
+        throw new Error("the predictions view broke");
+      };
+    });
+    const answer = await page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(28, 28);
+      canvas.getContext("2d").fillRect(4, 4, 10, 10);
+      return window.vanillanet.classify(await canvas.convertToBlob({ type: "image/png" }));
+    });
+    assert.equal(answer.top.length, 5, "the call answers");
+    await waitFor(page, () => /part of the page could not be drawn \(the predictions\); the rest goes on: the predictions view broke/.test(document.querySelector("#messages").textContent));
+    // The other views still draw: a step moves the progress text.
+    await page.evaluate((o) => window.vanillanet.step(o), options);
+    await waitFor(page, () => /step 2\//.test(document.querySelector("#progress-text").textContent));
+    // And saving goes on: the prediction and the step are on disk.
+    await page.evaluate(() => window.vanillanet.pause());
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    const saved = () => page.evaluate(() => new Promise((resolve) => {
+      const r = indexedDB.open("vanillanet", 1);
+      r.onsuccess = () => {
+        const tx = r.result.transaction("records");
+        const p = tx.objectStore("records").get("predictions");
+        const t = tx.objectStore("records").get("training");
+        tx.oncomplete = () => resolve({ predictions: p.result?.items?.length, step: t.result?.history.steps.at(-1) });
+      };
+    }));
+    const end = Date.now() + 10_000;
+    while (JSON.stringify(await saved()) !== JSON.stringify({ predictions: 1, step: 2 }) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await saved(), { predictions: 1, step: 2 });
+  } finally {
+    await close();
+  }
+});
