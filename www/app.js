@@ -9,7 +9,9 @@ import { t, translatePage } from "./i18n.js";
 import * as persist from "./persist.js";
 import * as updates from "./update.js";
 import { get, init, message, mountingView, update } from "./state.js";
+import { insideApi } from "./inside.js";
 import * as charts from "./views/charts.js";
+import * as insideView from "./views/inside.js";
 import * as camera from "./views/camera.js";
 import * as checkpoint from "./views/checkpoint.js";
 import * as classify from "./views/classify.js";
@@ -45,6 +47,7 @@ for (const [name, view] of Object.entries({ status, data, own, camera, training,
 }
 mountingView("charts");
 const drawn = charts.mount();
+insideView.mount();
 mountingView("page");
 
 window.vanillanet = {
@@ -52,6 +55,9 @@ window.vanillanet = {
   /** The camera: `devices()`, `start(deviceId?)`, `stop()`, `capture(classIndex, frames)`,
    * `live(on)`, `status()`. */
   camera: cameraApi,
+  /** Inside the net: `decay()`, `featureMaps(imageOrTestIndex, block, {fused, tiles})`,
+   * `fusion(block)`, `setProbeEvery(steps)`. */
+  inside: insideApi,
   /** Points drawn in each chart (for tests). */
   charts: () => Object.fromEntries(Object.entries(drawn).map(([k, c]) => [k, c.data[0].length])),
 };

@@ -2,6 +2,7 @@
 // calls for.
 import * as actions from "./actions.js";
 import { worker } from "./client.js";
+import * as inside from "./inside.js";
 import * as persist from "./persist.js";
 import { t } from "./i18n.js";
 import { get, message, update } from "./state.js";
@@ -100,6 +101,7 @@ function onEvent(m) {
       break;
     case "step":
       onStep(m);
+      if (m.report.inside) inside.onPoint(m.report.inside);
       break;
     case "eval":
       update({ testAccuracy: m.testAccuracy, evals: m.testAccuracy === null ? s.evals : [...s.evals, [m.step, m.testAccuracy]] });

@@ -68,6 +68,9 @@ let options = null;
 let evalEvery = 50;
 let evalLimit = 500;
 let probe = { layer: 1, channel: 0, every: 10 };
+// Steps between probes of the activations' decay (vanillanet.inside.setProbeEvery), for the
+// trainers made from now on too; null: the engine's default.
+let probeEvery = null;
 let trainAccuracy = null;
 let loopActive = false;
 // Set by "finish annealing": pause (and tell the page) once lambda has reached 1.
@@ -248,6 +251,7 @@ function pauseOther(job) {
 async function ensureTrainer(opts) {
   if (options === null) {
     const info = session.createTrainer(opts);
+    if (probeEvery !== null) session.setProbeEvery(probeEvery);
     options = opts;
     trainAccuracy = null;
     post({ type: "model", info, options });
@@ -469,6 +473,7 @@ const handlers = {
   restore({ bytes, trainAccuracy: acc }) {
     return exclusive(async () => {
       const info = session.restore(bytes);
+      if (probeEvery !== null) session.setProbeEvery(probeEvery);
       options = info.options;
       trainAccuracy = acc ?? null;
       const status = session.status();
@@ -477,6 +482,31 @@ const handlers = {
       // Awaited: the probe borrows the Session, which the next call would otherwise meet.
       await sendProbe();
       return { info, status };
+    });
+  },
+  // Inside the net (www/inside.js): the decay series, the feature maps of one image, the fusion
+  // of one part; each one call into Rust and one read back.
+  insideDecay() {
+    return exclusive(() => (options === null ? null : session.insideDecay()));
+  },
+  setProbeEvery({ every }) {
+    probeEvery = every;
+    return exclusive(() => {
+      if (options !== null) session.setProbeEvery(every);
+      return true;
+    });
+  },
+  async featureMaps({ index, file, block, fused, tiles }) {
+    const bytes = file ? new Uint8Array(await file.arrayBuffer()) : undefined;
+    return exclusive(() => {
+      if (options === null) throw new Error("no model yet: start training first");
+      return session.featureMaps(index ?? undefined, bytes, block, fused, tiles);
+    });
+  },
+  fusion({ part }) {
+    return exclusive(() => {
+      if (options === null) throw new Error("no model yet: start training first");
+      return session.fusion(part);
     });
   },
   debugPanic() {

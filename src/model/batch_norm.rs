@@ -60,6 +60,11 @@ impl BatchNorm2d {
         out.output
     }
 
+    /// The per-channel factor folding multiplies a conv's weights by: gamma / sqrt(var + eps).
+    pub fn scale(&self) -> Tensor<1> {
+        self.gamma.val().div(self.running_var.value_sync().add_scalar(BN_EPS).sqrt())
+    }
+
     /// Folds this BN (with its running statistics) into the conv `weight`/`bias` before it:
     /// W' = W * s, b' = beta + (b - mean) * s with s = gamma / sqrt(var + eps).
     pub fn fold(&self, weight: Tensor<4>, bias: Option<Tensor<1>>) -> (Tensor<4>, Tensor<1>) {

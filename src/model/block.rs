@@ -64,7 +64,12 @@ impl Block {
     }
 
     pub fn forward(&self, x: Tensor<4>, lambda: f64) -> Tensor<4> {
-        let y = pool(self.convs.forward(x.clone(), lambda), self.stride, self.ada_pool);
+        self.forward_tapped(x, lambda, None)
+    }
+
+    /// [`Self::forward`], handing the leaky activation's input to `tap` (see `ConvPair`).
+    pub fn forward_tapped(&self, x: Tensor<4>, lambda: f64, tap: Option<&mut Vec<Tensor<4>>>) -> Tensor<4> {
+        let y = pool(self.convs.forward_tapped(x.clone(), lambda, tap), self.stride, self.ada_pool);
         match &self.shortcut {
             None => self.act.forward(y),
             Some(s) if s.before_act => self.act.forward(y + s.forward(x, self.stride, self.ada_pool)),

@@ -52,9 +52,19 @@ impl ConvPair {
     }
 
     pub fn forward(&self, x: Tensor<4>, lambda: f64) -> Tensor<4> {
+        self.forward_tapped(x, lambda, None)
+    }
+
+    /// [`Self::forward`], handing the leaky activation's input (with deep training) to `tap`.
+    pub fn forward_tapped(&self, x: Tensor<4>, lambda: f64, tap: Option<&mut Vec<Tensor<4>>>) -> Tensor<4> {
         let x = self.bn1.forward(self.conv1.forward(x));
         match (&self.conv2, &self.bn2) {
-            (Some(conv2), Some(bn2)) => bn2.forward(conv2.forward(leaky_relu(x, lambda))),
+            (Some(conv2), Some(bn2)) => {
+                if let Some(tap) = tap {
+                    tap.push(x.clone());
+                }
+                bn2.forward(conv2.forward(leaky_relu(x, lambda)))
+            }
             _ => x,
         }
     }

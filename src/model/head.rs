@@ -35,9 +35,21 @@ impl Head {
     }
 
     pub fn forward(&self, x: Tensor<4>, lambda: f64) -> Tensor<2> {
+        self.forward_tapped(x, lambda, None)
+    }
+
+    /// [`Self::forward`], handing the leaky activation's input (`[batch, classes, 1, 1]`,
+    /// with deep training) to `tap`.
+    pub fn forward_tapped(&self, x: Tensor<4>, lambda: f64, tap: Option<&mut Vec<Tensor<4>>>) -> Tensor<2> {
         let x = self.conv1.forward(pool_flat(x, &self.dropout));
         match (&self.bn, &self.conv2) {
-            (Some(bn), Some(conv2)) => conv2.forward(leaky_relu(bn.forward(x), lambda)),
+            (Some(bn), Some(conv2)) => {
+                let x = bn.forward(x);
+                if let Some(tap) = tap {
+                    tap.push(x.clone());
+                }
+                conv2.forward(leaky_relu(x, lambda))
+            }
             _ => x,
         }
         .flatten(1, 3)

@@ -9,6 +9,7 @@ pub mod conv;
 pub mod fusion;
 pub mod head;
 pub mod presets;
+pub mod probe;
 pub mod stem;
 
 use burn::module::Module;

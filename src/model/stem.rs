@@ -29,7 +29,12 @@ impl Stem {
     }
 
     pub fn forward(&self, x: Tensor<4>, lambda: f64) -> Tensor<4> {
-        self.act.forward(self.convs.forward(x, lambda))
+        self.forward_tapped(x, lambda, None)
+    }
+
+    /// [`Self::forward`], handing the leaky activation's input to `tap` (see `ConvPair`).
+    pub fn forward_tapped(&self, x: Tensor<4>, lambda: f64, tap: Option<&mut Vec<Tensor<4>>>) -> Tensor<4> {
+        self.act.forward(self.convs.forward_tapped(x, lambda, tap))
     }
 
     /// Both BNs folded, the 1x1 merged into the 4x4 kernel (exact at lambda = 1 only).

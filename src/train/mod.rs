@@ -2,6 +2,7 @@
 //! page's and the CLI's), and the paper's ablation studies built on it.
 
 pub mod evaluation;
+pub mod inside;
 pub mod lambda;
 pub mod options;
 pub mod study;

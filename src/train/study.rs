@@ -9,6 +9,7 @@ use burn::tensor::Device;
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::model::config::Shortcut;
+use crate::train::inside::DecayPoint;
 use crate::train::options::TrainOptions;
 use crate::train::trainer::{StepReport, Trainer};
 
@@ -128,6 +129,10 @@ pub struct RunResult {
     pub fused_ms_per_image: f64,
     pub train_seconds: f64,
     pub final_loss: f32,
+    /// The leaky activations' decay at each epoch's end (the last probe of the epoch); empty
+    /// without deep training.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decay: Vec<DecayPoint>,
 }
 
 /// The runs of one arm, summed up.
@@ -327,6 +332,7 @@ impl StudyRun {
                 fused_ms_per_image: report.ms_deploy / report.images.max(1) as f64,
                 train_seconds,
                 final_loss: step.loss,
+                decay: trainer.decay().per_epoch(trainer.steps_per_epoch(), self.options.train.epochs),
             };
             self.results.push(result.clone());
             self.trainer = None;
@@ -474,6 +480,7 @@ mod tests {
             fused_ms_per_image: 0.5,
             train_seconds: 1.0,
             final_loss: 0.3,
+            decay: Vec::new(),
         }
     }
 

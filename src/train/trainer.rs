@@ -18,6 +18,10 @@ use crate::model::VanillaNet;
 use crate::model::config::VanillaNetConfig;
 use crate::readback::{argmax, read_f32, read_vec};
 use crate::train::evaluation::{Evaluated, Evaluation};
+use crate::train::inside::{
+    DEFAULT_TILES, DecayHistory, DecayPoint, FeatureMaps, FusionView, MAX_EVERY, PROBE_IMAGES, check_tiles,
+    fusion_view, probe_decay, trained_or_fused_maps,
+};
 use crate::train::options::TrainOptions;
 
 /// What one optimizer step did.
@@ -38,6 +42,16 @@ pub struct StepReport {
     pub epoch_end: bool,
     /// Said once, when the loss stays far above where it started.
     pub warning: Option<String>,
+    /// The decay of the leaky activations, when this step probed it (see [`Trainer::decay`]).
+    #[serde(default)]
+    pub inside: Option<DecayPoint>,
+}
+
+/// The image whose feature maps are looked at: a test image by index, or an image file
+/// (preprocessed as the training images are).
+pub enum ProbeImage<'a> {
+    Test(usize),
+    File(&'a [u8]),
 }
 
 pub struct Trainer {
@@ -59,6 +73,8 @@ pub struct Trainer {
     /// statistics are shared between clones of a module), with the steps done then.
     checked_good: Option<(StateDict, usize)>,
     loss_watch: LossWatch,
+    /// The leaky activations' decay, probed every few steps on a fixed batch.
+    inside: DecayHistory,
 }
 
 /// Watches the loss for a run that is not learning: the mean of the first steps, a moving
@@ -135,6 +151,9 @@ pub struct Position {
     pub global_step: usize,
     /// Hex: JSON numbers lose u64 digits in JavaScript.
     pub epoch_rng: String,
+    /// The decay probed so far (absent in snapshots made before it was recorded).
+    #[serde(default)]
+    pub inside: Option<DecayHistory>,
 }
 
 const POSITION_KEY: &str = "vanillanet_trainer";
@@ -163,6 +182,7 @@ impl Trainer {
             global_step: 0,
             checked_good: None,
             loss_watch: LossWatch::default(),
+            inside: DecayHistory::default(),
         };
         trainer.shuffle();
         Ok(trainer)
@@ -295,6 +315,7 @@ impl Trainer {
             batch_size: end - start,
             epoch_end: self.step + 1 >= steps_per_epoch,
             warning,
+            inside: None,
         };
         self.global_step += 1;
         self.step += 1;
@@ -303,6 +324,15 @@ impl Trainer {
             self.epoch += 1;
             self.shuffle();
         }
+        let mut report = report;
+        if self.inside.due(report.global_step, report.epoch_end) {
+            let device = self.device.clone().inner();
+            let point = probe_decay(&self.model().valid(), self.probe_batch(&device), lambda, report.global_step).await?;
+            if let Some(point) = point {
+                self.inside.push(&point);
+                report.inside = Some(point);
+            }
+        }
         if report.epoch_end || self.global_step % CHECK_EVERY == 0 {
             let sd = state_dict_async(self.model()).await?;
             if sd.all_finite() {
@@ -310,6 +340,83 @@ impl Trainer {
             }
         }
         Ok(report)
+    }
+
+    /// The fixed batch the decay is measured on: the first [`PROBE_IMAGES`] test images (the
+    /// first training images when there are no test images).
+    fn probe_batch(&self, device: &Device) -> Tensor<4> {
+        let split = if self.data.test.is_empty() { &self.data.train } else { &self.data.test };
+        let indices: Vec<usize> = (0..split.len().min(PROBE_IMAGES)).collect();
+        self.data.batch(split, &indices, device).0
+    }
+
+    /// The leaky activations' decay probed so far: per activation (stem, blocks, head) the
+    /// share of negative inputs and the distance from linear, one value per probe.
+    pub fn decay(&self) -> &DecayHistory {
+        &self.inside
+    }
+
+    /// Probes the decay every `every` steps from now on (0: not at all); at most
+    /// [`MAX_EVERY`].
+    pub fn set_probe_every(&mut self, every: usize) -> Result<()> {
+        if every > MAX_EVERY {
+            return Err(Error::InvalidInput(format!("probe interval {every}: at most {MAX_EVERY} steps")));
+        }
+        self.inside.every = every;
+        Ok(())
+    }
+
+    /// The decay now, at the next step's lambda, without recording it (None without deep
+    /// training).
+    pub async fn decay_now(&self) -> Result<Option<DecayPoint>> {
+        let device = self.device.clone().inner();
+        probe_decay(&self.model().valid(), self.probe_batch(&device), self.lambda(), self.global_step).await
+    }
+
+    /// One image as the net's input `[1, C, H, W]`.
+    fn probe_image(&self, image: ProbeImage, device: &Device) -> Result<Tensor<4>> {
+        let d = &self.data;
+        match image {
+            ProbeImage::Test(index) => {
+                if index >= d.test.len() {
+                    return Err(Error::InvalidInput(format!(
+                        "there is no test image {index}: the test set has {}",
+                        d.test.len()
+                    )));
+                }
+                Ok(d.batch(&d.test, &[index], device).0)
+            }
+            ProbeImage::File(bytes) => {
+                let values = d.preprocess().input(bytes)?;
+                Ok(Tensor::from_data(TensorData::new(values, [1, d.channels, d.height, d.width]), device))
+            }
+        }
+    }
+
+    /// The feature maps after part `block` (0 the stem) for one image: the `tiles` most active
+    /// channels of the trained net (eval mode, at the next step's lambda), or of `fused` (this
+    /// net's fused form) with their largest difference to the trained net's.
+    pub async fn feature_maps(
+        &self,
+        image: ProbeImage<'_>,
+        block: usize,
+        tiles: Option<usize>,
+        fused: Option<&Classifier>,
+    ) -> Result<FeatureMaps> {
+        let tiles = check_tiles(tiles.unwrap_or(DEFAULT_TILES))?;
+        let device = self.device.clone().inner();
+        let x = self.probe_image(image, &device)?;
+        let model = self.model().valid();
+        trained_or_fused_maps(&model, fused.map(|c| &c.model), x, self.lambda(), block, tiles).await
+    }
+
+    /// The fusion of part `part` (0 the stem, 1..=blocks a block, blocks + 1 the head) drawn:
+    /// the convs with their BNs folded, their product, the activation's kernel, the counts.
+    pub async fn fusion(&self, part: usize) -> Result<FusionView> {
+        let model = self.model().valid();
+        let parts = model.fusion_parts(part)?;
+        let sizes = self.config.feature_sizes(self.data.height, self.data.width)?;
+        fusion_view(parts, part, &sizes, self.lambda(), model.uses_lambda()).await
     }
 
     /// Accuracy on up to `limit` test images (all when `None`), in eval mode (running BN
@@ -516,6 +623,7 @@ impl Trainer {
             step: self.step,
             global_step: self.global_step,
             epoch_rng: format!("{:x}", self.epoch_rng),
+            inside: Some(self.inside.clone()),
         };
         sd.metadata
             .insert(POSITION_KEY.into(), serde_json::to_string(&position).map_err(|e| Error::Format(e.to_string()))?);
@@ -553,6 +661,10 @@ impl Trainer {
         trainer.epoch = position.epoch;
         trainer.step = position.step;
         trainer.global_step = position.global_step;
+        // A saved history that does not add up is dropped, not trusted.
+        if let Some(inside) = position.inside.filter(DecayHistory::is_consistent) {
+            trainer.inside = inside;
+        }
         Ok(trainer)
     }
 }

@@ -9,6 +9,7 @@ mod classifier;
 mod cli;
 mod fuzz;
 mod gpu;
+mod inside;
 mod layout;
 mod model_file;
 mod parity;

@@ -3,6 +3,7 @@
 import { call } from "../client.js";
 import { $, el, guard, pct } from "../dom.js";
 import { num, t } from "../i18n.js";
+import { decaySentence } from "../inside.js";
 import { subscribe, tracker } from "../state.js";
 
 export function chart(id, series, opts = {}) {
@@ -29,6 +30,8 @@ function summary(s) {
   if (s.loss !== null) parts.push(t("summary.loss", { v: num(s.loss, 3) }));
   if (s.trainAccuracy !== null) parts.push(t("summary.train", { v: pct(s.trainAccuracy) }));
   if (s.testAccuracy !== null) parts.push(t("summary.test", { v: pct(s.testAccuracy) }));
+  const decay = decaySentence(s.insideDecay);
+  if (decay) parts.push(decay);
   return t("summary.sentence", { parts, state: s.trainState === "running" ? null : t(`state.${s.trainState}`) });
 }
 const SAY_EVERY_MS = 5000;

@@ -165,7 +165,14 @@ pub enum Command {
         /// BN step counters; loads with strict=True), with its card.
         #[arg(long)]
         output_training: Option<PathBuf>,
+        /// Steps between probes of the leaky activations' decay (on the first 32 test images;
+        /// 0: none). Each epoch's line is followed by the last probe's figures.
+        #[arg(long, default_value_t = 10)]
+        probe_every: usize,
     },
+    /// The feature maps after the stem or a block for one image, the most active channels
+    /// (the page's "what each layer sees"), of the trained net or its fused form.
+    Inspect(InspectArgs),
     /// Reproduce one of the paper's ablations: train every arm of a study with the same data,
     /// data order, seeds, step budget and schedule, fuse each, and print a table (also as JSON).
     Ablate {
@@ -208,6 +215,36 @@ pub enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+}
+
+#[derive(Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Dataset file (`www/data/*.vnds`) whose test image --index is looked at, normalised as
+    /// training on it normalises.
+    #[arg(long, conflicts_with = "image")]
+    pub data: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    pub index: usize,
+    /// An image file instead, preprocessed as the checkpoint's card says.
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+    /// 0 the stem, i the i-th block.
+    #[arg(long, default_value_t = 0)]
+    pub block: usize,
+    /// The fused (deploy) form's maps, with their largest difference to the trained net's.
+    #[arg(long)]
+    pub fused: bool,
+    /// Slope of the leaky activations for the trained net (1 once annealed).
+    #[arg(long, default_value_t = 1.0)]
+    pub lambda: f64,
+    /// How many channels, most active first (1 to 64).
+    #[arg(long, default_value_t = 16)]
+    pub tiles: usize,
+    /// Also write the answer as JSON (the page's `vanillanet.inside.featureMaps`).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Args)]

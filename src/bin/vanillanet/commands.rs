@@ -402,6 +402,7 @@ pub fn run(cli: Cli) -> Result<()> {
             seed,
             output,
             output_training,
+            probe_every,
         } => {
             let bytes = std::fs::read(&data).map_err(|e| Error::InvalidInput(format!("{}: {e}", data.display())))?;
             let name = data.file_stem().map_or("data".into(), |s| s.to_string_lossy().to_string());
@@ -422,6 +423,7 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             let device = device(cli.backend)?;
             let mut trainer = Trainer::new(&device, dataset, options)?;
+            trainer.set_probe_every(probe_every)?;
             let c = trainer.config();
             println!(
                 "{}: dims {:?} strides {:?}, {} parameters ({} fused); {} steps per epoch",
@@ -452,6 +454,9 @@ pub fn run(cli: Cli) -> Result<()> {
                     test.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a)),
                     seen as f64 / secs
                 );
+                if let Some(p) = trainer.decay().at_or_before(trainer.global_step()) {
+                    println!("           inside (step {}): {}", p.step, p.line());
+                }
             }
             if let Some(output) = output {
                 let deploy = trainer.model().fuse(trainer.lambda())?;
@@ -529,6 +534,19 @@ pub fn run(cli: Cli) -> Result<()> {
             if let Some(path) = json {
                 let text = serde_json::to_string_pretty(&report).map_err(|e| Error::Format(e.to_string()))?;
                 write_file(&path, text.as_bytes())?;
+                println!("wrote {}", path.display());
+            }
+        }
+        Command::Inspect(args) => {
+            let device = device(cli.backend)?;
+            let (card, loaded) = load(&args.model, &device)?;
+            let (trained, deploy) = match loaded {
+                Loaded::Training(m) => (Some(m), None),
+                Loaded::Deploy(m) => (None, Some(m)),
+            };
+            if let Some(json) = crate::inspect::run(&card, trained, deploy, &args, &device)? {
+                let path = args.json.as_ref().expect("JSON only when asked");
+                write_file(path, json.as_bytes())?;
                 println!("wrote {}", path.display());
             }
         }
