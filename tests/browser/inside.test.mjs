@@ -222,7 +222,7 @@ async function timeSteps(page, steps) {
 
 test("overhead of the views: training with them open against closed", { skip: !process.env.INSIDE_OVERHEAD, timeout: 3_600_000 }, async () => {
   const results = [];
-  for (const [backend, webgpu, preset, steps, rounds] of [["cpu", false, "small_28", 60, 3], ["webgpu", true, "nano_28", 12, 2]]) {
+  for (const [backend, webgpu, preset, steps, rounds] of [["cpu", false, "small_28", 30, 6], ["webgpu", true, "nano_28", 12, 2]]) {
     const { page, close } = await open({ webgpu, query: `?backend=${backend}` });
     try {
       const status = await page.evaluate(() => window.vanillanet.status());
@@ -236,23 +236,34 @@ test("overhead of the views: training with them open against closed", { skip: !p
         }, open);
       };
       const runs = { open: [], closed: [] };
-      // Alternating, so that the machine's drift is shared.
+      // Alternating, each first in every other round, so that the machine's drift is shared.
       for (let r = 0; r < rounds; r++) {
-        for (const mode of ["closed", "open"]) {
+        for (const mode of r % 2 ? ["open", "closed"] : ["closed", "open"]) {
           await set(mode === "open");
           runs[mode].push(await timeSteps(page, steps));
         }
       }
+      // What each piece costs, apart: a step without and with a probe, one feature-map and one
+      // fusion answer (ms, the mean of 5, the worker's round trip included).
+      const costs = await page.evaluate(async () => {
+        const v = window.vanillanet;
+        const time = async (f, n = 5) => { const t0 = performance.now(); for (let i = 0; i < n; i++) await f(); return (performance.now() - t0) / n; };
+        await v.inside.setProbeEvery(0);
+        const step = await time(() => v.step());
+        await v.inside.setProbeEvery(1);
+        const stepWithProbe = await time(() => v.step());
+        return { step, stepWithProbe, featureMaps: await time(() => v.inside.featureMaps(0, 1)), fusion: await time(() => v.inside.fusion(1)) };
+      });
       const rate = (rs) => rs.reduce((n, r) => n + r.steps, 0) * 64 / (rs.reduce((n, r) => n + r.ms, 0) / 1000);
       const [open, closed] = [rate(runs.open), rate(runs.closed)];
-      results.push({ backend, adapter: status.adapter, threads: status.threads, preset, batchSize: 64, stepsPerRun: steps, rounds, imagesPerSecClosed: closed, imagesPerSecOpen: open, slowdown: closed / open - 1, runs });
+      results.push({ backend, adapter: status.adapter, threads: status.threads, preset, batchSize: 64, stepsPerRun: steps, rounds, imagesPerSecClosed: closed, imagesPerSecOpen: open, slowdown: closed / open - 1, msPerCall: costs, runs });
       console.log(`${backend}: closed ${closed.toFixed(1)} images/s, open ${open.toFixed(1)}: ${(100 * (closed / open - 1)).toFixed(1)}% slower`);
     } finally {
       await close();
     }
   }
   const out = {
-    what: "training images/s with the inside views open (decay probed every 10 steps on 32 test images, feature maps of one image refreshed every 25 steps, the fusion every 50) against closed (no probes); alternating runs, MNIST, Chromium headless on this machine",
+    what: "training images/s with the inside views open (decay probed every 10 steps on 32 test images, feature maps of one image refreshed every 25 steps, the fusion every 50) against closed (no probes); alternating runs, MNIST, Chromium headless on this machine (2 vCPUs, shared with other builds while measured: see the spread of runs); msPerCall: each piece apart",
     measured: new Date().toISOString(), results,
   };
   writeFileSync(join(root, "results", "inside-overhead.json"), `${JSON.stringify(out, null, 2)}\n`);
