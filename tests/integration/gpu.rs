@@ -4,6 +4,7 @@
 //! `vanillanet --backend gpu bench`.
 
 use std::process::Command;
+use std::sync::OnceLock;
 
 use burn::tensor::Device;
 use pollster::block_on;
@@ -13,10 +14,16 @@ use vanillanet::train::trainer::Trainer;
 
 use crate::common::*;
 
+/// One device for every test here: tests run on parallel threads, and asking wgpu for the
+/// adapter from several at once failed once on a loaded machine.
 fn gpu() -> Device {
-    Device::wgpu_options().init().unwrap_or_else(|e| {
-        panic!("no wgpu adapter ({e}): install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers (scripts/test.sh does)")
+    static GPU: OnceLock<Device> = OnceLock::new();
+    GPU.get_or_init(|| {
+        Device::wgpu_options().init().unwrap_or_else(|e| {
+            panic!("no wgpu adapter ({e}): install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers (scripts/test.sh does)")
+        })
     })
+    .clone()
 }
 
 #[test]

@@ -15,7 +15,7 @@ pub struct Cli {
     #[arg(long, value_enum, default_value = "cpu", global = true)]
     pub backend: Backend,
     /// Threads for the CPU backend's kernels [default: one per core].
-    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, global = true, allow_negative_numbers = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     #[command(subcommand)]
     pub command: Command,
