@@ -41,12 +41,15 @@ const ROWS = [
   { call: "study.run", args: [{ seeds: "VALUE" }], names: ["options.seeds"], inside: true },
 ];
 // Calls without arguments: given hostile ones, they answer as they do without.
-const NO_ARGS = ["status", "history", "charts", "classifier", "shareLink", "own.classes", "camera.status", "study.status", "study.report"];
+const NO_ARGS = ["status", "history", "charts", "classifier", "shareLink", "own.classes", "camera.status", "study.status", "study.report",
+  "inside.decay", "inside.chart"];
 // Calls that change or end things, checked by other tests; here only listed, so that a new API
 // call must be added to one of the lists.
 const OTHERS = ["pause", "resume", "reset", "finishAnnealing", "fuse", "exportModel", "exportTraining", "exportOnnx", "study.pause",
   "study.resume", "study.discard", "study.csv", "study.json", "whenSaved", "debug.loseDevice", "debug.panic", "own.dataset",
-  "camera.devices", "camera.stop", "camera.stopRecording"];
+  "camera.devices", "camera.stop", "camera.stopRecording",
+  // Their bad arguments are checked in inside.test.mjs.
+  "inside.featureMaps", "inside.fusion", "inside.setProbeEvery"];
 const HOSTILE = ["NaN", "-1", "2**32", "2**32+1", "1e300", "-0.5", "Infinity", '"__proto__"', '"1"', "{}", "[]", "null", "true", "1MB"];
 
 test("every API call refuses hostile arguments by name, and the page works on", { timeout: 300_000 }, async () => {
