@@ -2,8 +2,8 @@
 //! each is from linear, the feature maps after each block, and the parts a block's fusion is
 //! made of. Everything here stays on the device; `train::inside` reads it back.
 
-use burn::tensor::activation::leaky_relu;
 use burn::tensor::Tensor;
+use burn::tensor::activation::leaky_relu;
 
 use crate::error::{Error, Result};
 use crate::model::VanillaNet;

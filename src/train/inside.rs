@@ -151,7 +151,9 @@ impl DecayPoint {
         self.names
             .iter()
             .enumerate()
-            .map(|(i, n)| format!("{n} {:.1}% neg, {:.3e} from linear", 100.0 * self.negative_share[i], self.distance[i]))
+            .map(|(i, n)| {
+                format!("{n} {:.1}% neg, {:.3e} from linear", 100.0 * self.negative_share[i], self.distance[i])
+            })
             .collect::<Vec<_>>()
             .join(" | ")
     }
@@ -346,7 +348,8 @@ pub async fn fusion_view(
     lambda: f64,
     uses_lambda: bool,
 ) -> Result<FusionView> {
-    let folds: Vec<&Folded> = [Some(&parts.conv1), parts.conv2.as_ref(), parts.act.as_ref()].into_iter().flatten().collect();
+    let folds: Vec<&Folded> =
+        [Some(&parts.conv1), parts.conv2.as_ref(), parts.act.as_ref()].into_iter().flatten().collect();
     let total: usize = folds.iter().map(|f| 2 * numel(&f.weight) + 3 * f.bias.dims()[0]).sum::<usize>()
         + numel(&parts.fused_weight)
         + parts.fused_bias.dims()[0];

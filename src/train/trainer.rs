@@ -327,7 +327,8 @@ impl Trainer {
         let mut report = report;
         if self.inside.due(report.global_step, report.epoch_end) {
             let device = self.device.clone().inner();
-            let point = probe_decay(&self.model().valid(), self.probe_batch(&device), lambda, report.global_step).await?;
+            let point =
+                probe_decay(&self.model().valid(), self.probe_batch(&device), lambda, report.global_step).await?;
             if let Some(point) = point {
                 self.inside.push(&point);
                 report.inside = Some(point);

@@ -2,11 +2,9 @@
 //! act_num 1 and 2, one input channel, non-square and odd sizes, adaptive pooling) and every
 //! named variant must have the published size.
 
-use crate::common;
-
+use crate::common::*;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
-use crate::common::*;
 use vanillanet::io::names::named_tensors;
 use vanillanet::{NAMED_MODELS, VanillaNetConfig, load_state};
 

@@ -2,8 +2,8 @@
 
 use crate::common;
 
-use burn::tensor::Device;
 use crate::common::{fixture, fixture_path, host, input};
+use burn::tensor::Device;
 use pollster::block_on;
 use vanillanet::classify::Classifier;
 use vanillanet::data::preprocess::{Preprocess, decode};

@@ -1,7 +1,5 @@
 //! The `vanillanet` binary, end to end.
 
-use crate::common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -475,7 +473,23 @@ fn absurd_architectures_are_refused_in_one_line() {
 
 #[test]
 fn threads_sizes_the_cpu_pool_and_is_checked() {
-    let bench = ["bench", "--models", "nano_28@28", "--batches", "1", "--runs", "1", "--warmup", "1", "--train-preset", "nano_28", "--train-batch", "4", "--train-steps", "1"];
+    let bench = [
+        "bench",
+        "--models",
+        "nano_28@28",
+        "--batches",
+        "1",
+        "--runs",
+        "1",
+        "--warmup",
+        "1",
+        "--train-preset",
+        "nano_28",
+        "--train-batch",
+        "4",
+        "--train-steps",
+        "1",
+    ];
     for (threads, said) in [("1", "1 CPU thread,"), ("3", "3 CPU threads,")] {
         let out = vanillanet(&[&["--threads", threads][..], &bench].concat());
         let stdout = String::from_utf8_lossy(&out.stdout);

@@ -3,10 +3,8 @@
 //! card, the dataset reader and the image decoder. Each answers Ok or Err; none panics, hangs or
 //! allocates without bound.
 
-use crate::common;
-
-use burn::tensor::Device;
 use crate::common::*;
+use burn::tensor::Device;
 use vanillanet::Classifier;
 use vanillanet::StateDict;
 use vanillanet::data::dataset::Dataset;

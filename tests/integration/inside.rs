@@ -81,7 +81,8 @@ fn the_loop_records_every_activations_decay_from_relu_to_linear() {
     assert_eq!(per_epoch.iter().map(|p| p.step).collect::<Vec<_>>(), vec![6, 12, 18]);
     assert!(per_epoch[2].line().contains("stem"), "{}", per_epoch[2].line());
     // Kept through a snapshot (the page's reload).
-    let restored = Trainer::restore(&Device::flex(), halves_data(96, 40), block_on(trainer.snapshot()).unwrap()).unwrap();
+    let restored =
+        Trainer::restore(&Device::flex(), halves_data(96, 40), block_on(trainer.snapshot()).unwrap()).unwrap();
     let back = restored.decay();
     assert_eq!((&back.steps, &back.blocks, back.every), (&d.steps, &d.blocks, d.every));
     // Lambda goes through JSON, which may round its last digit.
@@ -144,8 +145,12 @@ fn feature_maps_of_the_trained_and_fused_net_agree_at_lambda_1() {
     let err = |r: vanillanet::Result<FeatureMaps>| r.unwrap_err().to_string();
     assert!(err(block_on(trainer.feature_maps(ProbeImage::Test(0), 3, None, None))).contains("block 3 does not exist"));
     assert!(err(block_on(trainer.feature_maps(ProbeImage::Test(40), 0, None, None))).contains("no test image 40"));
-    assert!(err(block_on(trainer.feature_maps(ProbeImage::Test(0), 0, Some(0), None))).contains("tiles must be 1 to 64"));
-    assert!(err(block_on(trainer.feature_maps(ProbeImage::Test(0), 0, Some(65), None))).contains("tiles must be 1 to 64"));
+    assert!(
+        err(block_on(trainer.feature_maps(ProbeImage::Test(0), 0, Some(0), None))).contains("tiles must be 1 to 64")
+    );
+    assert!(
+        err(block_on(trainer.feature_maps(ProbeImage::Test(0), 0, Some(65), None))).contains("tiles must be 1 to 64")
+    );
     assert!(err(block_on(trainer.feature_maps(ProbeImage::File(b"nope"), 0, None, None))).contains("not an image"));
     assert_eq!(block_on(trainer.feature_maps(ProbeImage::Test(0), 2, None, None)).unwrap().tiles.len(), 16, "default");
 }
@@ -231,13 +236,8 @@ fn inspect_gives_the_engines_feature_maps_and_train_prints_the_decay() {
         assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
         assert!(text.contains("stages.0"), "{text}");
         let cli: FeatureMaps = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-        let engine = block_on(trainer.feature_maps(
-            ProbeImage::Test(5),
-            1,
-            Some(4),
-            fused_flag.then_some(&fused),
-        ))
-        .unwrap();
+        let engine =
+            block_on(trainer.feature_maps(ProbeImage::Test(5), 1, Some(4), fused_flag.then_some(&fused))).unwrap();
         assert_eq!((cli.channels, cli.height, cli.tiles.len(), cli.fused), (32, 3, 4, fused_flag));
         for (a, b) in cli.tiles.iter().zip(&engine.tiles) {
             assert_eq!(a.channel, b.channel);
@@ -259,7 +259,17 @@ fn inspect_gives_the_engines_feature_maps_and_train_prints_the_decay() {
     fails(&["inspect", "--checkpoint", &c, "--data", &d, "--fused", "--lambda", "0.5"], "lambda");
     // `train` follows each epoch's line with the decay of its last probe.
     let out = vanillanet(&[
-        "train", "--data", &d, "--preset", "nano_28", "--epochs", "2", "--decay-epochs", "1", "--batch-size", "16",
+        "train",
+        "--data",
+        &d,
+        "--preset",
+        "nano_28",
+        "--epochs",
+        "2",
+        "--decay-epochs",
+        "1",
+        "--batch-size",
+        "16",
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));

@@ -1,10 +1,8 @@
 //! One model file: the training-form export loads into the authors' code (same keys, shapes
 //! and dtypes as their own state_dict) and comes back here; every file carries the card.
 
-use crate::common;
-
-use burn::tensor::Device;
 use crate::common::*;
+use burn::tensor::Device;
 use pollster::block_on;
 use safetensors::SafeTensors;
 use vanillanet::io::card::{CARD_KEY, Form, ModelCard};

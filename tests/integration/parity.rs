@@ -1,10 +1,8 @@
 //! The model against tensors produced by the authors' PyTorch code (tests/fixtures/official-tiny).
 
-use crate::common;
-
+use crate::common::*;
 use burn::module::Module;
 use burn::tensor::Device;
-use crate::common::*;
 use vanillanet::{Error, Layout, StateDict, load_state, state_dict};
 
 fn loaded(device: &Device) -> vanillanet::VanillaNet {

@@ -1,9 +1,7 @@
 //! The training loop the page drives, run natively on the CPU backend.
 
-use crate::common;
-
-use burn::tensor::Device;
 use crate::common::{Lcg, halves, halves_data};
+use burn::tensor::Device;
 use pollster::block_on;
 use vanillanet::LambdaShape;
 use vanillanet::data::dataset::{Dataset, Split};

@@ -122,7 +122,8 @@ fn device(backend: Backend) -> Result<Device> {
             .map_err(|e| Error::InvalidInput(format!("--backend gpu: no usable GPU adapter ({e}); use --backend cpu"))),
         #[cfg(not(feature = "webgpu"))]
         Backend::Gpu => Err(Error::InvalidInput(
-            "--backend gpu: this build has no wgpu backend (built without the `webgpu` feature); use --backend cpu".into(),
+            "--backend gpu: this build has no wgpu backend (built without the `webgpu` feature); use --backend cpu"
+                .into(),
         )),
     }
 }

@@ -59,10 +59,7 @@ pub fn run(
     }
     let blocks = card.architecture.num_blocks();
     if args.block > blocks {
-        return Err(Error::InvalidInput(format!(
-            "--block {}: 0 is the stem, 1..={blocks} the blocks",
-            args.block
-        )));
+        return Err(Error::InvalidInput(format!("--block {}: 0 is the stem, 1..={blocks} the blocks", args.block)));
     }
     let x = input(card, args, device)?;
     let maps = match (trained, deploy) {
@@ -98,8 +95,5 @@ pub fn run(
         let max = t.values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         println!("{:>8} {:>12.5} {:>12.5} {:>12.5}", t.channel, t.activity, min, max);
     }
-    args.json
-        .as_ref()
-        .map(|_| serde_json::to_string(&maps).map_err(|e| Error::Format(e.to_string())))
-        .transpose()
+    args.json.as_ref().map(|_| serde_json::to_string(&maps).map_err(|e| Error::Format(e.to_string()))).transpose()
 }
