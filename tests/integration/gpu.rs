@@ -43,14 +43,7 @@ fn gpu_logits_equal_the_cpu_backend_trained_and_fused() {
 
 #[test]
 fn training_on_the_gpu_lowers_the_loss() {
-    let options = TrainOptions {
-        preset: "nano_28".into(),
-        batch_size: 16,
-        epochs: 2,
-        decay_epochs: 1,
-        learning_rate: 1e-2,
-        ..Default::default()
-    };
+    let options = TrainOptions { epochs: 2, decay_epochs: 1, ..nano_options() };
     let mut trainer = Trainer::new(&gpu(), halves_data(96, 32), options).unwrap();
     let mut losses = vec![];
     while !trainer.finished() {

@@ -7,23 +7,12 @@ use std::process::Command;
 use burn::tensor::Device;
 use pollster::block_on;
 
+use crate::common;
 use crate::common::{halves_data, random_state};
 use vanillanet::io::names::state_dict;
 use vanillanet::train::inside::{DecayHistory, DecayPoint, FeatureMaps, MAX_PROBES};
-use vanillanet::train::options::TrainOptions;
 use vanillanet::train::trainer::{ProbeImage, Trainer};
 use vanillanet::{VanillaNetConfig, load_state};
-
-fn options() -> TrainOptions {
-    TrainOptions {
-        preset: "nano_28".into(),
-        batch_size: 16,
-        epochs: 3,
-        decay_epochs: 2,
-        learning_rate: 1e-2,
-        ..Default::default()
-    }
-}
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("vanillanet-inside-{}", std::process::id()));
@@ -33,7 +22,7 @@ fn tmp(name: &str) -> PathBuf {
 
 /// A nano_28 trained through lambda 0 -> 1 (3 epochs of 6 steps, annealed over 2).
 fn trained(every: usize) -> Trainer {
-    let mut trainer = Trainer::new(&Device::flex(), halves_data(96, 40), options()).unwrap();
+    let mut trainer = Trainer::new(&Device::flex(), halves_data(96, 40), common::nano_options()).unwrap();
     trainer.set_probe_every(every).unwrap();
     while !trainer.finished() {
         block_on(trainer.step()).unwrap();
@@ -43,7 +32,7 @@ fn trained(every: usize) -> Trainer {
 
 #[test]
 fn the_loop_records_every_activations_decay_from_relu_to_linear() {
-    let mut trainer = Trainer::new(&Device::flex(), halves_data(96, 40), options()).unwrap();
+    let mut trainer = Trainer::new(&Device::flex(), halves_data(96, 40), common::nano_options()).unwrap();
     trainer.set_probe_every(4).unwrap();
     let mut probed = Vec::new();
     while !trainer.finished() {
@@ -203,7 +192,7 @@ fn the_fusion_view_is_the_deploy_forms_tensors_and_adds_up_to_the_whole_net() {
     let bad = model.fusion_parts(config.num_blocks() + 2).err().unwrap().to_string();
     assert!(bad.contains("does not exist"), "{bad}");
     // Below lambda 1 it is drawn, and says it is not exact.
-    let trainer = Trainer::new(&device, halves_data(32, 8), options()).unwrap();
+    let trainer = Trainer::new(&device, halves_data(32, 8), common::nano_options()).unwrap();
     let v = block_on(trainer.fusion(1)).unwrap();
     assert_eq!(v.lambda, 0.0);
     assert!(!v.exact);

@@ -1,5 +1,6 @@
 //! The training loop the page drives, run natively on the CPU backend.
 
+use crate::common;
 use crate::common::{Lcg, halves, halves_data};
 use burn::tensor::Device;
 use pollster::block_on;
@@ -12,22 +13,11 @@ fn data() -> Dataset {
     halves_data(96, 32)
 }
 
-fn options() -> TrainOptions {
-    TrainOptions {
-        preset: "nano_28".into(),
-        batch_size: 16,
-        epochs: 3,
-        decay_epochs: 2,
-        learning_rate: 1e-2,
-        ..Default::default()
-    }
-}
-
 #[test]
 fn loss_falls_lambda_follows_the_schedule_and_the_net_learns() {
-    let mut trainer = Trainer::new(&Device::flex(), data(), options()).unwrap();
+    let mut trainer = Trainer::new(&Device::flex(), data(), common::nano_options()).unwrap();
     assert_eq!(trainer.steps_per_epoch(), 6);
-    let schedule = options().lambda_schedule();
+    let schedule = common::nano_options().lambda_schedule();
     let mut losses = vec![];
     while !trainer.finished() {
         let r = block_on(trainer.step()).unwrap();
@@ -49,12 +39,13 @@ fn loss_falls_lambda_follows_the_schedule_and_the_net_learns() {
 
 #[test]
 fn changing_options_mid_training_keeps_weights_and_position() {
-    let mut trainer = Trainer::new(&Device::flex(), data(), options()).unwrap();
+    let mut trainer = Trainer::new(&Device::flex(), data(), common::nano_options()).unwrap();
     for _ in 0..3 {
         block_on(trainer.step()).unwrap();
     }
     let before = vanillanet::state_dict(trainer.model()).unwrap();
-    let new = TrainOptions { learning_rate: 1e-4, schedule: LambdaShape::Linear, per_step: false, ..options() };
+    let new =
+        TrainOptions { learning_rate: 1e-4, schedule: LambdaShape::Linear, per_step: false, ..common::nano_options() };
     trainer.set_options(new.clone()).unwrap();
     assert_eq!(vanillanet::state_dict(trainer.model()).unwrap(), before);
     assert_eq!(trainer.global_step(), 3);
@@ -69,7 +60,7 @@ fn changing_options_mid_training_keeps_weights_and_position() {
 
 #[test]
 fn activation_response_is_the_learned_piecewise_linear_curve() {
-    let trainer = Trainer::new(&Device::flex(), data(), options()).unwrap();
+    let trainer = Trainer::new(&Device::flex(), data(), common::nano_options()).unwrap();
     let inputs: Vec<f32> = (-4..=4).map(|i| i as f32 * 0.5).collect();
     let (curve, kernel) = block_on(trainer.activation_response(1, 3, &inputs)).unwrap();
     assert_eq!(curve.len(), inputs.len());
@@ -97,9 +88,9 @@ fn dataset_bytes_round_trip_and_bad_files_are_errors() {
         Split::default(),
     )
     .unwrap();
-    let err = Trainer::new(&Device::flex(), tiny, options()).err().unwrap();
+    let err = Trainer::new(&Device::flex(), tiny, common::nano_options()).err().unwrap();
     assert!(err.to_string().contains("does not fit 8x8"), "{err}");
-    let bad = TrainOptions { learning_rate: -1.0, ..options() };
+    let bad = TrainOptions { learning_rate: -1.0, ..common::nano_options() };
     assert!(Trainer::new(&Device::flex(), data(), bad).is_err());
 }
 
@@ -141,7 +132,7 @@ fn a_few_solid_colour_images_are_learned() {
 
 #[test]
 fn fusing_the_trained_net_keeps_its_predictions_and_classifies() {
-    let mut trainer = Trainer::new(&Device::flex(), data(), options()).unwrap();
+    let mut trainer = Trainer::new(&Device::flex(), data(), common::nano_options()).unwrap();
     block_on(trainer.step()).unwrap();
     assert!(block_on(trainer.fuse(32)).unwrap_err().to_string().contains("lambda"), "refused before annealing");
     while !trainer.finished() {
@@ -179,7 +170,7 @@ fn fusing_the_trained_net_keeps_its_predictions_and_classifies() {
 
 #[test]
 fn a_snapshot_continues_the_same_run() {
-    let mut trainer = Trainer::new(&Device::flex(), data(), options()).unwrap();
+    let mut trainer = Trainer::new(&Device::flex(), data(), common::nano_options()).unwrap();
     for _ in 0..9 {
         block_on(trainer.step()).unwrap();
     }
@@ -238,14 +229,14 @@ fn a_diverging_run_stops_with_the_last_finite_weights() {
 #[test]
 fn options_out_of_range_name_their_field() {
     let check = |o: TrainOptions| o.check(&data()).unwrap_err();
-    assert_eq!(check(TrainOptions { learning_rate: 1e6, ..options() }).field, "learningRate");
-    assert_eq!(check(TrainOptions { learning_rate: f64::NAN, ..options() }).field, "learningRate");
-    assert_eq!(check(TrainOptions { decay_epochs: 5, epochs: 1, ..options() }).field, "decayEpochs");
-    assert_eq!(check(TrainOptions { epochs: 0, ..options() }).field, "epochs");
-    assert_eq!(check(TrainOptions { act_num: 99, ..options() }).field, "actNum");
-    assert_eq!(check(TrainOptions { momentum: 1.0, ..options() }).field, "momentum");
-    let big = check(TrainOptions { batch_size: 1_000_000, ..options() });
+    assert_eq!(check(TrainOptions { learning_rate: 1e6, ..common::nano_options() }).field, "learningRate");
+    assert_eq!(check(TrainOptions { learning_rate: f64::NAN, ..common::nano_options() }).field, "learningRate");
+    assert_eq!(check(TrainOptions { decay_epochs: 5, epochs: 1, ..common::nano_options() }).field, "decayEpochs");
+    assert_eq!(check(TrainOptions { epochs: 0, ..common::nano_options() }).field, "epochs");
+    assert_eq!(check(TrainOptions { act_num: 99, ..common::nano_options() }).field, "actNum");
+    assert_eq!(check(TrainOptions { momentum: 1.0, ..common::nano_options() }).field, "momentum");
+    let big = check(TrainOptions { batch_size: 1_000_000, ..common::nano_options() });
     assert_eq!(big.field, "batchSize");
     assert!(big.message.contains("1 to 4096"), "{}", big.message);
-    assert!(options().check(&data()).is_ok());
+    assert!(common::nano_options().check(&data()).is_ok());
 }

@@ -8,6 +8,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use vanillanet::data::dataset::{Dataset, Split};
 use vanillanet::io::names::{NamedTensor, named_tensors};
 use vanillanet::io::state_dict::HostTensor;
+use vanillanet::train::options::TrainOptions;
 use vanillanet::{StateDict, VanillaNetConfig, load_state};
 
 pub fn fixture_path(name: &str) -> PathBuf {
@@ -175,4 +176,16 @@ pub fn training_step(device: &Device) -> Vec<(String, f32)> {
         ));
     }
     report
+}
+
+/// Training options for the small tests: nano_28, batch 16, 3 epochs annealed over 2.
+pub fn nano_options() -> TrainOptions {
+    TrainOptions {
+        preset: "nano_28".into(),
+        batch_size: 16,
+        epochs: 3,
+        decay_epochs: 2,
+        learning_rate: 1e-2,
+        ..Default::default()
+    }
 }
