@@ -157,11 +157,12 @@ impl StateDict {
         if bytes.is_empty() {
             return Err(Error::Format("the file is empty (0 bytes)".into()));
         }
-        // A zip starts with "PK", a pickle with the PROTO opcode 0x80; safetensors with a
-        // little-endian header length.
-        if bytes.starts_with(b"PK") || bytes[0] == 0x80 {
+        if is_safetensors(&bytes) {
+            Self::from_safetensors(&bytes)
+        } else if bytes.starts_with(b"PK\x03\x04") || bytes[0] == 0x80 {
             Self::from_pth(bytes)
         } else {
+            // Neither: the safetensors reader names what is wrong.
             Self::from_safetensors(&bytes)
         }
     }
@@ -195,4 +196,13 @@ impl StateDict {
         }
         Ok(sd)
     }
+}
+
+/// A safetensors file: a little-endian u64 header length, then that many bytes of JSON, which
+/// starts with `{`. Its first byte alone says nothing: a header length of 128 + 256k starts the
+/// file with 0x80, a pickle's PROTO opcode (snapshots met this once their metadata grew).
+fn is_safetensors(bytes: &[u8]) -> bool {
+    let Some(len) = bytes.get(..8) else { return false };
+    let len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
+    bytes.get(8) == Some(&b'{') && len.checked_add(8).is_some_and(|end| end <= bytes.len() as u64)
 }

@@ -113,6 +113,23 @@ fn broken_files_get_messages() {
     assert!(detect(&foreign).unwrap_err().to_string().contains("not a VanillaNet"));
 }
 
+#[test]
+fn safetensors_whose_header_length_starts_like_a_pickle_are_read() {
+    // A header length of 128 + 256k makes the file's first byte 0x80, a pickle's first opcode:
+    // a training snapshot's metadata once grew to such a length, and it was read as a pickle.
+    let mut sd = StateDict::default();
+    sd.insert("w", vec![2], vec![1.0, -2.0]);
+    let found = (0..256).find_map(|pad| {
+        sd.metadata.insert("pad".into(), "x".repeat(pad));
+        let bytes = sd.to_safetensors().unwrap();
+        (bytes[0] == 0x80).then_some(bytes)
+    });
+    let bytes = found.expect("some padding gives a header length of 128 mod 256");
+    let back = StateDict::from_bytes(bytes).unwrap();
+    assert_eq!(back.metadata, sd.metadata);
+    assert_eq!(back.keys().collect::<Vec<_>>(), ["w"]);
+}
+
 fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 8) as u8, (y * 8) as u8, 128]));
     let mut out = std::io::Cursor::new(Vec::new());
