@@ -1,3 +1,4 @@
+// needs: the native CLI (scripts/test.sh runs this file once the native build is done)
 // Inside the net, in the page: the decay series of a nano_28 trained through lambda 0 -> 1, its
 // feature maps against the CLI's (`vanillanet inspect`) for the trained and the fused net, the
 // fusion view's fused weights against the exported deploy file, axe, the phone width, the same

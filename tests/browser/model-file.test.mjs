@@ -1,3 +1,4 @@
+// needs: the native CLI (scripts/test.sh runs this file once the native build is done)
 // One model file for the page and the CLI: a 28x28 grey net trained and fused in the page,
 // exported, and given to `vanillanet classify` with a colour photo gives the page's top-5 (the
 // card carries the size, channels, normalisation and class names). The training-form export
