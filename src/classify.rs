@@ -7,10 +7,11 @@ use burn::tensor::{Device, Tensor, TensorData, activation::softmax};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::io::card::{Form, ModelCard};
+use crate::io::card::ModelCard;
 use crate::io::detect::{Detected, detect};
 use crate::io::names::{check_shapes, load_state, state_dict_async};
-use crate::io::state_dict::{Layout, StateDict};
+use crate::io::state_dict::StateDict;
+use crate::model::Form;
 use crate::model::VanillaNetDeploy;
 use crate::readback::{read_vec, top_k};
 
@@ -55,10 +56,10 @@ impl Classifier {
     pub fn load(mut card: ModelCard, sd: &StateDict, device: &Device) -> Result<Self> {
         let a = &card.architecture;
         check_shapes(a, sd)?;
-        let model = match sd.layout()? {
+        let model = match sd.form()? {
             // Released checkpoints end deep training at lambda = 1 (it is not stored).
-            Layout::Training => load_state(a.init(device), sd, device)?.fuse(1.0)?,
-            Layout::Deploy => load_state(a.init_deploy(device), sd, device)?,
+            Form::Training => load_state(a.init(device), sd, device)?.fuse(1.0)?,
+            Form::Deploy => load_state(a.init_deploy(device), sd, device)?,
         };
         card.form = Form::Deploy;
         Ok(Self { card, model })

@@ -29,8 +29,16 @@ pub enum Error {
         "training diverged at step {step}: the loss became {loss}. The weights are back to those after step {restored}, the last ones known to be finite; lower the learning rate (now {learning_rate}), then continue"
     )]
     Diverged { step: usize, loss: f32, restored: usize, learning_rate: f64 },
-    #[error("cannot read checkpoint: {0}")]
-    Format(String),
+    /// A file's bytes do not read as what they should be: `what` (a checkpoint, a model card, a
+    /// training snapshot) and why.
+    #[error("cannot read {what}: {reason}")]
+    Read { what: &'static str, reason: String },
+    /// A file could not be written (the path and the system's reason).
+    #[error("cannot write {path}: {reason}")]
+    Write { path: String, reason: String },
+    /// Something could not be turned into bytes: `what` (safetensors, ONNX, JSON) and why.
+    #[error("cannot encode {what}: {reason}")]
+    Encode { what: &'static str, reason: String },
     #[error("cannot read tensor data from the device: {0}")]
     Readback(String),
     #[error("{0}")]
@@ -38,3 +46,17 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn read(what: &'static str, reason: impl std::fmt::Display) -> Self {
+        Error::Read { what, reason: reason.to_string() }
+    }
+
+    pub fn write(path: impl std::fmt::Display, reason: impl std::fmt::Display) -> Self {
+        Error::Write { path: path.to_string(), reason: reason.to_string() }
+    }
+
+    pub fn encode(what: &'static str, reason: impl std::fmt::Display) -> Self {
+        Error::Encode { what, reason: reason.to_string() }
+    }
+}

@@ -33,10 +33,10 @@ pub mod web;
 
 pub use classify::Classifier;
 pub use error::{Error, Result};
-pub use io::card::{Form, ModelCard};
+pub use io::card::ModelCard;
 pub use io::names::{load_state, state_dict, state_dict_async};
-pub use io::state_dict::{Layout, StateDict};
+pub use io::state_dict::StateDict;
 pub use model::config::VanillaNetConfig;
 pub use model::presets::NAMED_MODELS;
-pub use model::{VanillaNet, VanillaNetDeploy};
+pub use model::{Form, VanillaNet, VanillaNetDeploy};
 pub use train::lambda::{LambdaSchedule, LambdaShape};

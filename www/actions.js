@@ -164,7 +164,7 @@ async function useCheckpoint(choice = {}) {
   update({ checkpoint: { ...get().checkpoint, phase: "fusing" } });
   try {
     const info = await call("useCheckpoint", choice);
-    update({ classifier: info, fuseReport: null, checkpoint: null, checkpointLog: [{ name, ok: `classifying with ${info.card.name}` }, ...get().checkpointLog].slice(0, 8) });
+    update({ classifier: info, fuseReport: null, checkpoint: null, checkpointLog: [{ name, ok: t("checkpoint.using", { name: info.card.name }) }, ...get().checkpointLog].slice(0, 8) });
     await persist.saveClassifier();
     return info;
   } catch (e) {
@@ -239,11 +239,7 @@ function requireClassifier() {
 
 // ---- the study -------------------------------------------------------------------------------
 async function studyRun(options = {}) {
-  const given = check.object("options", options, ["study", "seeds", "trainImages", "testImages", "train"]);
-  check.optional(check.string)("options.study", given.study);
-  check.optional(check.integer)("options.seeds", given.seeds, 1, 1000);
-  for (const k of ["trainImages", "testImages"]) if (given[k] !== null) check.optional(check.integer)(`options.${k}`, given[k]);
-  check.trainOptions("options.train", given.train);
+  opts.checkArgs(opts.STUDY, "options", options, { extra: { train: (n, v) => opts.checkArgs(opts.TRAIN, n, v) } });
   const fromForm = studyFormOptions();
   const merged = { ...fromForm, ...options, train: { ...fromForm.train, ...(options.train ?? {}) } };
   setStudyForm(merged);
@@ -519,15 +515,14 @@ function shareLink() {
 
 /** A query longer than this is not read at all (a shared link is a few hundred characters). */
 export const MAX_LINK = 4096;
-const LINK_KEYS = [...opts.TRAIN.map((f) => f.name), "dataset", "backend"];
+const linkKeys = () => [...opts.TRAIN.map((f) => f.name), "dataset", "backend"];
 
-/** A link's parameters, read before anything uses them: `{params, backend, refused, unknown,
- * tooLong}`. The backend is one of the known names or "auto" (a refused one is said). */
+/** A link's parameters, read before anything uses them: `{params, backend, refused, tooLong}`.
+ * The backend is one of the known names or "auto" (a refused one is said). */
 export function readLink(search = location.search) {
-  const link = { params: new URLSearchParams(), backend: "auto", refused: [], unknown: [], tooLong: 0 };
+  const link = { params: new URLSearchParams(), backend: "auto", refused: [], tooLong: 0 };
   if (search.length > MAX_LINK) return { ...link, tooLong: search.length };
   link.params = new URLSearchParams(search);
-  link.unknown = [...new Set(link.params.keys())].filter((k) => !LINK_KEYS.includes(k));
   if (link.params.has("backend")) {
     const b = link.params.get("backend");
     if (BACKENDS.includes(b)) link.backend = b;
@@ -536,11 +531,6 @@ export function readLink(search = location.search) {
   return link;
 }
 
-// The form's choices for a text option (preset, schedule, ...): a link may set only those.
-const offered = (name) => {
-  const field = trainForm().elements[name];
-  return field?.tagName === "SELECT" && !["deepTraining", "perStep"].includes(name) ? [...field.options].map((o) => o.value) : null;
-};
 // An option whose range depends on another's: when Rust names the dependent one, the link's
 // value of the other is the one refused.
 const DEPENDS_ON = { decayEpochs: "epochs", batchSize: "preset" };
@@ -551,12 +541,14 @@ const DEPENDS_ON = { decayEpochs: "epochs", batchSize: "preset" };
 export async function applyLink(link) {
   const described = (r) => t("link.refusedOne", { name: r.name, value: check.describe(r.value), reason: r.reason });
   const refused = [...link.refused];
+  // Keys the table does not have (known once the tables are in).
+  const unknown = [...new Set(link.params.keys())].filter((k) => !linkKeys().includes(k));
   const say = () => {
     if (link.tooLong) message(t("link.tooLongAll", { n: link.tooLong }));
     if (refused.length) message(t("link.refused", { what: refused.map(described).join("; ") }));
-    if (link.unknown.length) {
-      const names = link.unknown.slice(0, 5).map((k) => check.describe(k));
-      message(t("link.unknown", { names: names.join(", "), more: link.unknown.length - names.length }), "info");
+    if (unknown.length) {
+      const names = unknown.slice(0, 5).map((k) => check.describe(k));
+      message(t("link.unknown", { names: names.join(", "), more: unknown.length - names.length }), "info");
     }
   };
   const params = link.params;
@@ -575,7 +567,9 @@ export async function applyLink(link) {
   }
   if (dataset && dataset !== get().datasetName) await loadDataset(dataset);
   const base = formOptions();
-  const read = opts.fromQuery(opts.TRAIN, params, base, offered);
+  // A preset only among those the data has (the form's choices).
+  const presets = [...trainForm().elements.preset.options].map((o) => o.value);
+  const read = opts.fromQuery(opts.TRAIN, params, base, presets);
   refused.push(...read.refused);
   let { options, names } = read;
   // Rust's check, until what is left passes: each value it names is refused and the form's kept.
@@ -610,8 +604,8 @@ export const api = {
     };
   },
   async train(options = {}) {
-    const { evalEvery = EVAL_EVERY, evalLimit = EVAL_LIMIT, ...given } = check.trainOptions("options", options, {
-      evalEvery: (n, v) => check.integer(n, v, 1, 1_000_000), evalLimit: (n, v) => check.integer(n, v, 1, 1_000_000),
+    const { evalEvery = EVAL_EVERY, evalLimit = EVAL_LIMIT, ...given } = opts.checkArgs(opts.TRAIN, "options", options, {
+      extra: { evalEvery: (n, v) => check.integer(n, v, 1, 1_000_000), evalLimit: (n, v) => check.integer(n, v, 1, 1_000_000) },
     });
     const merged = await checkedOptions(given);
     setForm(merged);
@@ -619,7 +613,7 @@ export const api = {
   },
   pause: () => call("pause"),
   resume: () => call("resume"),
-  step: async (options = {}) => call("step", { options: await checkedOptions(check.trainOptions("options", options)) }),
+  step: async (options = {}) => call("step", { options: await checkedOptions(opts.checkArgs(opts.TRAIN, "options", options)) }),
   reset: () => call("reset"),
   setBackend,
   loadDataset,

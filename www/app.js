@@ -1,10 +1,11 @@
 // The page: one app state (state.js), the worker's events into it (events.js), views that
 // subscribe and redraw from it (views/), and window.vanillanet, the scripting API the buttons
 // use too (actions.js). All model work happens in the worker (worker.js, over wasm).
-import { api, applyLink, CrashedInRestore, readLink, restoreSession, setForm, whenRecovered } from "./actions.js";
+import { api, applyLink, CrashedInRestore, readLink, restoreSession, whenRecovered } from "./actions.js";
 import { CAMERA_IDLE, cameraApi } from "./camera.js";
 import { call } from "./client.js";
 import * as events from "./events.js";
+import * as opts from "./options.js";
 import { t, translatePage } from "./i18n.js";
 import * as persist from "./persist.js";
 import * as updates from "./update.js";
@@ -91,9 +92,10 @@ api.ready = window.vanillanet.ready = (async () => {
     message(t("backend.failed", { reason: e.message }));
     await api.setBackend("cpu");
   }
-  const { options, studies } = await call("defaults");
-  setForm(options);
-  update({ defaults: { options }, studies });
+  // The forms' fields, bounds and defaults: Rust's options tables.
+  const { table, studies } = await call("defaults");
+  opts.setTables(table, { train: document.getElementById("options"), study: document.getElementById("study-options") });
+  update({ defaults: { options: opts.defaults(opts.TRAIN) }, studies });
   try {
     await restoreSession();
   } catch (e) {

@@ -90,7 +90,8 @@ async function gpuWork() {
   const pixels = Uint8Array.from({ length: n * 28 * 28 }, (_, i) => (i * 2654435761) >>> 24);
   const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
   await call("ownDataset", { classes: [...Array(10).keys()].map(String), pixels, labels, channels: 1, height: 28, width: 28 });
-  const options = { ...(await call("defaults")).options, preset: "small_28", batchSize: 64, epochs: 1, decayEpochs: 1 };
+  const defaults = Object.fromEntries((await call("defaults")).table.train.map((f) => [f.name, f.default]));
+  const options = { ...defaults, preset: "small_28", batchSize: 64, epochs: 1, decayEpochs: 1 };
   await call("step", { options });
   await call("gpuCounts");
   await call("step", { options });

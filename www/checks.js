@@ -94,35 +94,6 @@ export function object(name, v, known) {
 /** `check(name, v)` unless `v` is undefined. */
 export const optional = (check) => (name, v, ...rest) => (v === undefined ? v : check(name, v, ...rest));
 
-// ---- training options ------------------------------------------------------------------------
-// The kinds of value of each training option (Rust's `TrainOptions`): the ranges are Rust's to
-// check (TrainOptions::check, with its reasons); here only what JavaScript could pass on wrong.
-const TRAIN_KINDS = {
-  preset: (n, v) => string(n, v, 64),
-  actNum: integer,
-  deepTraining: boolean,
-  shortcut: (n, v) => oneOf(n, v, ["none", "before-act", "after-act"]),
-  decayEpochs: integer,
-  schedule: (n, v) => oneOf(n, v, ["cosine", "linear"]),
-  perStep: boolean,
-  optimizer: (n, v) => oneOf(n, v, ["adamw", "sgd"]),
-  learningRate: number,
-  weightDecay: number,
-  momentum: number,
-  batchSize: integer,
-  epochs: integer,
-  seed: (n, v) => integer(n, v, 0, Number.MAX_SAFE_INTEGER),
-};
-export const TRAIN_KEYS = Object.keys(TRAIN_KINDS);
-
-/** Training options given to the API: a plain object of known options, each of its kind
- * (`extra`: more keys with their checks, such as the loop's `evalEvery`). */
-export function trainOptions(name, v, extra = {}) {
-  const o = object(name, v, [...TRAIN_KEYS, ...Object.keys(extra)]);
-  for (const [key, value] of Object.entries(o)) (TRAIN_KINDS[key] ?? extra[key])(`${name}.${key}`, value);
-  return o;
-}
-
 // ---- how people write values in a link -------------------------------------------------------
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 

@@ -34,6 +34,9 @@ export function t(key, args = {}) {
   return typeof entry === "function" ? entry(args) : entry;
 }
 
+/** Whether the page has a string `key` (an option's title or a choice's label may have none). */
+export const has = (key) => Object.hasOwn(en, key);
+
 /** Keeps the choice and reloads the page in that language (the session comes back from disk). */
 export function setLanguage(code) {
   if (typeof code !== "string" || !Object.hasOwn(LANGUAGES, code)) throw new Error(`no language '${String(code).slice(0, 40)}'`);

@@ -1,31 +1,66 @@
-// The options tables: one row per option, naming its form field and how its value reads. They
-// drive reading a form into options, writing options back into it (a restored session, an API
-// call), reading a shared link's parameters (`parse`: as people write them, or a reason), and
-// nothing else knows the fields.
-import { parseBoolean, parseNumber } from "./checks.js";
-import { t } from "./i18n.js";
+// The options tables, from Rust (`TrainOptions::table()` and `StudyOptions::form_table()`, over
+// the wasm API's `optionsTable`): one row per option with its name, its path in the options,
+// its kind, bounds, default and help. They build the forms' fields, read a form into options
+// and write options back (a restored session, an API call), read a shared link's parameters
+// (`fromQuery`: as people write them, or a reason), and check the API's option arguments
+// (`checkArgs`); nothing else in the page knows the options. Labels are the translations'
+// `opt.<name>` (a title `opt.<name>.title`, a choice's label `opt.<name>.<value>`, when there).
+import * as check from "./checks.js";
+import { el } from "./dom.js";
+import { has, t } from "./i18n.js";
 
-const number = { read: (v) => Number(v), write: String, parse: (v) => parseNumber(v) };
-const integer = { read: (v) => Number(v), write: String, parse: (v) => parseNumber(v, { whole: true }) };
 const text = { read: (v) => v, write: String, parse: (v) => ({ value: v }) };
-const bool = { read: (v) => v === "true", write: String, parse: parseBoolean };
-// A count where 0 means "all" (null in the options).
-const count = { read: (v) => (Number(v) > 0 ? Number(v) : null), write: (v) => String(v ?? 0), parse: (v) => parseNumber(v, { whole: true }) };
+const KINDS = {
+  integer: { read: (v) => Number(v), write: String, parse: (v) => check.parseNumber(v, { whole: true }) },
+  number: { read: (v) => Number(v), write: String, parse: (v) => check.parseNumber(v) },
+  boolean: { read: (v) => v === "true", write: String, parse: check.parseBoolean },
+  choice: text,
+  preset: text,
+  // A count where 0 means "all" (null in the options).
+  count: { read: (v) => (Number(v) > 0 ? Number(v) : null), write: (v) => String(v ?? 0), parse: (v) => check.parseNumber(v, { whole: true }) },
+};
 
-/** The training options (Rust's `TrainOptions`), from the form `#options`. */
-export const TRAIN = [
-  ["preset", text], ["actNum", integer], ["deepTraining", bool], ["shortcut", text], ["decayEpochs", integer],
-  ["schedule", text], ["perStep", bool], ["optimizer", text], ["learningRate", number], ["weightDecay", number],
-  ["momentum", number], ["batchSize", integer], ["epochs", integer], ["seed", integer],
-].map(([name, kind]) => ({ name, path: [name], ...kind }));
+/** The training options (Rust's `TrainOptions`), the form `#options`. Filled by `setTables`. */
+export const TRAIN = [];
+/** The study options (Rust's `StudyOptions`: its own, and the training options the
+ * Experiments form shows, under `train`), the form `#study-options`. */
+export const STUDY = [];
 
-/** The study options (Rust's `StudyOptions`), from `#study-options`; `train` takes the rest
- * from the training form. */
-export const STUDY = [
-  ["study", ["study"], text], ["seeds", ["seeds"], integer], ["trainImages", ["trainImages"], count],
-  ["testImages", ["testImages"], count], ["preset", ["train", "preset"], text], ["epochs", ["train", "epochs"], integer],
-  ["decayEpochs", ["train", "decayEpochs"], integer],
-].map(([name, path, kind]) => ({ name, path, ...kind }));
+/** Takes Rust's tables (`{train, study}`) and builds both forms' fields from them. */
+export function setTables(tables, forms) {
+  for (const [rows, from] of [[TRAIN, tables.train], [STUDY, tables.study]]) rows.splice(0, rows.length, ...from.map((f) => ({ ...f, ...KINDS[f.kind] })));
+  buildForm(forms.train, TRAIN);
+  buildForm(forms.study, STUDY);
+}
+
+/** The options the table's defaults give. */
+export const defaults = (table) => table.reduce((o, f) => setPath(o, f.path, f.default), {});
+
+function choiceLabel(f, value) {
+  const key = `opt.${f.name}.${value}`;
+  return has(key) ? el("option", { value, "data-i18n": key }, t(key)) : el("option", { value }, value);
+}
+
+function control(f) {
+  switch (f.kind) {
+    case "boolean": return el("select", { name: f.name }, ...["true", "false"].map((v) => choiceLabel(f, v)));
+    case "choice": return el("select", { name: f.name }, ...f.values.map((v) => choiceLabel(f, v)));
+    // The presets that fit the data: filled by the views when data is loaded.
+    case "preset": return el("select", { name: f.name });
+    default: return el("input", { name: f.name, type: "number", min: f.min, max: f.max, step: f.kind === "number" ? "any" : undefined });
+  }
+}
+
+/** One labelled field per option, holding its default. */
+function buildForm(form, table) {
+  form.replaceChildren(...table.map((f) => {
+    const title = `opt.${f.name}.title`;
+    const input = control(f);
+    if (f.kind !== "preset") input.value = f.write(f.default);
+    return el("label", has(title) ? { title: t(title), "data-i18n-attr": `title:${title}` } : {},
+      el("span", { "data-i18n": `opt.${f.name}` }, t(`opt.${f.name}`)), " ", input);
+  }));
+}
 
 const getPath = (o, path) => path.reduce((v, k) => v?.[k], o);
 function setPath(o, [k, ...rest], value) {
@@ -61,9 +96,9 @@ export function toQuery(table, options, params = new URLSearchParams()) {
 
 /** What a link's parameters set (only those it has), laid over `base`: `{options, names,
  * refused: [{name, value, reason}]}`. A value that does not read as its kind (`epochs=ten`,
- * `seed=1e400`, `deepTraining=maybe`) is refused and named, never replaced; `offered(name)`,
- * when it gives a list, is what a text option may be (a select's choices). */
-export function fromQuery(table, params, base = {}, offered = () => null) {
+ * `seed=1e400`, `deepTraining=maybe`) is refused and named, never replaced; a choice only
+ * among the table's values, a preset only among `presets` (those the data has). */
+export function fromQuery(table, params, base = {}, presets = []) {
   let options = base;
   const names = [];
   const refused = [];
@@ -71,7 +106,7 @@ export function fromQuery(table, params, base = {}, offered = () => null) {
     if (!params.has(f.name)) continue;
     const raw = params.get(f.name);
     let { value, reason } = raw.length > MAX_VALUE ? { reason: t("link.tooLong", { n: raw.length }) } : f.parse(raw);
-    const choices = reason === undefined ? offered(f.name) : null;
+    const choices = reason !== undefined ? null : f.kind === "choice" ? f.values : f.kind === "preset" ? presets : null;
     if (choices && !choices.includes(value)) reason = t("link.notOffered", { values: choices.join(", ") });
     if (reason !== undefined) refused.push({ name: f.name, value: raw, reason });
     else {
@@ -84,3 +119,27 @@ export function fromQuery(table, params, base = {}, offered = () => null) {
 
 /** Longest value a link's parameter may have (a preset name, a number). */
 export const MAX_VALUE = 64;
+
+// The check of each kind of value for the API's arguments: what JavaScript could pass on wrong
+// (a string for a number, NaN, a whole number wasm would wrap). The bounds are Rust's to check,
+// once, with its reasons (the same check the form and the CLI get).
+const ARG_CHECKS = {
+  integer: (f) => (n, v) => check.integer(n, v, 0, Math.max(check.MAX_INDEX, f.max)),
+  number: () => check.number,
+  boolean: () => check.boolean,
+  choice: (f) => (n, v) => check.oneOf(n, v, f.values),
+  preset: () => (n, v) => check.string(n, v, MAX_VALUE),
+  count: () => (n, v) => (v === null ? v : check.integer(n, v)),
+};
+
+/** Options given to the API (`name`: the argument's name): a plain object of the table's
+ * options at `path` (`[]` the top, `["train"]` a study's training options), each of its kind;
+ * `extra`: more keys with their checks (the loop's `evalEvery`, a
+ * study's `train`). */
+export function checkArgs(table, name, v, { path = [], extra = {} } = {}) {
+  const rows = table.filter((f) => f.path.length === path.length + 1 && path.every((p, i) => f.path[i] === p));
+  const known = Object.fromEntries(rows.map((f) => [f.path.at(-1), ARG_CHECKS[f.kind](f)]));
+  const o = check.object(name, v, [...Object.keys(known), ...Object.keys(extra)]);
+  for (const [key, value] of Object.entries(o)) (known[key] ?? extra[key])(`${name}.${key}`, value);
+  return o;
+}

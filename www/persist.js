@@ -57,7 +57,6 @@ export const isRestoring = () => restoring;
 const LOCK = "vanillanet-session";
 let owner = !navigator.locks;
 let onLost = () => {};
-export const owns = () => owner;
 /** Calls `fn` when another tab takes the session over. */
 export const whenTakenOver = (fn) => { onLost = fn; };
 /** Takes the session if no tab holds it (`steal`: even if one does); answers whether it did. */

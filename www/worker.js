@@ -294,7 +294,7 @@ const handlers = {
     return exclusive(() => dataLoaded(session.ownDataset(classes, pixels, labels, channels, height, width)));
   },
   defaults() {
-    return { options: Session.defaultOptions(), studies: Session.studies() };
+    return { table: Session.optionsTable(), studies: Session.studies() };
   },
   async train({ options: opts, evalEvery: ee, evalLimit: el }) {
     if (ee) evalEvery = ee;
@@ -455,10 +455,11 @@ const handlers = {
   benchClassifierLatency({ batch, runs, warmup }) {
     return exclusive(() => session.benchClassifierLatency(batch, runs, warmup));
   },
-  /** The GPU work counted since the last call (zeros on the CPU backend). */
+  /** What this worker's engine is: `{webgpu, threads, crossOriginIsolated}`. */
   build() {
     return { ...engine.build(), crossOriginIsolated: Boolean(self.crossOriginIsolated) };
   },
+  /** The GPU work counted since the last call (zeros on the CPU backend). */
   gpuCounts() {
     const counts = { ...gpuCounts };
     for (const k of Object.keys(gpuCounts)) gpuCounts[k] = 0;

@@ -289,8 +289,17 @@ mod tests {
 
     #[test]
     fn labelled_holds_every_fifth_image_of_a_class_out() {
-        let labels = [0u8; 10];
-        let d = Dataset::labelled("own", vec!["a".into()], [1, 1, 1], &[1; 10], &labels).unwrap();
-        assert_eq!((d.train.len(), d.test.len()), (8, 2));
+        // Two classes interleaved (image i has the pixel value i): each class's own 5th and 10th
+        // image is held out, not every fifth image of the whole list.
+        let labels: Vec<u8> = (0..20).map(|i| i % 2).collect();
+        let pixels: Vec<u8> = (0..20).collect();
+        let d = Dataset::labelled("own", vec!["a".into(), "b".into()], [1, 1, 1], &pixels, &labels).unwrap();
+        assert_eq!((d.train.len(), d.test.len()), (16, 4));
+        assert_eq!(d.test.pixels, vec![8, 9, 18, 19]);
+        assert_eq!(d.test.labels, vec![0, 1, 0, 1]);
+        // A class with fewer than five images has none held out; the others still do.
+        let labels = [0, 0, 0, 1, 1, 1, 1, 1];
+        let d = Dataset::labelled("own", vec!["a".into(), "b".into()], [1, 1, 1], &[0; 8], &labels).unwrap();
+        assert_eq!(d.test.labels, vec![1]);
     }
 }

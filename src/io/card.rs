@@ -9,7 +9,8 @@ use crate::data::imagenet;
 use crate::data::preprocess::Preprocess;
 use crate::error::{Error, Result};
 use crate::io::detect::detect;
-use crate::io::state_dict::{Layout, StateDict};
+use crate::io::state_dict::StateDict;
+pub use crate::model::Form;
 use crate::model::config::VanillaNetConfig;
 
 /// The metadata key (safetensors header, ONNX `metadata_props`) that holds the card as JSON.
@@ -17,28 +18,6 @@ pub const CARD_KEY: &str = "vanillanet";
 /// What `vanillanet fuse` and `train --output` wrote before the card: the architecture alone.
 pub const LEGACY_CONFIG_KEY: &str = "vanillanet_config";
 pub const CARD_FORMAT: &str = "vanillanet-classifier/1";
-
-/// Which of the official module layouts the tensors are in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Form {
-    /// Two convs and BNs per layer (`stem1.0.weight`, ...): trains on, here or in the
-    /// authors' PyTorch code.
-    Training,
-    /// Fused, one conv per layer (`stem.0.weight`, ...). Cards written before the form was
-    /// recorded were all of fused nets.
-    #[default]
-    Deploy,
-}
-
-impl From<Layout> for Form {
-    fn from(layout: Layout) -> Self {
-        match layout {
-            Layout::Training => Form::Training,
-            Layout::Deploy => Form::Deploy,
-        }
-    }
-}
 
 /// The small JSON that travels with the weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,32 +64,37 @@ impl ModelCard {
 
     pub fn validate(&self) -> Result<()> {
         if self.format != CARD_FORMAT {
-            return Err(Error::Format(format!("model card format '{}', expected '{CARD_FORMAT}'", self.format)));
+            return Err(Error::read(
+                "model card",
+                format!("model card format '{}', expected '{CARD_FORMAT}'", self.format),
+            ));
         }
         self.architecture.validate()?;
         self.preprocess.validate()?;
         let a = &self.architecture;
         if self.classes.len() != a.num_classes {
-            return Err(Error::Format(format!("{} class names for {} classes", self.classes.len(), a.num_classes)));
+            return Err(Error::read(
+                "model card",
+                format!("{} class names for {} classes", self.classes.len(), a.num_classes),
+            ));
         }
         if self.preprocess.channels != a.in_chans {
-            return Err(Error::Format(format!(
-                "preprocessing makes {} channels, the net takes {}",
-                self.preprocess.channels, a.in_chans
-            )));
+            return Err(Error::read(
+                "model card",
+                format!("preprocessing makes {} channels, the net takes {}", self.preprocess.channels, a.in_chans),
+            ));
         }
         a.feature_sizes(self.preprocess.height, self.preprocess.width)?;
         Ok(())
     }
 
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string(self).map_err(|e| Error::Format(e.to_string()))
+        serde_json::to_string(self).map_err(|e| Error::encode("model card", e))
     }
 
     /// A card from its JSON, checked.
     pub fn from_json(json: &str) -> Result<Self> {
-        let card: Self =
-            serde_json::from_str(json).map_err(|e| Error::Format(format!("unreadable model card: {e}")))?;
+        let card: Self = serde_json::from_str(json).map_err(|e| Error::read("model card", e))?;
         card.validate()?;
         Ok(card)
     }
@@ -118,21 +102,21 @@ impl ModelCard {
     /// The card a state dict carries, checked against its tensors' form; for an older file
     /// of ours, the one its `vanillanet_config` implies; none for anyone else's.
     pub fn read(sd: &StateDict) -> Result<Option<Self>> {
-        let form = Form::from(sd.layout()?);
+        let form = sd.form()?;
         if let Some(json) = sd.metadata.get(CARD_KEY) {
             let card = Self::from_json(json)?;
             if card.form != form {
-                return Err(Error::Format(format!(
-                    "the model card says {:?} form but the tensors are in {form:?} form",
-                    card.form
-                )));
+                return Err(Error::read(
+                    "model card",
+                    format!("the model card says {:?} form but the tensors are in {form:?} form", card.form),
+                ));
             }
             return Ok(Some(card));
         }
         if let Some(json) = sd.metadata.get(LEGACY_CONFIG_KEY) {
             let mut de = serde_json::Deserializer::from_str(json);
             let architecture = crate::model::config::with_ablation_defaults(&mut de)
-                .map_err(|e| Error::Format(format!("unreadable '{LEGACY_CONFIG_KEY}': {e}")))?;
+                .map_err(|e| Error::read("model card", format!("unreadable '{LEGACY_CONFIG_KEY}': {e}")))?;
             architecture.validate()?;
             return Ok(Some(Self::official(format!("VanillaNet {:?}", architecture.dims), architecture, form)));
         }

@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::io::state_dict::{Layout, StateDict};
+use crate::io::state_dict::StateDict;
+use crate::model::Form;
 use crate::model::config::VanillaNetConfig;
 use crate::model::presets::NAMED_MODELS;
 
@@ -14,7 +15,7 @@ use crate::model::presets::NAMED_MODELS;
 #[serde(rename_all = "camelCase")]
 pub struct Detected {
     #[serde(skip)]
-    pub layout: Layout,
+    pub layout: Form,
     pub training_form: bool,
     pub in_chans: usize,
     pub num_classes: usize,
@@ -29,20 +30,20 @@ pub struct Detected {
 fn shape<'a>(sd: &'a StateDict, key: &str) -> Result<&'a [usize]> {
     sd.get(key)
         .map(|t| t.shape.as_slice())
-        .ok_or_else(|| Error::Format(format!("a VanillaNet checkpoint has '{key}', this one does not")))
+        .ok_or_else(|| Error::read("checkpoint", format!("a VanillaNet checkpoint has '{key}', this one does not")))
 }
 
 fn kernel(sd: &StateDict, key: &str) -> Result<[usize; 4]> {
     let s = shape(sd, key)?;
-    s.try_into().map_err(|_| Error::Format(format!("'{key}' should be a 4-d conv kernel, has shape {s:?}")))
+    s.try_into().map_err(|_| Error::read("checkpoint", format!("'{key}' should be a 4-d conv kernel, has shape {s:?}")))
 }
 
 /// Reads the architecture off the tensors of a training- or deploy-form state_dict.
 pub fn detect(sd: &StateDict) -> Result<Detected> {
-    let layout = sd.layout()?;
+    let layout = sd.form()?;
     let (stem, block_conv, head) = match layout {
-        Layout::Training => ("stem1.0.weight", "conv2.0.weight", "cls2.0.weight"),
-        Layout::Deploy => ("stem.0.weight", "conv.weight", "cls.2.weight"),
+        Form::Training => ("stem1.0.weight", "conv2.0.weight", "cls2.0.weight"),
+        Form::Deploy => ("stem.0.weight", "conv.weight", "cls.2.weight"),
     };
     let [d0, in_chans, ..] = kernel(sd, stem)?;
     let mut dims = vec![d0];
@@ -53,22 +54,23 @@ pub fn detect(sd: &StateDict) -> Result<Detected> {
         }
         dims.push(kernel(sd, &key)?[0]);
         if dims.len() > 64 {
-            return Err(Error::Format("more than 64 blocks: not a VanillaNet".into()));
+            return Err(Error::read("checkpoint", "more than 64 blocks: not a VanillaNet"));
         }
     }
     if dims.len() < 2 {
-        return Err(Error::Format(format!("no block found: no 'stages.0.{block_conv}'")));
+        return Err(Error::read("checkpoint", format!("no block found: no 'stages.0.{block_conv}'")));
     }
-    let act = kernel(sd, if layout == Layout::Training { "stem2.2.weight" } else { "stem.1.weight" })?;
+    let act = kernel(sd, if layout == Form::Training { "stem2.2.weight" } else { "stem.1.weight" })?;
     if act[2] % 2 == 0 || act[2] != act[3] {
-        return Err(Error::Format(format!(
-            "the series activation kernel is {}x{}, not odd and square",
-            act[2], act[3]
-        )));
+        return Err(Error::read(
+            "checkpoint",
+            format!("the series activation kernel is {}x{}, not odd and square", act[2], act[3]),
+        ));
     }
     if act[2] == 1 {
-        return Err(Error::Format(
-            "the series activation kernels are 1x1 (the official code's act_num 0); here act_num 0 means plain ReLU without them, so this checkpoint cannot be loaded".into(),
+        return Err(Error::read(
+            "checkpoint",
+            "the series activation kernels are 1x1 (the official code's act_num 0); here act_num 0 means plain ReLU without them, so this checkpoint cannot be loaded",
         ));
     }
     let num_classes = kernel(sd, head)?[0];
@@ -85,7 +87,7 @@ pub fn detect(sd: &StateDict) -> Result<Detected> {
     Ok(Detected {
         exact_matches,
         layout,
-        training_form: layout == Layout::Training,
+        training_form: layout == Form::Training,
         in_chans,
         num_classes,
         dims,

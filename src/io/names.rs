@@ -8,7 +8,8 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::error::{Error, Result};
-use crate::io::state_dict::{HostTensor, Layout, StateDict};
+use crate::io::state_dict::{HostTensor, StateDict};
+use crate::model::Form;
 use crate::model::activation::{SeriesActivation, SeriesActivationDeploy};
 use crate::model::batch_norm::BatchNorm2d;
 use crate::model::block::{Block, BlockDeploy};
@@ -293,7 +294,7 @@ pub fn load_state<M: OfficialNames>(mut module: M, sd: &StateDict, device: &Devi
 
 /// Every tensor a net of `config` has in `layout`, with its shape: computed from the config
 /// alone, nothing built, in the names and shapes [`load_state`] asks for.
-pub fn expected_shapes(config: &VanillaNetConfig, layout: Layout) -> Vec<(String, Vec<usize>)> {
+pub fn expected_shapes(config: &VanillaNetConfig, layout: Form) -> Vec<(String, Vec<usize>)> {
     let mut out = Vec::new();
     let mut put = |key: String, shape: Vec<usize>| out.push((key, shape));
     let (d, c, k, deep) = (&config.dims, config.num_classes, config.act_kernel(), config.deep_training);
@@ -312,7 +313,7 @@ pub fn expected_shapes(config: &VanillaNetConfig, layout: Layout) -> Vec<(String
     let stem = [d[0], config.in_chans, 4, 4];
     let last = d[d.len() - 1];
     match layout {
-        Layout::Training => {
+        Form::Training => {
             conv(&mut put, "stem1.0", stem, true);
             bn(&mut put, "stem1.1", d[0]);
             if deep {
@@ -347,7 +348,7 @@ pub fn expected_shapes(config: &VanillaNetConfig, layout: Layout) -> Vec<(String
                 conv(&mut put, "cls2.0", [c, c, 1, 1], true);
             }
         }
-        Layout::Deploy => {
+        Form::Deploy => {
             conv(&mut put, "stem.0", stem, true);
             if act {
                 conv(&mut put, "stem.1", [d[0], 1, k, k], true);
@@ -373,7 +374,7 @@ pub fn expected_shapes(config: &VanillaNetConfig, layout: Layout) -> Vec<(String
 /// of a few bytes whose shapes or card declare a huge net is refused without allocating it.
 pub fn check_shapes(config: &VanillaNetConfig, sd: &StateDict) -> Result<()> {
     config.validate()?;
-    let expected = expected_shapes(config, sd.layout()?);
+    let expected = expected_shapes(config, sd.form()?);
     for (key, shape) in &expected {
         match sd.get(key) {
             None => return Err(Error::MissingKey { key: key.clone(), expected: shape.clone() }),

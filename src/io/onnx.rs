@@ -163,5 +163,5 @@ pub async fn export(card: &ModelCard, model: &VanillaNetDeploy) -> Result<Vec<u8
         metadata_props: vec![StringStringEntryProto { key: CARD_KEY.into(), value: card_json, ..Default::default() }],
         ..Default::default()
     };
-    model.write_to_bytes().map_err(|e| Error::Format(format!("cannot encode ONNX: {e}")))
+    model.write_to_bytes().map_err(|e| Error::encode("ONNX", e))
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
 use crate::error::{Error, Result};
+use crate::model::Form;
 
 /// A tensor's shape and values, as f32 (what the model computes in).
 #[derive(Clone, Debug, PartialEq)]
@@ -20,15 +21,6 @@ impl HostTensor {
         assert_eq!(shape.iter().product::<usize>(), self.data.len(), "reshape to {shape:?}");
         Self { shape, data: self.data }
     }
-}
-
-/// Which of the official module layouts a state_dict holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layout {
-    /// Before `switch_to_deploy`: two convs and BNs per block (`stem1.0.weight`, ...).
-    Training,
-    /// After it: one conv per block, no BN (`stem.0.weight`, ...).
-    Deploy,
 }
 
 /// Tensors by official name (`stages.0.conv1.0.weight`, ...).
@@ -50,7 +42,9 @@ fn to_f32(dtype: &str, bytes: &[u8], name: &str) -> Result<Vec<f32>> {
         "BF16" => chunks::<2>(bytes).map(|b| half::bf16::from_le_bytes(b).to_f32()).collect(),
         "I64" => chunks::<8>(bytes).map(|b| i64::from_le_bytes(b) as f32).collect(),
         "I32" => chunks::<4>(bytes).map(|b| i32::from_le_bytes(b) as f32).collect(),
-        other => return Err(Error::Format(format!("tensor '{name}' has unsupported element type {other}"))),
+        other => {
+            return Err(Error::read("checkpoint", format!("tensor '{name}' has unsupported element type {other}")));
+        }
     })
 }
 
@@ -69,14 +63,14 @@ impl StateDict {
 
     /// Reads a safetensors file's bytes.
     pub fn from_safetensors(bytes: &[u8]) -> Result<Self> {
-        let st =
-            SafeTensors::deserialize(bytes).map_err(|e| Error::Format(format!("not a valid safetensors file: {e}")))?;
+        let st = SafeTensors::deserialize(bytes)
+            .map_err(|e| Error::read("checkpoint", format!("not a valid safetensors file: {e}")))?;
         let mut sd = StateDict::default();
         for (name, view) in st.tensors() {
             let data = to_f32(&format!("{:?}", view.dtype()), view.data(), &name)?;
             sd.insert(name, view.shape().to_vec(), data);
         }
-        let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| Error::Format(e.to_string()))?;
+        let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| Error::read("checkpoint", e))?;
         if let Some(m) = meta.metadata() {
             sd.metadata = m.clone();
         }
@@ -120,19 +114,19 @@ impl StateDict {
             .map(|(k, dtype, b, shape)| {
                 TensorView::new(*dtype, shape.to_vec(), b)
                     .map(|v| (k.as_str(), v))
-                    .map_err(|e| Error::Format(e.to_string()))
+                    .map_err(|e| Error::encode("safetensors", e))
             })
             .collect::<Result<Vec<_>>>()?;
         let meta = (!self.metadata.is_empty()).then(|| self.metadata.clone());
-        safetensors::serialize(views, meta).map_err(|e| Error::Format(e.to_string()))
+        safetensors::serialize(views, meta).map_err(|e| Error::encode("safetensors", e))
     }
 
     /// Training or deploy form, told apart by the stem's key names.
-    pub fn layout(&self) -> Result<Layout> {
+    pub fn form(&self) -> Result<Form> {
         if self.tensors.contains_key("stem1.0.weight") {
-            Ok(Layout::Training)
+            Ok(Form::Training)
         } else if self.tensors.contains_key("stem.0.weight") {
-            Ok(Layout::Deploy)
+            Ok(Form::Deploy)
         } else {
             let first: Vec<_> = self.keys().take(3).collect();
             Err(Error::NotVanillaNet(if first.is_empty() { "(none)".into() } else { first.join(", ") }))
@@ -142,9 +136,9 @@ impl StateDict {
     /// Reads a checkpoint file: safetensors, or a PyTorch `.pth` (zip or legacy pickle).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn read(path: &std::path::Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Format(format!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|e| Error::read("checkpoint", format!("{}: {e}", path.display())))?;
         Self::from_bytes(bytes).map_err(|e| match e {
-            Error::Format(m) => Error::Format(format!("{}: {m}", path.display())),
+            Error::Read { what, reason } => Error::Read { what, reason: format!("{}: {reason}", path.display()) },
             other => other,
         })
     }
@@ -155,7 +149,7 @@ impl StateDict {
     /// opcodes: a pickle that asks to call anything (`os.system`, ...) is refused, never run.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
         if bytes.is_empty() {
-            return Err(Error::Format("the file is empty (0 bytes)".into()));
+            return Err(Error::read("checkpoint", "the file is empty (0 bytes)"));
         }
         if is_safetensors(&bytes) {
             Self::from_safetensors(&bytes)
@@ -168,7 +162,9 @@ impl StateDict {
     }
 
     fn from_pth(bytes: Vec<u8>) -> Result<Self> {
-        let fail = |e: pytorch_reader::PytorchError| Error::Format(format!("not a readable PyTorch checkpoint: {e}"));
+        let fail = |e: pytorch_reader::PytorchError| {
+            Error::read("checkpoint", format!("not a readable PyTorch checkpoint: {e}"))
+        };
         let reader = pytorch_reader::PytorchReader::from_bytes(bytes, None).map_err(fail)?;
         let mut tensors = reader.into_tensors();
         // Every tensor comes flattened to a dotted path. `model_ema` holds no tensor when
@@ -183,15 +179,16 @@ impl StateDict {
         for name in names {
             let t = tensors.remove(&name).expect("listed above");
             let key = name[prefix.len()..].to_string();
-            let bytes = t.read().map_err(|e| Error::Format(format!("tensor '{name}': {e}")))?;
+            let bytes = t.read().map_err(|e| Error::read("checkpoint", format!("tensor '{name}': {e}")))?;
             let dtype = format!("{:?}", t.dtype()).to_uppercase();
             // pytorch-reader gives native-endian bytes; every target we build for is little-endian.
             let data = to_f32(&dtype, &bytes, &name)?;
             sd.insert(key, t.shape().to_vec(), data);
         }
         if sd.tensors.is_empty() {
-            return Err(Error::Format(
-                "the PyTorch file holds no tensors; anything in it but plain data (such as calls to Python functions) was skipped, never run".into(),
+            return Err(Error::read(
+                "checkpoint",
+                "the PyTorch file holds no tensors; anything in it but plain data (such as calls to Python functions) was skipped, never run",
             ));
         }
         Ok(sd)

@@ -21,6 +21,10 @@ pub enum Shortcut {
     AfterAct,
 }
 
+impl Shortcut {
+    pub const ALL: [Shortcut; 3] = [Shortcut::None, Shortcut::BeforeAct, Shortcut::AfterAct];
+}
+
 /// Bounds on what a config (from a user, a card or a file's tensors) may ask for, well above
 /// every official model, so that a few bytes of file cannot make the loader allocate gigabytes.
 pub const MAX_WIDTH: usize = 16_384;

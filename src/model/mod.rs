@@ -21,6 +21,20 @@ use config::VanillaNetConfig;
 use head::{Head, HeadDeploy};
 use stem::{Stem, StemDeploy};
 
+/// The net's two forms, wherever they are told apart: a checkpoint's tensors, a model card,
+/// an evaluation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Form {
+    /// As trained: two convs and BNs per layer (`stem1.0.weight`, ...), `VanillaNet`; trains
+    /// on, here or in the authors' PyTorch code.
+    Training,
+    /// Fused: one conv per layer (`stem.0.weight`, ...), `VanillaNetDeploy`. Cards written
+    /// before the form was recorded were all of fused nets.
+    #[default]
+    Deploy,
+}
+
 /// Training form. `lambda` (the leaky slope shared by stem, blocks and head) is an argument of
 /// `forward`, so the schedule can move it every step without touching the model.
 #[derive(Module, Debug)]

@@ -13,6 +13,10 @@ pub enum LambdaShape {
     Cosine,
 }
 
+impl LambdaShape {
+    pub const ALL: [LambdaShape; 2] = [LambdaShape::Cosine, LambdaShape::Linear];
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LambdaSchedule {
     pub shape: LambdaShape,

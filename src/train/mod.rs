@@ -6,4 +6,5 @@ pub mod inside;
 pub mod lambda;
 pub mod options;
 pub mod study;
+pub mod table;
 pub mod trainer;

@@ -1,12 +1,16 @@
 //! What the user picks before pressing Train, for the page, the API and the CLI alike.
 
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig, decay::WeightDecayConfig, momentum::MomentumConfig};
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::model::config::{MAX_ACT_NUM, Shortcut, VanillaNetConfig};
 use crate::train::lambda::{LambdaSchedule, LambdaShape};
+pub use crate::train::table::OptionError;
+use crate::train::table::{Kind, OptionValue, options_table};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
@@ -18,18 +22,20 @@ pub enum OptimizerKind {
     Sgd,
 }
 
+impl OptimizerKind {
+    pub const ALL: [OptimizerKind; 2] = [OptimizerKind::AdamW, OptimizerKind::Sgd];
+}
+
+impl OptionValue for OptimizerKind {}
+
 pub const MAX_LEARNING_RATE: f64 = 10.0;
 pub const MAX_EPOCHS: usize = 1000;
 pub const MAX_BATCH: usize = 4096;
 /// What a training step may keep for its backward pass (the wasm heap is 4 GB in all).
 pub const MAX_STEP_BYTES: u64 = 1536 * 1024 * 1024;
 
-/// An option out of range: the form's name of the field and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct OptionError {
-    pub field: &'static str,
-    pub message: String,
-}
+/// Seeds the page can hold exactly (a double's whole numbers), and so every side takes.
+pub const MAX_SEED: u64 = (1 << 53) - 1;
 
 /// Rough bytes one image costs a training step: about ten f32 maps of every layer's output
 /// (conv, BN, activations and what their backward keeps), plus the input.
@@ -39,50 +45,42 @@ pub fn step_bytes_per_image(config: &VanillaNetConfig, h: usize, w: usize) -> u6
     4 * (10 * maps + (config.in_chans * h * w) as u64)
 }
 
-/// Everything the user picks before pressing Train. Field names are the page's (camelCase).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TrainOptions {
-    /// A named model (`nano_28`, `small_28`, ...); its in_chans and num_classes follow the data.
-    pub preset: String,
-    pub act_num: usize,
-    /// Off: one conv per layer from the start, lambda unused (an ablation arm).
-    pub deep_training: bool,
-    /// Shortcuts around the blocks (an ablation arm; VanillaNet has none).
-    pub shortcut: Shortcut,
-    /// Epochs over which lambda goes from 0 to 1.
-    pub decay_epochs: usize,
-    pub schedule: LambdaShape,
-    /// Move lambda every step instead of once per epoch.
-    pub per_step: bool,
-    pub optimizer: OptimizerKind,
-    pub learning_rate: f64,
-    pub weight_decay: f64,
-    /// SGD only.
-    pub momentum: f64,
-    pub batch_size: usize,
-    pub epochs: usize,
-    pub seed: u64,
-}
-
-impl Default for TrainOptions {
-    fn default() -> Self {
-        Self {
-            preset: "small_28".into(),
-            act_num: 3,
-            deep_training: true,
-            shortcut: Shortcut::None,
-            decay_epochs: 2,
-            schedule: LambdaShape::Cosine,
-            per_step: true,
-            optimizer: OptimizerKind::AdamW,
-            learning_rate: 2e-3,
-            weight_decay: 0.05,
-            momentum: 0.9,
-            batch_size: 64,
-            epochs: 3,
-            seed: 42,
-        }
+options_table! {
+    /// Everything the user picks before pressing Train, for the page's form, a shared link, the
+    /// API and `vanillanet train` alike: each option's help, default, kind and bounds are said
+    /// here once (field names are the page's, in camelCase). A new option is one more row (and
+    /// its label in the page's translations, `opt.<name>`).
+    pub struct TrainOptions {
+        /// A named model (nano_28, small_28, ...); its input channels and classes follow the data.
+        preset: String = "small_28".into(), Kind::Preset, [];
+        /// Stacked activations: the series activation's depthwise kernel is 2n+1 (0: plain ReLU).
+        act_num: usize = 3, Kind::integer(0, MAX_ACT_NUM as u64), [];
+        /// Two convs per layer while lambda anneals, fused into one at the end; off: one conv
+        /// from the start and lambda unused (an ablation arm).
+        deep_training: bool = true, Kind::Boolean, [action = clap::ArgAction::Set];
+        /// Shortcuts around the blocks, added before or after the activation (an ablation arm;
+        /// VanillaNet has none).
+        shortcut: Shortcut = Shortcut::None, Kind::choice(&Shortcut::ALL), [value_enum];
+        /// Epochs over which lambda anneals from 0 to 1 (deep training).
+        decay_epochs: usize = 2, Kind::integer(0, MAX_EPOCHS as u64), [];
+        /// The shape of lambda's way from 0 to 1.
+        schedule: LambdaShape = LambdaShape::Cosine, Kind::choice(&LambdaShape::ALL), [value_enum];
+        /// Move lambda every step (false: once per epoch, as the official code does).
+        per_step: bool = true, Kind::Boolean, [action = clap::ArgAction::Set];
+        /// AdamW, or SGD with momentum.
+        optimizer: OptimizerKind = OptimizerKind::AdamW, Kind::choice(&OptimizerKind::ALL), [value_enum];
+        /// The optimizer's step size.
+        learning_rate: f64 = 2e-3, Kind::Number { min: 0.0, max: MAX_LEARNING_RATE, above: true, below: false }, [visible_alias = "lr"];
+        /// Decoupled (AdamW) or L2 (SGD) weight decay.
+        weight_decay: f64 = 0.05, Kind::number(0.0, 1.0), [];
+        /// SGD's momentum (AdamW ignores it).
+        momentum: f64 = 0.9, Kind::Number { min: 0.0, max: 1.0, above: false, below: true }, [];
+        /// Images per step (at most what a step's memory allows for the preset and image size).
+        batch_size: usize = 64, Kind::integer(1, MAX_BATCH as u64), [];
+        /// Passes over the training images.
+        epochs: usize = 3, Kind::integer(1, MAX_EPOCHS as u64), [];
+        /// Initialisation and data order.
+        seed: u64 = 42, Kind::integer(0, MAX_SEED), [];
     }
 }
 
@@ -99,22 +97,8 @@ impl TrainOptions {
     /// Every option checked against its bounds and `data`, once, for the page's form, the API
     /// and the CLI alike: the architecture they give, or which option is wrong and why.
     pub fn check(&self, data: &Dataset) -> std::result::Result<VanillaNetConfig, OptionError> {
-        let bad = |field: &'static str, message: String| Err(OptionError { field, message });
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate <= MAX_LEARNING_RATE) {
-            return bad(
-                "learningRate",
-                format!("learning rate {} is out of range: above 0, at most {MAX_LEARNING_RATE}", self.learning_rate),
-            );
-        }
-        if !(self.weight_decay.is_finite() && (0.0..=1.0).contains(&self.weight_decay)) {
-            return bad("weightDecay", format!("weight decay {} is out of range: 0 to 1", self.weight_decay));
-        }
-        if !(0.0..1.0).contains(&self.momentum) {
-            return bad("momentum", format!("momentum {} is out of range: at least 0, below 1", self.momentum));
-        }
-        if !(1..=MAX_EPOCHS).contains(&self.epochs) {
-            return bad("epochs", format!("{} epochs: 1 to {MAX_EPOCHS}", self.epochs));
-        }
+        self.check_bounds()?;
+        let bad = |field: &str, message: String| Err(OptionError { field: field.into(), message });
         if self.decay_epochs > self.epochs {
             return bad(
                 "decayEpochs",
@@ -124,19 +108,16 @@ impl TrainOptions {
                 ),
             );
         }
-        if self.act_num > MAX_ACT_NUM {
-            return bad("actNum", format!("act_num {}: at most {MAX_ACT_NUM}", self.act_num));
-        }
         let config = VanillaNetConfig::named(&self.preset)
-            .map_err(|e| OptionError { field: "preset", message: e.to_string() })?
+            .map_err(|e| OptionError { field: "preset".into(), message: e.to_string() })?
             .with_in_chans(data.channels)
             .with_num_classes(data.classes.len())
             .with_act_num(self.act_num)
             .with_deep_training(self.deep_training)
             .with_shortcut(self.shortcut);
-        config.validate().map_err(|e| OptionError { field: "preset", message: e.to_string() })?;
+        config.validate().map_err(|e| OptionError { field: "preset".into(), message: e.to_string() })?;
         config.feature_sizes(data.height, data.width).map_err(|e| OptionError {
-            field: "preset",
+            field: "preset".into(),
             message: format!("preset {} does not fit {}x{} images: {e}", self.preset, data.height, data.width),
         })?;
         let per_image = step_bytes_per_image(&config, data.height, data.width);
@@ -157,6 +138,11 @@ impl TrainOptions {
         Ok(config)
     }
 
+    /// The loss a training step minimises.
+    pub(crate) fn loss(&self, device: &Device) -> CrossEntropyLoss {
+        CrossEntropyLossConfig::new().init(device)
+    }
+
     pub(crate) fn optimizer(&self) -> ModuleOptimizer {
         match self.optimizer {
             OptimizerKind::AdamW => AdamWConfig::new().with_weight_decay(self.weight_decay as f32).init(),
@@ -165,5 +151,51 @@ impl TrainOptions {
                 .with_weight_decay((self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32)))
                 .init(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_the_struct_with_its_defaults() {
+        let defaults = serde_json::to_value(TrainOptions::default()).unwrap();
+        let keys: Vec<&String> = defaults.as_object().unwrap().keys().collect();
+        let table = TrainOptions::table();
+        let names: Vec<&String> = table.iter().map(|o| &o.name).collect();
+        let (mut keys, mut names) = (keys, names);
+        keys.sort();
+        names.sort();
+        assert_eq!(keys, names, "one row per field, named as serde names it");
+        for o in &table {
+            assert_eq!(o.default, defaults[&o.name], "{}", o.name);
+            assert_eq!(
+                o.flag,
+                format!(
+                    "--{}",
+                    o.name
+                        .chars()
+                        .flat_map(|c| if c.is_uppercase() { vec!['-', c.to_ascii_lowercase()] } else { vec![c] })
+                        .collect::<String>()
+                )
+            );
+            assert!(!o.help.is_empty(), "{} has help", o.name);
+        }
+        assert!(TrainOptions::default().check_bounds().is_ok());
+    }
+
+    #[test]
+    fn bounds_name_the_field_and_the_range() {
+        let bad = |o: TrainOptions| o.check_bounds().unwrap_err();
+        let e = bad(TrainOptions { momentum: 1.0, ..Default::default() });
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("momentum", "momentum 1 is out of range: at least 0, below 1")
+        );
+        let e = bad(TrainOptions { seed: MAX_SEED + 2, ..Default::default() });
+        assert_eq!(e.field, "seed");
+        let e = bad(TrainOptions { act_num: MAX_ACT_NUM + 1, ..Default::default() });
+        assert_eq!(e.message, "act num 9 is out of range: 0 to 8");
     }
 }

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::config::Shortcut;
 use crate::train::inside::DecayPoint;
 use crate::train::options::TrainOptions;
+use crate::train::table::{Kind, Limit, OptionSpec, OptionValue, options_table};
 use crate::train::trainer::{StepReport, Trainer};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,15 +31,21 @@ pub enum Study {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Arm {
+    /// What the page translates (`study.arm.<id>`); reports saved before ids have none.
+    #[serde(default)]
+    pub id: String,
+    /// In English, for the CLI's table and the CSV.
     pub name: String,
     pub act_num: usize,
     pub deep_training: bool,
     pub shortcut: Shortcut,
 }
 
-fn arm(name: &str, act_num: usize, deep_training: bool, shortcut: Shortcut) -> Arm {
-    Arm { name: name.into(), act_num, deep_training, shortcut }
+fn arm(id: &str, name: &str, act_num: usize, deep_training: bool, shortcut: Shortcut) -> Arm {
+    Arm { id: id.into(), name: name.into(), act_num, deep_training, shortcut }
 }
+
+impl OptionValue for Study {}
 
 impl Study {
     pub const ALL: [Study; 3] = [Study::ActNum, Study::DeepTraining, Study::Shortcut];
@@ -53,17 +60,19 @@ impl Study {
 
     pub fn arms(self) -> Vec<Arm> {
         match self {
-            Study::ActNum => (0..=3).map(|n| arm(&format!("act_num {n}"), n, true, Shortcut::None)).collect(),
+            Study::ActNum => (0..=3)
+                .map(|n| arm(&format!("act-num-{n}"), &format!("act_num {n}"), n, true, Shortcut::None))
+                .collect(),
             Study::DeepTraining => vec![
-                arm("neither", 0, false, Shortcut::None),
-                arm("deep training only", 0, true, Shortcut::None),
-                arm("series activation only", 3, false, Shortcut::None),
-                arm("both (VanillaNet)", 3, true, Shortcut::None),
+                arm("neither", "neither", 0, false, Shortcut::None),
+                arm("deep-training-only", "deep training only", 0, true, Shortcut::None),
+                arm("series-activation-only", "series activation only", 3, false, Shortcut::None),
+                arm("both", "both (VanillaNet)", 3, true, Shortcut::None),
             ],
             Study::Shortcut => vec![
-                arm("no shortcut (VanillaNet)", 3, true, Shortcut::None),
-                arm("shortcut before activation", 3, true, Shortcut::BeforeAct),
-                arm("shortcut after activation", 3, true, Shortcut::AfterAct),
+                arm("no-shortcut", "no shortcut (VanillaNet)", 3, true, Shortcut::None),
+                arm("shortcut-before", "shortcut before activation", 3, true, Shortcut::BeforeAct),
+                arm("shortcut-after", "shortcut after activation", 3, true, Shortcut::AfterAct),
             ],
         }
     }
@@ -76,7 +85,8 @@ impl Study {
         }
     }
 
-    /// What the paper reports (ImageNet top-1), as the facts file of this project states it.
+    /// What the paper reports (ImageNet top-1), in English for the CLI (the page says it in its
+    /// language, `study.claim.<study>`).
     pub fn claim(self) -> &'static str {
         match self {
             Study::ActNum => {
@@ -90,29 +100,52 @@ impl Study {
     }
 }
 
-/// A study to run: which, how many seeds, the training every arm shares and how much data.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct StudyOptions {
-    pub study: Study,
-    /// Seeds `train.seed`, `train.seed + 1`, ...: each seed runs every arm.
-    pub seeds: usize,
+/// Most seeds a study takes (each one trains every arm).
+pub const MAX_SEEDS: usize = 100;
+/// Most images a study may be limited to (more than any dataset file holds).
+const MAX_IMAGES: f64 = 1e9;
+
+options_table! {
+    /// A study to run: which, how many seeds, how much data, and the training every arm shares
+    /// (its act_num, deep training and shortcut are the arm's). Said once here for the page's
+    /// Experiments form, the API and `vanillanet ablate`.
+    pub struct StudyOptions {
+        /// Which of the paper's ablations.
+        study: Study = Study::ActNum, Kind::choice(&Study::ALL), [value_enum];
+        /// Seeds per arm (seed, seed + 1, ...): each seed runs every arm; the spread over them is
+        /// the table's ±.
+        seeds: usize = 1, Kind::integer(1, MAX_SEEDS as u64), [];
+        /// Train on the first N training images only (0: all; the built-in sets are
+        /// class-balanced in any prefix).
+        train_images: Limit = Limit(Some(5000)), Kind::Count { max: MAX_IMAGES }, [];
+        /// Test on the first N test images only (0: all).
+        test_images: Limit = Limit(Some(1000)), Kind::Count { max: MAX_IMAGES }, [];
+    }
+    nested
     /// Shared by every arm; its act_num, deep training and shortcut are the arm's.
-    pub train: TrainOptions,
-    /// Use the first N training / test images only (all when absent).
-    pub train_images: Option<usize>,
-    pub test_images: Option<usize>,
+    train: TrainOptions = TrainOptions { preset: "nano_28".into(), ..Default::default() };
 }
 
-impl Default for StudyOptions {
-    fn default() -> Self {
-        Self {
-            study: Study::ActNum,
-            seeds: 1,
-            train: TrainOptions { preset: "nano_28".into(), epochs: 2, decay_epochs: 1, ..Default::default() },
-            train_images: None,
-            test_images: None,
-        }
+impl StudyOptions {
+    /// The training options a study sets per arm (the rest are shared).
+    pub const ARM_OPTIONS: [&'static str; 3] = ["actNum", "deepTraining", "shortcut"];
+    /// The training options the page's Experiments form shows (it takes the others from the
+    /// training form).
+    pub const FORM_TRAIN_OPTIONS: [&'static str; 3] = ["preset", "epochs", "decayEpochs"];
+
+    /// The Experiments form's options: the study's own, then [`Self::FORM_TRAIN_OPTIONS`]
+    /// under `train` with the study's defaults.
+    pub fn form_table() -> Vec<OptionSpec> {
+        let defaults = serde_json::to_value(Self::default().train).unwrap_or_default();
+        let train = TrainOptions::table().into_iter().filter(|o| Self::FORM_TRAIN_OPTIONS.contains(&o.name.as_str()));
+        Self::table()
+            .into_iter()
+            .chain(train.map(|o| OptionSpec {
+                path: vec!["train".into(), o.name.clone()],
+                default: defaults[&o.name].clone(),
+                ..o
+            }))
+            .collect()
     }
 }
 
@@ -139,6 +172,9 @@ pub struct RunResult {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArmSummary {
+    /// The arm's id, as in [`Arm`] (empty in reports saved before ids).
+    #[serde(default)]
+    pub id: String,
     pub name: String,
     pub runs: usize,
     /// Test accuracy over the finished runs (none before the first).
@@ -217,16 +253,14 @@ pub struct StudyRun {
 impl StudyRun {
     /// Checks every arm's architecture against the data before anything trains.
     pub fn new(device: &Device, data: Dataset, options: StudyOptions) -> Result<Self> {
-        if options.seeds == 0 {
-            return Err(Error::InvalidInput("a study needs at least one seed".into()));
-        }
+        options.check_bounds().map_err(|e| Error::InvalidOption(e.message))?;
         if options.train.decay_epochs > options.train.epochs {
             return Err(Error::InvalidInput(format!(
                 "lambda must reach 1 by the end so every arm can be fused: decay epochs ({}) must not exceed epochs ({})",
                 options.train.decay_epochs, options.train.epochs
             )));
         }
-        let data = data.prefix(options.train_images, options.test_images);
+        let data = data.prefix(options.train_images.0, options.test_images.0);
         if data.test.is_empty() {
             return Err(Error::InvalidInput("the data has no test images to compare the arms on".into()));
         }
@@ -353,6 +387,7 @@ impl StudyRun {
             let mean = acc.iter().sum::<f32>() / n;
             let var = if acc.len() > 1 { acc.iter().map(|a| (a - mean).powi(2)).sum::<f32>() / (n - 1.0) } else { 0.0 };
             summary.push(ArmSummary {
+                id: arm.id.clone(),
                 name: arm.name.clone(),
                 runs: runs.len(),
                 accuracy_mean: any.then_some(mean),
@@ -496,8 +531,9 @@ mod tests {
 
     #[test]
     fn csv_quotes_names_and_leaves_missing_values_empty() {
-        let arms = vec![arm("say \"hi\"", 3, true, Shortcut::None), arm("b", 0, true, Shortcut::None)];
+        let arms = vec![arm("a", "say \"hi\"", 3, true, Shortcut::None), arm("b", "b", 0, true, Shortcut::None)];
         let summary = |name: &str, acc: Option<f32>| ArmSummary {
+            id: String::new(),
             name: name.into(),
             runs: acc.is_some() as usize,
             accuracy_mean: acc,

@@ -2,7 +2,6 @@
 //! following its schedule, one optimizer step per call, every read from the device awaited.
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -17,7 +16,7 @@ use crate::io::state_dict::StateDict;
 use crate::model::VanillaNet;
 use crate::model::config::VanillaNetConfig;
 use crate::readback::{argmax, read_f32, read_vec};
-use crate::train::evaluation::{Evaluated, Evaluation};
+use crate::train::evaluation::Evaluation;
 use crate::train::inside::{
     DEFAULT_TILES, DecayHistory, DecayPoint, FeatureMaps, FusionView, MAX_EVERY, PROBE_IMAGES, check_tiles,
     fusion_view, probe_decay, trained_or_fused_maps,
@@ -234,10 +233,6 @@ impl Trainer {
         &self.data
     }
 
-    pub fn device(&self) -> &Device {
-        &self.device
-    }
-
     pub fn model(&self) -> &VanillaNet {
         self.model.as_ref().expect("the model is only out during a step")
     }
@@ -282,7 +277,7 @@ impl Trainer {
         let model = self.model.take().expect("one step at a time");
         let logits = model.forward(x, lambda);
         let correct = correct(logits.clone(), y.clone());
-        let loss = CrossEntropyLossConfig::new().init(&self.device).forward(logits, y);
+        let loss = self.options.loss(&self.device).forward(logits, y);
         let loss_value = loss.clone().inner();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         self.model = Some(self.optim.step(self.options.learning_rate, model, grads));
@@ -456,7 +451,7 @@ impl Trainer {
             };
             probabilities.extend(read_vec(softmax(logits, 1).flatten::<1>(0, 1)).await?);
         }
-        let evaluated = if fused.is_some() { Evaluated::Fused } else { Evaluated::Trained };
+        let evaluated = if fused.is_some() { Form::Deploy } else { Form::Training };
         let classes = self.data.classes.clone();
         Evaluation::from_probabilities(evaluated, self.global_step, classes, &test.labels, &probabilities)
     }
@@ -626,8 +621,10 @@ impl Trainer {
             epoch_rng: format!("{:x}", self.epoch_rng),
             inside: Some(self.inside.clone()),
         };
-        sd.metadata
-            .insert(POSITION_KEY.into(), serde_json::to_string(&position).map_err(|e| Error::Format(e.to_string()))?);
+        sd.metadata.insert(
+            POSITION_KEY.into(),
+            serde_json::to_string(&position).map_err(|e| Error::encode("training snapshot", e))?,
+        );
         sd.to_safetensors()
     }
 
@@ -638,9 +635,10 @@ impl Trainer {
         let position: Position = sd
             .metadata
             .get(POSITION_KEY)
-            .ok_or_else(|| Error::Format("not a training snapshot (no trainer position in it)".into()))
+            .ok_or_else(|| Error::read("training snapshot", "no trainer position in it"))
             .and_then(|j| {
-                serde_json::from_str(j).map_err(|e| Error::Format(format!("unreadable trainer position: {e}")))
+                serde_json::from_str(j)
+                    .map_err(|e| Error::read("training snapshot", format!("unreadable trainer position: {e}")))
             })?;
         if position.train_images != data.train.len() || position.classes != data.classes {
             return Err(Error::InvalidInput(format!(
@@ -649,7 +647,7 @@ impl Trainer {
             )));
         }
         let epoch_rng = u64::from_str_radix(&position.epoch_rng, 16)
-            .map_err(|_| Error::Format(format!("bad shuffle state '{}'", position.epoch_rng)))?;
+            .map_err(|_| Error::read("training snapshot", format!("bad shuffle state '{}'", position.epoch_rng)))?;
         let mut trainer = Self::new(device, data, position.options)?;
         check_shapes(&trainer.config, &sd)?;
         let device = trainer.device.clone();
@@ -657,7 +655,10 @@ impl Trainer {
         trainer.rng = epoch_rng;
         trainer.shuffle();
         if position.step > trainer.steps_per_epoch() {
-            return Err(Error::Format(format!("snapshot step {} is past the end of its epoch", position.step)));
+            return Err(Error::read(
+                "training snapshot",
+                format!("step {} is past the end of its epoch", position.step),
+            ));
         }
         trainer.epoch = position.epoch;
         trainer.step = position.step;

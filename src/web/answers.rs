@@ -7,7 +7,7 @@ use crate::data::dataset::Dataset;
 use crate::io::detect::Detected;
 use crate::model::config::VanillaNetConfig;
 use crate::train::options::TrainOptions;
-use crate::train::study::{Arm, Study};
+use crate::train::study::Study;
 use crate::train::trainer::Trainer;
 
 #[derive(Serialize)]
@@ -138,15 +138,14 @@ pub struct CheckpointRead {
 
 #[derive(Serialize)]
 pub struct StudyDescription {
+    /// The study's id; the page says its claim in its language (`study.claim.<study>`).
     study: Study,
-    claim: &'static str,
-    arms: Vec<Arm>,
     /// The arm that is VanillaNet as published.
     reference: usize,
 }
 
 impl StudyDescription {
     pub fn of(study: Study) -> Self {
-        Self { study, claim: study.claim(), arms: study.arms(), reference: study.reference() }
+        Self { study, reference: study.reference() }
     }
 }

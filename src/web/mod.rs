@@ -16,9 +16,10 @@ use crate::data::preprocess::{Normalize, Preprocess, decode};
 use crate::io::card::{CARD_KEY, Form, ModelCard, default_classes};
 use crate::io::state_dict::StateDict;
 use crate::model::config::VanillaNetConfig;
-use crate::train::evaluation::{Evaluated, Evaluation};
+use crate::train::evaluation::Evaluation;
 use crate::train::options::TrainOptions;
 use crate::train::study::{Study, StudyOptions, StudyReport, StudyRun};
+use crate::train::table::OptionSpec;
 use crate::train::trainer::Trainer;
 use answers::{CheckpointRead, ClassifierInfo, DataSummary, ModelInfo, Status, StudyDescription};
 
@@ -164,7 +165,7 @@ impl Session {
     }
 
     fn set_classifier(&mut self, classifier: Classifier, from_trainer: bool) {
-        self.evaluations.retain(|e| e.model == Evaluated::Trained);
+        self.evaluations.retain(|e| e.model == Form::Training);
         self.classifier = Some(classifier);
         self.classifier_from_trainer = from_trainer;
     }
@@ -306,10 +307,17 @@ impl Session {
         Ok(out.into())
     }
 
-    /// The options a new session starts with.
-    #[wasm_bindgen(js_name = defaultOptions)]
-    pub fn default_options() -> Result<JsValue, JsError> {
-        js(&TrainOptions::default())
+    /// The options tables (Rust's `TrainOptions::table()` and `StudyOptions::form_table()`):
+    /// `{train, study}`, each a list of `{name, path, flag, kind, min, max, above, below, values,
+    /// default, help}`, from which the page builds its forms, reads links and checks arguments.
+    #[wasm_bindgen(js_name = optionsTable)]
+    pub fn options_table() -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Tables {
+            train: Vec<OptionSpec>,
+            study: Vec<OptionSpec>,
+        }
+        js(&Tables { train: TrainOptions::table(), study: StudyOptions::form_table() })
     }
 
     /// A new model and optimizer for the loaded dataset: `{params, paramsDeploy, macs,
@@ -374,7 +382,7 @@ impl Session {
     /// classes, perClass: [{name, accuracy, count}], confusion, mistakes: [{index, label,
     /// predicted, confidence}]}`, kept until the weights change.
     pub async fn evaluation(&mut self, fused: bool) -> Result<JsValue, JsError> {
-        let model = if fused { Evaluated::Fused } else { Evaluated::Trained };
+        let model = if fused { Form::Deploy } else { Form::Training };
         if let Some(e) = self.evaluations.iter().find(|e| e.model == model) {
             return js(e);
         }
@@ -401,7 +409,7 @@ impl Session {
         predicted: usize,
         limit: usize,
     ) -> Result<JsValue, JsError> {
-        let model = if fused { Evaluated::Fused } else { Evaluated::Trained };
+        let model = if fused { Form::Deploy } else { Form::Training };
         let e = self.evaluations.iter().find(|e| e.model == model).ok_or_else(|| err("evaluate the net first"))?;
         js(&e.cell(label, predicted, limit).map_err(err)?)
     }

@@ -156,8 +156,10 @@ fn model_cards_saved_before_the_options_read_as_vanillanet() {
 #[test]
 fn a_study_runs_every_arm_with_every_seed_and_resumes_from_saved_runs() {
     use vanillanet::train::study::{Study, StudyOptions, StudyRun};
+    use vanillanet::train::table::Limit;
     let data = common::halves_data(48, 16);
-    let mut options = StudyOptions { study: Study::Shortcut, seeds: 2, train_images: Some(32), ..Default::default() };
+    let mut options =
+        StudyOptions { study: Study::Shortcut, seeds: 2, train_images: Limit(Some(32)), ..Default::default() };
     options.train.epochs = 1;
     options.train.decay_epochs = 1;
     options.train.batch_size = 16;
@@ -214,8 +216,8 @@ fn a_study_runs_every_arm_with_every_seed_and_resumes_from_saved_runs() {
 
 #[test]
 fn expected_shapes_are_those_of_the_built_modules() {
+    use vanillanet::Form;
     use vanillanet::io::names::expected_shapes;
-    use vanillanet::io::state_dict::Layout;
     let device = Device::flex();
     let mut configs: Vec<VanillaNetConfig> =
         ["nano_28", "nano5_28", "small_32", "base_64"].iter().map(|n| VanillaNetConfig::named(n).unwrap()).collect();
@@ -234,11 +236,11 @@ fn expected_shapes_are_those_of_the_built_modules() {
             v
         };
         assert_eq!(
-            sorted(expected_shapes(&config, Layout::Training)),
+            sorted(expected_shapes(&config, Form::Training)),
             shapes(named_tensors(&config.init(&device), true))
         );
         assert_eq!(
-            sorted(expected_shapes(&config, Layout::Deploy)),
+            sorted(expected_shapes(&config, Form::Deploy)),
             shapes(named_tensors(&config.init_deploy(&device), true))
         );
     }

@@ -211,7 +211,7 @@ fn train_prints_epochs_and_saves_the_fused_model() {
     assert_eq!(text.lines().filter(|l| l.starts_with("epoch")).count(), 3, "{text}");
     assert!(text.contains("lambda 1.000"), "{text}");
     let fused = read(&out_path);
-    assert_eq!(fused.layout().unwrap(), vanillanet::Layout::Deploy);
+    assert_eq!(fused.form().unwrap(), vanillanet::Form::Deploy);
     // A schedule that cannot end annealed: refused before training, with the reason.
     let out = vanillanet(&[&args[..5], &["--epochs", "1", "--decay-epochs", "5", "--output", s(&out_path)]].concat());
     fails_with(&out, "deep-training epochs (5) must not exceed epochs (1)");
@@ -264,6 +264,8 @@ fn ablate_runs_every_arm_of_a_study_on_a_folder_and_writes_json() {
         "--study",
         "deep-training",
         "--epochs",
+        "1",
+        "--decay-epochs",
         "1",
         "--seeds",
         "2",
@@ -440,7 +442,7 @@ fn outputs_are_replaced_whole_and_write_errors_name_the_path() {
     args.extend_from_slice(TINY);
     let out = vanillanet(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(read(&same).layout().unwrap(), vanillanet::Layout::Deploy);
+    assert_eq!(read(&same).form().unwrap(), vanillanet::Form::Deploy);
     let leftovers: Vec<_> = std::fs::read_dir(same.parent().unwrap())
         .unwrap()
         .filter_map(|e| e.ok())
@@ -501,4 +503,31 @@ fn threads_sizes_the_cpu_pool_and_is_checked() {
         assert_eq!(out.status.code(), Some(2), "--threads {bad}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("--threads"), "--threads {bad}");
     }
+}
+
+#[test]
+fn train_takes_every_option_of_the_table_and_a_folder() {
+    use vanillanet::train::options::TrainOptions;
+    let help = String::from_utf8_lossy(&vanillanet(&["train", "--help"]).stdout).to_string();
+    for o in TrainOptions::table() {
+        assert!(help.contains(&o.flag), "train --help lists {}: {help}", o.flag);
+    }
+    // The study's own defaults (the page's Experiments form's), its arms' options hidden.
+    let help = String::from_utf8_lossy(&vanillanet(&["ablate", "--help"]).stdout).to_string();
+    assert!(help.contains("[default: nano_28]") && help.contains("[default: 5000]"), "{help}");
+    assert!(!help.contains("--act-num"), "each arm sets act_num: {help}");
+    // A folder of class folders, as `ablate` takes it, and the flags the page has.
+    let dir = image_folder("train-images");
+    let args = ["train", "--data", s(&dir), "--image-size", "28", "--channels", "1", "--preset", "nano_28"];
+    let more = ["--epochs", "1", "--decay-epochs", "0", "--batch-size", "8", "--deep-training", "false"];
+    let out = vanillanet(
+        &[&args[..], &more[..], &["--shortcut", "after-act", "--optimizer", "sgd", "--momentum", "0.5"]].concat(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("epoch   1"));
+    // The same bound and reason as the page's form.
+    fails_with(
+        &vanillanet(&[&args[..], &["--momentum", "1"]].concat()),
+        "momentum 1 is out of range: at least 0, below 1",
+    );
 }

@@ -3,7 +3,7 @@
 use crate::common::*;
 use burn::module::Module;
 use burn::tensor::Device;
-use vanillanet::{Error, Layout, StateDict, load_state, state_dict};
+use vanillanet::{Error, Form, StateDict, load_state, state_dict};
 
 fn loaded(device: &Device) -> vanillanet::VanillaNet {
     load_state(tiny_config().init(device), &fixture("train_state.safetensors"), device).unwrap()
@@ -88,7 +88,7 @@ fn fusing_below_lambda_one_is_refused() {
 fn pth_checkpoint_loads_the_model_ema_weights() {
     let pth = StateDict::read(&fixture_path("checkpoint.pth")).unwrap();
     let reference = fixture("train_state.safetensors");
-    assert_eq!(pth.layout().unwrap(), Layout::Training);
+    assert_eq!(pth.form().unwrap(), Form::Training);
     assert_eq!(pth.keys().collect::<Vec<_>>(), reference.keys().collect::<Vec<_>>());
     for (key, t) in &reference.tensors {
         assert_eq!(pth.get(key).unwrap(), t, "{key}");
@@ -110,7 +110,7 @@ fn saved_deploy_weights_round_trip() {
     let fused = loaded(&device).fuse(1.0).unwrap();
     let bytes = state_dict(&fused).unwrap().to_safetensors().unwrap();
     let back = StateDict::from_safetensors(&bytes).unwrap();
-    assert_eq!(back.layout().unwrap(), Layout::Deploy);
+    assert_eq!(back.form().unwrap(), Form::Deploy);
     let reloaded = load_state(tiny_config().init_deploy(&device), &back, &device).unwrap();
     let (a, b) = (host(fused.forward(input(&io, &device))), host(reloaded.forward(input(&io, &device))));
     assert_eq!(a, b, "reloaded deploy model gives bit-identical logits");
@@ -173,13 +173,13 @@ fn corrupt_and_foreign_files_are_errors_not_panics() {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
         let err = StateDict::read(&path).err().unwrap_or_else(|| panic!("{name} was accepted"));
-        assert!(matches!(err, Error::Format(_)), "{name}: {err}");
+        assert!(matches!(err, Error::Read { .. }), "{name}: {err}");
     }
     assert!(!marker.exists(), "the pickle's payload ran");
     // A valid safetensors file that holds no VanillaNet.
     let mut foreign = StateDict::default();
     foreign.insert("encoder.weight", vec![2], vec![1.0, 2.0]);
-    let err = StateDict::from_safetensors(&foreign.to_safetensors().unwrap()).unwrap().layout().err().unwrap();
+    let err = StateDict::from_safetensors(&foreign.to_safetensors().unwrap()).unwrap().form().err().unwrap();
     assert!(err.to_string().contains("encoder.weight"), "{err}");
 }
 

@@ -3,22 +3,17 @@
 import { api } from "../actions.js";
 import { $, download, el, enable, eta, fileStem, fillSelect, fmt, guard, pct } from "../dom.js";
 import { restartStudyClock } from "../events.js";
-import { num, t } from "../i18n.js";
+import { STUDY } from "../options.js";
+import { has, num, t } from "../i18n.js";
 import { get, subscribe, tracker, update } from "../state.js";
 import { STEP_TICKS, chart } from "./charts.js";
 
 const ARM_COLOURS = ["#1c7ed6", "#d9480f", "#2b8a3e", "#ae3ec9", "#f08c00", "#495057"];
 
-// Arms and studies are named by Rust (in English); the page says them in its language.
-const armName = (name) => {
-  try {
-    return t(`study.arm.${name}`);
-  } catch {
-    return name;
-  }
-};
-const STUDY_KEYS = { "act-num": "study.actNum", "deep-training": "study.deepTraining", shortcut: "study.shortcut" };
-const studyName = (id) => (STUDY_KEYS[id] ? t(STUDY_KEYS[id]) : id);
+// Arms and studies cross from Rust as ids; the page says them in its language (a report saved
+// before arms had ids says the English name it has).
+const armName = (arm) => (has(`study.arm.${arm.id}`) ? t(`study.arm.${arm.id}`) : arm.name);
+const studyName = (id) => (has(`opt.study.${id}`) ? t(`opt.study.${id}`) : id);
 
 function vsReference(a, isReference) {
   if (isReference) return el("span", { class: "muted" }, t("study.reference"));
@@ -40,7 +35,7 @@ function tableRows(st, described) {
       ? el("td", { class: "pending" }, t(current ? "study.training" : st.state === "running" ? "study.waiting" : "study.notRun"))
       : el("td", {}, pct(a.accuracyMean), a.runs > 1 ? [` ± ${num(100 * a.accuracyStd, 1)}`, el("br"), el("span", { class: "muted" }, `${pct(a.accuracyMin)}–${pct(a.accuracyMax)}`)] : null);
     return el("tr", { class: a.accuracyMean === best && a.runs ? "best" : "" },
-      el("td", {}, el("span", { class: "swatch", style: { background: ARM_COLOURS[i % ARM_COLOURS.length] } }), armName(a.name)),
+      el("td", {}, el("span", { class: "swatch", style: { background: ARM_COLOURS[i % ARM_COLOURS.length] } }), armName(a)),
       accuracy,
       el("td", {}, `${a.runs}/${st.options.seeds}`),
       el("td", {}, vsReference(a, i === described?.reference)),
@@ -79,7 +74,7 @@ function progressText(st) {
   const done = r.runs.length;
   const p = st.progress;
   const where = st.state === "finished" ? t("study.allDone", { runs })
-    : p && p.run === done ? t("study.runAt", { run: done + 1, runs, arm: armName(r.arms[p.arm].name), seed: p.seed, step: num(p.step.globalStep), steps: num(r.stepsPerRun), loss: num(p.step.loss, 3) })
+    : p && p.run === done ? t("study.runAt", { run: done + 1, runs, arm: armName(r.arms[p.arm]), seed: p.seed, step: num(p.step.globalStep), steps: num(r.stepsPerRun), loss: num(p.step.loss, 3) })
       : t("study.runsDone", { done, runs });
   const left = (runs - done - inRun(st)) * r.stepsPerRun;
   const etaText = st.state === "running" && st.msPerStep ? eta((left * st.msPerStep) / 1000) : null;
@@ -91,7 +86,7 @@ function progressText(st) {
 
 export function mount() {
   const form = $("study-options");
-  form.elements.study.onchange = () => update({});
+  form.addEventListener("change", (e) => e.target.name === "study" && update({}));
   $("study-run").onclick = guard(async () => {
     if (get().study?.report?.runs.length && !confirm(t("study.confirmNew"))) return;
     if (get().study) await api.study.discard();
@@ -114,10 +109,11 @@ export function mount() {
   let lossChart = null;
   const changed = tracker();
   subscribe((s) => {
-    // The smallest preset first: studies train many nets.
-    fillSelect(form.elements.preset, s.dataset?.presets ?? [], s.dataset?.presets?.[0]);
+    // The study's default preset when it fits the data, else the smallest: studies train many nets.
+    const preset = STUDY.find((f) => f.name === "preset")?.default;
+    if (form.elements.preset) fillSelect(form.elements.preset, s.dataset?.presets ?? [], preset);
     const st = s.study;
-    const described = s.studies.find((d) => d.study === (st?.options.study ?? form.elements.study.value));
+    const described = s.studies.find((d) => d.study === (st?.options.study ?? form.elements.study?.value));
     $("study-claim").textContent = described ? t("study.paper", { claim: t(`study.claim.${described.study}`) }) : "";
     const running = st?.state === "running";
     const r = st?.report;
@@ -129,7 +125,7 @@ export function mount() {
     // The chart: one series per arm, rebuilt when the arms change.
     if (changed("arms", r?.arms.map((a) => a.name).join("|") ?? null)) {
       lossChart?.destroy();
-      lossChart = r ? chart("study-chart", r.arms.map((a, i) => ({ label: armName(a.name), stroke: ARM_COLOURS[i % ARM_COLOURS.length], width: 2, spanGaps: true })),
+      lossChart = r ? chart("study-chart", r.arms.map((a, i) => ({ label: armName(a), stroke: ARM_COLOURS[i % ARM_COLOURS.length], width: 2, spanGaps: true })),
         { axes: [{ label: t("chart.step"), incrs: STEP_TICKS }, {}] }) : null;
       changed("curves", null);
     }

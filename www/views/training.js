@@ -60,7 +60,7 @@ export function mount() {
 
   subscribe((s) => {
     // The presets that fit the data, from Rust; the default preset first when it fits.
-    fillSelect(form.elements.preset, s.dataset?.presets ?? [], s.options?.preset ?? s.defaults?.options.preset);
+    if (form.elements.preset) fillSelect(form.elements.preset, s.dataset?.presets ?? [], s.options?.preset ?? s.defaults?.options.preset);
     const m = s.model;
     $("model-info").textContent = m
       ? t("model.info", {

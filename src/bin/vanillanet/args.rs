@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use vanillanet::train::options::OptimizerKind;
-use vanillanet::train::study::Study;
-use vanillanet::{Error, LambdaShape, Result, VanillaNetConfig};
+use vanillanet::train::options::TrainOptions;
+use vanillanet::train::study::StudyOptions;
+use vanillanet::{Error, Result, VanillaNetConfig};
 
 #[derive(Parser)]
 #[command(name = "vanillanet", version, about = "Run, fuse and inspect VanillaNet checkpoints (official key names)")]
@@ -128,36 +128,13 @@ pub enum Command {
         #[arg(long)]
         output: PathBuf,
     },
-    /// Train a preset on a dataset file (`www/data/*.vnds`, built by scripts/build-web.sh) with
-    /// the page's training loop; prints a line per epoch; saves the fused model if asked.
+    /// Train on a dataset with the page's training loop; prints a line per epoch; saves the
+    /// fused model if asked. The options are the page's form's, with its defaults and bounds.
     Train {
-        /// Dataset file, e.g. www/data/fashion-mnist.vnds.
-        #[arg(long)]
-        data: PathBuf,
-        #[arg(long, default_value = "small_28")]
-        preset: String,
-        #[arg(long, default_value_t = 3)]
-        act_num: usize,
-        #[arg(long, default_value_t = 3)]
-        epochs: usize,
-        /// Epochs over which lambda anneals from 0 to 1.
-        #[arg(long, default_value_t = 2)]
-        decay_epochs: usize,
-        #[arg(long, value_enum, default_value = "cosine")]
-        schedule: LambdaShape,
-        /// Move lambda once per epoch (official) instead of every step.
-        #[arg(long)]
-        per_epoch: bool,
-        #[arg(long, value_enum, default_value = "adamw")]
-        optimizer: OptimizerKind,
-        #[arg(long, default_value_t = 2e-3)]
-        lr: f64,
-        #[arg(long, default_value_t = 0.05)]
-        weight_decay: f64,
-        #[arg(long, default_value_t = 64)]
-        batch_size: usize,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        options: TrainOptions,
         /// Where to save the fused (deploy-form) model, official key names, with its card.
         #[arg(long)]
         output: Option<PathBuf>,
@@ -175,56 +152,69 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Reproduce one of the paper's ablations: train every arm of a study with the same data,
     /// data order, seeds, step budget and schedule, fuse each, and print a table (also as JSON).
+    /// The options are the page's Experiments form's, with its defaults and bounds.
     Ablate {
-        /// fashion-mnist, mnist (the page's built-in sets, www/data/*.vnds), a .vnds file, or a
-        /// folder with one subfolder of images per class.
-        #[arg(long)]
-        dataset: String,
-        #[arg(long, value_enum)]
-        study: Study,
-        #[arg(long, default_value_t = 2)]
-        epochs: usize,
-        /// Epochs over which lambda anneals (at most --epochs: every arm is fused at the end).
-        #[arg(long, default_value_t = 1)]
-        decay_epochs: usize,
-        /// Seeds per arm (seed, seed + 1, ...); the spread over them is the table's ±.
-        #[arg(long, default_value_t = 3)]
-        seeds: usize,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        #[arg(long, default_value = "nano_28")]
-        preset: String,
-        #[arg(long, default_value_t = 64)]
-        batch_size: usize,
-        #[arg(long, default_value_t = 2e-3)]
-        lr: f64,
-        /// Train on the first N training images only (the built-in sets are class-balanced in
-        /// any prefix).
-        #[arg(long)]
-        train_images: Option<usize>,
-        /// Test on the first N test images only.
-        #[arg(long)]
-        test_images: Option<usize>,
-        /// Folder datasets: images are centre-cropped and resized to this size...
-        #[arg(long, default_value_t = 32)]
-        image_size: usize,
-        /// ...with this many channels (1 = grayscale, 3 = RGB).
-        #[arg(long, default_value_t = 3)]
-        channels: usize,
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        options: StudyOptions,
         /// Also write the whole report (every run, the summary, the options) as JSON.
         #[arg(long)]
         json: Option<PathBuf>,
     },
 }
 
+/// A dataset, the same kinds for every command that takes one.
+#[derive(Args)]
+pub struct DataArgs {
+    /// fashion-mnist or mnist (the page's built-in sets, www/data/*.vnds), a .vnds file, or a
+    /// folder with one subfolder of images per class.
+    #[arg(long, visible_alias = "dataset")]
+    pub data: String,
+    #[command(flatten)]
+    pub folder: FolderArgs,
+}
+
+/// How a folder of images becomes a dataset.
+#[derive(Args)]
+pub struct FolderArgs {
+    /// Folder datasets: images are centre-cropped and resized to this size...
+    #[arg(long, default_value_t = 32)]
+    pub image_size: usize,
+    /// ...with this many channels (1 = grayscale, 3 = RGB).
+    #[arg(long, default_value_t = 3)]
+    pub channels: usize,
+}
+
+/// `ablate`'s flags as the study has them: the defaults of `StudyOptions::default().train`
+/// where they differ from plain training's, and the options each arm sets hidden.
+pub fn study_defaults(mut ablate: clap::Command) -> clap::Command {
+    let study = serde_json::to_value(StudyOptions::default().train).unwrap_or_default();
+    let plain = serde_json::to_value(TrainOptions::default()).unwrap_or_default();
+    for spec in TrainOptions::table() {
+        let id = spec.flag.trim_start_matches("--").replace('-', "_");
+        let (value, usual) = (&study[&spec.name], &plain[&spec.name]);
+        if value != usual {
+            let text = value.as_str().map_or_else(|| value.to_string(), String::from);
+            let text: &'static str = Box::leak(text.into_boxed_str());
+            ablate = ablate.mut_arg(&id, |a| a.default_value(text));
+        }
+        if StudyOptions::ARM_OPTIONS.contains(&spec.name.as_str()) {
+            ablate = ablate.mut_arg(&id, |a| a.hide(true));
+        }
+    }
+    ablate
+}
+
 #[derive(Args)]
 pub struct InspectArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Dataset file (`www/data/*.vnds`) whose test image --index is looked at, normalised as
-    /// training on it normalises.
-    #[arg(long, conflicts_with = "image")]
-    pub data: Option<PathBuf>,
+    /// Dataset (fashion-mnist, mnist, a .vnds file, or a folder of class folders, read at the
+    /// model's input size) whose test image --index is looked at, normalised as training on it
+    /// normalises.
+    #[arg(long, visible_alias = "dataset", conflicts_with = "image")]
+    pub data: Option<String>,
     #[arg(long, default_value_t = 0)]
     pub index: usize,
     /// An image file instead, preprocessed as the checkpoint's card says.

@@ -9,14 +9,12 @@ use vanillanet::data::dataset::Dataset;
 use vanillanet::io::card::{Form, ModelCard};
 use vanillanet::io::detect::detect;
 use vanillanet::io::names::check_shapes;
-use vanillanet::train::options::TrainOptions;
 use vanillanet::train::trainer::Trainer;
 use vanillanet::{
-    Error, Layout, NAMED_MODELS, Result, StateDict, VanillaNet, VanillaNetConfig, VanillaNetDeploy, load_state,
-    state_dict,
+    Error, NAMED_MODELS, Result, StateDict, VanillaNet, VanillaNetConfig, VanillaNetDeploy, load_state, state_dict,
 };
 
-use crate::args::{ArchArgs, Backend, Cli, Command, ModelArgs};
+use crate::args::{ArchArgs, Backend, Cli, Command, DataArgs, ModelArgs};
 
 /// A checkpoint's model in the form asked for.
 enum Loaded {
@@ -35,7 +33,7 @@ fn card_of(sd: &StateDict, arch: &ArchArgs) -> Result<ModelCard> {
             Some(card) if card.architecture == config => card,
             _ => {
                 let name = arch.model.clone().unwrap_or_else(|| format!("VanillaNet {:?}", config.dims));
-                ModelCard::official(name, config, sd.layout()?.into())
+                ModelCard::official(name, config, sd.form()?.into())
             }
         });
     }
@@ -60,9 +58,9 @@ fn load(args: &ModelArgs, device: &Device) -> Result<(ModelCard, Loaded)> {
     let card = card_of(&sd, &args.arch)?;
     let config = &card.architecture;
     check_shapes(config, &sd)?;
-    let model = match sd.layout()? {
-        Layout::Training => Loaded::Training(load_state(config.init(device), &sd, device)?),
-        Layout::Deploy => Loaded::Deploy(load_state(config.init_deploy(device), &sd, device)?),
+    let model = match sd.form()? {
+        Form::Training => Loaded::Training(load_state(config.init(device), &sd, device)?),
+        Form::Deploy => Loaded::Deploy(load_state(config.init_deploy(device), &sd, device)?),
     };
     Ok((card, model))
 }
@@ -132,7 +130,7 @@ fn device(backend: Backend) -> Result<Device> {
 /// that is also the input (`--output` = `--checkpoint`) or a failure halfway never leaves a
 /// half-written file. Errors name the path.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let named = |e: std::io::Error| Error::InvalidInput(format!("cannot write {}: {e}", path.display()));
+    let named = |e: std::io::Error| Error::write(path.display(), e);
     let name = path.file_name().ok_or_else(|| Error::InvalidInput(format!("{} is not a file name", path.display())))?;
     let tmp = path.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
     std::fs::write(&tmp, bytes).map_err(named)?;
@@ -148,10 +146,13 @@ fn write_model(path: &Path, mut sd: StateDict, card: &ModelCard) -> Result<()> {
     write_file(path, &sd.to_safetensors()?)
 }
 
-/// A built-in set by name, a `.vnds` file, or a folder of class folders of images.
-fn load_dataset(spec: &str, size: usize, channels: usize) -> Result<Dataset> {
+/// A built-in set by name, a `.vnds` file, or a folder of class folders of images: what every
+/// command's `--data` takes.
+pub fn load_dataset(args: &DataArgs) -> Result<Dataset> {
+    let spec = args.data.as_str();
     let path = Path::new(spec);
     if path.is_dir() {
+        let (size, channels) = (args.folder.image_size, args.folder.channels);
         let (data, skipped) = vanillanet::data::folder::dataset_from_folder(path, size, channels)?;
         for s in &skipped {
             eprintln!("skipped {s}");
@@ -163,9 +164,7 @@ fn load_dataset(spec: &str, size: usize, channels: usize) -> Result<Dataset> {
     } else if ["fashion-mnist", "mnist"].contains(&spec) {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("www/data").join(format!("{spec}.vnds"))
     } else {
-        return Err(Error::InvalidInput(format!(
-            "--dataset {spec}: not fashion-mnist, mnist, a .vnds file nor a folder"
-        )));
+        return Err(Error::InvalidInput(format!("--data {spec}: not fashion-mnist, mnist, a .vnds file nor a folder")));
     };
     let bytes = std::fs::read(&file).map_err(|e| {
         Error::InvalidInput(format!(
@@ -173,7 +172,8 @@ fn load_dataset(spec: &str, size: usize, channels: usize) -> Result<Dataset> {
             file.display()
         ))
     })?;
-    Dataset::from_bytes(spec, &bytes)
+    let name = path.file_stem().map_or(spec.into(), |s| s.to_string_lossy().to_string());
+    Dataset::from_bytes(name, &bytes)
 }
 
 /// Sizes the pool the CPU backend's kernels run on (rayon's global pool, used by burn-flex and
@@ -388,40 +388,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 config.macs(size, size, true)?
             );
         }
-        Command::Train {
-            data,
-            preset,
-            act_num,
-            epochs,
-            decay_epochs,
-            schedule,
-            per_epoch,
-            optimizer,
-            lr,
-            weight_decay,
-            batch_size,
-            seed,
-            output,
-            output_training,
-            probe_every,
-        } => {
-            let bytes = std::fs::read(&data).map_err(|e| Error::InvalidInput(format!("{}: {e}", data.display())))?;
-            let name = data.file_stem().map_or("data".into(), |s| s.to_string_lossy().to_string());
-            let dataset = Dataset::from_bytes(name, &bytes)?;
-            let options = TrainOptions {
-                preset,
-                act_num,
-                decay_epochs,
-                schedule,
-                per_step: !per_epoch,
-                optimizer,
-                learning_rate: lr,
-                weight_decay,
-                batch_size,
-                epochs,
-                seed,
-                ..Default::default()
-            };
+        Command::Train { data, options, output, output_training, probe_every } => {
+            let dataset = load_dataset(&data)?;
             let device = device(cli.backend)?;
             let mut trainer = Trainer::new(&device, dataset, options)?;
             trainer.set_probe_every(probe_every)?;
@@ -469,39 +437,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 println!("wrote the training form to {}", output.display());
             }
         }
-        Command::Ablate {
-            dataset,
-            study,
-            epochs,
-            decay_epochs,
-            seeds,
-            seed,
-            preset,
-            batch_size,
-            lr,
-            train_images,
-            test_images,
-            image_size,
-            channels,
-            json,
-        } => {
-            use vanillanet::train::study::{StudyOptions, StudyRun};
-            let data = load_dataset(&dataset, image_size, channels)?;
-            let options = StudyOptions {
-                study,
-                seeds,
-                train: TrainOptions {
-                    preset,
-                    epochs,
-                    decay_epochs,
-                    batch_size,
-                    learning_rate: lr,
-                    seed,
-                    ..Default::default()
-                },
-                train_images,
-                test_images,
-            };
+        Command::Ablate { data, options, json } => {
+            use vanillanet::train::study::StudyRun;
+            let data = load_dataset(&data)?;
+            let (study, seeds, t) = (options.study, options.seeds, &options.train);
+            let (epochs, batch_size, decay_epochs) = (t.epochs, t.batch_size, t.decay_epochs);
             let device = device(cli.backend)?;
             let mut run = StudyRun::new(&device, data, options)?;
             let report = run.report()?;
@@ -533,7 +473,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let report = run.report()?;
             println!("\n{}\npaper: {}", report.markdown(), report.claim);
             if let Some(path) = json {
-                let text = serde_json::to_string_pretty(&report).map_err(|e| Error::Format(e.to_string()))?;
+                let text = serde_json::to_string_pretty(&report).map_err(|e| Error::encode("JSON", e))?;
                 write_file(&path, text.as_bytes())?;
                 println!("wrote {}", path.display());
             }

@@ -2,20 +2,20 @@
 //! numbers the page's `vanillanet.inside.featureMaps` answers.
 
 use burn::tensor::{Device, Tensor, TensorData};
-use vanillanet::data::dataset::Dataset;
 use vanillanet::train::inside::{check_tiles, feature_maps, trained_or_fused_maps};
 use vanillanet::{Error, ModelCard, Result, VanillaNet, VanillaNetDeploy};
 
-use crate::args::InspectArgs;
+use crate::args::{DataArgs, FolderArgs, InspectArgs};
+use crate::commands::load_dataset;
 
 /// The image asked for as the net's input `[1, C, H, W]`.
 fn input(card: &ModelCard, args: &InspectArgs, device: &Device) -> Result<Tensor<4>> {
     let config = &card.architecture;
     match (&args.data, &args.image) {
-        (Some(path), None) => {
-            let bytes = std::fs::read(path).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
-            let name = path.file_stem().map_or("data".into(), |s| s.to_string_lossy().to_string());
-            let data = Dataset::from_bytes(name, &bytes)?;
+        (Some(spec), None) => {
+            let folder = FolderArgs { image_size: card.preprocess.height, channels: config.in_chans };
+            let data = load_dataset(&DataArgs { data: spec.clone(), folder })?;
+            let path = std::path::Path::new(spec);
             if data.channels != config.in_chans {
                 return Err(Error::InvalidInput(format!(
                     "{} has {} channels, the model takes {}",
@@ -95,5 +95,5 @@ pub fn run(
         let max = t.values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         println!("{:>8} {:>12.5} {:>12.5} {:>12.5}", t.channel, t.activity, min, max);
     }
-    args.json.as_ref().map(|_| serde_json::to_string(&maps).map_err(|e| Error::Format(e.to_string()))).transpose()
+    args.json.as_ref().map(|_| serde_json::to_string(&maps).map_err(|e| Error::encode("JSON", e))).transpose()
 }

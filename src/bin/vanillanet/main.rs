@@ -6,10 +6,11 @@ mod inspect;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let cli = match args::Cli::try_parse() {
+    let command = args::Cli::command().mut_subcommand("ablate", args::study_defaults);
+    let cli = match command.try_get_matches().and_then(|m| args::Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             let _ = e.print(); // --help, --version
