@@ -73,6 +73,9 @@ options_table! {
         learning_rate: f64 = 2e-3, Kind::Number { min: 0.0, max: MAX_LEARNING_RATE, above: true, below: false }, [visible_alias = "lr"];
         /// Decoupled (AdamW) or L2 (SGD) weight decay.
         weight_decay: f64 = 0.05, Kind::number(0.0, 1.0), [];
+        /// Label smoothing: this share of each target's probability spread over all classes
+        /// (0: none).
+        label_smoothing: f64 = 0.0, Kind::Number { min: 0.0, max: 1.0, above: false, below: true }, [];
         /// SGD's momentum (AdamW ignores it).
         momentum: f64 = 0.9, Kind::Number { min: 0.0, max: 1.0, above: false, below: true }, [];
         /// Images per step (at most what a step's memory allows for the preset and image size).
@@ -140,7 +143,8 @@ impl TrainOptions {
 
     /// The loss a training step minimises.
     pub(crate) fn loss(&self, device: &Device) -> CrossEntropyLoss {
-        CrossEntropyLossConfig::new().init(device)
+        let smoothing = (self.label_smoothing > 0.0).then_some(self.label_smoothing as f32);
+        CrossEntropyLossConfig::new().with_smoothing(smoothing).init(device)
     }
 
     pub(crate) fn optimizer(&self) -> ModuleOptimizer {
@@ -197,5 +201,19 @@ mod tests {
         assert_eq!(e.field, "seed");
         let e = bad(TrainOptions { act_num: MAX_ACT_NUM + 1, ..Default::default() });
         assert_eq!(e.message, "act num 9 is out of range: 0 to 8");
+        assert_eq!(bad(TrainOptions { label_smoothing: 1.0, ..Default::default() }).field, "labelSmoothing");
+    }
+
+    #[test]
+    fn label_smoothing_costs_a_confident_right_answer() {
+        use burn::tensor::{Int, Tensor, TensorData};
+        let device = Device::flex();
+        let loss = |smoothing: f64| {
+            let logits = Tensor::<2>::from_data(TensorData::new(vec![8.0f32, 0.0, 0.0], [1, 3]), &device);
+            let target = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64], [1]), &device);
+            let options = TrainOptions { label_smoothing: smoothing, ..Default::default() };
+            options.loss(&device).forward(logits, target).into_scalar::<f32>()
+        };
+        assert!(loss(0.1) > 2.0 * loss(0.0), "{} vs {}", loss(0.1), loss(0.0));
     }
 }

@@ -114,6 +114,7 @@ export default {
   "opt.learningRate": "Learning rate",
   "opt.weightDecay": "Weight decay",
   "opt.momentum": "Momentum",
+  "opt.labelSmoothing": "Label smoothing",
   "opt.batchSize": "Batch size",
   "opt.epochs": "Epochs",
   "opt.seed": "Seed",

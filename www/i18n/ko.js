@@ -110,6 +110,7 @@ export default {
   "opt.learningRate": "학습률",
   "opt.weightDecay": "가중치 감쇠",
   "opt.momentum": "모멘텀",
+  "opt.labelSmoothing": "레이블 스무딩",
   "opt.batchSize": "배치 크기",
   "opt.epochs": "에폭",
   "opt.seed": "시드",
