@@ -4,63 +4,22 @@
 // (step, eval, state, probe, ...). Each request type is the name of the page's and the
 // Session's operation.
 
-// Every GPU device burn opens, so that a lost one is noticed (its `lost` promise settles) and,
-// for testing recovery, one can be destroyed on purpose.
-const gpuDevices = [];
-if (self.GPUAdapter) {
-  const requestDevice = GPUAdapter.prototype.requestDevice;
-  GPUAdapter.prototype.requestDevice = async function (...args) {
-    const device = await requestDevice.apply(this, args);
-    gpuDevices.push(device);
-    device.lost.then((info) => self.postMessage({ type: "deviceLost", reason: info.reason, message: info.message }));
-    return device;
-  };
-}
-
-// What the GPU is asked to do, counted for the bench page: compute dispatches, queue submits,
-// buffers mapped for reading (host round trips) and pipelines made (shader compilations).
-const gpuCounts = { dispatches: 0, submits: 0, readbacks: 0, pipelines: 0 };
-if (self.GPUComputePassEncoder) {
-  const count = (proto, name, key) => {
-    const original = proto[name];
-    proto[name] = function (...args) {
-      gpuCounts[key]++;
-      return original.apply(this, args);
-    };
-  };
-  count(GPUComputePassEncoder.prototype, "dispatchWorkgroups", "dispatches");
-  count(GPUQueue.prototype, "submit", "submits");
-  count(GPUBuffer.prototype, "mapAsync", "readbacks");
-  count(GPUDevice.prototype, "createComputePipeline", "pipelines");
-  count(GPUDevice.prototype, "createComputePipelineAsync", "pipelines");
-}
+import { crash, fatal } from "./worker/crash.js";
+import { exclusive, loadEngine } from "./worker/engine.js";
+import { evaluate, evaluation, sendProbe, warmUp } from "./worker/reads.js";
+import { upload } from "./worker/upload.js";
+import { adapterInfo, gpuCounts, loseDevices } from "./worker/gpu.js";
 
 let session = null;
-// The build this worker runs (see rpc.js): the threaded one starts its pool of Web Workers,
-// one a core; if it cannot (no shared memory, or not built), the single-threaded one serves.
 let Session = null;
 let Upload = null;
 let engine = null;
-const ready = (async () => {
-  let fallback = null;
-  const params = new URL(import.meta.url).searchParams;
-  if (params.get("build") === "threads") {
-    try {
-      if (!self.crossOriginIsolated) throw new Error("the page is not cross-origin isolated");
-      const pkg = await import("./pkg/threads/vanillanet.js");
-      await pkg.default();
-      await pkg.initThreadPool(Number(params.get("threads")) || navigator.hardwareConcurrency || 1);
-      engine = pkg;
-    } catch (e) {
-      fallback = String(e?.message ?? e);
-    }
-  }
-  engine ??= await import("./pkg/vanillanet.js").then(async (pkg) => (await pkg.default(), pkg));
+const ready = loadEngine().then((loaded) => {
+  ({ engine } = loaded);
   ({ Session, Upload } = engine);
   session = new Session();
-  const build = { ...engine.build(), crossOriginIsolated: Boolean(self.crossOriginIsolated), fallback };
-  post({ type: "build", build });
-})();
+  post({ type: "build", build: { ...engine.build(), crossOriginIsolated: Boolean(self.crossOriginIsolated), fallback: loaded.fallback } });
+});
 let state = "idle"; // idle | running | pausing | paused | finished
 // The ablation study, beside the trainer: only one of them runs at a time.
 let studyState = "idle"; // idle | running | pausing | paused | finished
@@ -78,36 +37,6 @@ let pauseWhenAnnealed = false;
 
 const post = (msg) => self.postMessage(msg);
 
-// A panic in Rust aborts the wasm instance (a RuntimeError, "unreachable"), possibly inside an
-// awaited call whose promise then never settles. The worker cannot go on: it tells the page,
-// which starts a fresh one from the last saved state. The panic's own message (logged by
-// console_error_panic_hook) is the reason given.
-let lastPanic = null;
-const consoleError = console.error.bind(console);
-console.error = (...args) => {
-  const text = args.map(String).join(" ");
-  if (text.includes("panicked at")) lastPanic = text.split("\n").slice(0, 2).join(" ");
-  consoleError(...args);
-};
-let crashed = false;
-function crash(error) {
-  if (crashed) return;
-  crashed = true;
-  post({ type: "crashed", reason: lastPanic ?? String(error?.message ?? error) });
-}
-const fatal = (e) => e instanceof WebAssembly.RuntimeError || String(e?.message ?? e).includes("unreachable");
-self.addEventListener("error", (e) => crash(e.error ?? e.message));
-self.addEventListener("unhandledrejection", (e) => {
-  if (fatal(e.reason)) crash(e.reason);
-});
-// The Session is borrowed for the whole of an awaited call (wasm-bindgen refuses a second one
-// meanwhile), so calls run one at a time, in order.
-let chain = Promise.resolve();
-const exclusive = (fn) => {
-  const p = chain.then(fn);
-  chain = p.catch(() => {});
-  return p;
-};
 const setState = (s) => {
   state = s;
   post({ type: "state", state });
@@ -117,56 +46,6 @@ const setStudyState = (s) => {
   post({ type: "studyState", state: s });
 };
 const SCHEDULE_POINTS = 2000;
-const PROBE_INPUTS = Array.from({ length: 41 }, (_, i) => -2 + i * 0.1);
-
-async function adapterInfo() {
-  if (!("gpu" in navigator)) return null;
-  try {
-    const adapter = await navigator.gpu.requestAdapter();
-    if (!adapter) return null;
-    const info = adapter.info ?? {};
-    return {
-      vendor: info.vendor || "(unknown)",
-      architecture: info.architecture || "(unknown)",
-      description: info.description || "",
-      isFallback: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
-    };
-  } catch {
-    return null;
-  }
-}
-
-async function sendProbe() {
-  try {
-    const r = await session.probe(probe.layer, probe.channel, Float32Array.from(PROBE_INPUTS));
-    post({ type: "probe", layer: probe.layer, channel: probe.channel, inputs: PROBE_INPUTS, curve: r.curve, kernel: r.kernel });
-  } catch (e) {
-    post({ type: "error", key: "probe.failed", message: String(e.message ?? e) });
-  }
-}
-
-async function evaluate(step, limit) {
-  const accuracy = await session.evaluate(limit);
-  post({ type: "eval", step, testAccuracy: accuracy, full: limit === undefined });
-  return accuracy;
-}
-
-// The whole test set, posted as an `evaluation` event (and its accuracy as an `eval` one).
-async function evaluation(fused) {
-  const result = await session.evaluation(fused);
-  post({ type: "evaluation", evaluation: result });
-  if (!fused) post({ type: "eval", step: result.step, testAccuracy: result.accuracy, full: true });
-  return result;
-}
-
-// On WebGPU the first run of a net compiles its shaders (most of a second on a slow adapter):
-// a new classifier runs once on a blank input right away, so the first image does not wait.
-async function warmUp() {
-  if (session.status().backend !== "webgpu") return;
-  const p = session.classifier()?.card.preprocess;
-  if (p) await session.logits(new Float32Array(p.channels * p.height * p.width), 1);
-}
-
 async function oneStep() {
   const t0 = performance.now();
   const report = await session.step();
@@ -177,20 +56,20 @@ async function oneStep() {
   if (report.warning) post({ type: "info", message: report.warning });
   // Each epoch's end (and the last step) evaluates on the whole test set; in between, a quick
   // look at part of it keeps the accuracy curve moving.
-  if (report.epochEnd || status.finished) await evaluation(false).catch((e) => {
+  if (report.epochEnd || status.finished) await evaluation(session, post, false).catch((e) => {
     // Data without test images has nothing to evaluate; training goes on.
     if (fatal(e)) throw e;
     post({ type: "eval", step: report.globalStep, testAccuracy: null, full: true });
   });
-  else if (report.globalStep % evalEvery === 0) await evaluate(report.globalStep, evalLimit);
-  if (report.globalStep % probe.every === 0 || report.globalStep === 1) await sendProbe();
+  else if (report.globalStep % evalEvery === 0) await evaluate(session, post, report.globalStep, evalLimit);
+  if (report.globalStep % probe.every === 0 || report.globalStep === 1) await sendProbe(session, probe, post);
   if (pauseWhenAnnealed && status.cannotFuse === null) {
     pauseWhenAnnealed = false;
     if (!status.finished) setState("paused");
     post({ type: "annealed" });
   }
   if (status.finished) {
-    await sendProbe();
+    await sendProbe(session, probe, post);
     setState("finished");
   }
   return report;
@@ -234,6 +113,18 @@ async function loop() {
   } finally {
     loopActive = false;
   }
+}
+
+// Pauses a job, the trainer or the study: the loop stops before its next step; the answer comes
+// once the step in flight is done.
+async function pauseJob(job) {
+  const now = () => (job === "train" ? state : studyState);
+  if (now() !== "running") return true;
+  if (job === "train") state = "pausing";
+  else studyState = "pausing";
+  await exclusive(() => {});
+  if (now() === "pausing") (job === "train" ? setState : setStudyState)("paused");
+  return true;
 }
 
 // Starting one job pauses the other (its step in flight finishes first).
@@ -318,13 +209,7 @@ const handlers = {
       return report;
     });
   },
-  async studyPause() {
-    if (studyState !== "running") return true;
-    studyState = "pausing";
-    await exclusive(() => {});
-    if (studyState === "pausing") setStudyState("paused");
-    return true;
-  },
+  studyPause: () => pauseJob("study"),
   studyResume() {
     if (studyState !== "paused") throw new Error("no paused study to resume");
     pauseOther("study");
@@ -340,12 +225,7 @@ const handlers = {
       return true;
     });
   },
-  studyCsv({ report }) {
-    return Session.studyCsv(report);
-  },
-  checkOptions({ options: opts }) {
-    return exclusive(() => session.checkOptions(opts));
-  },
+  studyCsv: ({ report }) => Session.studyCsv(report),
   setOptions({ options: opts }) {
     return exclusive(async () => {
       if (options === null) return false;
@@ -379,19 +259,13 @@ const handlers = {
   evaluation({ fused }) {
     return exclusive(() => {
       if (options === null) throw new Error("nothing to evaluate: train a model first");
-      return evaluation(Boolean(fused));
+      return evaluation(session, post, Boolean(fused));
     });
-  },
-  evaluationCell({ fused, label, predicted, limit }) {
-    return exclusive(() => session.evaluationCell(Boolean(fused), label, predicted, limit));
-  },
-  testImage({ index }) {
-    return exclusive(() => session.testImage(index));
   },
   fuse({ limit }) {
     return exclusive(async () => {
       const report = await session.fuse(limit);
-      await warmUp();
+      await warmUp(session);
       return report;
     });
   },
@@ -402,72 +276,20 @@ const handlers = {
   async decodeImage({ file, channels, side }) {
     return Session.decodeImage(new Uint8Array(await file.arrayBuffer()), channels, side, side);
   },
-  // A checkpoint arrives in chunks straight into wasm memory, with progress, so a file of
-  // hundreds of MB needs no second copy and the page stays responsive.
-  async loadCheckpoint({ file }) {
-    return exclusive(async () => {
-      const upload = new Upload(file.size);
-      const reader = file.stream().getReader();
-      let loaded = 0;
-      let last = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        upload.push(value);
-        loaded += value.length;
-        if (performance.now() - last > 100) {
-          last = performance.now();
-          post({ type: "checkpointProgress", name: file.name, loaded, total: file.size, phase: "reading" });
-        }
-      }
-      post({ type: "checkpointProgress", name: file.name, loaded, total: file.size, phase: "parsing" });
-      return session.loadCheckpoint(upload);
-    });
+  // A checkpoint arrives in chunks straight into wasm memory (worker/upload.js).
+  loadCheckpoint({ file }) {
+    return exclusive(async () => session.loadCheckpoint(await upload(Upload, file, post)));
   },
   useCheckpoint({ variant, strides }) {
     return exclusive(async () => {
       const info = session.useCheckpoint(variant ?? undefined, strides ? Uint32Array.from(strides) : undefined);
-      await warmUp();
+      await warmUp(session);
       return info;
     });
   },
-  classifier() {
-    return exclusive(() => session.classifier());
-  },
-  exportModel() {
-    return exclusive(() => session.exportModel());
-  },
-  exportTraining() {
-    return exclusive(() => session.exportTraining());
-  },
-  exportOnnx() {
-    return exclusive(() => session.exportOnnx());
-  },
-  logits({ values, batch }) {
-    return exclusive(() => session.logits(values, batch));
-  },
-  benchLatency({ model, size, batch, fused, runs, warmup }) {
-    return exclusive(() => session.benchLatency(model, size, batch, fused, runs, warmup));
-  },
-  benchClassifier({ model, size }) {
-    return exclusive(() => session.benchClassifier(model, size));
-  },
-  benchClassifierLatency({ batch, runs, warmup }) {
-    return exclusive(() => session.benchClassifierLatency(batch, runs, warmup));
-  },
   /** What this worker's engine is: `{webgpu, threads, crossOriginIsolated}`. */
-  build() {
-    return { ...engine.build(), crossOriginIsolated: Boolean(self.crossOriginIsolated) };
-  },
-  /** The GPU work counted since the last call (zeros on the CPU backend). */
-  gpuCounts() {
-    const counts = { ...gpuCounts };
-    for (const k of Object.keys(gpuCounts)) gpuCounts[k] = 0;
-    return counts;
-  },
-  benchTraining({ preset, channels, size, batch, steps }) {
-    return exclusive(() => session.benchTraining(preset, channels, size, batch, steps));
-  },
+  build: () => ({ ...engine.build(), crossOriginIsolated: Boolean(self.crossOriginIsolated) }),
+  gpuCounts,
   snapshot() {
     return exclusive(async () => (options === null ? null : { bytes: await session.snapshot(), status: session.status() }));
   },
@@ -481,7 +303,7 @@ const handlers = {
       post({ type: "model", info, options, restored: true });
       setState(status.finished ? "finished" : "paused");
       // Awaited: the probe borrows the Session, which the next call would otherwise meet.
-      await sendProbe();
+      await sendProbe(session, probe, post);
       return { info, status };
     });
   },
@@ -510,21 +332,8 @@ const handlers = {
       return session.fusion(part);
     });
   },
-  debugPanic() {
-    return exclusive(() => session.debugPanic());
-  },
-  loseDevice() {
-    for (const d of gpuDevices) d.destroy();
-    return gpuDevices.length;
-  },
-  async pause() {
-    if (state !== "running") return true;
-    // The loop stops before its next step; answer once the step in flight is done.
-    state = "pausing";
-    await exclusive(() => {});
-    if (state === "pausing") setState("paused");
-    return true;
-  },
+  loseDevice: loseDevices,
+  pause: () => pauseJob("train"),
   async resume() {
     if (options === null) throw new Error("nothing to resume: start training first");
     if (state === "finished") throw new Error("training is finished: reset to train again");
@@ -550,11 +359,29 @@ const handlers = {
   probe({ layer, channel }) {
     probe = { ...probe, layer, channel };
     return exclusive(async () => {
-      if (options !== null) await sendProbe();
+      if (options !== null) await sendProbe(session, probe, post);
       return true;
     });
   },
 };
+
+// The calls that only pass their arguments on to the Session, one at a time.
+const PASS_THROUGH = {
+  checkOptions: ({ options: opts }) => session.checkOptions(opts),
+  evaluationCell: ({ fused, label, predicted, limit }) => session.evaluationCell(Boolean(fused), label, predicted, limit),
+  testImage: ({ index }) => session.testImage(index),
+  classifier: () => session.classifier(),
+  exportModel: () => session.exportModel(),
+  exportTraining: () => session.exportTraining(),
+  exportOnnx: () => session.exportOnnx(),
+  logits: ({ values, batch }) => session.logits(values, batch),
+  benchLatency: ({ model, size, batch, fused, runs, warmup }) => session.benchLatency(model, size, batch, fused, runs, warmup),
+  benchClassifier: ({ model, size }) => session.benchClassifier(model, size),
+  benchClassifierLatency: ({ batch, runs, warmup }) => session.benchClassifierLatency(batch, runs, warmup),
+  benchTraining: ({ preset, channels, size, batch, steps }) => session.benchTraining(preset, channels, size, batch, steps),
+  debugPanic: () => session.debugPanic(),
+};
+for (const [name, fn] of Object.entries(PASS_THROUGH)) handlers[name] = (data) => exclusive(() => fn(data));
 
 self.onmessage = async ({ data }) => {
   const { id, type } = data;

@@ -140,44 +140,43 @@ impl VanillaNet {
                 folded(w, zeros, Some(bn))
             })
         };
+        // The stem and a block alike: a conv pair, its fused conv, a series activation.
+        let pair =
+            |name: String, fused_key: String, act_key: String, convs: &ConvPair, fused: &Conv2d, act, identity| {
+                let (conv1, conv2) = folded_pair(convs);
+                let act = act_of(act);
+                FusionParts {
+                    name,
+                    fused_key,
+                    act_key: act.is_some().then_some(act_key),
+                    conv1,
+                    conv2,
+                    fused_weight: fused.weight.val(),
+                    fused_bias: bias_of(fused),
+                    act,
+                    identity_added: identity,
+                }
+            };
         Ok(match part {
             0 => {
-                let (conv1, conv2) = folded_pair(&self.stem.convs);
                 let fused = self.stem.fuse();
-                let (fused_weight, fused_bias) = (fused.conv.weight.val(), bias_of(&fused.conv));
-                let act = act_of(&self.stem.act);
-                let act_key = act.is_some().then(|| "stem.1".to_string());
-                FusionParts {
-                    name: "stem".into(),
-                    fused_key: "stem.0".into(),
-                    act_key,
-                    conv1,
-                    conv2,
-                    fused_weight,
-                    fused_bias,
-                    act,
-                    identity_added: false,
-                }
+                pair(
+                    "stem".into(),
+                    "stem.0".into(),
+                    "stem.1".into(),
+                    &self.stem.convs,
+                    &fused.conv,
+                    &self.stem.act,
+                    false,
+                )
             }
             p if p <= blocks => {
-                let block = &self.stages[p - 1];
-                let (conv1, conv2) = folded_pair(&block.convs);
+                let (block, i) = (&self.stages[p - 1], p - 1);
                 let fused = block.fuse();
-                let (fused_weight, fused_bias) = (fused.conv.weight.val(), bias_of(&fused.conv));
-                let act = act_of(&block.act);
-                let act_key = act.is_some().then(|| format!("stages.{}.act", p - 1));
-                let identity_added = fused.shortcut.is_none() && block.shortcut.is_some();
-                FusionParts {
-                    name: format!("stages.{}", p - 1),
-                    fused_key: format!("stages.{}.conv", p - 1),
-                    act_key,
-                    conv1,
-                    conv2,
-                    fused_weight,
-                    fused_bias,
-                    act,
-                    identity_added,
-                }
+                let identity = fused.shortcut.is_none() && block.shortcut.is_some();
+                let (name, fused_key, act_key) =
+                    (format!("stages.{i}"), format!("stages.{i}.conv"), format!("stages.{i}.act"));
+                pair(name, fused_key, act_key, &block.convs, &fused.conv, &block.act, identity)
             }
             p if p == blocks + 1 => {
                 let head = &self.head;

@@ -121,3 +121,63 @@ fn dependencies_run_one_way_and_no_file_uses_one_that_uses_it() {
         }
     }
 }
+
+/// The source files of the crate and the page: `.rs` under `src/`; `.js`, `.html` and `.css`
+/// under `www/` but for vendored code, data and the built engine.
+fn all_sources() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if path.is_dir() {
+                if !["vendor", "data", "pkg"].contains(&name.as_str()) {
+                    walk(&path, out);
+                }
+            } else if ["rs", "js", "html", "css"].iter().any(|e| path.extension().is_some_and(|x| x == *e)) {
+                out.push(path);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    walk(&root.join("src"), &mut out);
+    walk(&root.join("www"), &mut out);
+    out
+}
+
+#[test]
+fn every_source_file_has_one_job_and_the_readme_names_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let layout = &readme[readme.find("## Layout").unwrap()..];
+    let layout = &layout[..layout[3..].find("\n## ").unwrap()];
+    let files = all_sources();
+    assert!(files.len() > 80, "the walk found the sources");
+    let mut long = Vec::new();
+    let mut unnamed = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        // The translation tables are data: one line per string.
+        let translations = rel.starts_with("www/i18n/");
+        let lines = std::fs::read_to_string(f).unwrap().lines().count();
+        if lines > 400 && !translations {
+            long.push(format!("{rel}: {lines} lines"));
+        }
+        // A file by its name (`inspect.rs`); a module's `mod.rs` by its folder (`trainer/`), and
+        // the folder too for a file in a sub-folder.
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let parent = f.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
+        let named = if name == "mod.rs" || name == "lib.rs" {
+            name == "lib.rs" || layout.contains(&format!("`{parent}/`"))
+        } else {
+            layout.contains(&format!("`{name}`"))
+                || layout.contains(&format!("`{parent}/{name}`"))
+                || layout.contains(&format!("`{}`", name.rsplit_once('.').unwrap().0))
+        };
+        if !named {
+            unnamed.push(rel);
+        }
+    }
+    assert!(long.is_empty(), "files over 400 lines do more than one job:\n{}", long.join("\n"));
+    assert!(unnamed.is_empty(), "the README's Layout section does not name:\n{}", unnamed.join("\n"));
+}

@@ -31,137 +31,164 @@ pub enum Backend {
 pub enum Command {
     /// Run a checkpoint on the tensor `input` (NCHW, f32) of a safetensors file, in eval mode
     /// (running BN statistics), and write the tensor `logits`.
-    Logits {
-        #[command(flatten)]
-        model: ModelArgs,
-        /// Slope of the leaky activations (0 = ReLU, 1 = identity).
-        #[arg(long, default_value_t = 1.0)]
-        lambda: f64,
-        /// Run the fused deploy form (fused here from a training-form checkpoint).
-        #[arg(long)]
-        fused: bool,
-        #[arg(long)]
-        input: PathBuf,
-        #[arg(long)]
-        output: PathBuf,
-    },
+    Logits(LogitsArgs),
     /// Fuse a training-form checkpoint and save the deploy form with official key names.
-    Fuse {
-        #[command(flatten)]
-        model: ModelArgs,
-        #[arg(long)]
-        output: PathBuf,
-    },
+    Fuse(FuseArgs),
     /// Classify images: top-5, preprocessed and labelled as the model's card says (files from
     /// the page, `fuse`, `train`), else with the official evaluation preprocessing.
-    Classify {
-        #[command(flatten)]
-        model: ModelArgs,
-        /// Input side fed to the network [default: the card's, else 224].
-        #[arg(long)]
-        size: Option<usize>,
-        /// Text file with one class name per line [default: the card's, else ImageNet's for
-        /// 1000 classes].
-        #[arg(long)]
-        labels: Option<PathBuf>,
-        #[arg(long, default_value_t = 5)]
-        top: usize,
-        #[arg(required = true)]
-        images: Vec<PathBuf>,
-    },
+    Classify(ClassifyArgs),
     /// Parameters and multiply-accumulates of an architecture, training and deploy form.
-    Info {
-        #[command(flatten)]
-        arch: ArchArgs,
-        /// Input height and width.
-        #[arg(long, default_value_t = 224)]
-        size: usize,
-    },
+    Info(InfoArgs),
     /// List the named models.
     Models,
     /// Export the fused (deploy) form as ONNX (opset 13): input `input` [batch, C, H, W],
     /// output `logits`; runs in onnxruntime and other ONNX runtimes.
-    ExportOnnx {
-        #[command(flatten)]
-        model: ModelArgs,
-        /// Input side the graph declares (the batch stays free) [default: the card's, else
-        /// 224].
-        #[arg(long)]
-        size: Option<usize>,
-        #[arg(long)]
-        output: PathBuf,
-    },
+    ExportOnnx(ExportOnnxArgs),
     /// Inference latency (fused and unfused, readback included; median and p90 after warm-up,
     /// the cold first run apart) and training throughput, on random weights and images.
-    Bench {
-        /// Models as NAME@SIZE (input side in pixels).
-        #[arg(long, value_delimiter = ',', default_value = "vanillanet_5@224,small_28@28")]
-        models: Vec<String>,
-        #[arg(long, value_delimiter = ',', default_value = "1,32")]
-        batches: Vec<usize>,
-        /// Timed runs per case.
-        #[arg(long, default_value_t = 30)]
-        runs: usize,
-        #[arg(long, default_value_t = 3)]
-        warmup: usize,
-        /// Preset whose training throughput is measured, and its batch size and timed steps.
-        #[arg(long, default_value = "small_28")]
-        train_preset: String,
-        #[arg(long, default_value_t = 64)]
-        train_batch: usize,
-        #[arg(long, default_value_t = 20)]
-        train_steps: usize,
-        /// Also write the figures as JSON.
-        #[arg(long)]
-        json: Option<PathBuf>,
-    },
+    Bench(BenchArgs),
     /// Save a freshly initialised model (training form, random weights, official key names):
     /// for trying the tools and for benchmarks.
-    Init {
-        #[command(flatten)]
-        arch: ArchArgs,
-        /// Input side its card declares (official preprocessing).
-        #[arg(long, default_value_t = 224)]
-        size: usize,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        #[arg(long)]
-        output: PathBuf,
-    },
+    Init(InitArgs),
     /// Train on a dataset with the page's training loop; prints a line per epoch; saves the
     /// fused model if asked. The options are the page's form's, with its defaults and bounds.
-    Train {
-        #[command(flatten)]
-        data: DataArgs,
-        #[command(flatten)]
-        options: TrainOptions,
-        /// Where to save the fused (deploy-form) model, official key names, with its card.
-        #[arg(long)]
-        output: Option<PathBuf>,
-        /// Where to save the training form for the authors' PyTorch code (official key names,
-        /// BN step counters; loads with strict=True), with its card.
-        #[arg(long)]
-        output_training: Option<PathBuf>,
-        /// Steps between probes of the leaky activations' decay (on the first 32 test images;
-        /// 0: none). Each epoch's line is followed by the last probe's figures.
-        #[arg(long, default_value_t = 10)]
-        probe_every: usize,
-    },
+    Train(TrainArgs),
     /// The feature maps after the stem or a block for one image, the most active channels
     /// (the page's "what each layer sees"), of the trained net or its fused form.
     Inspect(InspectArgs),
     /// Reproduce one of the paper's ablations: train every arm of a study with the same data,
     /// data order, seeds, step budget and schedule, fuse each, and print a table (also as JSON).
     /// The options are the page's Experiments form's, with its defaults and bounds.
-    Ablate {
-        #[command(flatten)]
-        data: DataArgs,
-        #[command(flatten)]
-        options: StudyOptions,
-        /// Also write the whole report (every run, the summary, the options) as JSON.
-        #[arg(long)]
-        json: Option<PathBuf>,
-    },
+    Ablate(AblateArgs),
+}
+
+#[derive(Args)]
+pub struct LogitsArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Slope of the leaky activations (0 = ReLU, 1 = identity).
+    #[arg(long, default_value_t = 1.0)]
+    pub lambda: f64,
+    /// Run the fused deploy form (fused here from a training-form checkpoint).
+    #[arg(long)]
+    pub fused: bool,
+    #[arg(long)]
+    pub input: PathBuf,
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+#[derive(Args)]
+pub struct FuseArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+#[derive(Args)]
+pub struct ClassifyArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Input side fed to the network [default: the card's, else 224].
+    #[arg(long)]
+    pub size: Option<usize>,
+    /// Text file with one class name per line [default: the card's, else ImageNet's for
+    /// 1000 classes].
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub arch: ArchArgs,
+    /// Input height and width.
+    #[arg(long, default_value_t = 224)]
+    pub size: usize,
+}
+
+#[derive(Args)]
+pub struct ExportOnnxArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Input side the graph declares (the batch stays free) [default: the card's, else
+    /// 224].
+    #[arg(long)]
+    pub size: Option<usize>,
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Models as NAME@SIZE (input side in pixels).
+    #[arg(long, value_delimiter = ',', default_value = "vanillanet_5@224,small_28@28")]
+    pub models: Vec<String>,
+    #[arg(long, value_delimiter = ',', default_value = "1,32")]
+    pub batches: Vec<usize>,
+    /// Timed runs per case.
+    #[arg(long, default_value_t = 30)]
+    pub runs: usize,
+    #[arg(long, default_value_t = 3)]
+    pub warmup: usize,
+    /// Preset whose training throughput is measured, and its batch size and timed steps.
+    #[arg(long, default_value = "small_28")]
+    pub train_preset: String,
+    #[arg(long, default_value_t = 64)]
+    pub train_batch: usize,
+    #[arg(long, default_value_t = 20)]
+    pub train_steps: usize,
+    /// Also write the figures as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub arch: ArchArgs,
+    /// Input side its card declares (official preprocessing).
+    #[arg(long, default_value_t = 224)]
+    pub size: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub options: TrainOptions,
+    /// Where to save the fused (deploy-form) model, official key names, with its card.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Where to save the training form for the authors' PyTorch code (official key names,
+    /// BN step counters; loads with strict=True), with its card.
+    #[arg(long)]
+    pub output_training: Option<PathBuf>,
+    /// Steps between probes of the leaky activations' decay (on the first 32 test images;
+    /// 0: none). Each epoch's line is followed by the last probe's figures.
+    #[arg(long, default_value_t = 10)]
+    pub probe_every: usize,
+}
+
+#[derive(Args)]
+pub struct AblateArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub options: StudyOptions,
+    /// Also write the whole report (every run, the summary, the options) as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 /// A dataset, the same kinds for every command that takes one.

@@ -1,8 +1,11 @@
 //! `vanillanet`: run, fuse, train and inspect VanillaNet checkpoints from the command line.
 
 mod args;
+mod checkpoint;
 mod commands;
 mod inspect;
+mod measure;
+mod training;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,84 @@
+//! `vanillanet bench`: inference latency and training throughput.
+
+use vanillanet::{Error, Result, VanillaNetConfig};
+
+use crate::args::{Backend, BenchArgs};
+use crate::commands::{device, write_file};
+
+pub fn bench(args: BenchArgs, backend: Backend, threads: usize) -> Result<()> {
+    let BenchArgs { models, batches, runs, warmup, train_preset, train_batch, train_steps, json } = args;
+    use vanillanet::bench;
+    if runs == 0 || batches.contains(&0) {
+        return Err(Error::InvalidInput("--runs and every batch size must be at least 1".into()));
+    }
+    let cases = models
+        .iter()
+        .map(|m| {
+            let (name, size) = m.split_once('@').unwrap_or((m, "224"));
+            let size = size
+                .parse::<usize>()
+                .map_err(|_| Error::InvalidInput(format!("'{m}': size after @ must be a number")))?;
+            Ok((name.to_string(), VanillaNetConfig::named(name)?, size))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let device = device(backend)?;
+    let backend_name = match backend {
+        Backend::Cpu => "cpu (flex)",
+        Backend::Gpu => "gpu (wgpu)",
+    };
+    println!(
+        "backend {backend_name}, {threads} CPU thread{}, {runs} timed runs after {warmup} warm-up, readback included",
+        if threads == 1 { "" } else { "s" }
+    );
+    println!("{:<22} {:>5} {:>8} {:>10} {:>10} {:>10}", "model", "batch", "form", "cold ms", "median ms", "p90 ms");
+    let mut latencies = Vec::new();
+    for (name, config, size) in &cases {
+        for &batch in &batches {
+            for fused in [false, true] {
+                let case = bench::Case { name, config, size: *size, batch, fused };
+                let l = pollster::block_on(bench::latency(case, runs, warmup, &device))?;
+                println!(
+                    "{:<22} {:>5} {:>8} {:>10.2} {:>10.2} {:>10.2}",
+                    format!("{name} {size}x{size}"),
+                    batch,
+                    if fused { "fused" } else { "unfused" },
+                    l.cold_ms,
+                    l.median_ms,
+                    l.p90_ms
+                );
+                latencies.push(l);
+            }
+            let pair: Vec<_> = latencies.iter().rev().take(2).collect();
+            println!(
+                "{:<22} {:>5} {:>8} {:>10} {:>9.2}x",
+                "",
+                "",
+                "speed-up",
+                "",
+                pair[1].median_ms / pair[0].median_ms
+            );
+        }
+    }
+    let data_size = if train_preset.ends_with("_28") {
+        (1, 28)
+    } else if train_preset.ends_with("_64") {
+        (3, 64)
+    } else {
+        (3, 32)
+    };
+    let t = pollster::block_on(bench::training(
+        &train_preset,
+        data_size.0,
+        data_size.1,
+        train_batch,
+        train_steps,
+        &device,
+    ))?;
+    println!("training {} batch {}: {:.0} images/s over {} steps", t.preset, t.batch, t.images_per_sec, t.steps);
+    if let Some(path) = json {
+        let out =
+            serde_json::json!({ "backend": backend_name, "threads": threads, "latency": latencies, "training": t });
+        write_file(&path, serde_json::to_string_pretty(&out).unwrap_or_default().as_bytes())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! The one training loop the page drives (and tests run natively): deep training with lambda
+//! following its schedule, one optimizer step per call, every read from the device awaited.
+//! What is read off the net (evaluation, the fuse report, the probes) is `inspect.rs`; saving
+//! and continuing a run, and its exports, `snapshot.rs`.
+
+mod inspect;
+mod snapshot;
+
+pub use inspect::{FuseReport, ProbeImage};
+pub use snapshot::Position;
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::data::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::io::names::{load_state, state_dict_async};
+use crate::io::state_dict::StateDict;
+use crate::model::VanillaNet;
+use crate::model::config::VanillaNetConfig;
+use crate::readback::read_vec;
+use crate::train::inside::{DecayHistory, DecayPoint, probe_decay};
+use crate::train::options::TrainOptions;
+
+/// What one optimizer step did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepReport {
+    /// Epoch and step within it of this step (0-based).
+    pub epoch: usize,
+    pub step: usize,
+    /// Steps done so far, this one included.
+    pub global_step: usize,
+    pub steps_per_epoch: usize,
+    pub lambda: f64,
+    pub loss: f32,
+    pub batch_accuracy: f32,
+    pub batch_size: usize,
+    /// This step ended an epoch.
+    pub epoch_end: bool,
+    /// Said once, when the loss stays far above where it started.
+    pub warning: Option<String>,
+    /// The decay of the leaky activations, when this step probed it (see [`Trainer::decay`]).
+    #[serde(default)]
+    pub inside: Option<DecayPoint>,
+}
+
+pub struct Trainer {
+    device: Device,
+    data: Dataset,
+    options: TrainOptions,
+    config: VanillaNetConfig,
+    model: Option<VanillaNet>,
+    optim: ModuleOptimizer,
+    order: Vec<usize>,
+    rng: u64,
+    /// `rng` before this epoch's shuffle: enough to rebuild the order after a reload.
+    epoch_rng: u64,
+    epoch: usize,
+    step: usize,
+    global_step: usize,
+    /// What a diverging run goes back to: the last weights and BN statistics read back and
+    /// found finite (every `CHECK_EVERY` steps and at epoch ends; a copy on the host, since BN
+    /// statistics are shared between clones of a module), with the steps done then.
+    checked_good: Option<(StateDict, usize)>,
+    loss_watch: LossWatch,
+    /// The leaky activations' decay, probed every few steps on a fixed batch.
+    inside: DecayHistory,
+}
+
+/// Watches the loss for a run that is not learning: the mean of the first steps, a moving
+/// average since, and whether the user was told.
+#[derive(Clone, Debug, Default)]
+struct LossWatch {
+    start: Vec<f32>,
+    average: Option<f32>,
+    warned: bool,
+}
+
+impl LossWatch {
+    const START_STEPS: usize = 10;
+    const AFTER_STEPS: usize = 60;
+
+    /// A warning, once, when the loss still averages well above its start.
+    fn see(&mut self, loss: f32, steps: usize, learning_rate: f64) -> Option<String> {
+        if self.start.len() < Self::START_STEPS {
+            self.start.push(loss);
+        }
+        let average = self.average.map_or(loss, |a| 0.95 * a + 0.05 * loss);
+        self.average = Some(average);
+        let start = self.start.iter().sum::<f32>() / self.start.len() as f32;
+        if self.warned || steps < Self::AFTER_STEPS || average < 1.5 * start {
+            return None;
+        }
+        self.warned = true;
+        Some(format!(
+            "after {steps} steps the loss ({average:.3}) is still far above where it started ({start:.3}): the learning rate ({learning_rate}) is probably too high; pause and lower it"
+        ))
+    }
+}
+
+/// splitmix64: the shuffling needs a seeded, portable stream, nothing more.
+fn next_random(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Steps between reading the weights back to check they are finite (a restore point).
+const CHECK_EVERY: usize = 50;
+
+impl Trainer {
+    /// A fresh model for `data` on `device` (an autodiff device is made from it).
+    pub fn new(device: &Device, data: Dataset, options: TrainOptions) -> Result<Self> {
+        let config = options.model_config(&data)?;
+        let device = device.clone().autodiff();
+        device.seed(options.seed);
+        let model = config.init(&device);
+        let mut trainer = Self {
+            device,
+            optim: options.optimizer(),
+            rng: options.seed,
+            epoch_rng: options.seed,
+            data,
+            options,
+            config,
+            model: Some(model),
+            order: Vec::new(),
+            epoch: 0,
+            step: 0,
+            global_step: 0,
+            checked_good: None,
+            loss_watch: LossWatch::default(),
+            inside: DecayHistory::default(),
+        };
+        trainer.shuffle();
+        Ok(trainer)
+    }
+
+    fn shuffle(&mut self) {
+        self.epoch_rng = self.rng;
+        self.order = (0..self.data.train.len()).collect();
+        for i in (1..self.order.len()).rev() {
+            let j = (next_random(&mut self.rng) % (i as u64 + 1)) as usize;
+            self.order.swap(i, j);
+        }
+    }
+
+    pub fn steps_per_epoch(&self) -> usize {
+        self.data.train.len().div_ceil(self.options.batch_size)
+    }
+
+    pub fn total_steps(&self) -> usize {
+        self.steps_per_epoch() * self.options.epochs
+    }
+
+    /// Lambda of the next step.
+    pub fn lambda(&self) -> f64 {
+        self.options.lambda_schedule().at(self.epoch, self.step, self.steps_per_epoch())
+    }
+
+    pub fn finished(&self) -> bool {
+        self.epoch >= self.options.epochs
+    }
+
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    pub fn global_step(&self) -> usize {
+        self.global_step
+    }
+
+    pub fn options(&self) -> &TrainOptions {
+        &self.options
+    }
+
+    pub fn config(&self) -> &VanillaNetConfig {
+        &self.config
+    }
+
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    pub fn model(&self) -> &VanillaNet {
+        self.model.as_ref().expect("the model is only out during a step")
+    }
+
+    /// Changes the options mid-training. The weights and the position in training stay; the
+    /// learning rate, schedule, epochs and batch size apply from the next step, a new optimizer
+    /// kind starts with fresh state. Options that change the architecture need a reset.
+    pub fn set_options(&mut self, options: TrainOptions) -> Result<()> {
+        if options.model_config(&self.data)? != self.config {
+            return Err(Error::InvalidConfig(
+                "the preset, act_num, deep training or shortcut changed: reset to train a new model".into(),
+            ));
+        }
+        let new_optimizer = options.optimizer != self.options.optimizer
+            || options.weight_decay != self.options.weight_decay
+            || options.momentum != self.options.momentum;
+        if options.batch_size != self.options.batch_size {
+            // Keep the position as a fraction of the epoch.
+            let done = self.step * self.options.batch_size;
+            self.step = done / options.batch_size;
+        }
+        self.options = options;
+        if new_optimizer {
+            self.optim = self.options.optimizer();
+        }
+        Ok(())
+    }
+
+    /// One optimizer step on the next batch, at the scheduled lambda.
+    pub async fn step(&mut self) -> Result<StepReport> {
+        if self.finished() {
+            return Err(Error::InvalidInput(format!("training is finished ({} epochs)", self.options.epochs)));
+        }
+        let steps_per_epoch = self.steps_per_epoch();
+        let lambda = self.lambda();
+        let start = self.step * self.options.batch_size;
+        let end = (start + self.options.batch_size).min(self.order.len());
+        let (x, y) = self.data.batch(&self.data.train, &self.order[start..end], &self.device);
+        if self.checked_good.is_none() {
+            self.checked_good = Some((state_dict_async(self.model()).await?, self.global_step));
+        }
+        let model = self.model.take().expect("one step at a time");
+        let logits = model.forward(x, lambda);
+        let correct = correct(logits.clone(), y.clone());
+        let loss = self.options.loss(&self.device).forward(logits, y);
+        let loss_value = loss.clone().inner();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optim.step(self.options.learning_rate, model, grads));
+
+        // Loss and correct answers in one read: a host round trip is the slow part of a step on
+        // a GPU.
+        let read = read_vec(Tensor::cat(vec![loss_value.reshape([1]), correct.reshape([1])], 0)).await?;
+        let (loss, correct) = (read[0], read[1]);
+        if !loss.is_finite() {
+            // Back to the last weights known finite, with fresh optimizer moments.
+            let (good, restored) = self.checked_good.as_ref().expect("taken before the first step");
+            self.model = Some(load_state(self.config.init(&self.device), good, &self.device)?);
+            self.optim = self.options.optimizer();
+            return Err(Error::Diverged {
+                step: self.global_step + 1,
+                loss,
+                restored: *restored,
+                learning_rate: self.options.learning_rate,
+            });
+        }
+        let warning = self.loss_watch.see(loss, self.global_step + 1, self.options.learning_rate);
+        let report = StepReport {
+            epoch: self.epoch,
+            step: self.step,
+            global_step: self.global_step + 1,
+            steps_per_epoch,
+            lambda,
+            loss,
+            batch_accuracy: correct / (end - start) as f32,
+            batch_size: end - start,
+            epoch_end: self.step + 1 >= steps_per_epoch,
+            warning,
+            inside: None,
+        };
+        self.global_step += 1;
+        self.step += 1;
+        if self.step >= steps_per_epoch {
+            self.step = 0;
+            self.epoch += 1;
+            self.shuffle();
+        }
+        let mut report = report;
+        if self.inside.due(report.global_step, report.epoch_end) {
+            let device = self.device.clone().inner();
+            let point =
+                probe_decay(&self.model().valid(), self.probe_batch(&device), lambda, report.global_step).await?;
+            if let Some(point) = point {
+                self.inside.push(&point);
+                report.inside = Some(point);
+            }
+        }
+        if report.epoch_end || self.global_step % CHECK_EVERY == 0 {
+            let sd = state_dict_async(self.model()).await?;
+            if sd.all_finite() {
+                self.checked_good = Some((sd, self.global_step));
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// How many of the batch the logits get right.
+fn correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    let [n, _] = logits.dims();
+    logits.argmax(1).reshape([n]).equal(labels).float().sum().inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LossWatch;
+
+    #[test]
+    fn a_loss_far_above_its_start_is_said_once() {
+        let mut watch = LossWatch::default();
+        let said: Vec<Option<String>> =
+            (1..=200).map(|step| watch.see(if step <= 10 { 2.3 } else { 33.0 }, step, 10.0)).collect();
+        let warnings: Vec<_> = said.iter().enumerate().filter_map(|(i, w)| w.as_ref().map(|w| (i + 1, w))).collect();
+        assert_eq!(warnings.len(), 1, "once");
+        assert_eq!(warnings[0].0, LossWatch::AFTER_STEPS, "not before {} steps", LossWatch::AFTER_STEPS);
+        assert!(warnings[0].1.contains("learning rate (10) is probably too high"), "{}", warnings[0].1);
+        let mut learning = LossWatch::default();
+        assert!((1..=200).all(|step| learning.see(2.3 / step as f32, step, 0.002).is_none()));
+    }
+}

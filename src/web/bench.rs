@@ -1,0 +1,56 @@
+//! Benchmarks on the session's device (see `bench`), and a named model with random weights made the classifier for them.
+
+use super::*;
+
+#[wasm_bindgen]
+impl Session {
+    /// Inference latency of a named model with random weights (see `bench::latency`).
+    #[wasm_bindgen(js_name = benchLatency)]
+    pub async fn bench_latency(
+        &self,
+        model: String,
+        size: usize,
+        batch: usize,
+        fused: bool,
+        runs: usize,
+        warmup: usize,
+    ) -> Result<JsValue, JsError> {
+        let config = VanillaNetConfig::named(&model).map_err(err)?;
+        let case = crate::bench::Case { name: &model, config: &config, size, batch, fused };
+        js(&crate::bench::latency(case, runs, warmup, &self.device).await.map_err(err)?)
+    }
+
+    /// Training images per second of a preset on random images (see `bench::training`).
+    #[wasm_bindgen(js_name = benchTraining)]
+    pub async fn bench_training(
+        &self,
+        preset: String,
+        channels: usize,
+        size: usize,
+        batch: usize,
+        steps: usize,
+    ) -> Result<JsValue, JsError> {
+        js(&crate::bench::training(&preset, channels, size, batch, steps, &self.device).await.map_err(err)?)
+    }
+
+    /// Makes a named model with random weights, fused, the classifier (ImageNet preprocessing
+    /// at `size`): for benchmarks against other runtimes on the same weights.
+    #[wasm_bindgen(js_name = benchClassifier)]
+    pub fn bench_classifier(&mut self, model: String, size: usize) -> Result<JsValue, JsError> {
+        let config = VanillaNetConfig::named(&model).map_err(err)?;
+        config.feature_sizes(size, size).map_err(err)?;
+        let fused = config.init(&self.device).fuse(1.0).map_err(err)?;
+        let classes = default_classes(config.num_classes);
+        let preprocess = Preprocess::imagenet(size, config.in_chans);
+        let card = ModelCard::new(format!("{model} (random weights)"), config, classes, preprocess, Form::Deploy);
+        self.set_classifier(Classifier { card, model: fused }, false);
+        self.classifier()
+    }
+
+    /// Latency of the classifier's fused net (see `bench::classifier_latency`).
+    #[wasm_bindgen(js_name = benchClassifierLatency)]
+    pub async fn bench_classifier_latency(&self, batch: usize, runs: usize, warmup: usize) -> Result<JsValue, JsError> {
+        let c = self.held_classifier()?;
+        js(&crate::bench::classifier_latency(c, batch, runs, warmup, &self.device).await.map_err(err)?)
+    }
+}

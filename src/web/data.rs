@@ -1,0 +1,70 @@
+//! The data: a built-in dataset or the user's own images, samples for thumbnails, a test image, an image file decoded as own images are.
+
+use super::*;
+
+#[wasm_bindgen]
+impl Session {
+    /// A built-in dataset file (the `VNDS` format of `scripts/build-data.mjs`). Drops the
+    /// trainer. Answers the data's summary.
+    #[wasm_bindgen(js_name = loadDataset)]
+    pub fn load_dataset(&mut self, name: String, bytes: &[u8]) -> Result<JsValue, JsError> {
+        let data = Dataset::from_bytes(name, bytes).map_err(err)?;
+        self.set_data(data)
+    }
+
+    /// The user's own images, already decoded and resized to `channels x height x width` bytes,
+    /// concatenated; one label each. Every fifth image of each class is held out for testing.
+    #[wasm_bindgen(js_name = ownDataset)]
+    pub fn own_dataset(
+        &mut self,
+        classes: Vec<String>,
+        pixels: &[u8],
+        labels: &[u8],
+        channels: usize,
+        height: usize,
+        width: usize,
+    ) -> Result<JsValue, JsError> {
+        let data = Dataset::labelled("own images", classes, [channels, height, width], pixels, labels).map_err(err)?;
+        self.set_data(data)
+    }
+
+    /// Up to `per_class` training images of each class, for thumbnails: `{pixels, labels}`.
+    pub fn samples(&self, per_class: usize) -> Result<JsValue, JsError> {
+        let d = self.data()?;
+        let image = d.image_len();
+        let mut taken = vec![0; d.classes.len()];
+        let (mut pixels, mut labels) = (Vec::new(), Vec::new());
+        for (i, &l) in d.train.labels.iter().enumerate() {
+            if taken[l as usize] < per_class {
+                taken[l as usize] += 1;
+                pixels.extend_from_slice(&d.train.pixels[i * image..(i + 1) * image]);
+                labels.push(l);
+            }
+        }
+        let out = js_sys::Object::new();
+        let set = |k: &str, v: &[u8]| js_sys::Reflect::set(&out, &k.into(), &js_sys::Uint8Array::from(v));
+        set("pixels", &pixels).and(set("labels", &labels)).map_err(|_| err("cannot build the samples object"))?;
+        Ok(out.into())
+    }
+
+    /// Test image `index` as its pixels (`channels x height x width` bytes, CHW).
+    #[wasm_bindgen(js_name = testImage)]
+    pub fn test_image(&self, index: usize) -> Result<Vec<u8>, JsError> {
+        let d = self.data()?;
+        if index >= d.test.len() {
+            return Err(err(format!("there is no test image {index}: the test set has {}", d.test.len())));
+        }
+        let n = d.image_len();
+        Ok(d.test.pixels[index * n..(index + 1) * n].to_vec())
+    }
+
+    /// Pixels (`channels x height x width` bytes, CHW) of an image file as the page's own
+    /// training images are made: centre crop, resize. Bad files get a message naming the
+    /// problem.
+    #[wasm_bindgen(js_name = decodeImage)]
+    pub fn decode_image(bytes: &[u8], channels: usize, height: usize, width: usize) -> Result<Vec<u8>, JsError> {
+        let p = Preprocess::center_crop(channels, height, width, Normalize::identity(channels));
+        p.validate().map_err(err)?;
+        Ok(p.pixels(&decode(bytes).map_err(err)?))
+    }
+}

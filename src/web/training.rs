@@ -1,0 +1,158 @@
+//! Training: the options table and its check, the trainer made, stepped and evaluated, its schedule, fusing it, saving and continuing it, its training-form export.
+
+use super::*;
+
+#[wasm_bindgen]
+impl Session {
+    /// The options tables (Rust's `TrainOptions::table()` and `StudyOptions::form_table()`):
+    /// `{train, study}`, each a list of `{name, path, flag, kind, min, max, above, below, values,
+    /// default, help}`, from which the page builds its forms, reads links and checks arguments.
+    #[wasm_bindgen(js_name = optionsTable)]
+    pub fn options_table() -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Tables {
+            train: Vec<OptionSpec>,
+            study: Vec<OptionSpec>,
+        }
+        js(&Tables { train: TrainOptions::table(), study: StudyOptions::form_table() })
+    }
+
+    /// A new model and optimizer for the loaded dataset: `{params, paramsDeploy, macs,
+    /// macsDeploy, stepsPerEpoch, totalSteps, globalStep, config, options}`.
+    #[wasm_bindgen(js_name = createTrainer)]
+    pub fn create_trainer(&mut self, options: JsValue) -> Result<JsValue, JsError> {
+        let options: TrainOptions = from_js(options, "options")?;
+        self.install(|device, data| Trainer::new(device, data, options))
+    }
+
+    /// Which option is out of range for the loaded data and why (`{field, message}`), or null:
+    /// the form shows it beside the field.
+    #[wasm_bindgen(js_name = checkOptions)]
+    pub fn check_options(&self, options: JsValue) -> Result<JsValue, JsError> {
+        let options: TrainOptions = from_js(options, "options")?;
+        match options.check(self.data()?) {
+            Ok(_) => Ok(JsValue::NULL),
+            Err(e) => js(&e),
+        }
+    }
+
+    /// New learning rate, schedule, optimizer, epochs or batch size, keeping the weights:
+    /// answers the total number of steps.
+    #[wasm_bindgen(js_name = setOptions)]
+    pub fn set_options(&mut self, options: JsValue) -> Result<usize, JsError> {
+        let options: TrainOptions = from_js(options, "options")?;
+        let trainer = self.trainer_mut()?;
+        trainer.set_options(options).map_err(err)?;
+        Ok(trainer.total_steps())
+    }
+
+    /// One training step: the step report. A classifier fused from the weights is dropped.
+    pub async fn step(&mut self) -> Result<JsValue, JsError> {
+        self.drop_fused();
+        js(&self.trainer_mut()?.step().await.map_err(err)?)
+    }
+
+    /// Test accuracy on up to `limit` images (all when absent); null without test images.
+    pub async fn evaluate(&self, limit: Option<usize>) -> Result<JsValue, JsError> {
+        js(&self.trainer()?.evaluate(limit).await.map_err(err)?)
+    }
+
+    /// The learned series activation of a layer's channel: `{curve, kernel}` (see
+    /// [`Trainer::activation_response`]).
+    pub async fn probe(&self, layer: usize, channel: usize, inputs: Vec<f32>) -> Result<JsValue, JsError> {
+        let (curve, kernel) = self.trainer()?.activation_response(layer, channel, &inputs).await.map_err(err)?;
+        #[derive(Serialize)]
+        struct Response {
+            curve: Vec<f32>,
+            kernel: Vec<f32>,
+        }
+        js(&Response { curve, kernel })
+    }
+
+    /// The trained net (or its fused form) on the whole test set: `{model, step, accuracy,
+    /// classes, perClass: [{name, accuracy, count}], confusion, mistakes: [{index, label,
+    /// predicted, confidence}]}`, kept until the weights change.
+    pub async fn evaluation(&mut self, fused: bool) -> Result<JsValue, JsError> {
+        let model = if fused { Form::Deploy } else { Form::Training };
+        if let Some(e) = self.evaluations.iter().find(|e| e.model == model) {
+            return js(e);
+        }
+        let trainer = self.trainer()?;
+        let classifier = match (fused, self.classifier_from_trainer) {
+            (false, _) => None,
+            (true, true) => self.classifier.as_ref(),
+            (true, false) => return Err(err("no fused form of the trained net: fuse it first")),
+        };
+        let evaluation = trainer.evaluation(classifier).await.map_err(err)?;
+        let answer = js(&evaluation)?;
+        self.evaluations.push(evaluation);
+        Ok(answer)
+    }
+
+    /// The test images of one cell of the last evaluation's confusion matrix (true class
+    /// `label`, answered `predicted`), most confident first: `[{index, label, predicted,
+    /// confidence}]`.
+    #[wasm_bindgen(js_name = evaluationCell)]
+    pub fn evaluation_cell(
+        &self,
+        fused: bool,
+        label: usize,
+        predicted: usize,
+        limit: usize,
+    ) -> Result<JsValue, JsError> {
+        let model = if fused { Form::Deploy } else { Form::Training };
+        let e = self.evaluations.iter().find(|e| e.model == model).ok_or_else(|| err("evaluate the net first"))?;
+        js(&e.cell(label, predicted, limit).map_err(err)?)
+    }
+
+    /// The lambda schedule these options give on the loaded dataset, sampled `per_epoch` times
+    /// an epoch: `{epochs, lambda, stepsPerEpoch}` (x in fractional epochs).
+    pub fn schedule(&self, options: JsValue, per_epoch: usize) -> Result<JsValue, JsError> {
+        let options: TrainOptions = from_js(options, "options")?;
+        let steps_per_epoch = self.data()?.train.len().div_ceil(options.batch_size.max(1));
+        let schedule = options.lambda_schedule();
+        let per_epoch = per_epoch.max(1);
+        let (mut epochs, mut lambda) = (Vec::new(), Vec::new());
+        for epoch in 0..options.epochs {
+            for k in 0..per_epoch {
+                epochs.push(epoch as f64 + k as f64 / per_epoch as f64);
+                lambda.push(schedule.at(epoch, k * steps_per_epoch / per_epoch, steps_per_epoch));
+            }
+        }
+        epochs.push(options.epochs as f64);
+        lambda.push(schedule.at(options.epochs, 0, steps_per_epoch));
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Curve {
+            epochs: Vec<f64>,
+            lambda: Vec<f64>,
+            steps_per_epoch: usize,
+        }
+        js(&Curve { epochs, lambda, steps_per_epoch })
+    }
+
+    /// Fuses the trained net (refused below lambda 1, with the reason) and compares both forms
+    /// on up to `limit` test images: the `FuseReport`. The fused net becomes the classifier.
+    pub async fn fuse(&mut self, limit: usize) -> Result<JsValue, JsError> {
+        let (classifier, report) = self.trainer()?.fuse(limit).await.map_err(err)?;
+        self.set_classifier(classifier, true);
+        js(&report)
+    }
+
+    /// The weights and position in training as one safetensors file (for IndexedDB).
+    pub async fn snapshot(&self) -> Result<Vec<u8>, JsError> {
+        self.trainer()?.snapshot().await.map_err(err)
+    }
+
+    /// Continues the run a `snapshot` saved, on the loaded dataset: answers as `createTrainer`.
+    pub fn restore(&mut self, bytes: Vec<u8>) -> Result<JsValue, JsError> {
+        self.install(|device, data| Trainer::restore(device, data, bytes))
+    }
+
+    /// The trained net in the authors' training form: official key names, BN step counters,
+    /// the card. It loads with `strict=True` into their PyTorch `VanillaNet`.
+    #[wasm_bindgen(js_name = exportTraining)]
+    pub async fn export_training(&self) -> Result<Vec<u8>, JsError> {
+        self.trainer()?.export_training().await.map_err(err)
+    }
+}

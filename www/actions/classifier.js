@@ -1,0 +1,152 @@
+// The classifier: a checkpoint read and made the classifier, the trained net fused into it, what
+// it says of an image, its exports; and the evaluation of either form on the test set.
+import * as check from "../checks.js";
+import { call } from "../client.js";
+import { fileStem, pixelsBlob, thumbnail } from "../dom.js";
+import { t } from "../i18n.js";
+import * as persist from "../persist.js";
+import { get, message, update } from "../state.js";
+import { checkImageSize } from "./own.js";
+
+export function forgetClassifier() {
+  update({ classifier: null, evaluations: { ...get().evaluations, fused: null } });
+  persist.forgetClassifier();
+}
+
+/** A checkpoint's architecture choice: `{variant}` (a name) or `{strides}` (whole numbers). */
+export function checkChoice(choice) {
+  const c = check.object("choice", choice, ["variant", "strides"]);
+  check.optional(check.string)("choice.variant", c.variant);
+  if (c.strides !== undefined) {
+    if (!Array.isArray(c.strides) || c.strides.length > 64) throw new check.ArgumentError("choice.strides", t("arg.strides"), c.strides);
+    c.strides.forEach((v, i) => check.integer(`choice.strides[${i}]`, v, 1, 64));
+  }
+  return c;
+}
+
+export async function loadCheckpoint(file, choice) {
+  check.blob("file", file);
+  if (choice !== undefined) checkChoice(choice);
+  file = file instanceof File ? file : new File([file], t("checkpoint.savedName"));
+  update({ checkpoint: { name: file.name, loaded: 0, total: file.size, phase: "reading" } });
+  try {
+    const read = await call("loadCheckpoint", { file });
+    update({ checkpoint: { ...get().checkpoint, phase: "read", read } });
+    if (read.ambiguous && !choice) {
+      update({ checkpoint: { ...get().checkpoint, phase: "choose" } });
+      return { needsChoice: true, detected: read.detected };
+    }
+    return await useCheckpoint(choice);
+  } catch (e) {
+    update({ checkpoint: null, checkpointLog: [{ name: file.name, error: e.message }, ...get().checkpointLog].slice(0, 8) });
+    throw new Error(`${file.name}: ${e.message}`);
+  }
+}
+
+export async function useCheckpoint(choice = {}) {
+  checkChoice(choice);
+  const name = get().checkpoint?.name ?? "checkpoint";
+  update({ checkpoint: { ...get().checkpoint, phase: "fusing" } });
+  try {
+    const info = await call("useCheckpoint", choice);
+    update({ classifier: info, fuseReport: null, checkpoint: null, checkpointLog: [{ name, ok: t("checkpoint.using", { name: info.card.name }) }, ...get().checkpointLog].slice(0, 8) });
+    await persist.saveClassifier();
+    return info;
+  } catch (e) {
+    update({ checkpoint: get().checkpoint?.phase === "fusing" ? { ...get().checkpoint, phase: "choose" } : null });
+    throw e;
+  }
+}
+
+export async function fuse() {
+  const fuseReport = await call("fuse", { limit: 500 });
+  update({ fuseReport, classifier: await call("classifier") });
+  await persist.saveClassifier();
+  // The fused net on the whole test set, for the evaluation view (in the background).
+  evaluation({ fused: true }).catch((e) => message(t("eval.fusedFailed", { reason: e.message })));
+  return fuseReport;
+}
+
+// The evaluation of the trained net or its fused form on the whole test set.
+/** The trained net, or its fused form, on the whole test set (kept until the weights change). */
+export async function evaluation(options) {
+  const { fused = false } = check.object("options", options, ["fused"]);
+  check.boolean("options.fused", fused);
+  const result = await call("evaluation", { fused });
+  update({ evaluations: { ...get().evaluations, [result.model]: result } });
+  return result;
+}
+
+/** The test images in one cell of the confusion matrix (true class `label`, answered
+ * `predicted`), most confident first: `[{index, label, predicted, confidence}]`. */
+export async function evaluationCell(label, predicted, options) {
+  check.integer("label", label);
+  check.integer("predicted", predicted);
+  const { fused = false, limit = 48 } = check.object("options", options, ["fused", "limit"]);
+  check.boolean("options.fused", fused);
+  check.integer("options.limit", limit, 1, 100_000);
+  return call("evaluationCell", { fused, label, predicted, limit });
+}
+
+/** Test image `index` as the net sees it, as a PNG Blob. */
+export async function testImage(index) {
+  check.integer("index", index);
+  const d = get().dataset;
+  if (!d) throw new Error(t("eval.noData"));
+  return pixelsBlob(await call("testImage", { index }), d.channels, d.height, d.width);
+}
+
+export async function classify(blob) {
+  check.blob("image", blob);
+  const item = { name: blob.name || t("classify.pasted") };
+  try {
+    const classifier = get().classifier;
+    if (!classifier) throw new Error(t("classifier.missing"));
+    checkImageSize(blob);
+    item.result = await call("classify", { file: blob, k: 5 });
+    item.model = classifier.card.name;
+    item.thumbBlob = await thumbnail(blob);
+    item.thumb = URL.createObjectURL(item.thumbBlob);
+  } catch (e) {
+    item.error = e.message;
+  }
+  const predictions = [item, ...get().predictions].slice(0, 12);
+  update({ predictions });
+  persist.savePredictions(predictions);
+  if (item.error) throw new Error(`${item.name}: ${item.error}`);
+  return item.result;
+}
+
+export function requireClassifier() {
+  if (!get().classifier) throw new Error(t("classifier.nothingToExport"));
+  return get().classifier;
+}
+
+/** The classifier as `{safetensors, json}` Blobs: official deploy key names, and the model
+ * card (architecture, classes, preprocessing, form), which the safetensors header carries too. */
+export async function exportModel() {
+  const { card } = requireClassifier();
+  const bytes = await call("exportModel");
+  return {
+    safetensors: new Blob([bytes], { type: "application/octet-stream" }),
+    json: new Blob([JSON.stringify(card, null, 2)], { type: "application/json" }),
+    name: fileStem(card.name),
+  };
+}
+/** The trained net in the authors' training form (official names, BN step counters, the card):
+ * it loads with `strict=True` into their PyTorch code. */
+export async function exportTraining() {
+  if (!get().model) throw new Error(t("train.nothingToExport"));
+  return new Blob([await call("exportTraining")], { type: "application/octet-stream" });
+}
+/** The classifier as an ONNX model (opset 13; input `input` [batch, C, H, W] preprocessed as
+ * its card says, output `logits`), as a Blob. */
+export async function exportOnnx() {
+  requireClassifier();
+  return new Blob([await call("exportOnnx")], { type: "application/octet-stream" });
+}
+/** The classifier's logits for preprocessed inputs (a Float32Array of batch x C x H x W). */
+export async function logits(values, batch = 1) {
+  if (!(values instanceof Float32Array)) throw new check.ArgumentError("values", "Float32Array", values);
+  return call("logits", { values, batch: check.integer("batch", batch, 1, 65_536) });
+}

@@ -1,0 +1,33 @@
+// The engine this worker runs (see rpc.js): the threaded build starts its pool of Web Workers,
+// one a core; if it cannot (no shared memory, or not built), the single-threaded one serves.
+// And the rule every call into it follows: one at a time.
+
+/** The wasm module of this worker's build: `{engine, fallback}` (fallback: why the threaded
+ * build was asked for and could not serve). */
+export async function loadEngine() {
+  let engine = null;
+  let fallback = null;
+  const params = new URL(self.location.href).searchParams;
+  if (params.get("build") === "threads") {
+    try {
+      if (!self.crossOriginIsolated) throw new Error("the page is not cross-origin isolated");
+      const pkg = await import("../pkg/threads/vanillanet.js");
+      await pkg.default();
+      await pkg.initThreadPool(Number(params.get("threads")) || navigator.hardwareConcurrency || 1);
+      engine = pkg;
+    } catch (e) {
+      fallback = String(e?.message ?? e);
+    }
+  }
+  engine ??= await import("../pkg/vanillanet.js").then(async (pkg) => (await pkg.default(), pkg));
+  return { engine, fallback };
+}
+
+// The Session is borrowed for the whole of an awaited call (wasm-bindgen refuses a second one
+// meanwhile), so calls run one at a time, in order.
+let chain = Promise.resolve();
+export const exclusive = (fn) => {
+  const p = chain.then(fn);
+  chain = p.catch(() => {});
+  return p;
+};

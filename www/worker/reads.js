@@ -1,0 +1,36 @@
+// What the worker reads off the Session and posts to the page as events: the probed activation
+// curve, test accuracy (part or whole test set), the whole evaluation; and the classifier's
+// warm-up on WebGPU.
+
+const PROBE_INPUTS = Array.from({ length: 41 }, (_, i) => -2 + i * 0.1);
+
+export async function sendProbe(session, probe, post) {
+  try {
+    const r = await session.probe(probe.layer, probe.channel, Float32Array.from(PROBE_INPUTS));
+    post({ type: "probe", layer: probe.layer, channel: probe.channel, inputs: PROBE_INPUTS, curve: r.curve, kernel: r.kernel });
+  } catch (e) {
+    post({ type: "error", key: "probe.failed", message: String(e.message ?? e) });
+  }
+}
+
+export async function evaluate(session, post, step, limit) {
+  const accuracy = await session.evaluate(limit);
+  post({ type: "eval", step, testAccuracy: accuracy, full: limit === undefined });
+  return accuracy;
+}
+
+// The whole test set, posted as an `evaluation` event (and its accuracy as an `eval` one).
+export async function evaluation(session, post, fused) {
+  const result = await session.evaluation(fused);
+  post({ type: "evaluation", evaluation: result });
+  if (!fused) post({ type: "eval", step: result.step, testAccuracy: result.accuracy, full: true });
+  return result;
+}
+
+// On WebGPU the first run of a net compiles its shaders (most of a second on a slow adapter):
+// a new classifier runs once on a blank input right away, so the first image does not wait.
+export async function warmUp(session) {
+  if (session.status().backend !== "webgpu") return;
+  const p = session.classifier()?.card.preprocess;
+  if (p) await session.logits(new Float32Array(p.channels * p.height * p.width), 1);
+}
