@@ -1,0 +1,83 @@
+// The speed goals of issue 18, each read from the recorded runs in results/ (bench-web-*.json
+// from scripts/bench-web.mjs, bench-pytorch.json from scripts/bench-pytorch.sh) and judged:
+// writes results/goals.json and prints the README's table. A run that is missing is said, not
+// guessed.
+// Usage: node scripts/goals.mjs
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const RESULTS = join(import.meta.dirname, "..", "results");
+const read = (name) => {
+  const path = join(RESULTS, name);
+  return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : null;
+};
+
+const cpu1 = read("bench-web-cpu-1-thread.json");
+const cpu2 = read("bench-web-cpu-2-threads.json");
+const gpu = read("bench-web-webgpu-fusion.json");
+const torch = read("bench-pytorch.json");
+
+const row = (run, model, batch, runtime) =>
+  run?.rows.find((r) => r.model === model && r.batch === batch && r.runtime.startsWith(runtime));
+const median = (run, model, batch, runtime) => row(run, model, batch, runtime)?.medianMs;
+const training = (run) => run?.training?.[0]?.imagesPerSec;
+const div = (a, b) => (a === undefined || b === undefined ? undefined : a / b);
+
+/** Each goal: what is measured, the figure, the bound, and where it comes from. */
+const goals = [
+  {
+    goal: "onnxruntime-web time / ours, vanillanet_5 224 fused batch 1, CPU, 2 threads each",
+    value: div(median(cpu2, "vanillanet_5", 1, "onnxruntime"), median(cpu2, "vanillanet_5", 1, "ours, fused (the exported")),
+    atLeast: 1.0, from: "bench-web-cpu-2-threads.json",
+  },
+  {
+    goal: "vanillanet_5 224 batch 1 fused speed-up (unfused / fused), CPU, 1 thread (MAC bound 1.64)",
+    value: div(median(cpu1, "vanillanet_5", 1, "ours, unfused"), median(cpu1, "vanillanet_5", 1, "ours, fused")),
+    atLeast: 1.64, from: "bench-web-cpu-1-thread.json",
+  },
+  {
+    goal: "onnxruntime-web time / ours, small_28 fused batch 1, WebGPU",
+    value: div(median(gpu, "small_28", 1, "onnxruntime"), median(gpu, "small_28", 1, "ours, fused (the exported")),
+    atLeast: 1.0, from: "bench-web-webgpu-fusion.json",
+  },
+  {
+    goal: "onnxruntime-web time / ours, small_28 fused batch 32, WebGPU",
+    value: div(median(gpu, "small_28", 32, "onnxruntime"), median(gpu, "small_28", 32, "ours, fused (the exported")),
+    atLeast: 1.0, from: "bench-web-webgpu-fusion.json",
+  },
+  {
+    goal: "first fused inference on WebGPU after page load, seconds",
+    value: gpu ? gpu.firstFusedInferenceMs / 1000 : undefined,
+    atMost: 2.0, from: "bench-web-webgpu-fusion.json",
+  },
+  {
+    goal: "2 threads / 1 thread, vanillanet_5 224 fused batch 1 inference, CPU",
+    value: div(median(cpu1, "vanillanet_5", 1, "ours, fused"), median(cpu2, "vanillanet_5", 1, "ours, fused")),
+    atLeast: 1.7, from: "bench-web-cpu-1-thread.json, bench-web-cpu-2-threads.json",
+  },
+  {
+    goal: "2 threads / 1 thread, small_28 training batch 64, CPU",
+    value: div(training(cpu2), training(cpu1)),
+    atLeast: 1.7, from: "bench-web-cpu-1-thread.json, bench-web-cpu-2-threads.json",
+  },
+  ...(torch?.rows ?? []).map((r) => ({
+    goal: `native CPU against PyTorch (${torch.threads} threads each): ${r.case}, ${r.pytorchMs !== undefined ? "PyTorch time / ours" : "ours / PyTorch img/s"}`,
+    value: r.ratio, atLeast: 1.0, from: "bench-pytorch.json",
+  })),
+];
+if (!torch) goals.push({ goal: "native CPU against PyTorch", value: undefined, atLeast: 1.0, from: "bench-pytorch.json" });
+
+for (const g of goals) {
+  g.verdict = g.value === undefined ? "not measured"
+    : (g.atLeast !== undefined ? g.value >= g.atLeast : g.value <= g.atMost) ? "reached" : "not reached";
+}
+const dates = Object.fromEntries([["bench-web-cpu-1-thread.json", cpu1], ["bench-web-cpu-2-threads.json", cpu2],
+  ["bench-web-webgpu-fusion.json", gpu], ["bench-pytorch.json", torch]].map(([f, d]) => [f, d?.date ?? (d ? "undated" : "missing")]));
+writeFileSync(join(RESULTS, "goals.json"), `${JSON.stringify({ runs: dates, goals }, null, 2)}\n`);
+
+console.log("| goal | measured | bound | verdict |");
+console.log("|---|---|---|---|");
+for (const g of goals) {
+  const bound = g.atLeast !== undefined ? `>= ${g.atLeast}` : `<= ${g.atMost}`;
+  console.log(`| ${g.goal} | ${g.value === undefined ? "–" : g.value.toFixed(2)} | ${bound} | ${g.verdict} |`);
+}
