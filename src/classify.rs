@@ -6,13 +6,15 @@
 use burn::tensor::{Device, Tensor, TensorData, activation::softmax};
 use serde::{Deserialize, Serialize};
 
+use crate::data::preprocess::Preprocess;
 use crate::error::Result;
-use crate::io::card::ModelCard;
+use crate::io::card::{ModelCard, default_classes};
 use crate::io::detect::{Detected, detect};
 use crate::io::names::{check_shapes, load_state, state_dict_async};
 use crate::io::state_dict::StateDict;
 use crate::model::Form;
 use crate::model::VanillaNetDeploy;
+use crate::model::config::VanillaNetConfig;
 use crate::readback::{read_vec, top_k};
 
 /// One class and its probability.
@@ -39,6 +41,18 @@ pub struct Classifier {
 }
 
 impl Classifier {
+    /// A named model with random weights, fused, with the ImageNet preprocessing at `size`:
+    /// for benchmarks against other runtimes on the same weights.
+    pub fn random(model: &str, size: usize, device: &Device) -> Result<Classifier> {
+        let config = VanillaNetConfig::named(model)?;
+        config.feature_sizes(size, size)?;
+        let fused = config.init(device).fuse(1.0)?;
+        let classes = default_classes(config.num_classes);
+        let preprocess = Preprocess::imagenet(size, config.in_chans);
+        let card = ModelCard::new(format!("{model} (random weights)"), config, classes, preprocess, Form::Deploy);
+        Ok(Classifier { card, model: fused })
+    }
+
     /// A checkpoint file's classifier: as its card says, or for any other VanillaNet state
     /// dict (official `.pth`, safetensors) with the architecture from its tensors (`variant` or
     /// `strides` settle what they can't tell), ImageNet's classes and the official evaluation
@@ -71,6 +85,13 @@ impl Classifier {
     }
 
     /// The safetensors file: deploy-form tensors with official names, the card in the metadata.
+    /// The same classifier on another device, through the file form: the very bytes an export
+    /// gives, read there (awaited reads, so it works from WebGPU).
+    pub async fn to_device(&self, device: &Device) -> Result<Classifier> {
+        let sd = StateDict::from_bytes(self.to_safetensors().await?)?;
+        Classifier::from_checkpoint(&sd, None, None, device)
+    }
+
     pub async fn to_safetensors(&self) -> Result<Vec<u8>> {
         let mut sd = state_dict_async(&self.model).await?;
         self.card.attach(&mut sd)?;

@@ -17,7 +17,7 @@ export { forgetClassifier } from "./actions/classifier.js";
 export { applyLink, MAX_LINK, readLink } from "./actions/link.js";
 export { deleteClass, ownClassIndex, renameClass } from "./actions/own.js";
 export { BACKENDS, CrashedInRestore, DATASETS, MAX_RECOVERIES, recover, restoreSession, startFresh, takeOver, whenRecovered } from "./actions/session.js";
-export { EMPTY_HISTORY, formOptions, NO_EVALUATIONS, refreshSchedule, setForm, TRAINING_CLEARED } from "./actions/training.js";
+export { applyFormOptions, EMPTY_HISTORY, formOptions, formProblem, NO_EVALUATIONS, refreshSchedule, setForm, setProbe, TRAINING_CLEARED } from "./actions/training.js";
 
 /** Bounds of the benchmarks' arguments (the bench page's too): an input side, a batch, runs. */
 export const MAX_BENCH_SIZE = 1024;

@@ -233,14 +233,8 @@ const handlers = {
       return true;
     });
   },
-  // The preview of lambda's schedule: only for options that pass the check (a link's
-  // `epochs=100000000` would sample billions of points), and at most SCHEDULE_POINTS of them.
-  schedule({ options: opts }) {
-    return exclusive(() => {
-      if (session.checkOptions(opts) !== null) return null;
-      return session.schedule(opts, Math.max(1, Math.min(40, Math.floor(SCHEDULE_POINTS / opts.epochs))));
-    });
-  },
+  // The preview of lambda's schedule (null for options that do not pass the check).
+  schedule: ({ options: opts }) => exclusive(() => session.schedule(opts, SCHEDULE_POINTS)),
   async finishAnnealing() {
     await exclusive(async () => {
       if (options === null) throw new Error("train a model first");

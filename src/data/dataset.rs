@@ -222,6 +222,34 @@ impl Dataset {
         self.channels * self.height * self.width
     }
 
+    /// Up to `per_class` training images of each class, the first ones (for thumbnails): their
+    /// pixels concatenated, and their labels.
+    pub fn samples(&self, per_class: usize) -> (Vec<u8>, Vec<u8>) {
+        let image = self.image_len();
+        let mut taken = vec![0; self.classes.len()];
+        let (mut pixels, mut labels) = (Vec::new(), Vec::new());
+        for (i, &l) in self.train.labels.iter().enumerate() {
+            if taken[l as usize] < per_class {
+                taken[l as usize] += 1;
+                pixels.extend_from_slice(&self.train.pixels[i * image..(i + 1) * image]);
+                labels.push(l);
+            }
+        }
+        (pixels, labels)
+    }
+
+    /// Test image `index`'s pixels (`channels x height x width` bytes, CHW).
+    pub fn test_image(&self, index: usize) -> Result<&[u8]> {
+        if index >= self.test.len() {
+            return Err(Error::InvalidInput(format!(
+                "there is no test image {index}: the test set has {}",
+                self.test.len()
+            )));
+        }
+        let n = self.image_len();
+        Ok(&self.test.pixels[index * n..(index + 1) * n])
+    }
+
     /// How an image file becomes an input like this data's: what a net trained on it needs.
     pub fn preprocess(&self) -> Preprocess {
         Preprocess::center_crop(self.channels, self.height, self.width, self.normalize.clone())
@@ -254,6 +282,23 @@ impl Dataset {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn samples_take_the_first_of_each_class_and_test_images_are_bounded() {
+        let labels = [0u8, 0, 1, 0, 1, 1, 1];
+        let pixels: Vec<u8> = (0..7).collect();
+        let d = Dataset::new(
+            "d",
+            vec!["a".into(), "b".into()],
+            [1, 1, 1],
+            Split { pixels: pixels.clone(), labels: labels.to_vec() },
+            Split { pixels: vec![7, 8], labels: vec![0, 1] },
+        )
+        .unwrap();
+        assert_eq!(d.samples(2), (vec![0, 1, 2, 4], vec![0, 0, 1, 1]));
+        assert_eq!(d.test_image(1).unwrap(), &[8]);
+        assert!(d.test_image(2).unwrap_err().to_string().contains("there is no test image 2: the test set has 2"));
+    }
+
     use super::*;
 
     fn tiny() -> Dataset {

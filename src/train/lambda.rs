@@ -54,8 +54,45 @@ impl LambdaSchedule {
     }
 }
 
+/// A schedule sampled for a chart: x in fractional epochs, lambda at each.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Curve {
+    pub epochs: Vec<f64>,
+    pub lambda: Vec<f64>,
+    pub steps_per_epoch: usize,
+}
+
+impl LambdaSchedule {
+    /// Lambda over `epochs` epochs of `steps_per_epoch` steps, at most about `max_points`
+    /// points (at most 40 an epoch, at least one), and at the end.
+    pub fn sample(&self, epochs: usize, steps_per_epoch: usize, max_points: usize) -> Curve {
+        let per_epoch = (max_points / epochs.max(1)).clamp(1, 40);
+        let (mut xs, mut lambda) = (Vec::new(), Vec::new());
+        for epoch in 0..epochs {
+            for k in 0..per_epoch {
+                xs.push(epoch as f64 + k as f64 / per_epoch as f64);
+                lambda.push(self.at(epoch, k * steps_per_epoch / per_epoch, steps_per_epoch));
+            }
+        }
+        xs.push(epochs as f64);
+        lambda.push(self.at(epochs, 0, steps_per_epoch));
+        Curve { epochs: xs, lambda, steps_per_epoch }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_sampled_schedule_is_bounded_and_ends_at_one() {
+        let s = LambdaSchedule::per_step(LambdaShape::Linear, 2);
+        let c = s.sample(4, 100, 2000);
+        assert_eq!(c.epochs.len(), 4 * 40 + 1, "at most 40 points an epoch");
+        assert_eq!((c.lambda[0], *c.lambda.last().unwrap()), (0.0, 1.0));
+        assert_eq!(s.sample(1000, 10, 2000).epochs.len(), 1000 * 2 + 1, "about max_points");
+        assert_eq!(s.sample(100_000, 10, 2000).epochs.len(), 100_000 + 1, "at least one an epoch");
+    }
+
     use super::*;
     use std::f64::consts::PI;
 

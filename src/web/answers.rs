@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::classify::Classifier;
 use crate::data::dataset::Dataset;
+use crate::io::card::ModelCard;
 use crate::io::detect::Detected;
 use crate::model::config::VanillaNetConfig;
 use crate::train::options::TrainOptions;
@@ -130,7 +131,7 @@ impl<'a> ClassifierInfo<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckpointRead {
-    pub card: Option<serde_json::Value>,
+    pub card: Option<ModelCard>,
     pub detected: Option<Detected>,
     /// The tensors fit several variants, or none: the user picks, or gives the strides.
     pub ambiguous: bool,

@@ -37,13 +37,8 @@ impl Session {
     /// at `size`): for benchmarks against other runtimes on the same weights.
     #[wasm_bindgen(js_name = benchClassifier)]
     pub fn bench_classifier(&mut self, model: String, size: usize) -> Result<JsValue, JsError> {
-        let config = VanillaNetConfig::named(&model).map_err(err)?;
-        config.feature_sizes(size, size).map_err(err)?;
-        let fused = config.init(&self.device).fuse(1.0).map_err(err)?;
-        let classes = default_classes(config.num_classes);
-        let preprocess = Preprocess::imagenet(size, config.in_chans);
-        let card = ModelCard::new(format!("{model} (random weights)"), config, classes, preprocess, Form::Deploy);
-        self.set_classifier(Classifier { card, model: fused }, false);
+        let classifier = Classifier::random(&model, size, &self.device).map_err(err)?;
+        self.set_classifier(classifier, false);
         self.classifier()
     }
 

@@ -45,7 +45,8 @@ impl Session {
     pub fn load_checkpoint(&mut self, upload: Upload) -> Result<JsValue, JsError> {
         let sd = StateDict::from_bytes(upload.bytes).map_err(err)?;
         let detected = Classifier::inspect(&sd).map_err(err)?;
-        let card = sd.metadata.get(CARD_KEY).and_then(|c| serde_json::from_str(c).ok());
+        // A card that does not read is no card here: the tensors still tell what they can.
+        let card = ModelCard::read(&sd).ok().flatten();
         let ambiguous = detected.as_ref().is_some_and(|d| d.ambiguous() || d.candidates.is_empty());
         self.checkpoint = Some(sd);
         js(&CheckpointRead { card, detected, ambiguous })

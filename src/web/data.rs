@@ -30,17 +30,7 @@ impl Session {
 
     /// Up to `per_class` training images of each class, for thumbnails: `{pixels, labels}`.
     pub fn samples(&self, per_class: usize) -> Result<JsValue, JsError> {
-        let d = self.data()?;
-        let image = d.image_len();
-        let mut taken = vec![0; d.classes.len()];
-        let (mut pixels, mut labels) = (Vec::new(), Vec::new());
-        for (i, &l) in d.train.labels.iter().enumerate() {
-            if taken[l as usize] < per_class {
-                taken[l as usize] += 1;
-                pixels.extend_from_slice(&d.train.pixels[i * image..(i + 1) * image]);
-                labels.push(l);
-            }
-        }
+        let (pixels, labels) = self.data()?.samples(per_class);
         let out = js_sys::Object::new();
         let set = |k: &str, v: &[u8]| js_sys::Reflect::set(&out, &k.into(), &js_sys::Uint8Array::from(v));
         set("pixels", &pixels).and(set("labels", &labels)).map_err(|_| err("cannot build the samples object"))?;
@@ -50,12 +40,7 @@ impl Session {
     /// Test image `index` as its pixels (`channels x height x width` bytes, CHW).
     #[wasm_bindgen(js_name = testImage)]
     pub fn test_image(&self, index: usize) -> Result<Vec<u8>, JsError> {
-        let d = self.data()?;
-        if index >= d.test.len() {
-            return Err(err(format!("there is no test image {index}: the test set has {}", d.test.len())));
-        }
-        let n = d.image_len();
-        Ok(d.test.pixels[index * n..(index + 1) * n].to_vec())
+        Ok(self.data()?.test_image(index).map_err(err)?.to_vec())
     }
 
     /// Pixels (`channels x height x width` bytes, CHW) of an image file as the page's own

@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use crate::classify::{Classification, Classifier};
 use crate::data::dataset::Dataset;
 use crate::data::preprocess::{Normalize, Preprocess, decode};
-use crate::io::card::{CARD_KEY, Form, ModelCard, default_classes};
+use crate::io::card::{Form, ModelCard};
 use crate::io::state_dict::StateDict;
 use crate::model::config::VanillaNetConfig;
 use crate::train::evaluation::Evaluation;
@@ -242,11 +242,9 @@ impl Session {
         // Through the file form: the same bytes an export gives, read onto the new device.
         let classifier = match &self.classifier {
             Some(c) => Some(
-                match c.to_safetensors().await.and_then(StateDict::from_bytes) {
-                    Ok(sd) => Classifier::from_checkpoint(&sd, None, None, &device),
-                    Err(e) => Err(e),
-                }
-                .map_err(|e| err(format!("could not move the classifier to {backend}: {e}")))?,
+                c.to_device(&device)
+                    .await
+                    .map_err(|e| err(format!("could not move the classifier to {backend}: {e}")))?,
             ),
             None => None,
         };

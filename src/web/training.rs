@@ -105,30 +105,17 @@ impl Session {
         js(&e.cell(label, predicted, limit).map_err(err)?)
     }
 
-    /// The lambda schedule these options give on the loaded dataset, sampled `per_epoch` times
-    /// an epoch: `{epochs, lambda, stepsPerEpoch}` (x in fractional epochs).
-    pub fn schedule(&self, options: JsValue, per_epoch: usize) -> Result<JsValue, JsError> {
+    /// The lambda schedule these options give on the loaded dataset, at most about
+    /// `max_points` points: `{epochs, lambda, stepsPerEpoch}` (x in fractional epochs); null for
+    /// options that do not pass the check (a link's `epochs=100000000` samples nothing).
+    pub fn schedule(&self, options: JsValue, max_points: usize) -> Result<JsValue, JsError> {
         let options: TrainOptions = from_js(options, "options")?;
-        let steps_per_epoch = self.data()?.train.len().div_ceil(options.batch_size.max(1));
-        let schedule = options.lambda_schedule();
-        let per_epoch = per_epoch.max(1);
-        let (mut epochs, mut lambda) = (Vec::new(), Vec::new());
-        for epoch in 0..options.epochs {
-            for k in 0..per_epoch {
-                epochs.push(epoch as f64 + k as f64 / per_epoch as f64);
-                lambda.push(schedule.at(epoch, k * steps_per_epoch / per_epoch, steps_per_epoch));
-            }
+        let data = self.data()?;
+        if options.check(data).is_err() {
+            return Ok(JsValue::NULL);
         }
-        epochs.push(options.epochs as f64);
-        lambda.push(schedule.at(options.epochs, 0, steps_per_epoch));
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Curve {
-            epochs: Vec<f64>,
-            lambda: Vec<f64>,
-            steps_per_epoch: usize,
-        }
-        js(&Curve { epochs, lambda, steps_per_epoch })
+        let steps_per_epoch = data.train.len().div_ceil(options.batch_size);
+        js(&options.lambda_schedule().sample(options.epochs, steps_per_epoch, max_points))
     }
 
     /// Fuses the trained net (refused below lambda 1, with the reason) and compares both forms

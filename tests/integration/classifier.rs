@@ -258,3 +258,17 @@ fn declared_sizes_are_checked_before_anything_is_built() {
     let err = load(&carded);
     assert!(err.contains("at most 16384 channels"), "{err}");
 }
+
+#[test]
+fn a_random_classifier_moves_between_devices_with_the_same_answers() {
+    let device = Device::flex();
+    let c = Classifier::random("nano_28", 28, &device).unwrap();
+    assert_eq!(c.card.preprocess.height, 28);
+    assert!(Classifier::random("nano_28", 1, &device).is_err(), "too small an input for the net");
+    assert!(Classifier::random("no_such_model", 28, &device).is_err());
+    let moved = block_on(c.to_device(&Device::flex())).unwrap();
+    let channels = c.card.preprocess.channels;
+    let values: Vec<f32> = (0..channels * 28 * 28).map(|i| (i % 17) as f32 / 17.0).collect();
+    let x = burn::tensor::Tensor::<4>::from_data(burn::tensor::TensorData::new(values, [1, channels, 28, 28]), &device);
+    assert_eq!(block_on(c.logits(x.clone())).unwrap(), block_on(moved.logits(x)).unwrap());
+}

@@ -36,6 +36,18 @@ export const setForm = (options) => opts.write(trainForm(), opts.TRAIN, options)
 export const studyFormOptions = () => opts.read(studyForm(), opts.STUDY, { train: formOptions() });
 export const setStudyForm = (options) => opts.write(studyForm(), opts.STUDY, options);
 
+/** What Rust's check says of the form's options for the loaded data: `{field, message}`, or
+ * null when they pass (or there is no data yet). */
+export async function formProblem() {
+  return get().dataset ? call("checkOptions", { options: formOptions() }).catch(() => null) : null;
+}
+
+/** The form's options applied to the model in training, its weights kept. */
+export const applyFormOptions = () => call("setOptions", { options: formOptions() });
+
+/** Which activation the chart of the learned series activation shows. */
+export const setProbe = (layer, channel) => call("probe", { layer, channel });
+
 export async function refreshSchedule() {
   const s = get();
   if (!s.dataset) return;

@@ -1,6 +1,6 @@
 // Sections 3 and 4: lambda's schedule and the lambdas used, A'(x), the learned series
 // activation of a chosen layer and channel (curve and kernel), loss and accuracy (uPlot).
-import { call } from "../client.js";
+import { setProbe } from "../actions.js";
 import { $, el, guard, pct } from "../dom.js";
 import { num, t } from "../i18n.js";
 import { decaySentence } from "../inside.js";
@@ -96,7 +96,7 @@ export function mount() {
       { label: t("chart.test"), stroke: "#2b8a3e", width: 2, spanGaps: true, points: { show: true, size: 6 } },
     ], { scales: { y: { range: [0, 1] } }, axes: [{ label: t("chart.step"), incrs: STEP_TICKS }, {}] }),
   };
-  const probeChange = guard(() => call("probe", { layer: Number($("probe-layer").value), channel: Number($("probe-channel").value) }));
+  const probeChange = guard(() => setProbe(Number($("probe-layer").value), Number($("probe-channel").value)));
   $("probe-layer").onchange = probeChange;
   $("probe-channel").onchange = probeChange;
 

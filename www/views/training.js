@@ -1,7 +1,6 @@
 // Section 2: the training options (the form the options table reads), the model's sizes, the
 // run buttons and the progress.
-import { api, refreshSchedule, formOptions } from "../actions.js";
-import { call } from "../client.js";
+import { api, applyFormOptions, formProblem, refreshSchedule } from "../actions.js";
 import { $, download, el, enable, eta, fieldLabel, fileStem, fillSelect, fmt, guard, pct } from "../dom.js";
 import { num, t } from "../i18n.js";
 import { get, message, subscribe } from "../state.js";
@@ -13,7 +12,7 @@ export function mount() {
   let checks = 0;
   const checkForm = async () => {
     const mine = ++checks;
-    const problem = get().dataset ? await call("checkOptions", { options: formOptions() }).catch(() => null) : null;
+    const problem = await formProblem();
     // Typing starts a check per key: only the latest one shows.
     if (mine !== checks) return !problem;
     for (const old of form.querySelectorAll(".field-error")) old.remove();
@@ -31,7 +30,7 @@ export function mount() {
     refreshSchedule();
     if (!get().model) return;
     try {
-      await call("setOptions", { options: formOptions() });
+      await applyFormOptions();
       message(t("opt.changed", { name: fieldLabel(form, e.target.name) }), "info");
     } catch (err) {
       message(err.message);
