@@ -238,11 +238,11 @@ const handlers = {
   async finishAnnealing() {
     await exclusive(async () => {
       if (options === null) throw new Error("train a model first");
-      const status = session.status();
-      if (status.finished) throw new Error("training is finished: reset to train again");
-      if (status.cannotFuse === null) return;
-      // Deep training now ends with the current epoch (lambda jumps to the shortened schedule).
-      await ensureTrainer({ ...options, decayEpochs: Math.min(options.decayEpochs, status.epoch + 1) });
+      // Deep training now ends with the current epoch (Rust's Trainer::finish_annealing).
+      const changed = session.finishAnnealing();
+      if (changed === null) return;
+      options = changed;
+      post({ type: "options", options, totalSteps: session.status().totalSteps });
       pauseWhenAnnealed = true;
       pauseOther("train");
       setState("running");

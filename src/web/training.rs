@@ -142,4 +142,12 @@ impl Session {
     pub async fn export_training(&self) -> Result<Vec<u8>, JsError> {
         self.trainer()?.export_training().await.map_err(err)
     }
+
+    /// Ends deep training with the current epoch (see `Trainer::finish_annealing`): answers the
+    /// options now in force, or null when lambda is 1 already.
+    #[wasm_bindgen(js_name = finishAnnealing)]
+    pub fn finish_annealing(&mut self) -> Result<JsValue, JsError> {
+        let trainer = self.trainer_mut()?;
+        if trainer.finish_annealing().map_err(err)? { js(trainer.options()) } else { Ok(JsValue::NULL) }
+    }
 }

@@ -240,3 +240,21 @@ fn options_out_of_range_name_their_field() {
     assert!(big.message.contains("1 to 4096"), "{}", big.message);
     assert!(common::nano_options().check(&data()).is_ok());
 }
+
+#[test]
+fn finishing_annealing_ends_deep_training_with_the_current_epoch() {
+    let mut trainer = Trainer::new(&Device::flex(), data(), common::nano_options()).unwrap();
+    block_on(trainer.step()).unwrap();
+    assert!(trainer.finish_annealing().unwrap(), "lambda was below 1");
+    assert_eq!(trainer.options().decay_epochs, 1, "deep training ends with epoch 1 of 3");
+    while trainer.epoch() == 0 {
+        block_on(trainer.step()).unwrap();
+    }
+    assert_eq!(trainer.lambda(), 1.0);
+    assert!(trainer.cannot_fuse().is_none(), "fusable after the epoch");
+    assert!(!trainer.finish_annealing().unwrap(), "nothing left to shorten");
+    while !trainer.finished() {
+        block_on(trainer.step()).unwrap();
+    }
+    assert!(trainer.finish_annealing().unwrap_err().to_string().contains("training is finished"));
+}

@@ -215,6 +215,21 @@ impl Trainer {
         Ok(())
     }
 
+    /// Ends deep training with the current epoch: lambda reaches 1 at its end (the schedule
+    /// shortened, the weights kept), so the net can be fused then. Answers whether anything
+    /// changed (not once lambda is 1 already). Refused once training is finished.
+    pub fn finish_annealing(&mut self) -> Result<bool> {
+        if self.finished() {
+            return Err(Error::InvalidInput("training is finished: reset to train again".into()));
+        }
+        if self.cannot_fuse().is_none() {
+            return Ok(false);
+        }
+        let decay_epochs = self.options.decay_epochs.min(self.epoch + 1);
+        self.set_options(TrainOptions { decay_epochs, ..self.options.clone() })?;
+        Ok(true)
+    }
+
     /// One optimizer step on the next batch, at the scheduled lambda.
     pub async fn step(&mut self) -> Result<StepReport> {
         if self.finished() {
