@@ -2,7 +2,7 @@
 // subscribe and redraw from it (views/), and window.vanillanet, the scripting API the buttons
 // use too (actions.js). All model work happens in the worker (worker.js, over wasm).
 import { api, applyLink, CrashedInRestore, readLink, restoreSession, whenRecovered } from "./actions.js";
-import { CAMERA_IDLE, cameraApi } from "./camera.js";
+import { cameraApi } from "./camera.js";
 import { call } from "./client.js";
 import * as events from "./events.js";
 import * as opts from "./options.js";
@@ -24,20 +24,7 @@ import * as status from "./views/status.js";
 import * as study from "./views/study.js";
 import * as training from "./views/training.js";
 
-init({
-  backend: null, adapter: null, fallbackReason: null, webgpuAvailable: "gpu" in navigator,
-  dataset: null, datasetName: null, samples: null, defaults: null, studies: [],
-  model: null, options: null, trainState: "idle",
-  step: 0, epoch: 0, stepsPerEpoch: 0, totalSteps: 0, lambda: null, nextLambda: null, cannotFuse: null,
-  loss: null, trainAccuracy: null, testAccuracy: null, imagesPerSec: null, etaSeconds: null,
-  history: { steps: [], loss: [], trainAccuracy: [], lambda: [] }, evals: [],
-  evaluations: { trained: null, fused: null }, evalModel: null, evalCell: null, evalBusy: false, evalNorm: "counts",
-  schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
-  classifier: null, checkpoint: null, checkpointLog: [],
-  own: { size: "32x3", classes: [{ name: t("own.className", { n: "A" }), items: [] }, { name: t("own.className", { n: "B" }), items: [] }] },
-  study: null, owner: true, ownerLost: false, camera: CAMERA_IDLE, build: null,
-  aside: [], crashLoop: null, updateReady: false, engine: "up",
-});
+init();
 translatePage();
 events.listen();
 // The drop zones' keyboard and click alternative: buttons that open their file inputs.

@@ -174,8 +174,4 @@ function status() {
   return { running: c.running, deviceId: c.deviceId, live: c.live, recording: c.recording, fps: c.fps, ms: c.ms, top: c.top, error: c.error };
 }
 
-export const CAMERA_IDLE = Object.freeze({
-  running: false, stream: null, deviceId: null, devices: [], live: false, recording: null, fps: null, ms: null, top: [], error: null,
-});
-
 export const cameraApi = { devices, start, stop, capture, startRecording, stopRecording, live, status };

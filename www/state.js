@@ -11,8 +11,42 @@ let current = Object.freeze({});
 
 export const get = () => current;
 
-export function init(initial) {
-  current = Object.freeze({ ...initial });
+/** The camera when it is off (camera.js): its stream, devices, live classification, recording. */
+export const CAMERA_IDLE = Object.freeze({
+  running: false, stream: null, deviceId: null, devices: [], live: false, recording: null, fps: null, ms: null, top: [], error: null,
+});
+
+/** The state's shape, and where the page starts: every key the views and actions read. */
+function initial() {
+  return {
+    // The engine: backend and WebGPU adapter, why "auto" fell back, the build serving it
+    // (`{webgpu, threads, crossOriginIsolated}`), and whether it is up, recovering or stopped.
+    backend: null, adapter: null, fallbackReason: null, webgpuAvailable: "gpu" in navigator, build: null, engine: "up",
+    // The data: the summary Rust gives (`dataset`: name, classes, sizes, presets), its name,
+    // thumbnails; the options tables' defaults (`defaults.options`) and the studies there are.
+    dataset: null, datasetName: null, samples: null, defaults: null, studies: [],
+    // Training: the model's sizes, the options it trains with, the loop's state
+    // (idle | running | pausing | paused | finished) and where it stands.
+    model: null, options: null, trainState: "idle",
+    step: 0, epoch: 0, stepsPerEpoch: 0, totalSteps: 0, lambda: null, nextLambda: null, cannotFuse: null,
+    loss: null, trainAccuracy: null, testAccuracy: null, imagesPerSec: null, etaSeconds: null,
+    // The charts' series (bounded, thinned), evaluations of either form, the open matrix cell.
+    history: { steps: [], loss: [], trainAccuracy: [], lambda: [] }, evals: [],
+    evaluations: { trained: null, fused: null }, evalModel: null, evalCell: null, evalBusy: false, evalNorm: "counts",
+    schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
+    // The classifier (its card and sizes), a checkpoint being read, the last checkpoints' log.
+    classifier: null, checkpoint: null, checkpointLog: [],
+    // Own images: the size they are made at and the classes with their items.
+    own: { size: "32x3", classes: [{ name: t("own.className", { n: "A" }), items: [] }, { name: t("own.className", { n: "B" }), items: [] }] },
+    // The study, this tab's ownership of the saved session, the camera, records set aside,
+    // repeated crashes, an update waiting.
+    study: null, owner: true, ownerLost: false, camera: CAMERA_IDLE,
+    aside: [], crashLoop: null, updateReady: false,
+  };
+}
+
+export function init() {
+  current = Object.freeze(initial());
 }
 
 export function update(patch) {
