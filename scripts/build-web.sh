@@ -20,7 +20,8 @@ TIMINGS=${TIMINGS:+--timings}
 PROFILE=${WASM_PROFILE:-wasm-release}
 
 rustup target add wasm32-unknown-unknown
-[ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund
+# npm writes node_modules/.package-lock.json on install: an emptied node_modules is reinstalled.
+[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
 
 bindgen_cli() {
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then

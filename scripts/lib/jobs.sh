@@ -10,6 +10,15 @@ job() {
   ( "$@" ) >"$LOGS/$name.log" 2>&1 &
   JOB_PID[$name]=$!
 }
+# A job and everything it started (cargo's compilers included).
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1"); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+# When the script stops early (a failed join, an error, Ctrl-C), the jobs still running stop
+# with it instead of compiling on as orphans.
+trap 'for pid in "${JOB_PID[@]}"; do kill_tree "$pid"; done' EXIT
 join() {
   local name=$1 rc=0
   wait "${JOB_PID[$name]}" || rc=$?
