@@ -32,7 +32,7 @@ test("the static site works from a sub-folder of any host", { timeout: 180_000 }
   assert.match(readFileSync(join(dir, "index.html"), "utf8"), /<meta http-equiv="Content-Security-Policy" content="default-src 'self'/);
   for (const f of ["worker.js", "pkg/vanillanet_bg.wasm", "pkg/threads/vanillanet_bg.wasm", "data/mnist.vnds", "vendor/uPlot.iife.min.js"]) assert.ok(existsSync(join(dir, f)), f);
   const host = await staticHost(dir);
-  const { page, errors, close } = await open({ webgpu: false, at: `http://127.0.0.1:${host.address().port}/site/sub/?backend=cpu` });
+  const { page, errors, close } = await open({ webgpu: false, serviceWorker: true, at: `http://127.0.0.1:${host.address().port}/site/sub/?backend=cpu` });
   try {
     assert.match(await page.textContent("#data-summary"), /^fashion-mnist/);
     // No COOP/COEP headers here: not cross-origin isolated, so the single-threaded build.

@@ -21,8 +21,11 @@ const BASE_ARGS = [
 export const WEBGPU_ADAPTER = process.env.WEBGPU_ADAPTER ?? "swiftshader";
 
 /** Opens the page; `webgpu` false launches Chromium with WebGPU off. `at`: a URL served by
- * the test itself (then `path` and `query` are ignored); `args`: more Chromium flags. */
-export async function open({ webgpu, query = "", path = "", at, args = [], viewport = { width: 1400, height: 1300 }, locale = "en-US" }) {
+ * the test itself (then `path` and `query` are ignored); `args`: more Chromium flags.
+ * `serviceWorker`: let the page install its service worker, which caches the whole build (some
+ * 150 MB) on the first visit; only the tests of offline use and updates need it, and the others
+ * would spend a CPU-second or two each time a page opens. */
+export async function open({ webgpu, query = "", path = "", at, args = [], viewport = { width: 1400, height: 1300 }, locale = "en-US", serviceWorker = false }) {
   const server = at ? null : await serve(0);
   const url = at ?? `http://127.0.0.1:${server.address().port}/${path}${query}`;
   const browser = await chromium.launch({
@@ -31,7 +34,7 @@ export async function open({ webgpu, query = "", path = "", at, args = [], viewp
     args: [...BASE_ARGS, ...(webgpu ? ["--enable-unsafe-webgpu", `--use-webgpu-adapter=${WEBGPU_ADAPTER}`] : ["--disable-webgpu", "--disable-features=WebGPU"]), ...args],
   });
   // A context of its own, so a test can open a second tab of the page in it.
-  const context = await browser.newContext({ viewport, locale });
+  const context = await browser.newContext({ viewport, locale, serviceWorkers: serviceWorker ? "allow" : "block" });
   const page = await context.newPage();
   const errors = [];
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { open, waitFor, waitStatus } from "./harness.mjs";
 
 test("works offline after one visit, and is installable", { timeout: 300_000 }, async () => {
-  const { page, errors, server, close } = await open({ webgpu: false });
+  const { page, errors, server, close } = await open({ webgpu: false, serviceWorker: true });
   try {
     // Installed and every listed file cached.
     await waitFor(page, async () => {

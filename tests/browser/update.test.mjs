@@ -67,7 +67,7 @@ test("an update is one set, said when ready and taken on the user's word", { tim
   let slow = false;
   const server = await host(dir, () => slow);
   const url = `http://127.0.0.1:${server.address().port}/site/?backend=cpu`;
-  const { page, context, errors, close } = await open({ webgpu: false, at: url });
+  const { page, context, errors, close } = await open({ webgpu: false, serviceWorker: true, at: url });
   try {
     // Installed: the whole build in one cache.
     await waitFor(page, async () => Boolean(navigator.serviceWorker.controller) && (await caches.keys()).length === 1, null, { timeout: 120_000 });
