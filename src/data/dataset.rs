@@ -7,7 +7,9 @@ use crate::data::preprocess::{Normalize, Preprocess};
 use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 4] = b"VNDS";
-const VERSION: u32 = 1;
+/// Version 2 adds a flags word (bit 0: [`Dataset::mirror`]); version 1 files still read.
+const VERSION: u32 = 2;
+const MIRROR_FLAG: u32 = 1;
 
 /// Images as bytes, `[n, channels, height, width]`, and one label each.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -38,6 +40,9 @@ pub struct Dataset {
     /// Per-channel mean and std of the training pixels (in [0, 1]): how inputs are normalised,
     /// here and in the card of a net trained on this data.
     pub normalize: Normalize,
+    /// A left-right mirrored image is still of its class (clothes, photos), so training may
+    /// mirror images; not for digits or letters, which a mirror makes into other shapes.
+    pub mirror: bool,
 }
 
 struct Reader<'a> {
@@ -117,7 +122,13 @@ impl Dataset {
             train,
             test,
             normalize: Normalize { mean, std },
+            mirror: false,
         })
+    }
+
+    /// The same data, saying whether a mirrored image keeps its class.
+    pub fn with_mirror(self, mirror: bool) -> Self {
+        Self { mirror, ..self }
     }
 
     /// Reads the format written by [`Dataset::to_bytes`] (and `scripts/build-data.mjs`).
@@ -127,9 +138,12 @@ impl Dataset {
             return Err(Error::InvalidInput("not a dataset file (no VNDS header)".into()));
         }
         let version = r.u32("version")?;
-        if version != VERSION as usize {
-            return Err(Error::InvalidInput(format!("dataset format version {version}, this build reads {VERSION}")));
+        if !(1..=VERSION as usize).contains(&version) {
+            return Err(Error::InvalidInput(format!(
+                "dataset format version {version}, this build reads 1 to {VERSION}"
+            )));
         }
+        let flags = if version >= 2 { Some(r.u32("flags")? as u32) } else { None };
         let (channels, height, width) = (r.u32("channels")?, r.u32("height")?, r.u32("width")?);
         let (n_classes, n_train, n_test) = (r.u32("classes")?, r.u32("train count")?, r.u32("test count")?);
         let mut classes = Vec::with_capacity(n_classes.min(1000));
@@ -144,19 +158,25 @@ impl Dataset {
         let test_labels = r.take(n_test, "test labels")?.to_vec();
         let train_pixels = r.take(n_train.saturating_mul(image), "train pixels")?.to_vec();
         let test_pixels = r.take(n_test.saturating_mul(image), "test pixels")?.to_vec();
-        Self::new(
+        // Version 1 files said nothing: the only ones written were the built-in sets, and of
+        // those only the digits must not be mirrored.
+        let digits = classes.iter().enumerate().all(|(i, c)| *c == i.to_string());
+        let mirror = flags.map_or(!digits, |f| f & MIRROR_FLAG != 0);
+        let data = Self::new(
             name,
             classes,
             [channels, height, width],
             Split { pixels: train_pixels, labels: train_labels },
             Split { pixels: test_pixels, labels: test_labels },
-        )
+        )?;
+        Ok(data.with_mirror(mirror))
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         let counts = [
             VERSION as usize,
+            if self.mirror { MIRROR_FLAG as usize } else { 0 },
             self.channels,
             self.height,
             self.width,
@@ -178,7 +198,7 @@ impl Dataset {
     }
 
     /// Labelled images (the user's own, or a folder's) split the page's way: every fifth image
-    /// of each class is held out for testing.
+    /// of each class is held out for testing. Photos of things: a mirrored one keeps its class.
     pub fn labelled(
         name: impl Into<String>,
         classes: Vec<String>,
@@ -201,7 +221,7 @@ impl Dataset {
             split.pixels.extend_from_slice(&pixels[i * image..(i + 1) * image]);
             split.labels.push(label);
         }
-        Self::new(name, classes, shape, train, test)
+        Ok(Self::new(name, classes, shape, train, test)?.with_mirror(true))
     }
 
     /// The first `train` and `test` images of each split (all where fewer), normalised as the
@@ -315,6 +335,24 @@ mod tests {
         let mean = (100.0 + 765.0 + 30.0) / 12.0 / 255.0;
         assert!((d.normalize.mean[0] - mean).abs() < 1e-6);
         assert_eq!(d.train_per_class(), vec![1, 2]);
+    }
+
+    #[test]
+    fn whether_to_mirror_is_saved_and_version_1_files_still_read() {
+        let mirrored = tiny().with_mirror(true);
+        assert!(Dataset::from_bytes("tiny", &mirrored.to_bytes()).unwrap().mirror);
+        assert!(!Dataset::from_bytes("tiny", &tiny().to_bytes()).unwrap().mirror);
+        // Version 1: no flags word; the digits are not mirrored, other classes are.
+        let v1 = |d: &Dataset| {
+            let mut bytes = d.to_bytes();
+            bytes[4] = 1;
+            bytes.drain(8..12);
+            Dataset::from_bytes("old", &bytes).unwrap()
+        };
+        assert!(v1(&tiny()).mirror);
+        let digits = Dataset { classes: vec!["0".into(), "1".into()], ..tiny() };
+        assert!(!v1(&digits).mirror);
+        assert_eq!(v1(&digits).train, digits.train);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Images and datasets: decoding and preprocessing image files, the built-in datasets' format,
-//! the user's own images, folders of class folders.
+//! the user's own images, folders of class folders, training images augmented on the fly.
 
+pub mod augment;
 pub mod dataset;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod folder;

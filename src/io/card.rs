@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::io::detect::detect;
 use crate::io::state_dict::StateDict;
 pub use crate::model::Form;
+pub use crate::model::Weights;
 use crate::model::config::VanillaNetConfig;
 
 /// The metadata key (safetensors header, ONNX `metadata_props`) that holds the card as JSON.
@@ -32,6 +33,10 @@ pub struct ModelCard {
     pub preprocess: Preprocess,
     #[serde(default)]
     pub form: Form,
+    /// For a net trained here: which of the run's weights it holds, as trained or their moving
+    /// average (absent in other nets' cards and in cards written before the average existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Weights>,
 }
 
 /// Class names for a net that brings none: ImageNet's for 1000 classes, else numbered.
@@ -51,7 +56,12 @@ impl ModelCard {
         preprocess: Preprocess,
         form: Form,
     ) -> Self {
-        Self { format: CARD_FORMAT.into(), name, architecture, classes, preprocess, form }
+        Self { format: CARD_FORMAT.into(), name, architecture, classes, preprocess, form, weights: None }
+    }
+
+    /// The same card, saying which of a run's weights the net holds.
+    pub fn with_weights(self, weights: Weights) -> Self {
+        Self { weights: Some(weights), ..self }
     }
 
     /// The card of a net that came without one: ImageNet's classes (for 1000) and the

@@ -61,6 +61,19 @@ impl StateDict {
         self.tensors.keys().map(String::as_str)
     }
 
+    /// Takes out the tensors whose keys start with `prefix`, as a state dict of their own under
+    /// the rest of their keys (no metadata).
+    pub fn take_prefixed(&mut self, prefix: &str) -> StateDict {
+        let keys: Vec<String> = self.tensors.keys().filter(|k| k.starts_with(prefix)).cloned().collect();
+        let mut out = StateDict::default();
+        for key in keys {
+            if let Some(t) = self.tensors.remove(&key) {
+                out.tensors.insert(key[prefix.len()..].to_string(), t);
+            }
+        }
+        out
+    }
+
     /// Reads a safetensors file's bytes.
     pub fn from_safetensors(bytes: &[u8]) -> Result<Self> {
         let st = SafeTensors::deserialize(bytes)

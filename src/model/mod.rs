@@ -35,6 +35,17 @@ pub enum Form {
     Deploy,
 }
 
+/// Which weights of a training run a net holds: as trained, or their moving average (the
+/// authors' `model_ema`, which is what their released checkpoints hold).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Weights {
+    Trained,
+    /// The moving average.
+    Ema,
+}
+
 /// Training form. `lambda` (the leaky slope shared by stem, blocks and head) is an argument of
 /// `forward`, so the schedule can move it every step without touching the model.
 #[derive(Module, Debug)]

@@ -5,28 +5,16 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::Form;
 use crate::readback::argmax;
 
-/// The page names an evaluated form "trained" or "fused" (its two evaluations side by side).
-mod trained_or_fused {
-    use crate::model::Form;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(form: &Form, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(match form {
-            Form::Training => "trained",
-            Form::Deploy => "fused",
-        })
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Form, D::Error> {
-        match String::deserialize(d)?.as_str() {
-            "trained" => Ok(Form::Training),
-            "fused" => Ok(Form::Deploy),
-            other => Err(serde::de::Error::unknown_variant(other, &["trained", "fused"])),
-        }
-    }
+/// Which net was evaluated: the trained one or the moving average of its weights (both at the
+/// training's lambda), or a fused form; the page shows them side by side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Evaluated {
+    Trained,
+    Ema,
+    Fused,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,9 +40,8 @@ pub struct Scored {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Evaluation {
-    /// Which form of the net was evaluated ("trained" or "fused").
-    #[serde(with = "trained_or_fused")]
-    pub model: Form,
+    /// Which net was evaluated ("trained", "ema" or "fused").
+    pub model: Evaluated,
     /// The training step the weights are from.
     pub step: usize,
     pub accuracy: f32,
@@ -77,7 +64,7 @@ pub const MISTAKES: usize = 32;
 impl Evaluation {
     /// From the labels and the class probabilities (`labels.len()` rows of `classes.len()`).
     pub fn from_probabilities(
-        model: Form,
+        model: Evaluated,
         step: usize,
         classes: Vec<String>,
         labels: &[u8],
@@ -175,7 +162,7 @@ mod tests {
             0.1, 0.6, 0.3, //
             0.5, 0.2, 0.3,
         ];
-        let e = Evaluation::from_probabilities(Form::Training, 7, names(3), &labels, &probs).unwrap();
+        let e = Evaluation::from_probabilities(Evaluated::Trained, 7, names(3), &labels, &probs).unwrap();
         assert_eq!(e.confusion, vec![vec![1, 0, 0], vec![1, 1, 0], vec![1, 0, 0]]);
         assert_eq!(e.confusion.iter().flatten().sum::<usize>(), labels.len());
         assert_eq!(e.accuracy, 0.5);
@@ -193,13 +180,13 @@ mod tests {
 
     #[test]
     fn empty_classes_nan_rows_and_bad_sizes() {
-        let e = Evaluation::from_probabilities(Form::Deploy, 0, names(2), &[0], &[f32::NAN, f32::NAN]).unwrap();
+        let e = Evaluation::from_probabilities(Evaluated::Fused, 0, names(2), &[0], &[f32::NAN, f32::NAN]).unwrap();
         assert_eq!(e.per_class[1].accuracy, None);
         assert_eq!(e.confusion.iter().flatten().sum::<usize>(), 1);
         assert_eq!(e.cell(0, 0, 1).unwrap()[0].confidence, 0.0);
-        assert!(Evaluation::from_probabilities(Form::Deploy, 0, names(2), &[], &[]).is_err());
-        assert!(Evaluation::from_probabilities(Form::Deploy, 0, names(2), &[0], &[1.0]).is_err());
-        assert!(Evaluation::from_probabilities(Form::Deploy, 0, names(2), &[5], &[0.5, 0.5]).is_err());
+        assert!(Evaluation::from_probabilities(Evaluated::Fused, 0, names(2), &[], &[]).is_err());
+        assert!(Evaluation::from_probabilities(Evaluated::Fused, 0, names(2), &[0], &[1.0]).is_err());
+        assert!(Evaluation::from_probabilities(Evaluated::Fused, 0, names(2), &[5], &[0.5, 0.5]).is_err());
     }
 
     #[test]
@@ -207,7 +194,7 @@ mod tests {
         let n = MISTAKES + 10;
         let labels = vec![0u8; n];
         let probs: Vec<f32> = (0..n).flat_map(|i| [0.0, 0.5 + i as f32 / (4 * n) as f32]).collect();
-        let e = Evaluation::from_probabilities(Form::Training, 0, names(2), &labels, &probs).unwrap();
+        let e = Evaluation::from_probabilities(Evaluated::Trained, 0, names(2), &labels, &probs).unwrap();
         assert_eq!(e.mistakes.len(), MISTAKES);
         assert_eq!(e.mistakes[0].index, n - 1);
         assert!(e.mistakes.windows(2).all(|w| w[0].confidence >= w[1].confidence));

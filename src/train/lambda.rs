@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::train::lr::LrSchedule;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
@@ -54,12 +56,14 @@ impl LambdaSchedule {
     }
 }
 
-/// A schedule sampled for a chart: x in fractional epochs, lambda at each.
+/// The schedules sampled for a chart: x in fractional epochs, lambda and the learning rate at
+/// each (the learning rate empty when not asked for).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Curve {
     pub epochs: Vec<f64>,
     pub lambda: Vec<f64>,
+    pub learning_rate: Vec<f64>,
     pub steps_per_epoch: usize,
 }
 
@@ -77,7 +81,22 @@ impl LambdaSchedule {
         }
         xs.push(epochs as f64);
         lambda.push(self.at(epochs, 0, steps_per_epoch));
-        Curve { epochs: xs, lambda, steps_per_epoch }
+        Curve { epochs: xs, lambda, learning_rate: Vec::new(), steps_per_epoch }
+    }
+
+    /// Lambda and the learning rate over `lr`'s epochs, on the same points (see
+    /// [`Self::sample`]); the end takes the last step's learning rate.
+    pub fn sample_with(&self, lr: &LrSchedule, steps_per_epoch: usize, max_points: usize) -> Curve {
+        let mut curve = self.sample(lr.epochs, steps_per_epoch, max_points);
+        let per_epoch = (max_points / lr.epochs.max(1)).clamp(1, 40);
+        for epoch in 0..lr.epochs {
+            for k in 0..per_epoch {
+                curve.learning_rate.push(lr.at(epoch, k * steps_per_epoch / per_epoch, steps_per_epoch));
+            }
+        }
+        let last = steps_per_epoch.max(1) - 1;
+        curve.learning_rate.push(lr.at(lr.epochs.max(1) - 1, last, steps_per_epoch));
+        curve
     }
 }
 
@@ -91,6 +110,17 @@ mod tests {
         assert_eq!((c.lambda[0], *c.lambda.last().unwrap()), (0.0, 1.0));
         assert_eq!(s.sample(1000, 10, 2000).epochs.len(), 1000 * 2 + 1, "about max_points");
         assert_eq!(s.sample(100_000, 10, 2000).epochs.len(), 100_000 + 1, "at least one an epoch");
+    }
+
+    #[test]
+    fn the_learning_rate_is_sampled_on_lambdas_points() {
+        use crate::train::lr::{LrSchedule, LrShape};
+        let lr = LrSchedule { base: 0.01, shape: LrShape::Cosine, warmup_epochs: 1.0, epochs: 4 };
+        let c = LambdaSchedule::per_step(LambdaShape::Linear, 2).sample_with(&lr, 100, 2000);
+        assert_eq!(c.learning_rate.len(), c.epochs.len());
+        assert_eq!(c.learning_rate[0], 0.01 / 100.0, "the warm-up's first step");
+        assert_eq!(c.learning_rate[40], 0.01, "one epoch in: the warm-up's end");
+        assert!(*c.learning_rate.last().unwrap() < 1e-5, "about 0 at the end");
     }
 
     use super::*;

@@ -5,10 +5,12 @@ use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig, decay::WeightDecayCon
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
+use crate::data::augment::Augment;
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::model::config::{MAX_ACT_NUM, Shortcut, VanillaNetConfig};
 use crate::train::lambda::{LambdaSchedule, LambdaShape};
+use crate::train::lr::{LrSchedule, LrShape};
 pub use crate::train::table::OptionError;
 use crate::train::table::{Kind, OptionValue, options_table};
 
@@ -27,10 +29,12 @@ impl OptimizerKind {
 }
 
 impl OptionValue for OptimizerKind {}
+impl OptionValue for LrShape {}
 
 pub const MAX_LEARNING_RATE: f64 = 10.0;
 pub const MAX_EPOCHS: usize = 1000;
 pub const MAX_BATCH: usize = 4096;
+pub const MAX_CROP_PADDING: usize = 64;
 /// What a training step may keep for its backward pass (the wasm heap is 4 GB in all).
 pub const MAX_STEP_BYTES: u64 = 1536 * 1024 * 1024;
 
@@ -69,13 +73,36 @@ options_table! {
         per_step: bool = true, Kind::Boolean, [action = clap::ArgAction::Set];
         /// AdamW, or SGD with momentum.
         optimizer: OptimizerKind = OptimizerKind::AdamW, Kind::choice(&OptimizerKind::ALL), [value_enum];
-        /// The optimizer's step size.
+        /// The optimizer's step size (the peak, with a warm-up or a decay).
         learning_rate: f64 = 2e-3, Kind::Number { min: 0.0, max: MAX_LEARNING_RATE, above: true, below: false }, [visible_alias = "lr"];
+        /// Epochs over which the learning rate climbs linearly to its value at the start (a
+        /// fraction of one is fine; 0: none): the first steps, on random weights and fresh
+        /// BatchNorm statistics, go astray at the full rate.
+        warmup_epochs: f64 = 0.2, Kind::number(0.0, MAX_EPOCHS as f64), [];
+        /// The learning rate after the warm-up: constant, or a cosine decay to about 0 at the
+        /// last step (the authors' recipe; the last steps settle the weights).
+        lr_schedule: LrShape = LrShape::Cosine, Kind::choice(&LrShape::ALL), [value_enum];
         /// Decoupled (AdamW) or L2 (SGD) weight decay.
         weight_decay: f64 = 0.05, Kind::number(0.0, 1.0), [];
         /// Label smoothing: this share of each target's probability spread over all classes
         /// (0: none).
         label_smoothing: f64 = 0.0, Kind::Number { min: 0.0, max: 1.0, above: false, below: true }, [];
+        /// Dropout before the head's classifier: this share of its inputs zeroed at random in
+        /// training (0: none).
+        drop_rate: f64 = 0.0, Kind::Number { min: 0.0, max: 1.0, above: false, below: true }, [];
+        /// Decay of a moving average of the weights and BatchNorm statistics, kept beside the
+        /// trained net and evaluated, fused and exported as the authors' model_ema is (0: none).
+        /// It warms up: min(decay, (1 + t) / (10 + t)) at step t.
+        ema_decay: f64 = 0.9998, Kind::Number { min: 0.0, max: 1.0, above: false, below: true }, [];
+        /// Random shift: training images padded by this many pixels (black), then cropped back
+        /// to size at a random place (0: none).
+        crop_padding: usize = 2, Kind::integer(0, MAX_CROP_PADDING as u64), [];
+        /// Mirror training images left-right at random, where the data says a mirrored image
+        /// keeps its class (clothes, own images; not digits).
+        mirror: bool = true, Kind::Boolean, [action = clap::ArgAction::Set];
+        /// Random erasing: the probability that a training image has a rectangle (2% to a
+        /// third of it) blanked to the mean (0: none).
+        erasing: f64 = 0.0, Kind::number(0.0, 1.0), [];
         /// SGD's momentum (AdamW ignores it).
         momentum: f64 = 0.9, Kind::Number { min: 0.0, max: 1.0, above: false, below: true }, [];
         /// Images per step (at most what a step's memory allows for the preset and image size).
@@ -90,6 +117,35 @@ options_table! {
 impl TrainOptions {
     pub fn lambda_schedule(&self) -> LambdaSchedule {
         LambdaSchedule { shape: self.schedule, decay_epochs: self.decay_epochs, per_step: self.per_step }
+    }
+
+    pub fn learning_rates(&self) -> LrSchedule {
+        LrSchedule {
+            base: self.learning_rate,
+            shape: self.lr_schedule,
+            warmup_epochs: self.warmup_epochs,
+            epochs: self.epochs,
+        }
+    }
+
+    /// What is done to the training images (the mirror only where the data allows it).
+    pub fn augment(&self) -> Augment {
+        Augment { pad: self.crop_padding, flip: self.mirror, erase: self.erasing }
+    }
+
+    /// These options with the recipe's parts off: no warm-up, a constant learning rate, no
+    /// moving average, no augmentation, no dropout; how training ran before they existed.
+    pub fn without_recipe(self) -> Self {
+        Self {
+            warmup_epochs: 0.0,
+            lr_schedule: LrShape::Constant,
+            drop_rate: 0.0,
+            ema_decay: 0.0,
+            crop_padding: 0,
+            mirror: false,
+            erasing: 0.0,
+            ..self
+        }
     }
 
     /// The architecture these options give for `data`, or the first option out of range.
@@ -111,13 +167,36 @@ impl TrainOptions {
                 ),
             );
         }
+        if self.warmup_epochs > self.epochs as f64 {
+            return bad(
+                "warmupEpochs",
+                format!(
+                    "the warm-up ({} epochs) must not be longer than the run ({} epochs)",
+                    self.warmup_epochs, self.epochs
+                ),
+            );
+        }
+        let side = data.height.min(data.width);
+        if self.crop_padding >= side {
+            return bad(
+                "cropPadding",
+                format!(
+                    "crop padding {}: below the image side, at most {} for {}x{} images",
+                    self.crop_padding,
+                    side.saturating_sub(1),
+                    data.height,
+                    data.width
+                ),
+            );
+        }
         let config = VanillaNetConfig::named(&self.preset)
             .map_err(|e| OptionError { field: "preset".into(), message: e.to_string() })?
             .with_in_chans(data.channels)
             .with_num_classes(data.classes.len())
             .with_act_num(self.act_num)
             .with_deep_training(self.deep_training)
-            .with_shortcut(self.shortcut);
+            .with_shortcut(self.shortcut)
+            .with_drop_rate(self.drop_rate);
         config.validate().map_err(|e| OptionError { field: "preset".into(), message: e.to_string() })?;
         config.feature_sizes(data.height, data.width).map_err(|e| OptionError {
             field: "preset".into(),
@@ -158,9 +237,45 @@ impl TrainOptions {
     }
 }
 
+/// The options of the recipe, as the options name them.
+const RECIPE: [&str; 7] = ["warmupEpochs", "lrSchedule", "dropRate", "emaDecay", "cropPadding", "mirror", "erasing"];
+
+/// Reads options saved before the recipe's options existed (a snapshot's position): what they
+/// lack is off, as that run trained, not today's defaults; so a run continued trains on as it
+/// began.
+pub fn saved_before_recipe<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<TrainOptions, D::Error> {
+    let mut value = serde_json::Value::deserialize(d)?;
+    let off = serde_json::to_value(TrainOptions::default().without_recipe()).map_err(serde::de::Error::custom)?;
+    if let Some(fields) = value.as_object_mut() {
+        for key in RECIPE {
+            fields.entry(key).or_insert_with(|| off[key].clone());
+        }
+    }
+    serde_json::from_value(value).map_err(serde::de::Error::custom)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_saved_before_the_recipe_read_with_it_off() {
+        #[derive(Deserialize)]
+        struct Saved {
+            #[serde(deserialize_with = "saved_before_recipe")]
+            options: TrainOptions,
+        }
+        let read = |json: &str| serde_json::from_str::<Saved>(json).map(|s| s.options);
+        let old = read(r#"{"options": {"preset": "nano_28", "epochs": 5}}"#).unwrap();
+        let expected = TrainOptions { preset: "nano_28".into(), epochs: 5, ..Default::default() }.without_recipe();
+        assert_eq!(old, expected);
+        let new = read(r#"{"options": {"emaDecay": 0.99, "mirror": true}}"#).unwrap();
+        assert_eq!((new.ema_decay, new.mirror, new.crop_padding), (0.99, true, 0));
+        assert!(read(r#"{"options": [1, 2]}"#).is_err(), "not an object");
+        assert!(read(r#"{"options": {"cropPadding": -1}}"#).is_err());
+        let table: Vec<String> = TrainOptions::table().into_iter().map(|o| o.name).collect();
+        assert!(RECIPE.iter().all(|k| table.iter().any(|n| n == k)), "each is an option");
+    }
 
     #[test]
     fn the_table_is_the_struct_with_its_defaults() {

@@ -19,10 +19,10 @@ use wasm_bindgen::prelude::*;
 use crate::classify::{Classification, Classifier};
 use crate::data::dataset::Dataset;
 use crate::data::preprocess::{Normalize, Preprocess, decode};
-use crate::io::card::{Form, ModelCard};
+use crate::io::card::{ModelCard, Weights};
 use crate::io::state_dict::StateDict;
 use crate::model::config::VanillaNetConfig;
-use crate::train::evaluation::Evaluation;
+use crate::train::evaluation::{Evaluated, Evaluation};
 use crate::train::options::TrainOptions;
 use crate::train::study::{Study, StudyOptions, StudyReport, StudyRun};
 use crate::train::table::OptionSpec;
@@ -134,8 +134,8 @@ pub struct Session {
     classifier_from_trainer: bool,
     /// A checkpoint read, waiting for `useCheckpoint` to settle what its tensors can't tell.
     checkpoint: Option<StateDict>,
-    /// The last evaluation of the trained net and of its fused form, while their weights
-    /// are unchanged.
+    /// The last evaluation of the trained net, its moving average and the fused form, while
+    /// their weights are unchanged.
     evaluations: Vec<Evaluation>,
 }
 
@@ -171,7 +171,7 @@ impl Session {
     }
 
     fn set_classifier(&mut self, classifier: Classifier, from_trainer: bool) {
-        self.evaluations.retain(|e| e.model == Form::Training);
+        self.evaluations.retain(|e| e.model != Evaluated::Fused);
         self.classifier = Some(classifier);
         self.classifier_from_trainer = from_trainer;
     }

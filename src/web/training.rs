@@ -57,6 +57,12 @@ impl Session {
         js(&self.trainer()?.evaluate(limit).await.map_err(err)?)
     }
 
+    /// As `evaluate`, for the moving average of the weights; null without one.
+    #[wasm_bindgen(js_name = evaluateEma)]
+    pub async fn evaluate_ema(&self, limit: Option<usize>) -> Result<JsValue, JsError> {
+        js(&self.trainer()?.evaluate_ema(limit).await.map_err(err)?)
+    }
+
     /// The learned series activation of a layer's channel: `{curve, kernel}` (see
     /// [`Trainer::activation_response`]).
     pub async fn probe(&self, layer: usize, channel: usize, inputs: Vec<f32>) -> Result<JsValue, JsError> {
@@ -69,21 +75,23 @@ impl Session {
         js(&Response { curve, kernel })
     }
 
-    /// The trained net (or its fused form) on the whole test set: `{model, step, accuracy,
-    /// classes, perClass: [{name, accuracy, count}], confusion, mistakes: [{index, label,
-    /// predicted, confidence}]}`, kept until the weights change.
-    pub async fn evaluation(&mut self, fused: bool) -> Result<JsValue, JsError> {
-        let model = if fused { Form::Deploy } else { Form::Training };
+    /// The trained net, the moving average of its weights (`ema`) or the fused form (`fused`)
+    /// on the whole test set: `{model, step, accuracy, classes, perClass: [{name, accuracy,
+    /// count}], confusion, mistakes: [{index, label, predicted, confidence}]}`, kept until the
+    /// weights change.
+    pub async fn evaluation(&mut self, fused: bool, ema: Option<bool>) -> Result<JsValue, JsError> {
+        let model = evaluated(fused, ema);
         if let Some(e) = self.evaluations.iter().find(|e| e.model == model) {
             return js(e);
         }
         let trainer = self.trainer()?;
-        let classifier = match (fused, self.classifier_from_trainer) {
-            (false, _) => None,
-            (true, true) => self.classifier.as_ref(),
-            (true, false) => return Err(err("no fused form of the trained net: fuse it first")),
-        };
-        let evaluation = trainer.evaluation(classifier).await.map_err(err)?;
+        let evaluation = match (model, self.classifier_from_trainer) {
+            (Evaluated::Trained, _) => trainer.evaluation(None).await,
+            (Evaluated::Ema, _) => trainer.evaluation_ema().await,
+            (Evaluated::Fused, true) => trainer.evaluation(self.classifier.as_ref()).await,
+            (Evaluated::Fused, false) => return Err(err("no fused form of the trained net: fuse it first")),
+        }
+        .map_err(err)?;
         let answer = js(&evaluation)?;
         self.evaluations.push(evaluation);
         Ok(answer)
@@ -99,14 +107,16 @@ impl Session {
         label: usize,
         predicted: usize,
         limit: usize,
+        ema: Option<bool>,
     ) -> Result<JsValue, JsError> {
-        let model = if fused { Form::Deploy } else { Form::Training };
+        let model = evaluated(fused, ema);
         let e = self.evaluations.iter().find(|e| e.model == model).ok_or_else(|| err("evaluate the net first"))?;
         js(&e.cell(label, predicted, limit).map_err(err)?)
     }
 
-    /// The lambda schedule these options give on the loaded dataset, at most about
-    /// `max_points` points: `{epochs, lambda, stepsPerEpoch}` (x in fractional epochs); null for
+    /// The lambda and learning-rate schedules these options give on the loaded dataset, at most
+    /// about `max_points` points: `{epochs, lambda, learningRate, stepsPerEpoch}` (x in
+    /// fractional epochs); null for
     /// options that do not pass the check (a link's `epochs=100000000` samples nothing).
     pub fn schedule(&self, options: JsValue, max_points: usize) -> Result<JsValue, JsError> {
         let options: TrainOptions = from_js(options, "options")?;
@@ -115,13 +125,17 @@ impl Session {
             return Ok(JsValue::NULL);
         }
         let steps_per_epoch = data.train.len().div_ceil(options.batch_size);
-        js(&options.lambda_schedule().sample(options.epochs, steps_per_epoch, max_points))
+        js(&options.lambda_schedule().sample_with(&options.learning_rates(), steps_per_epoch, max_points))
     }
 
-    /// Fuses the trained net (refused below lambda 1, with the reason) and compares both forms
-    /// on up to `limit` test images: the `FuseReport`. The fused net becomes the classifier.
-    pub async fn fuse(&mut self, limit: usize) -> Result<JsValue, JsError> {
-        let (classifier, report) = self.trainer()?.fuse(limit).await.map_err(err)?;
+    /// Fuses the trained net, or the moving average of its weights (`weights`: "trained" or
+    /// "ema"; absent: the average when there is one), refused below lambda 1 with the reason,
+    /// and compares both forms on up to `limit` test images: the `FuseReport`. The fused net
+    /// becomes the classifier; its card says which weights it holds.
+    pub async fn fuse(&mut self, limit: usize, weights: Option<String>) -> Result<JsValue, JsError> {
+        let trainer = self.trainer()?;
+        let weights = weights_named(trainer, weights)?;
+        let (classifier, report) = trainer.fuse_weights(weights, limit).await.map_err(err)?;
         self.set_classifier(classifier, true);
         js(&report)
     }
@@ -136,11 +150,13 @@ impl Session {
         self.install(|device, data| Trainer::restore(device, data, bytes))
     }
 
-    /// The trained net in the authors' training form: official key names, BN step counters,
-    /// the card. It loads with `strict=True` into their PyTorch `VanillaNet`.
+    /// The trained net (or its moving average: `weights` as for `fuse`) in the authors'
+    /// training form: official key names, BN step counters, the card (which says which
+    /// weights). It loads with `strict=True` into their PyTorch `VanillaNet`.
     #[wasm_bindgen(js_name = exportTraining)]
-    pub async fn export_training(&self) -> Result<Vec<u8>, JsError> {
-        self.trainer()?.export_training().await.map_err(err)
+    pub async fn export_training(&self, weights: Option<String>) -> Result<Vec<u8>, JsError> {
+        let trainer = self.trainer()?;
+        trainer.export_training_of(weights_named(trainer, weights)?).await.map_err(err)
     }
 
     /// Ends deep training with the current epoch (see `Trainer::finish_annealing`): answers the
@@ -149,5 +165,25 @@ impl Session {
     pub fn finish_annealing(&mut self) -> Result<JsValue, JsError> {
         let trainer = self.trainer_mut()?;
         if trainer.finish_annealing().map_err(err)? { js(trainer.options()) } else { Ok(JsValue::NULL) }
+    }
+}
+
+/// The evaluation the page asks for: the fused form, the moving average, or the trained net.
+fn evaluated(fused: bool, ema: Option<bool>) -> Evaluated {
+    match (fused, ema.unwrap_or(false)) {
+        (true, _) => Evaluated::Fused,
+        (false, true) => Evaluated::Ema,
+        (false, false) => Evaluated::Trained,
+    }
+}
+
+/// The weights the page names ("trained", "ema"), the trainer's default when none.
+fn weights_named(trainer: &Trainer, name: Option<String>) -> Result<Weights, JsError> {
+    match name.as_deref() {
+        None => Ok(trainer.default_weights()),
+        Some("trained") => Ok(Weights::Trained),
+        Some("ema") if trainer.ema().is_some() => Ok(Weights::Ema),
+        Some("ema") => Err(err("there is no moving average of the weights: its decay is 0")),
+        Some(other) => Err(err(format!("unknown weights '{other}': use trained or ema"))),
     }
 }

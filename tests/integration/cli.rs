@@ -209,9 +209,13 @@ fn train_prints_epochs_and_saves_the_fused_model() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(text.lines().filter(|l| l.starts_with("epoch")).count(), 3, "{text}");
-    assert!(text.contains("lambda 1.000"), "{text}");
+    assert!(text.contains("lambda 1.000") && text.contains(" ema "), "{text}");
+    assert!(text.contains("wrote the fused model (the moving average of the weights)"), "{text}");
     let fused = read(&out_path);
     assert_eq!(fused.form().unwrap(), vanillanet::Form::Deploy);
+    assert_eq!(ModelCard::read(&fused).unwrap().unwrap().weights, Some(vanillanet::model::Weights::Ema));
+    let out = vanillanet(&[&args[..], &["--ema-decay", "0", "--weights", "ema", "--output", s(&out_path)]].concat());
+    fails_with(&out, "--weights ema: there is no moving average with --ema-decay 0");
     // A schedule that cannot end annealed: refused before training, with the reason.
     let out = vanillanet(&[&args[..5], &["--epochs", "1", "--decay-epochs", "5", "--output", s(&out_path)]].concat());
     fails_with(&out, "deep-training epochs (5) must not exceed epochs (1)");

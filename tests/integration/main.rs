@@ -13,4 +13,5 @@ mod inside;
 mod layout;
 mod model_file;
 mod parity;
+mod recipe;
 mod trainer;

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use vanillanet::model::Weights;
 use vanillanet::train::options::TrainOptions;
 use vanillanet::train::study::StudyOptions;
 use vanillanet::{Error, Result, VanillaNetConfig};
@@ -174,6 +175,10 @@ pub struct TrainArgs {
     /// BN step counters; loads with strict=True), with its card.
     #[arg(long)]
     pub output_training: Option<PathBuf>,
+    /// Which weights --output and --output-training hold (their card says which): the moving
+    /// average, the default when --ema-decay is above 0, or the weights as trained.
+    #[arg(long, value_enum)]
+    pub weights: Option<Weights>,
     /// Steps between probes of the leaky activations' decay (on the first 32 test images;
     /// 0: none). Each epoch's line is followed by the last probe's figures.
     #[arg(long, default_value_t = 10)]

@@ -1,7 +1,7 @@
 //! `vanillanet train` and `vanillanet ablate`: the page's training loop and its studies, with the
 //! page's options (Rust's options table).
 
-use vanillanet::io::card::Form;
+use vanillanet::model::Weights;
 use vanillanet::train::trainer::Trainer;
 use vanillanet::{Error, Result, state_dict};
 
@@ -9,11 +9,15 @@ use crate::args::{AblateArgs, Backend, TrainArgs};
 use crate::commands::{device, load_dataset, write_file, write_model};
 
 pub fn train(args: TrainArgs, backend: Backend) -> Result<()> {
-    let TrainArgs { data, options, output, output_training, probe_every } = args;
+    let TrainArgs { data, options, output, output_training, weights, probe_every } = args;
     let dataset = load_dataset(&data)?;
     let device = device(backend)?;
     let mut trainer = Trainer::new(&device, dataset, options)?;
     trainer.set_probe_every(probe_every)?;
+    let weights = weights.unwrap_or(trainer.default_weights());
+    if weights == Weights::Ema && trainer.ema().is_none() {
+        return Err(Error::InvalidInput("--weights ema: there is no moving average with --ema-decay 0".into()));
+    }
     let c = trainer.config();
     println!(
         "{}: dims {:?} strides {:?}, {} parameters ({} fused); {} steps per epoch",
@@ -24,38 +28,54 @@ pub fn train(args: TrainArgs, backend: Backend) -> Result<()> {
         c.params_deploy(),
         trainer.steps_per_epoch()
     );
+    let total = std::time::Instant::now();
     while !trainer.finished() {
         let (start, epoch) = (std::time::Instant::now(), trainer.epoch());
-        let (mut loss, mut correct, mut seen, mut lambda) = (0.0, 0.0, 0, 0.0);
+        let (mut loss, mut correct, mut seen, mut lambda, mut lr) = (0.0, 0.0, 0, 0.0, 0.0);
         while trainer.epoch() == epoch {
             let r = pollster::block_on(trainer.step())?;
             loss += r.loss as f64 * r.batch_size as f64;
             correct += r.batch_accuracy as f64 * r.batch_size as f64;
             seen += r.batch_size;
-            lambda = r.lambda;
+            (lambda, lr) = (r.lambda, r.learning_rate);
         }
         let secs = start.elapsed().as_secs_f64();
+        let percent = |a: Option<f32>| a.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a));
         let test = pollster::block_on(trainer.evaluate(None))?;
+        let ema = match trainer.ema() {
+            Some(_) => format!("  ema {}", percent(pollster::block_on(trainer.evaluate_ema(None))?)),
+            None => String::new(),
+        };
         println!(
-            "epoch {:>3}  lambda {lambda:.3}  loss {:.4}  train {:.2}%  test {}  {:.0} images/s",
+            "epoch {:>3}  lambda {lambda:.3}  lr {lr:.2e}  loss {:.4}  train {:.2}%  test {}{ema}  {:.0} images/s",
             epoch + 1,
             loss / seen as f64,
             100.0 * correct / seen as f64,
-            test.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a)),
+            percent(test),
             seen as f64 / secs
         );
         if let Some(p) = trainer.decay().at_or_before(trainer.global_step()) {
             println!("           inside (step {}): {}", p.step, p.line());
         }
     }
+    println!("trained in {:.0} s", total.elapsed().as_secs_f64());
+    let held = match weights {
+        Weights::Ema => "the moving average of the weights",
+        Weights::Trained => "the weights as trained",
+    };
     if let Some(output) = output {
-        let deploy = trainer.model().fuse(trainer.lambda())?;
-        write_model(&output, state_dict(&deploy)?, &trainer.card(Form::Deploy))?;
-        println!("wrote the fused model to {}", output.display());
+        let (fused, report) = pollster::block_on(trainer.fuse_weights(weights, trainer.data().test.len()))?;
+        write_model(&output, state_dict(&fused.model)?, &fused.card)?;
+        let accuracy = report.accuracy_deploy.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a));
+        println!(
+            "wrote the fused model ({held}) to {}: test {accuracy} fused, max logit diff {:.1e}",
+            output.display(),
+            report.max_logit_diff
+        );
     }
     if let Some(output) = output_training {
-        write_file(&output, &pollster::block_on(trainer.export_training())?)?;
-        println!("wrote the training form to {}", output.display());
+        write_file(&output, &pollster::block_on(trainer.export_training_of(weights))?)?;
+        println!("wrote the training form ({held}) to {}", output.display());
     }
     Ok(())
 }

@@ -12,18 +12,21 @@ use super::{Trainer, correct};
 use crate::classify::{Classification, Classifier};
 use crate::error::{Error, Result};
 use crate::io::names::{NamedTensor, named_tensors};
-use crate::model::Form;
+use crate::model::{Form, VanillaNet, Weights};
 use crate::readback::{argmax, read_f32, read_vec};
-use crate::train::evaluation::Evaluation;
+use crate::train::evaluation::{Evaluated, Evaluation};
 use crate::train::inside::{
     DEFAULT_TILES, DecayHistory, DecayPoint, FeatureMaps, FusionView, MAX_EVERY, PROBE_IMAGES, check_tiles,
     fusion_view, probe_decay, trained_or_fused_maps,
 };
 
-/// The trained net against its fused deploy form, on the same test images.
+/// The trained net (or the moving average of its weights) against its fused deploy form, on
+/// the same test images.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FuseReport {
+    /// Which weights were fused.
+    pub weights: Weights,
     pub params: usize,
     pub params_deploy: usize,
     pub convs: usize,
@@ -137,11 +140,22 @@ impl Trainer {
     /// Accuracy on up to `limit` test images (all when `None`), in eval mode (running BN
     /// statistics) at the current lambda. `None` when there is no test image.
     pub async fn evaluate(&self, limit: Option<usize>) -> Result<Option<f32>> {
+        self.accuracy_of(&self.model().valid(), limit).await
+    }
+
+    /// As [`Self::evaluate`], for the moving average of the weights (None without one).
+    pub async fn evaluate_ema(&self, limit: Option<usize>) -> Result<Option<f32>> {
+        match self.ema() {
+            Some(net) => self.accuracy_of(net, limit).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn accuracy_of(&self, model: &VanillaNet, limit: Option<usize>) -> Result<Option<f32>> {
         let n = limit.map_or(self.data.test.len(), |l| l.min(self.data.test.len()));
         if n == 0 {
             return Ok(None);
         }
-        let model = self.model().valid();
         let device = self.device.clone().inner();
         let lambda = self.lambda();
         let mut correct_total = 0.0;
@@ -155,8 +169,17 @@ impl Trainer {
     /// The trained net (or, given, its fused form) on the whole test set: accuracy per class,
     /// the confusion matrix, the most confident mistakes.
     pub async fn evaluation(&self, fused: Option<&Classifier>) -> Result<Evaluation> {
+        self.evaluation_of(Weights::Trained, fused).await
+    }
+
+    /// The moving average of the weights on the whole test set (see [`Self::evaluation`]).
+    pub async fn evaluation_ema(&self) -> Result<Evaluation> {
+        self.evaluation_of(Weights::Ema, None).await
+    }
+
+    async fn evaluation_of(&self, weights: Weights, fused: Option<&Classifier>) -> Result<Evaluation> {
         let test = &self.data.test;
-        let model = self.model().valid();
+        let model = self.net(weights)?;
         let device = self.device.clone().inner();
         let lambda = self.lambda();
         let mut probabilities = Vec::with_capacity(test.len() * self.data.classes.len());
@@ -168,7 +191,11 @@ impl Trainer {
             };
             probabilities.extend(read_vec(softmax(logits, 1).flatten::<1>(0, 1)).await?);
         }
-        let evaluated = if fused.is_some() { Form::Deploy } else { Form::Training };
+        let evaluated = match (fused, weights) {
+            (Some(_), _) => Evaluated::Fused,
+            (None, Weights::Trained) => Evaluated::Trained,
+            (None, Weights::Ema) => Evaluated::Ema,
+        };
         let classes = self.data.classes.clone();
         Evaluation::from_probabilities(evaluated, self.global_step, classes, &test.labels, &probabilities)
     }
@@ -223,11 +250,17 @@ impl Trainer {
         (self.model().uses_lambda() && lambda != 1.0).then(|| Error::FuseLambda { lambda }.to_string())
     }
 
-    /// Fuses the net (only at lambda 1) and compares both forms on up to `limit` test images.
+    /// Fuses the net's default weights (the moving average when there is one) and compares
+    /// both forms on up to `limit` test images; only at lambda 1.
     pub async fn fuse(&self, limit: usize) -> Result<(Classifier, FuseReport)> {
+        self.fuse_weights(self.default_weights(), limit).await
+    }
+
+    /// Fuses `weights` (see [`Self::fuse`]); the classifier's card says which they were.
+    pub async fn fuse_weights(&self, weights: Weights, limit: usize) -> Result<(Classifier, FuseReport)> {
         let lambda = self.lambda();
-        let fused = self.model().fuse(lambda)?;
-        let model = self.model().valid();
+        let model = self.net(weights)?;
+        let fused = model.fuse(lambda)?;
         let device = self.device.clone().inner();
         let n = limit.min(self.data.test.len());
         let (mut max_diff, mut correct, mut correct_deploy, mut ms, mut ms_deploy) = (0f32, 0usize, 0usize, 0.0, 0.0);
@@ -255,6 +288,7 @@ impl Trainer {
             |t: &[(String, NamedTensor)]| t.iter().filter(|(_, t)| matches!(t, NamedTensor::Kernel(_))).count();
         let accuracy = |k: usize| (n > 0).then(|| k as f32 / n as f32);
         let report = FuseReport {
+            weights,
             params: c.params_train(),
             params_deploy: c.params_deploy(),
             convs: kernels(&tensors),
@@ -269,16 +303,17 @@ impl Trainer {
             ms,
             ms_deploy,
         };
-        let card = self.card(Form::Deploy);
+        let card = self.card(Form::Deploy, weights);
         Ok((Classifier { card, model: fused }, report))
     }
 
-    /// Classifies an image file with `fused` (this net's fused form) and with the trained net,
-    /// both on the same preprocessed input.
+    /// Classifies an image file with `fused` (this net's fused form) and with the net it was
+    /// fused from (the trained weights or their average, as its card says), both on the same
+    /// preprocessed input.
     pub async fn compare(&self, fused: &Classifier, bytes: &[u8], k: usize) -> Result<Classification> {
         let x = fused.input(bytes, &self.device.clone().inner())?;
         let (probs, ms) = fused.probabilities(x.clone()).await?;
-        let model = self.model().valid();
+        let model = self.net(fused.card.weights.unwrap_or(Weights::Trained))?;
         let start = web_time::Instant::now();
         let unfused = read_vec(softmax(model.forward(x, self.lambda()), 1).flatten::<1>(0, 1)).await?;
         let ms_unfused = start.elapsed().as_secs_f64() * 1e3;

@@ -5,6 +5,7 @@
 
 mod inspect;
 mod snapshot;
+mod watch;
 
 pub use inspect::{FuseReport, ProbeImage};
 pub use snapshot::Position;
@@ -14,15 +15,18 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::data::augment::{Draws, splitmix};
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::io::names::{load_state, state_dict_async};
 use crate::io::state_dict::StateDict;
-use crate::model::VanillaNet;
 use crate::model::config::VanillaNetConfig;
+use crate::model::{VanillaNet, Weights};
 use crate::readback::read_vec;
+use crate::train::ema::{Ema, warmed_up_decay};
 use crate::train::inside::{DecayHistory, DecayPoint, probe_decay};
 use crate::train::options::TrainOptions;
+use watch::LossWatch;
 
 /// What one optimizer step did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,6 +39,9 @@ pub struct StepReport {
     pub global_step: usize,
     pub steps_per_epoch: usize,
     pub lambda: f64,
+    /// The learning rate this step took (the schedule's).
+    #[serde(default)]
+    pub learning_rate: f64,
     pub loss: f32,
     pub batch_accuracy: f32,
     pub batch_size: usize,
@@ -53,6 +60,8 @@ pub struct Trainer {
     options: TrainOptions,
     config: VanillaNetConfig,
     model: Option<VanillaNet>,
+    /// The moving average of the weights and BN statistics (with `ema_decay` above 0).
+    ema: Option<Ema>,
     optim: ModuleOptimizer,
     order: Vec<usize>,
     rng: u64,
@@ -70,46 +79,6 @@ pub struct Trainer {
     inside: DecayHistory,
 }
 
-/// Watches the loss for a run that is not learning: the mean of the first steps, a moving
-/// average since, and whether the user was told.
-#[derive(Clone, Debug, Default)]
-struct LossWatch {
-    start: Vec<f32>,
-    average: Option<f32>,
-    warned: bool,
-}
-
-impl LossWatch {
-    const START_STEPS: usize = 10;
-    const AFTER_STEPS: usize = 60;
-
-    /// A warning, once, when the loss still averages well above its start.
-    fn see(&mut self, loss: f32, steps: usize, learning_rate: f64) -> Option<String> {
-        if self.start.len() < Self::START_STEPS {
-            self.start.push(loss);
-        }
-        let average = self.average.map_or(loss, |a| 0.95 * a + 0.05 * loss);
-        self.average = Some(average);
-        let start = self.start.iter().sum::<f32>() / self.start.len() as f32;
-        if self.warned || steps < Self::AFTER_STEPS || average < 1.5 * start {
-            return None;
-        }
-        self.warned = true;
-        Some(format!(
-            "after {steps} steps the loss ({average:.3}) is still far above where it started ({start:.3}): the learning rate ({learning_rate}) is probably too high; pause and lower it"
-        ))
-    }
-}
-
-/// splitmix64: the shuffling needs a seeded, portable stream, nothing more.
-fn next_random(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Steps between reading the weights back to check they are finite (a restore point).
 const CHECK_EVERY: usize = 50;
 
@@ -120,8 +89,10 @@ impl Trainer {
         let device = device.clone().autodiff();
         device.seed(options.seed);
         let model = config.init(&device);
+        let ema = (options.ema_decay > 0.0).then(|| Ema::start(&model));
         let mut trainer = Self {
             device,
+            ema,
             optim: options.optimizer(),
             rng: options.seed,
             epoch_rng: options.seed,
@@ -145,7 +116,7 @@ impl Trainer {
         self.epoch_rng = self.rng;
         self.order = (0..self.data.train.len()).collect();
         for i in (1..self.order.len()).rev() {
-            let j = (next_random(&mut self.rng) % (i as u64 + 1)) as usize;
+            let j = (splitmix(&mut self.rng) % (i as u64 + 1)) as usize;
             self.order.swap(i, j);
         }
     }
@@ -191,14 +162,47 @@ impl Trainer {
         self.model.as_ref().expect("the model is only out during a step")
     }
 
+    /// The moving average of the weights, when the options keep one.
+    pub fn ema(&self) -> Option<&VanillaNet> {
+        self.ema.as_ref().map(|e| &e.net)
+    }
+
+    /// The weights that are fused and exported unless asked otherwise: the moving average
+    /// when there is one (as the authors release theirs), else the trained weights.
+    pub fn default_weights(&self) -> Weights {
+        if self.ema.is_some() { Weights::Ema } else { Weights::Trained }
+    }
+
+    /// `weights` as an eval-mode net (running statistics), or why there are none.
+    pub fn net(&self, weights: Weights) -> Result<VanillaNet> {
+        match weights {
+            Weights::Trained => Ok(self.model().valid()),
+            Weights::Ema => self
+                .ema()
+                .cloned()
+                .ok_or_else(|| Error::InvalidInput("there is no moving average of the weights: its decay is 0".into())),
+        }
+    }
+
+    /// The learning rate of the next step.
+    pub fn learning_rate(&self) -> f64 {
+        self.options.learning_rates().at(self.epoch, self.step, self.steps_per_epoch())
+    }
+
     /// Changes the options mid-training. The weights and the position in training stay; the
     /// learning rate, schedule, epochs and batch size apply from the next step, a new optimizer
     /// kind starts with fresh state. Options that change the architecture need a reset.
     pub fn set_options(&mut self, options: TrainOptions) -> Result<()> {
         if options.model_config(&self.data)? != self.config {
             return Err(Error::InvalidConfig(
-                "the preset, act_num, deep training or shortcut changed: reset to train a new model".into(),
+                "the preset, act_num, deep training, shortcut or drop rate changed: reset to train a new model".into(),
             ));
+        }
+        // A moving average switched on starts from the weights as they are.
+        match (options.ema_decay > 0.0, self.ema.is_some()) {
+            (true, false) => self.ema = Some(Ema::start(self.model())),
+            (false, true) => self.ema = None,
+            _ => {}
         }
         let new_optimizer = options.optimizer != self.options.optimizer
             || options.weight_decay != self.options.weight_decay
@@ -236,10 +240,17 @@ impl Trainer {
             return Err(Error::InvalidInput(format!("training is finished ({} epochs)", self.options.epochs)));
         }
         let steps_per_epoch = self.steps_per_epoch();
-        let lambda = self.lambda();
+        let (lambda, learning_rate) = (self.lambda(), self.learning_rate());
         let start = self.step * self.options.batch_size;
         let end = (start + self.options.batch_size).min(self.order.len());
-        let (x, y) = self.data.batch(&self.data.train, &self.order[start..end], &self.device);
+        let mut draws = Draws::of_step(self.options.seed, self.epoch, self.step);
+        let (x, y) = self.data.augmented_batch(
+            &self.data.train,
+            &self.order[start..end],
+            &self.options.augment(),
+            &mut draws,
+            &self.device,
+        );
         if self.checked_good.is_none() {
             self.checked_good = Some((state_dict_async(self.model()).await?, self.global_step));
         }
@@ -249,7 +260,7 @@ impl Trainer {
         let loss = self.options.loss(&self.device).forward(logits, y);
         let loss_value = loss.clone().inner();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        self.model = Some(self.optim.step(self.options.learning_rate, model, grads));
+        self.model = Some(self.optim.step(learning_rate, model, grads));
 
         // Loss and correct answers in one read: a host round trip is the slow part of a step on
         // a GPU.
@@ -260,12 +271,20 @@ impl Trainer {
             let (good, restored) = self.checked_good.as_ref().expect("taken before the first step");
             self.model = Some(load_state(self.config.init(&self.device), good, &self.device)?);
             self.optim = self.options.optimizer();
+            // The average took this step's weights too: it starts over from the good ones.
+            if self.ema.is_some() {
+                self.ema = Some(Ema::start(self.model()));
+            }
             return Err(Error::Diverged {
                 step: self.global_step + 1,
                 loss,
                 restored: *restored,
                 learning_rate: self.options.learning_rate,
             });
+        }
+        if let Some(ema) = &mut self.ema {
+            let decay = warmed_up_decay(self.options.ema_decay, self.global_step);
+            ema.update(self.model.as_ref().expect("put back above"), decay);
         }
         let warning = self.loss_watch.see(loss, self.global_step + 1, self.options.learning_rate);
         let report = StepReport {
@@ -274,6 +293,7 @@ impl Trainer {
             global_step: self.global_step + 1,
             steps_per_epoch,
             lambda,
+            learning_rate,
             loss,
             batch_accuracy: correct / (end - start) as f32,
             batch_size: end - start,
@@ -312,22 +332,4 @@ impl Trainer {
 fn correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     let [n, _] = logits.dims();
     logits.argmax(1).reshape([n]).equal(labels).float().sum().inner()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::LossWatch;
-
-    #[test]
-    fn a_loss_far_above_its_start_is_said_once() {
-        let mut watch = LossWatch::default();
-        let said: Vec<Option<String>> =
-            (1..=200).map(|step| watch.see(if step <= 10 { 2.3 } else { 33.0 }, step, 10.0)).collect();
-        let warnings: Vec<_> = said.iter().enumerate().filter_map(|(i, w)| w.as_ref().map(|w| (i + 1, w))).collect();
-        assert_eq!(warnings.len(), 1, "once");
-        assert_eq!(warnings[0].0, LossWatch::AFTER_STEPS, "not before {} steps", LossWatch::AFTER_STEPS);
-        assert!(warnings[0].1.contains("learning rate (10) is probably too high"), "{}", warnings[0].1);
-        let mut learning = LossWatch::default();
-        assert!((1..=200).all(|step| learning.see(2.3 / step as f32, step, 0.002).is_none()));
-    }
 }

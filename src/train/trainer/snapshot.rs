@@ -1,7 +1,8 @@
-//! A run saved and continued: the weights and the position in training as one safetensors
-//! file, the run moved to another device, and the exports (the card, the authors' training
-//! form).
+//! A run saved and continued: the weights (and their moving average) and the position in
+//! training as one safetensors file, the run moved to another device, and the exports (the
+//! card, the authors' training form).
 
+use burn::module::Module;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
@@ -11,14 +12,17 @@ use crate::error::{Error, Result};
 use crate::io::card::ModelCard;
 use crate::io::names::{check_shapes, load_state, state_dict_async};
 use crate::io::state_dict::StateDict;
-use crate::model::Form;
+use crate::model::{Form, VanillaNet, Weights};
+use crate::train::ema::Ema;
 use crate::train::inside::DecayHistory;
-use crate::train::options::TrainOptions;
+use crate::train::options::{TrainOptions, saved_before_recipe};
 
 /// Where training stands, saved with the weights so a reload continues the same run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Position {
+    /// The options (those a snapshot from before the recipe lacks are off, as it trained).
+    #[serde(deserialize_with = "saved_before_recipe")]
     pub options: TrainOptions,
     pub dataset: String,
     pub train_images: usize,
@@ -34,6 +38,9 @@ pub struct Position {
 }
 
 const POSITION_KEY: &str = "vanillanet_trainer";
+/// The moving average's tensors in a snapshot: the official names under this prefix (as the
+/// authors' checkpoints keep it beside `model`).
+const EMA_PREFIX: &str = "model_ema.";
 
 impl Trainer {
     /// The same training, continued on another device: weights and BN statistics move with
@@ -41,34 +48,61 @@ impl Trainer {
     /// with fresh moments. A failure leaves it where it was.
     pub async fn move_to(&mut self, device: &Device) -> Result<()> {
         let state = state_dict_async(self.model()).await?;
+        let average = match self.ema() {
+            Some(net) => Some(state_dict_async(net).await?),
+            None => None,
+        };
         let device = device.clone().autodiff();
-        self.model = Some(load_state(self.config.init(&device), &state, &device)?);
+        let model = load_state(self.config.init(&device), &state, &device)?;
+        let ema = match average {
+            Some(sd) => Some(self.load_ema(&sd, &device)?),
+            None => None,
+        };
+        self.model = Some(model);
+        self.ema = ema;
         self.device = device;
         self.optim = self.options.optimizer();
         Ok(())
     }
 
-    /// The card of this net in `form`: the data's classes and preprocessing.
-    pub fn card(&self, form: Form) -> ModelCard {
+    /// A moving average from its state dict, on `device` without autodiff.
+    fn load_ema(&self, sd: &StateDict, device: &Device) -> Result<Ema> {
+        let inner = device.clone().inner();
+        Ok(Ema { net: load_state(self.config.init(&inner), sd, &inner)?.valid() })
+    }
+
+    /// The card of this net in `form` holding `weights`: the data's classes and preprocessing.
+    pub fn card(&self, form: Form, weights: Weights) -> ModelCard {
         let d = &self.data;
         let name = format!("{} on {}", self.options.preset, d.name);
-        ModelCard::new(name, self.config.clone(), d.classes.clone(), d.preprocess(), form)
+        ModelCard::new(name, self.config.clone(), d.classes.clone(), d.preprocess(), form).with_weights(weights)
     }
 
     /// The training form as the authors' code keeps it: official key names, every BatchNorm's
     /// step counter, and the card. It loads with `strict=True` into their `VanillaNet` to train
-    /// on there, and comes back here as a checkpoint.
+    /// on there, and comes back here as a checkpoint. The weights are the default ones (the
+    /// moving average when there is one, as the authors release theirs).
     pub async fn export_training(&self) -> Result<Vec<u8>> {
-        let mut sd = state_dict_async(self.model()).await?;
+        self.export_training_of(self.default_weights()).await
+    }
+
+    /// The training form of `weights` (see [`Self::export_training`]); the card says which.
+    pub async fn export_training_of(&self, weights: Weights) -> Result<Vec<u8>> {
+        let mut sd = state_dict_async(&self.net(weights)?).await?;
         sd.add_batch_counts(self.global_step);
-        self.card(Form::Training).attach(&mut sd)?;
+        self.card(Form::Training, weights).attach(&mut sd)?;
         sd.to_safetensors()
     }
 
-    /// The weights (training form, BN statistics included) and the position in training, as
-    /// one safetensors file. The optimizer's moments are not kept.
+    /// The weights (training form, BN statistics included), their moving average (under
+    /// `model_ema.`) and the position in training, as one safetensors file. The optimizer's
+    /// moments are not kept.
     pub async fn snapshot(&self) -> Result<Vec<u8>> {
         let mut sd = state_dict_async(self.model()).await?;
+        if let Some(net) = self.ema() {
+            let average = state_dict_async(net).await?;
+            sd.tensors.extend(average.tensors.into_iter().map(|(k, t)| (format!("{EMA_PREFIX}{k}"), t)));
+        }
         if !sd.all_finite() {
             return Err(Error::InvalidInput("not saved: the weights are not finite numbers".into()));
         }
@@ -93,7 +127,8 @@ impl Trainer {
     /// The run a [`Self::snapshot`] saved, continued on `device` with `data` (which must be the
     /// data it was trained on). The optimizer starts with fresh moments.
     pub fn restore(device: &Device, data: Dataset, bytes: Vec<u8>) -> Result<Self> {
-        let sd = StateDict::from_bytes(bytes)?;
+        let mut sd = StateDict::from_bytes(bytes)?;
+        let average = sd.take_prefixed(EMA_PREFIX);
         let position: Position = sd
             .metadata
             .get(POSITION_KEY)
@@ -113,7 +148,19 @@ impl Trainer {
         let mut trainer = Self::new(device, data, position.options)?;
         check_shapes(&trainer.config, &sd)?;
         let device = trainer.device.clone();
-        trainer.model = Some(load_state(trainer.config.init(&device), &sd, &device)?);
+        let model: VanillaNet = load_state(trainer.config.init(&device), &sd, &device)?;
+        // A snapshot made before the average existed (or with it off then) has none: it
+        // starts from the weights as they are.
+        trainer.ema = match (&trainer.ema, average.tensors.is_empty()) {
+            (None, _) => None,
+            (Some(_), true) => Some(Ema::start(&model)),
+            (Some(_), false) => Some(
+                check_shapes(&trainer.config, &average)
+                    .and_then(|_| trainer.load_ema(&average, &device))
+                    .map_err(|e| Error::read("training snapshot", format!("its moving average: {e}")))?,
+            ),
+        };
+        trainer.model = Some(model);
         trainer.rng = epoch_rng;
         trainer.shuffle();
         if position.step > trainer.steps_per_epoch() {
