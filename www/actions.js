@@ -29,7 +29,7 @@ export const api = {
     const s = get();
     return {
       backend: s.backend, adapter: s.adapter, threads: s.build?.threads ?? null, crossOriginIsolated: s.build?.crossOriginIsolated ?? null, state: s.trainState, step: s.step, epoch: s.epoch,
-      lambda: s.lambda, loss: s.loss, trainAccuracy: s.trainAccuracy, testAccuracy: s.testAccuracy, cannotFuse: s.cannotFuse,
+      lambda: s.lambda, learningRate: s.learningRate, loss: s.loss, trainAccuracy: s.trainAccuracy, testAccuracy: s.testAccuracy, emaAccuracy: s.emaAccuracy, cannotFuse: s.cannotFuse,
       engine: s.engine,
     };
   },
@@ -42,7 +42,7 @@ export const api = {
   loadDataset,
   finishAnnealing: () => call("finishAnnealing"),
   fuse,
-  /** `{model: "trained" | "fused", step, accuracy, classes, perClass: [{name, accuracy, count}],
+  /** `{model: "trained" | "ema" | "fused", step, accuracy, classes, perClass: [{name, accuracy, count}],
    * confusion: [[count]] (confusion[true][predicted]), mistakes: [{index, label, predicted,
    * confidence}]}` on the whole test set. */
   evaluation,

@@ -22,9 +22,28 @@ function onStep(m) {
       trainAccuracy: [...h.trainAccuracy, m.trainAccuracy], lambda: [...h.lambda, r.lambda],
     },
     step: r.globalStep, epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, totalSteps: m.next.totalSteps,
-    lambda: r.lambda, nextLambda: m.next.lambda, cannotFuse: m.next.cannotFuse, loss: r.loss, trainAccuracy: m.trainAccuracy,
+    lambda: r.lambda, learningRate: r.learningRate, nextLambda: m.next.lambda, cannotFuse: m.next.cannotFuse, loss: r.loss, trainAccuracy: m.trainAccuracy,
     imagesPerSec: m.imagesPerSec, etaSeconds: (left * m.ms) / 1000,
   });
+}
+
+// Test accuracy of the trained net and of the weight average at a step, into the charts' list
+// of `[step, accuracy, emaAccuracy]` (the last left out without an average); an accuracy that
+// comes apart (each epoch's end evaluates the two one after the other) joins its step's entry.
+function onEval(m) {
+  const s = get();
+  const last = s.evals.at(-1);
+  const same = last?.[0] === m.step;
+  const trained = "testAccuracy" in m ? m.testAccuracy : same ? last[1] : null;
+  const ema = m.emaAccuracy ?? (same ? last[2] ?? null : null);
+  const patch = {};
+  if ("testAccuracy" in m) patch.testAccuracy = m.testAccuracy;
+  if ("emaAccuracy" in m) patch.emaAccuracy = m.emaAccuracy;
+  if (trained !== null || ema !== null) {
+    const entry = ema === null ? [m.step, trained] : [m.step, trained, ema];
+    patch.evals = same ? [...s.evals.slice(0, -1), entry] : [...s.evals, entry];
+  }
+  update(patch);
 }
 
 // Study loss curves: an exponential moving average per run, kept at about 150 points a run.
@@ -104,7 +123,7 @@ function onEvent(m) {
       if (m.report.inside) inside.onPoint(m.report.inside);
       break;
     case "eval":
-      update({ testAccuracy: m.testAccuracy, evals: m.testAccuracy === null ? s.evals : [...s.evals, [m.step, m.testAccuracy]] });
+      onEval(m);
       break;
     case "annealed":
       message(t("fuse.annealed"), "info");

@@ -93,9 +93,11 @@ function training(r) {
     r.history[key].forEach((v, i) => number(`${path}[${i}]`, v, { nullable: true, finite: key !== "loss" }));
   }
   array("evals", r.evals).forEach((e, i) => {
-    if (!Array.isArray(e) || e.length !== 2) bad(`evals[${i}]`, "a pair [step, accuracy]", e);
+    // A third value: the weight average's accuracy (records before it have pairs).
+    if (!Array.isArray(e) || (e.length !== 2 && e.length !== 3)) bad(`evals[${i}]`, "[step, accuracy] or [step, accuracy, average's accuracy]", e);
     integer(`evals[${i}][0]`, e[0], 0);
     number(`evals[${i}][1]`, e[1], { min: 0, max: 1, nullable: true });
+    if (e.length === 3) number(`evals[${i}][2]`, e[2], { min: 0, max: 1, nullable: true });
   });
   number("savedAt", r.savedAt);
 }

@@ -28,11 +28,16 @@ function initial() {
     // Training: the model's sizes, the options it trains with, the loop's state
     // (idle | running | pausing | paused | finished) and where it stands.
     model: null, options: null, trainState: "idle",
-    step: 0, epoch: 0, stepsPerEpoch: 0, totalSteps: 0, lambda: null, nextLambda: null, cannotFuse: null,
-    loss: null, trainAccuracy: null, testAccuracy: null, imagesPerSec: null, etaSeconds: null,
-    // The charts' series (bounded, thinned), evaluations of either form, the open matrix cell.
+    // Lambda and the learning rate of the last step.
+    step: 0, epoch: 0, stepsPerEpoch: 0, totalSteps: 0, lambda: null, learningRate: null, nextLambda: null, cannotFuse: null,
+    // Test accuracy of the trained net and of the moving average of its weights (null without).
+    loss: null, trainAccuracy: null, testAccuracy: null, emaAccuracy: null, imagesPerSec: null, etaSeconds: null,
+    // The charts' series (bounded, thinned; `evals`: [step, accuracy, emaAccuracy?]),
+    // evaluations of the trained net, the average and the fused form, the open matrix cell.
     history: { steps: [], loss: [], trainAccuracy: [], lambda: [] }, evals: [],
-    evaluations: { trained: null, fused: null }, evalModel: null, evalCell: null, evalBusy: false, evalNorm: "counts",
+    evaluations: { trained: null, ema: null, fused: null }, evalModel: null, evalCell: null, evalBusy: false, evalNorm: "counts",
+    // Which weights Fuse and the exports take: "ema", "trained", or null (the average when on).
+    fuseWeights: null,
     schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
     // The classifier (its card and sizes), a checkpoint being read, the last checkpoints' log.
     classifier: null, checkpoint: null, checkpointLog: [],

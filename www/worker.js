@@ -56,11 +56,14 @@ async function oneStep() {
   if (report.warning) post({ type: "info", message: report.warning });
   // Each epoch's end (and the last step) evaluates on the whole test set; in between, a quick
   // look at part of it keeps the accuracy curve moving.
-  if (report.epochEnd || status.finished) await evaluation(session, post, false).catch((e) => {
-    // Data without test images has nothing to evaluate; training goes on.
-    if (fatal(e)) throw e;
-    post({ type: "eval", step: report.globalStep, testAccuracy: null, full: true });
-  });
+  if (report.epochEnd || status.finished) {
+    await evaluation(session, post, "trained").catch((e) => {
+      // Data without test images has nothing to evaluate; training goes on.
+      if (fatal(e)) throw e;
+      post({ type: "eval", step: report.globalStep, testAccuracy: null, full: true });
+    });
+    if (options.emaDecay > 0) await evaluation(session, post, "ema").catch((e) => { if (fatal(e)) throw e; });
+  }
   else if (report.globalStep % evalEvery === 0) await evaluate(session, post, report.globalStep, evalLimit);
   if (report.globalStep % probe.every === 0 || report.globalStep === 1) await sendProbe(session, probe, post);
   if (pauseWhenAnnealed && status.cannotFuse === null) {
@@ -250,15 +253,15 @@ const handlers = {
     loop();
     return true;
   },
-  evaluation({ fused }) {
+  evaluation({ fused, ema }) {
     return exclusive(() => {
       if (options === null) throw new Error("nothing to evaluate: train a model first");
-      return evaluation(session, post, Boolean(fused));
+      return evaluation(session, post, fused ? "fused" : ema ? "ema" : "trained");
     });
   },
-  fuse({ limit }) {
+  fuse({ limit, weights }) {
     return exclusive(async () => {
-      const report = await session.fuse(limit);
+      const report = await session.fuse(limit, weights ?? undefined);
       await warmUp(session);
       return report;
     });
@@ -362,11 +365,11 @@ const handlers = {
 // The calls that only pass their arguments on to the Session, one at a time.
 const PASS_THROUGH = {
   checkOptions: ({ options: opts }) => session.checkOptions(opts),
-  evaluationCell: ({ fused, label, predicted, limit }) => session.evaluationCell(Boolean(fused), label, predicted, limit),
+  evaluationCell: ({ fused, ema, label, predicted, limit }) => session.evaluationCell(Boolean(fused), label, predicted, limit, Boolean(ema)),
   testImage: ({ index }) => session.testImage(index),
   classifier: () => session.classifier(),
   exportModel: () => session.exportModel(),
-  exportTraining: () => session.exportTraining(),
+  exportTraining: ({ weights }) => session.exportTraining(weights ?? undefined),
   exportOnnx: () => session.exportOnnx(),
   logits: ({ values, batch }) => session.logits(values, batch),
   benchLatency: ({ model, size, batch, fused, runs, warmup }) => session.benchLatency(model, size, batch, fused, runs, warmup),

@@ -41,12 +41,18 @@ test("evaluation of the trained and the fused net, in the API and the page", { t
     assert.ok(Math.abs(trained.accuracy - status.testAccuracy) < 1e-6, "the test accuracy is the whole test set's");
     assert.match(await page.textContent("#eval-summary"), new RegExp(`Trained net at step ${status.step}: .* of 1,500 test images`));
 
-    // Fused: the same answers (fusion is exact up to float rounding).
+    // The weight average, evaluated at the epoch's end too, is said beside the trained net.
+    const average = await page.evaluate(() => window.vanillanet.evaluation({ ema: true }));
+    checkEvaluation(average, "ema");
+    assert.match(await page.textContent("#eval-summary"), /; trained net \d+\.\d%, weight average \d+\.\d%$/);
+
+    // Fused (the weight average, by default): the same answers as the net it was fused from
+    // (fusion is exact up to float rounding).
     await page.evaluate(() => window.vanillanet.fuse());
     const fused = await page.evaluate(() => window.vanillanet.evaluation({ fused: true }));
     checkEvaluation(fused, "fused");
-    const moved = fused.confusion.flat().reduce((n, c, i) => n + Math.abs(c - trained.confusion.flat()[i]), 0);
-    assert.ok(moved <= 4, `fused and trained agree on the test set (${moved} counts differ)`);
+    const moved = fused.confusion.flat().reduce((n, c, i) => n + Math.abs(c - average.confusion.flat()[i]), 0);
+    assert.ok(moved <= 4, `fused and unfused agree on the test set (${moved} counts differ)`);
     await waitFor(page, () => /^Fused net/.test(document.querySelector("#eval-summary").textContent));
 
     // A test image as a PNG of the data's size.

@@ -14,7 +14,7 @@ use vanillanet::io::card::{ModelCard, Weights};
 use vanillanet::train::ema::Ema;
 use vanillanet::train::lr::LrShape;
 use vanillanet::train::options::TrainOptions;
-use vanillanet::train::trainer::Trainer;
+use vanillanet::train::trainer::{ProbeImage, Trainer};
 use vanillanet::{Classifier, StateDict, VanillaNet, state_dict};
 
 fn data() -> Dataset {
@@ -156,6 +156,14 @@ fn the_average_is_evaluated_fused_and_exported_and_says_so() {
     let (trained_fused, report) = block_on(trainer.fuse_weights(Weights::Trained, 32)).unwrap();
     assert_eq!((report.weights, trained_fused.card.weights), (Weights::Trained, Some(Weights::Trained)));
     assert!(max_diff(&block_on(trained_fused.logits(x.clone())).unwrap(), &deployed) > 1e-4, "two nets");
+    // The views inside the net look at the weights that were fused, each against its source.
+    for (net, weights) in [(&fused, Weights::Ema), (&trained_fused, Weights::Trained)] {
+        let maps = block_on(trainer.feature_maps(ProbeImage::Test(1), 1, Some(4), Some(net))).unwrap();
+        assert!(maps.max_diff.unwrap() < 1e-4, "{weights:?}: {:?}", maps.max_diff);
+    }
+    let view = block_on(trainer.fusion(1)).unwrap();
+    let deploy = state_dict(&fused.model).unwrap();
+    assert_eq!(view.fused.values, deploy.get(&format!("{}.weight", view.fused_key)).unwrap().data, "the average's");
 
     // Exported in the authors' training form, the card says which; it comes back as the same net.
     let sd = StateDict::from_bytes(block_on(trainer.export_training()).unwrap()).unwrap();

@@ -58,8 +58,18 @@ export async function useCheckpoint(choice = {}) {
   }
 }
 
-export async function fuse() {
-  const fuseReport = await call("fuse", { limit: 500 });
+/** Which weights to fuse or export: `options.weights` ("ema" or "trained"), else the page's
+ * choice, else the engine's default (the weight average when there is one). */
+function weightsOf(options) {
+  const { weights } = check.object("options", options, ["weights"]);
+  if (weights !== undefined) return check.oneOf("options.weights", weights, WEIGHTS);
+  return get().fuseWeights ?? undefined;
+}
+export const WEIGHTS = ["ema", "trained"];
+
+/** Fuses the trained net or the average of its weights (`{weights: "ema" | "trained"}`). */
+export async function fuse(options) {
+  const fuseReport = await call("fuse", { limit: 500, weights: weightsOf(options) });
   update({ fuseReport, classifier: await call("classifier") });
   await persist.saveClassifier();
   // The fused net on the whole test set, for the evaluation view (in the background).
@@ -67,12 +77,13 @@ export async function fuse() {
   return fuseReport;
 }
 
-// The evaluation of the trained net or its fused form on the whole test set.
-/** The trained net, or its fused form, on the whole test set (kept until the weights change). */
+/** The trained net, the average of its weights (`ema`) or the fused form (`fused`) on the
+ * whole test set (kept until the weights change). */
 export async function evaluation(options) {
-  const { fused = false } = check.object("options", options, ["fused"]);
+  const { fused = false, ema = false } = check.object("options", options, ["fused", "ema"]);
   check.boolean("options.fused", fused);
-  const result = await call("evaluation", { fused });
+  check.boolean("options.ema", ema);
+  const result = await call("evaluation", { fused, ema });
   update({ evaluations: { ...get().evaluations, [result.model]: result } });
   return result;
 }
@@ -82,10 +93,11 @@ export async function evaluation(options) {
 export async function evaluationCell(label, predicted, options) {
   check.integer("label", label);
   check.integer("predicted", predicted);
-  const { fused = false, limit = 48 } = check.object("options", options, ["fused", "limit"]);
+  const { fused = false, ema = false, limit = 48 } = check.object("options", options, ["fused", "ema", "limit"]);
   check.boolean("options.fused", fused);
+  check.boolean("options.ema", ema);
   check.integer("options.limit", limit, 1, 100_000);
-  return call("evaluationCell", { fused, label, predicted, limit });
+  return call("evaluationCell", { fused, ema, label, predicted, limit });
 }
 
 /** Test image `index` as the net sees it, as a PNG Blob. */
@@ -133,11 +145,13 @@ export async function exportModel() {
     name: fileStem(card.name),
   };
 }
-/** The trained net in the authors' training form (official names, BN step counters, the card):
- * it loads with `strict=True` into their PyTorch code. */
-export async function exportTraining() {
+/** The trained net or the average of its weights (`{weights}`, as for `fuse`) in the authors'
+ * training form (official names, BN step counters, the card, which says which weights): it
+ * loads with `strict=True` into their PyTorch code. */
+export async function exportTraining(options) {
+  const weights = weightsOf(options);
   if (!get().model) throw new Error(t("train.nothingToExport"));
-  return new Blob([await call("exportTraining")], { type: "application/octet-stream" });
+  return new Blob([await call("exportTraining", { weights })], { type: "application/octet-stream" });
 }
 /** The classifier as an ONNX model (opset 13; input `input` [batch, C, H, W] preprocessed as
  * its card says, output `logits`), as a Blob. */

@@ -38,7 +38,7 @@ export function readLink(search = location.search) {
 
 // An option whose range depends on another's: when Rust names the dependent one, the link's
 // value of the other is the one refused.
-const DEPENDS_ON = { decayEpochs: "epochs", batchSize: "preset" };
+const DEPENDS_ON = { decayEpochs: "epochs", warmupEpochs: "epochs", batchSize: "preset" };
 
 /** What a shared link sets, applied unless a saved model is open (which it would replace). Every
  * value goes through the form's checks first — read as people write them, then Rust's

@@ -123,7 +123,7 @@ async function restoreParts() {
         update({
           history: h, evals: training.evals, step: status.globalStep, epoch: status.epoch, totalSteps: status.totalSteps,
           lambda: h.lambda.at(-1) ?? null, nextLambda: status.lambda, cannotFuse: status.cannotFuse, loss: h.loss.at(-1) ?? null,
-          trainAccuracy: training.trainAccuracy, testAccuracy: training.evals.at(-1)?.[1] ?? null,
+          trainAccuracy: training.trainAccuracy, testAccuracy: training.evals.at(-1)?.[1] ?? null, emaAccuracy: training.evals.at(-1)?.[2] ?? null,
           trainState: status.finished ? "finished" : "paused",
         });
         message(t("train.restored", { step: num(status.globalStep), time: time(training.savedAt) }), "info");
@@ -131,7 +131,10 @@ async function restoreParts() {
     }
     if (classifier) {
       await part("classifier", async () => {
-        if (classifier.fromTrainer && get().model && get().cannotFuse === null) await fuse();
+        // Fused again from the weights it was fused from (a report saved before there was a
+        // choice has none: the default).
+        const weights = ["ema", "trained"].includes(classifier.fuseReport?.weights) ? classifier.fuseReport.weights : undefined;
+        if (classifier.fromTrainer && get().model && get().cannotFuse === null) await fuse({ weights });
         else await loadCheckpoint(new File([classifier.bytes], t("checkpoint.savedName")));
       });
     }

@@ -20,11 +20,11 @@ export async function checkedOptions(given) {
 
 const EVAL_EVERY = 50;
 const EVAL_LIMIT = 500;
-export const NO_EVALUATIONS = Object.freeze({ trained: null, fused: null });
+export const NO_EVALUATIONS = Object.freeze({ trained: null, ema: null, fused: null });
 export const EMPTY_HISTORY = Object.freeze({ steps: [], loss: [], trainAccuracy: [], lambda: [] });
 export const TRAINING_CLEARED = Object.freeze({
-  fuseReport: null, model: null, options: null, step: 0, epoch: 0, lambda: null, nextLambda: null, cannotFuse: null,
-  loss: null, trainAccuracy: null, testAccuracy: null, imagesPerSec: null, etaSeconds: null, probe: null,
+  fuseReport: null, model: null, options: null, step: 0, epoch: 0, lambda: null, learningRate: null, nextLambda: null, cannotFuse: null,
+  loss: null, trainAccuracy: null, testAccuracy: null, emaAccuracy: null, imagesPerSec: null, etaSeconds: null, probe: null,
   history: EMPTY_HISTORY, evals: [], evaluations: NO_EVALUATIONS, evalCell: null,
 });
 

@@ -1,5 +1,6 @@
-// Sections 3 and 4: lambda's schedule and the lambdas used, A'(x), the learned series
-// activation of a chosen layer and channel (curve and kernel), loss and accuracy (uPlot).
+// Sections 3 and 4: lambda's schedule and the lambdas used with the learning rate's schedule on
+// the same epochs, A'(x), the learned series activation of a chosen layer and channel (curve
+// and kernel), loss and accuracy of the trained net and of its weight average (uPlot).
 import { setProbe } from "../actions.js";
 import { $, el, guard, pct } from "../dom.js";
 import { num, t } from "../i18n.js";
@@ -30,6 +31,7 @@ function summary(s) {
   if (s.loss !== null) parts.push(t("summary.loss", { v: num(s.loss, 3) }));
   if (s.trainAccuracy !== null) parts.push(t("summary.train", { v: pct(s.trainAccuracy) }));
   if (s.testAccuracy !== null) parts.push(t("summary.test", { v: pct(s.testAccuracy) }));
+  if (s.emaAccuracy !== null) parts.push(t("summary.testEma", { v: pct(s.emaAccuracy) }));
   const decay = decaySentence(s.insideDecay);
   if (decay) parts.push(decay);
   return t("summary.sentence", { parts, state: s.trainState === "running" ? null : t(`state.${s.trainState}`) });
@@ -68,25 +70,33 @@ export function thin(n, max = MAX_POINTS, keep = () => false) {
 }
 const pick = (values, indices) => indices.map((i) => values[i]);
 
-/** The lambdas used, placed among the schedule's samples (x in fractional epochs); both
- * bounded (the schedule by the worker, the lambdas used by thinning). */
+/** The lambdas used, placed among the schedule's samples (x in fractional epochs), and the
+ * learning rate's schedule on the same samples; all bounded (the schedules by the worker, the
+ * lambdas used by thinning). */
 function lambdaSeries(schedule, h) {
   const spe = schedule.stepsPerEpoch;
   const shown = thin(h.steps.length);
   const steps = pick(h.steps, shown);
   const xs = [...schedule.epochs, ...steps.map((st) => (st - 1) / spe)];
   const order = xs.map((x, i) => [x, i]).sort((a, b) => a[0] - b[0]);
-  const sched = [...schedule.lambda, ...steps.map(() => null)];
+  const none = steps.map(() => null);
+  const sched = [...schedule.lambda, ...none];
   const used = [...schedule.epochs.map(() => null), ...pick(h.lambda, shown)];
-  return [order.map(([x]) => x), order.map(([, i]) => sched[i]), order.map(([, i]) => used[i])];
+  const lr = [...schedule.learningRate, ...none];
+  return [order.map(([x]) => x), order.map(([, i]) => sched[i]), order.map(([, i]) => used[i]), order.map(([, i]) => lr[i])];
 }
 
 export function mount() {
   const charts = {
+    // The learning rate on its own scale, the axis on the right.
     lambda: chart("lambda-chart", [
       { label: t("chart.schedule"), stroke: "#9aa5b1", width: 2 },
       { label: t("chart.used"), stroke: "#d9480f", width: 3, points: { show: false } },
-    ], { scales: { y: { range: [0, 1.02] } }, axes: [{ label: t("chart.epoch") }, {}] }),
+      { label: t("chart.lr"), stroke: "#7048e8", width: 2, dash: [6, 3], scale: "lr", spanGaps: true, points: { show: false } },
+    ], {
+      scales: { y: { range: [0, 1.02] }, lr: { range: (u, min, max) => [0, (max || 1) * 1.05] } },
+      axes: [{ label: t("chart.epoch") }, {}, { scale: "lr", side: 1, grid: { show: false }, size: 60 }],
+    }),
     act: chart("act-chart", [{ label: "A′(x)", stroke: "#1c7ed6", width: 3 }, { label: "ReLU", stroke: "#ced4da", dash: [4, 4] }],
       { scales: { x: { time: false, range: [-2, 2] }, y: { range: [-2, 2] } } }),
     probe: chart("probe-chart", [{ label: t("chart.response"), stroke: "#2b8a3e", width: 3 }], { axes: [{ label: "x" }, {}] }),
@@ -94,6 +104,7 @@ export function mount() {
     acc: chart("acc-chart", [
       { label: t("chart.train"), stroke: "#1c7ed6", width: 2 },
       { label: t("chart.test"), stroke: "#2b8a3e", width: 2, spanGaps: true, points: { show: true, size: 6 } },
+      { label: t("chart.testEma"), stroke: "#e8590c", width: 2, dash: [5, 3], spanGaps: true, points: { show: true, size: 5 } },
     ], { scales: { y: { range: [0, 1] } }, axes: [{ label: t("chart.step"), incrs: STEP_TICKS }, {}] }),
   };
   const probeChange = guard(() => setProbe(Number($("probe-layer").value), Number($("probe-channel").value)));
@@ -116,17 +127,18 @@ export function mount() {
     const h = s.history;
     // `|`, not `||`: both trackers must see the new values.
     if (changed("history", h) | changed("evals", s.evals)) {
-      const tested = new Map(s.evals);
+      const tested = new Map(s.evals.map(([st, ...accuracies]) => [st, accuracies]));
       // Thinned to at most MAX_POINTS (and the steps with a test accuracy).
       const shown = thin(h.steps.length, MAX_POINTS, s.evals.length <= MAX_POINTS ? (i) => tested.has(h.steps[i]) : undefined);
       const steps = pick(h.steps, shown);
       charts.loss.setData([steps, pick(h.loss, shown)]);
-      charts.acc.setData([steps, pick(h.trainAccuracy, shown), steps.map((st) => tested.get(st) ?? null)]);
+      charts.acc.setData([steps, pick(h.trainAccuracy, shown), steps.map((st) => tested.get(st)?.[0] ?? null), steps.map((st) => tested.get(st)?.[1] ?? null)]);
     }
     if ((changed("schedule", s.schedule) | changed("lambdaHistory", h)) && s.schedule) {
       charts.lambda.setData(lambdaSeries(s.schedule, h));
     }
     $("lambda-now").textContent = s.lambda === null ? "–" : num(s.lambda, 3);
+    $("lr-now").textContent = s.learningRate === null ? "–" : s.learningRate.toExponential(2);
     const lambda = s.lambda ?? s.nextLambda ?? 0;
     if (changed("lambda", lambda)) {
       const xs = Array.from({ length: 81 }, (_, i) => -2 + i * 0.05);

@@ -1,6 +1,7 @@
 // Section 5: what the net learned, on the whole test set: accuracy per class, the confusion
 // matrix as a heat map (click a cell for its images), and the most confidently wrong images.
-// For the trained net (evaluated at each epoch's end) and, once fused, for the fused one.
+// For the trained net and the moving average of its weights (both evaluated at each epoch's
+// end) and, once fused, for the fused one.
 import { api } from "../actions.js";
 import { $, el, guard, pct } from "../dom.js";
 import { num, t } from "../i18n.js";
@@ -10,7 +11,8 @@ import { get, subscribe, tracker, update } from "../state.js";
 const MAX_DRAWN = 30;
 const CELL_IMAGES = 48;
 
-/** The evaluation shown: the one picked, else the fused net's when there is one. */
+/** The evaluation shown: the one picked, else the fused net's when there is one, else the
+ * trained net's (the weight average's accuracy is said beside it). */
 export function shown(s = get()) {
   const e = s.evaluations;
   if (s.evalModel) return e[s.evalModel];
@@ -84,9 +86,12 @@ function matrix(e, norm, selected) {
 
 async function openCell(label, predicted) {
   const e = shown();
-  const images = await api.evaluationCell(label, predicted, { fused: e.model === "fused", limit: CELL_IMAGES });
+  const images = await api.evaluationCell(label, predicted, { fused: e.model === "fused", ema: e.model === "ema", limit: CELL_IMAGES });
   update({ evalCell: { label, predicted, images, of: e } });
 }
+
+/** The run keeps a moving average of its weights. */
+const hasEma = (s) => (s.options?.emaDecay ?? 0) > 0;
 
 export function mount() {
   for (const radio of document.querySelectorAll('input[name="eval-model"]')) {
@@ -95,10 +100,10 @@ export function mount() {
   $("eval-norm").onchange = (ev) => update({ evalNorm: ev.target.value });
   $("evaluate").onclick = guard(async () => {
     const s = get();
-    const fused = (s.evalModel ?? (s.classifier?.fromTrainer ? "fused" : "trained")) === "fused";
+    const picked = s.evalModel ?? (s.classifier?.fromTrainer ? "fused" : "trained");
     update({ evalBusy: true });
     try {
-      await api.evaluation({ fused });
+      await api.evaluation({ fused: picked === "fused", ema: picked === "ema" });
     } finally {
       update({ evalBusy: false });
     }
@@ -112,14 +117,18 @@ export function mount() {
     for (const radio of document.querySelectorAll('input[name="eval-model"]')) {
       radio.checked = radio.value === picked;
       if (radio.value === "fused") radio.disabled = !fusedOk && !s.evaluations.fused;
+      if (radio.value === "ema") radio.disabled = !hasEma(s) && !s.evaluations.ema;
     }
     $("evaluate").disabled = !s.model || s.evalBusy || s.trainState === "running" || (picked === "fused" && !fusedOk);
     $("evaluate").textContent = t(s.evalBusy ? "eval.busy" : "eval.now");
-    const stale = e && e.model === "trained" && e.step !== s.step;
+    const stale = e && e.model !== "fused" && e.step !== s.step;
+    // The trained net and its weight average side by side, when both were evaluated at a step.
+    const { trained, ema } = s.evaluations;
+    const beside = trained && ema && trained.step === ema.step ? t("eval.beside", { trained: pct(trained.accuracy), ema: pct(ema.accuracy) }) : "";
     $("eval-summary").textContent = !e
       ? t(!s.model ? "eval.untrained" : "eval.notYet")
-      : t("eval.summary", { fused: e.model === "fused", step: num(e.step), accuracy: pct(e.accuracy), images: num(e.confusion.flat().reduce((a, b) => a + b, 0)) }) +
-        (stale ? t("eval.stale", { step: num(s.step) }) : "");
+      : t("eval.summary", { model: e.model, step: num(e.step), accuracy: pct(e.accuracy), images: num(e.confusion.flat().reduce((a, b) => a + b, 0)) }) +
+        (stale ? t("eval.stale", { step: num(s.step) }) : "") + beside;
     $("eval-body").hidden = !e;
     if (!e) return;
     if (changed("matrix", e) | changed("norm", s.evalNorm) | changed("cell", s.evalCell)) {

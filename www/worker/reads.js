@@ -1,6 +1,6 @@
 // What the worker reads off the Session and posts to the page as events: the probed activation
-// curve, test accuracy (part or whole test set), the whole evaluation; and the classifier's
-// warm-up on WebGPU.
+// curve, test accuracy (part or whole test set) of the trained net and of the moving average
+// of its weights, the whole evaluation; and the classifier's warm-up on WebGPU.
 
 const PROBE_INPUTS = Array.from({ length: 41 }, (_, i) => -2 + i * 0.1);
 
@@ -15,15 +15,19 @@ export async function sendProbe(session, probe, post) {
 
 export async function evaluate(session, post, step, limit) {
   const accuracy = await session.evaluate(limit);
-  post({ type: "eval", step, testAccuracy: accuracy, full: limit === undefined });
+  // null without a moving average.
+  const emaAccuracy = await session.evaluateEma(limit);
+  post({ type: "eval", step, testAccuracy: accuracy, emaAccuracy, full: limit === undefined });
   return accuracy;
 }
 
-// The whole test set, posted as an `evaluation` event (and its accuracy as an `eval` one).
-export async function evaluation(session, post, fused) {
-  const result = await session.evaluation(fused);
+// The whole test set, posted as an `evaluation` event (and the accuracy of the trained net or
+// of the average as an `eval` one). `model`: "trained", "ema" or "fused".
+export async function evaluation(session, post, model) {
+  const result = await session.evaluation(model === "fused", model === "ema");
   post({ type: "evaluation", evaluation: result });
-  if (!fused) post({ type: "eval", step: result.step, testAccuracy: result.accuracy, full: true });
+  if (model === "trained") post({ type: "eval", step: result.step, testAccuracy: result.accuracy, full: true });
+  if (model === "ema") post({ type: "eval", step: result.step, emaAccuracy: result.accuracy, full: true });
   return result;
 }
 

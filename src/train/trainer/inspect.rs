@@ -112,8 +112,9 @@ impl Trainer {
     }
 
     /// The feature maps after part `block` (0 the stem) for one image: the `tiles` most active
-    /// channels of the trained net (eval mode, at the next step's lambda), or of `fused` (this
-    /// net's fused form) with their largest difference to the trained net's.
+    /// channels of the net (its default weights: the moving average when there is one, as Fuse
+    /// and the exports take; eval mode, at the next step's lambda), or of `fused` (this net's
+    /// fused form) with their largest difference to the weights it was fused from.
     pub async fn feature_maps(
         &self,
         image: ProbeImage<'_>,
@@ -124,14 +125,15 @@ impl Trainer {
         let tiles = check_tiles(tiles.unwrap_or(DEFAULT_TILES))?;
         let device = self.device.clone().inner();
         let x = self.probe_image(image, &device)?;
-        let model = self.model().valid();
+        let model = self.net(fused.and_then(|c| c.card.weights).unwrap_or(self.default_weights()))?;
         trained_or_fused_maps(&model, fused.map(|c| &c.model), x, self.lambda(), block, tiles).await
     }
 
-    /// The fusion of part `part` (0 the stem, 1..=blocks a block, blocks + 1 the head) drawn:
-    /// the convs with their BNs folded, their product, the activation's kernel, the counts.
+    /// The fusion of part `part` (0 the stem, 1..=blocks a block, blocks + 1 the head) drawn,
+    /// for the default weights (what Fuse takes): the convs with their BNs folded, their
+    /// product, the activation's kernel, the counts.
     pub async fn fusion(&self, part: usize) -> Result<FusionView> {
-        let model = self.model().valid();
+        let model = self.net(self.default_weights())?;
         let parts = model.fusion_parts(part)?;
         let sizes = self.config.feature_sizes(self.data.height, self.data.width)?;
         fusion_view(parts, part, &sizes, self.lambda(), model.uses_lambda()).await
