@@ -12,6 +12,9 @@ let registration = null;
 export function watch() {
   if (!("serviceWorker" in navigator) || !isSecureContext) return;
   navigator.serviceWorker.register("./sw.js", { updateViaCache: "none" }).then((reg) => {
+    // Where workers are blocked (a browser's policy, an extension, test automation) the answer
+    // can come without a registration: the page works on, online only.
+    if (!reg) return;
     registration = reg;
     const ready = () => {
       // A waiting worker with one in control is a new version (the first install takes over

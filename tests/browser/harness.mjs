@@ -1,6 +1,7 @@
 // Shared by the browser tests: the page served on 127.0.0.1, Debian's Chromium through
 // playwright-core, and console errors collected.
 import { chromium } from "playwright-core";
+import { after } from "node:test";
 import { mkdirSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { join, dirname } from "node:path";
@@ -20,6 +21,24 @@ const BASE_ARGS = [
  * also where Mesa's lavapipe (a Vulkan driver the native tests use) is installed. */
 export const WEBGPU_ADAPTER = process.env.WEBGPU_ADAPTER ?? "swiftshader";
 
+// One Chromium for the tests of a file that launch it with the same flags, each test in a
+// context of its own: launching costs about 2 CPU-seconds, and a file opens the page up to 8
+// times. A browser that has gone (crashed) is launched again.
+const browsers = new Map();
+async function launch(args) {
+  const key = args.join(" ");
+  let browser = await browsers.get(key)?.catch(() => null);
+  if (!browser?.isConnected()) {
+    const launched = chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args });
+    browsers.set(key, launched);
+    browser = await launched;
+  }
+  return browser;
+}
+after(async () => {
+  for (const browser of browsers.values()) await (await browser.catch(() => null))?.close();
+});
+
 /** Opens the page; `webgpu` false launches Chromium with WebGPU off. `at`: a URL served by
  * the test itself (then `path` and `query` are ignored); `args`: more Chromium flags.
  * `serviceWorker`: let the page install its service worker, which caches the whole build (some
@@ -28,12 +47,9 @@ export const WEBGPU_ADAPTER = process.env.WEBGPU_ADAPTER ?? "swiftshader";
 export async function open({ webgpu, query = "", path = "", at, args = [], viewport = { width: 1400, height: 1300 }, locale = "en-US", serviceWorker = false }) {
   const server = at ? null : await serve(0);
   const url = at ?? `http://127.0.0.1:${server.address().port}/${path}${query}`;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: [...BASE_ARGS, ...(webgpu ? ["--enable-unsafe-webgpu", `--use-webgpu-adapter=${WEBGPU_ADAPTER}`] : ["--disable-webgpu", "--disable-features=WebGPU"]), ...args],
-  });
-  // A context of its own, so a test can open a second tab of the page in it.
+  const browser = await launch([...BASE_ARGS, ...(webgpu ? ["--enable-unsafe-webgpu", `--use-webgpu-adapter=${WEBGPU_ADAPTER}`] : ["--disable-webgpu", "--disable-features=WebGPU"]), ...args]);
+  // A context of its own (storage, caches and service workers apart from every other test's),
+  // so a test can also open a second tab of the page in it.
   const context = await browser.newContext({ viewport, locale, serviceWorkers: serviceWorker ? "allow" : "block" });
   const page = await context.newPage();
   const errors = [];
@@ -47,7 +63,7 @@ export async function open({ webgpu, query = "", path = "", at, args = [], viewp
   return {
     page, context, errors, url, server,
     async close() {
-      await browser.close();
+      await context.close();
       server?.close();
     },
   };
