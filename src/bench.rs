@@ -148,8 +148,11 @@ pub async fn training(
     };
     let classes = (0..10).map(|i| format!("class {i}")).collect();
     let data = Dataset::new("random", classes, [channels, size, size], split(n), split(batch))?;
+    // The bare step, as the recorded runs and the PyTorch side by side measure it: no
+    // augmentation or weight average (their cost is the recipe's, not the step's).
     let options =
-        TrainOptions { preset: preset.into(), batch_size: batch, epochs: 1, decay_epochs: 1, ..Default::default() };
+        TrainOptions { preset: preset.into(), batch_size: batch, epochs: 1, decay_epochs: 1, ..Default::default() }
+            .without_recipe();
     let mut trainer = Trainer::new(device, data, options)?;
     trainer.step().await?;
     let start = Instant::now();

@@ -115,6 +115,8 @@ fn a_few_solid_colour_images_are_learned() {
     };
     let (train, test) = (make(32), make(8));
     let data = Dataset::new("c", vec!["r".into(), "b".into()], [3, 32, 32], train, test).unwrap();
+    // The recipe off, as in the other tests of the loop: in 32 steps a decaying learning rate
+    // leaves the loss at 0.43 (0.26 at a constant rate), where the answer can go either way.
     let o = TrainOptions {
         preset: "small_32".into(),
         batch_size: 8,
@@ -122,7 +124,8 @@ fn a_few_solid_colour_images_are_learned() {
         decay_epochs: 3,
         learning_rate: 1e-2,
         ..Default::default()
-    };
+    }
+    .without_recipe();
     let mut t = Trainer::new(&Device::flex(), data, o).unwrap();
     while !t.finished() {
         block_on(t.step()).unwrap();
