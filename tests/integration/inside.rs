@@ -79,7 +79,11 @@ fn the_loop_records_every_activations_decay_from_relu_to_linear() {
     // Probing reads and changes nothing: the same run without probes ends with the same weights.
     let quiet = trained(0);
     assert!(quiet.decay().is_empty());
-    assert_eq!(state_dict(quiet.model()).unwrap(), state_dict(trainer.model()).unwrap());
+    // To float rounding: the CPU kernels' threads may sum in another order from run to run.
+    assert!(
+        crate::recipe::close(&state_dict(quiet.model()).unwrap(), &state_dict(trainer.model()).unwrap(), 1e-4),
+        "probing changed the weights"
+    );
     assert!(trainer.set_probe_every(10_000_000).unwrap_err().to_string().contains("at most"));
 }
 

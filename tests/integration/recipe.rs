@@ -39,7 +39,7 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Every tensor of `a` within `tolerance` of the same tensor of `b`.
-fn close(a: &StateDict, b: &StateDict, tolerance: f32) -> bool {
+pub(crate) fn close(a: &StateDict, b: &StateDict, tolerance: f32) -> bool {
     a.tensors.len() == b.tensors.len()
         && a.tensors.iter().all(|(k, t)| b.get(k).is_some_and(|u| max_diff(&t.data, &u.data) <= tolerance))
 }
