@@ -4,7 +4,7 @@
 //! comes from a stream made from the seed, the epoch and the step, so a run continued from a
 //! snapshot sees the very batches it would have seen.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 
 use crate::data::dataset::{Dataset, Split};
 
@@ -149,12 +149,7 @@ impl Dataset {
                 augment.apply(&mut pixels[start..], shape, &fill, draws);
             }
         }
-        let x = TensorData::new(
-            self.normalize.apply(&pixels, self.height * self.width),
-            [indices.len(), self.channels, self.height, self.width],
-        );
-        let y = TensorData::new(indices.iter().map(|&i| split.labels[i] as i64).collect::<Vec<_>>(), [indices.len()]);
-        (Tensor::from_data(x, device), Tensor::from_data(y, device))
+        self.tensors(&pixels, split, indices, device)
     }
 }
 

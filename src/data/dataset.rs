@@ -291,8 +291,20 @@ impl Dataset {
         for &i in indices {
             pixels.extend_from_slice(&split.pixels[i * image..(i + 1) * image]);
         }
+        self.tensors(&pixels, split, indices, device)
+    }
+
+    /// `pixels` (the images `indices` of `split`, as bytes, changed or not) normalised, and
+    /// their labels: the one place a batch becomes tensors.
+    pub(crate) fn tensors(
+        &self,
+        pixels: &[u8],
+        split: &Split,
+        indices: &[usize],
+        device: &Device,
+    ) -> (Tensor<4>, Tensor<1, Int>) {
         let x = TensorData::new(
-            self.normalize.apply(&pixels, self.height * self.width),
+            self.normalize.apply(pixels, self.height * self.width),
             [indices.len(), self.channels, self.height, self.width],
         );
         let y = TensorData::new(indices.iter().map(|&i| split.labels[i] as i64).collect::<Vec<_>>(), [indices.len()]);
