@@ -90,7 +90,7 @@ export function mount() {
   const charts = {
     // The learning rate on its own scale, the axis on the right.
     lambda: chart("lambda-chart", [
-      { label: t("chart.schedule"), stroke: "#9aa5b1", width: 2 },
+      { label: t("chart.schedule"), stroke: "#9aa5b1", width: 2, spanGaps: true },
       { label: t("chart.used"), stroke: "#d9480f", width: 3, points: { show: false } },
       { label: t("chart.lr"), stroke: "#7048e8", width: 2, dash: [6, 3], scale: "lr", spanGaps: true, points: { show: false } },
     ], {
