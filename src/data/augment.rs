@@ -7,15 +7,7 @@
 use burn::tensor::{Device, Int, Tensor};
 
 use crate::data::dataset::{Dataset, Split};
-
-/// splitmix64: a seeded, portable stream is all the shuffling and the augmentation need.
-pub fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+use crate::model::init::splitmix;
 
 /// A stream of random draws.
 #[derive(Clone, Debug)]

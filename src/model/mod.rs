@@ -8,6 +8,7 @@ pub mod config;
 pub mod conv;
 pub mod fusion;
 pub mod head;
+pub mod init;
 pub mod presets;
 pub mod probe;
 pub mod stem;

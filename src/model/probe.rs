@@ -214,7 +214,7 @@ mod tests {
     use crate::model::config::VanillaNetConfig;
 
     fn host(t: Tensor<1>) -> Vec<f32> {
-        t.into_data().convert::<f32>().to_vec().unwrap()
+        t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
     }
 
     #[test]

@@ -15,20 +15,23 @@ fn data() -> Dataset {
 
 #[test]
 fn loss_falls_lambda_follows_the_schedule_and_the_net_learns() {
-    let mut trainer = Trainer::new(&Device::flex(), data(), common::nano_options()).unwrap();
-    assert_eq!(trainer.steps_per_epoch(), 6);
-    let schedule = common::nano_options().lambda_schedule();
+    // Batches of 8, 36 steps: at 18 the BatchNorm running statistics have not caught up with
+    // the net for most seeds, and the test accuracy (eval mode) is at chance.
+    let options = TrainOptions { batch_size: 8, ..common::nano_options() };
+    let mut trainer = Trainer::new(&Device::flex(), data(), options.clone()).unwrap();
+    assert_eq!(trainer.steps_per_epoch(), 12);
+    let schedule = options.lambda_schedule();
     let mut losses = vec![];
     while !trainer.finished() {
         let r = block_on(trainer.step()).unwrap();
         assert!(r.loss.is_finite());
-        assert_eq!(r.lambda, schedule.at(r.epoch, r.step, 6), "step {}", r.global_step);
+        assert_eq!(r.lambda, schedule.at(r.epoch, r.step, 12), "step {}", r.global_step);
         losses.push(r.loss);
     }
-    assert_eq!(losses.len(), 18);
+    assert_eq!(losses.len(), 36);
     assert_eq!(trainer.lambda(), 1.0, "annealed by the end");
     let first: f32 = losses[..4].iter().sum::<f32>() / 4.0;
-    let last: f32 = losses[14..].iter().sum::<f32>() / 4.0;
+    let last: f32 = losses[32..].iter().sum::<f32>() / 4.0;
     assert!(last < first * 0.7, "loss {first} -> {last}");
     let accuracy = block_on(trainer.evaluate(None)).unwrap().unwrap();
     assert!(accuracy >= 0.9, "test accuracy {accuracy}");

@@ -206,8 +206,7 @@ pub fn init(args: InitArgs, backend: Backend) -> Result<()> {
     let config = arch.config()?;
     config.feature_sizes(size, size)?;
     let device = device(backend)?;
-    device.seed(seed);
-    let mut sd = state_dict(&config.init(&device))?;
+    let mut sd = state_dict(&config.init_seeded(seed, &device))?;
     sd.add_batch_counts(0);
     let (tensors, params) = (sd.tensors.len(), config.params_train());
     let name = arch.model.clone().unwrap_or_else(|| format!("VanillaNet {:?}", config.dims));

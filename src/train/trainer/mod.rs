@@ -15,12 +15,13 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::data::augment::{Draws, splitmix};
+use crate::data::augment::Draws;
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::io::names::{load_state, named_tensors, state_dict_async};
+use crate::io::names::{load_state, state_dict_async};
 use crate::io::state_dict::StateDict;
 use crate::model::config::VanillaNetConfig;
+use crate::model::init::splitmix;
 use crate::model::{VanillaNet, Weights};
 use crate::readback::read_vec;
 use crate::train::ema::{Ema, warmed_up_decay};
@@ -87,19 +88,9 @@ impl Trainer {
     pub fn new(device: &Device, data: Dataset, options: TrainOptions) -> Result<Self> {
         let config = options.model_config(&data)?;
         let device = device.clone().autodiff();
-        // The backend's generator is one for the whole process: seeding and drawing the
-        // initial weights are one step, so that two trainers made at once (parallel tests)
-        // each get the weights of their own seed. burn draws a weight when it is first read:
-        // read them all here, in their official order (the order the first step's read took
-        // before, so a seed gives the weights it gave then).
-        static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let model = {
-            let _drawing = INIT.lock().unwrap_or_else(|e| e.into_inner());
-            device.seed(options.seed);
-            let model = config.init(&device);
-            named_tensors(&model, false);
-            model
-        };
+        // Dropout draws from the backend's generator (the weights come from the seed alone).
+        device.seed(options.seed);
+        let model = config.init_seeded(options.seed, &device);
         let ema = (options.ema_decay > 0.0).then(|| Ema::start(&model));
         let mut trainer = Self {
             device,

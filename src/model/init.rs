@@ -1,0 +1,104 @@
+//! The initial weights of a seed, drawn on the host from the seed alone. The backend's own
+//! generator is one for the whole process, shared with everything else that draws at the same
+//! time (parallel tests, a second trainer), and each backend draws differently; drawn here, a
+//! seed gives the same net on the CPU and on WebGPU, in any thread, next to anything.
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::model::VanillaNet;
+use crate::model::config::VanillaNetConfig;
+
+/// splitmix64: a seeded, portable stream is all the weights, the shuffling and the augmentation
+/// need.
+pub fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Standard normal draws (Box-Muller) from a splitmix64 stream.
+struct Normal(u64);
+
+impl Normal {
+    fn unit(&mut self) -> f64 {
+        (splitmix(&mut self.0) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn next(&mut self) -> f64 {
+        // 1 - u is in (0, 1]: the logarithm stays finite.
+        let (u, v) = (1.0 - self.unit(), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+}
+
+/// The official `_init_weights`: every conv weight (the 4-D tensors: convs and the series
+/// activations' depthwise kernels) from N(0, 0.02), in the order burn visits them. The rest
+/// (biases, BatchNorm) start at constants and are left as built.
+struct ConvWeights {
+    normal: Normal,
+}
+
+impl ModuleMapper for ConvWeights {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        if D != 4 {
+            return param;
+        }
+        // Its shape and device without initialising it: a lazy weight would otherwise draw
+        // from the backend's generator first, for nothing.
+        let (shape, device) = (param.lazy_shape(), param.lazy_device());
+        let values: Vec<f32> = (0..shape.num_elements()).map(|_| (0.02 * self.normal.next()) as f32).collect();
+        let id = param.id;
+        param.transform_for_load(Tensor::from_data(TensorData::new(values, shape), &device), id)
+    }
+}
+
+impl VanillaNetConfig {
+    /// The training form with the initial weights of `seed`: the same net for a seed on every
+    /// backend. Panics as [`Self::init`] does.
+    pub fn init_seeded(&self, seed: u64, device: &Device) -> VanillaNet {
+        let mut state = seed ^ 0x7765_6967_6874_7321; // "weights!": apart from other streams of the seed
+        self.init(device).map(&mut ConvWeights { normal: Normal(splitmix(&mut state)) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::module::{Module, ModuleVisitor, Param};
+    use burn::tensor::{Device, Tensor};
+
+    use crate::model::config::VanillaNetConfig;
+
+    /// The values of every 4-D tensor, in the order burn visits them.
+    struct ConvWeights(Vec<f32>);
+
+    impl ModuleVisitor for ConvWeights {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if D == 4 {
+                self.0.extend(param.val().into_data().try_to_vec::<f32>().unwrap());
+            }
+        }
+    }
+
+    fn weights(seed: u64) -> Vec<f32> {
+        let mut visitor = ConvWeights(Vec::new());
+        VanillaNetConfig::named("nano_28").unwrap().init_seeded(seed, &Device::flex()).visit(&mut visitor);
+        visitor.0
+    }
+
+    #[test]
+    fn a_seed_gives_its_weights_whatever_the_backends_generator_does() {
+        Device::flex().seed(1);
+        let a = weights(42);
+        Device::flex().seed(2);
+        assert_eq!(a, weights(42));
+        assert_ne!(a, weights(43));
+        // N(0, 0.02), as the official init.
+        let n = a.len() as f64;
+        let mean = a.iter().map(|&v| v as f64).sum::<f64>() / n;
+        let std = (a.iter().map(|&v| v as f64 - mean).map(|d| d * d).sum::<f64>() / n).sqrt();
+        assert!(mean.abs() < 0.002 && (std - 0.02).abs() < 0.002, "mean {mean}, std {std}");
+    }
+}
