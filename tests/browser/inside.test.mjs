@@ -1,8 +1,8 @@
 // needs: the native CLI (scripts/test.sh runs this file once the native build is done)
 // Inside the net, in the page: the decay series of a nano_28 trained through lambda 0 -> 1, its
 // feature maps against the CLI's (`vanillanet inspect`) for the trained and the fused net, the
-// fusion view's fused weights against the exported deploy file, axe, the phone width, the same
-// calls on WebGPU; and (INSIDE_OVERHEAD=1) training with the views open against closed, written
+// fusion view's fused weights against the exported deploy file, axe, the phone width (the same
+// calls on WebGPU are checked on train.test.mjs's WebGPU page); and (INSIDE_OVERHEAD=1) training with the views open against closed, written
 // to results/inside-overhead.json.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -176,33 +176,6 @@ test("decay from ReLU to linear, feature maps as the CLI computes them, the fusi
     await waitFor(page, () => document.documentElement.scrollWidth <= 390);
     await page.locator("#inside-panel").screenshot({ path: join(outDir, "inside-phone.png") });
     await axe(page, "inside views on a phone");
-    assert.deepEqual(errors, []);
-  } finally {
-    await close();
-  }
-});
-
-test("the same calls on WebGPU (async reads only)", { timeout: 600_000 }, async () => {
-  const { page, errors, close } = await open({ webgpu: true, query: "?backend=webgpu" });
-  try {
-    assert.equal((await page.evaluate(() => window.vanillanet.status())).backend, "webgpu");
-    await page.evaluate(() => window.vanillanet.loadDataset("mnist"));
-    await page.evaluate(() => window.vanillanet.inside.setProbeEvery(1));
-    await page.evaluate(() => window.vanillanet.step({ preset: "nano_28", batchSize: 16, epochs: 1, decayEpochs: 1 }));
-    await page.evaluate(() => window.vanillanet.step());
-    const decay = await page.evaluate(() => window.vanillanet.inside.decay());
-    assert.deepEqual(decay.steps, [1, 2]);
-    assert.ok(decay.blocks.every((b) => b.distance.every((d) => d > 0)), JSON.stringify(decay.blocks));
-    const maps = await page.evaluate(async () => {
-      const m = await window.vanillanet.inside.featureMaps(3, 1, { tiles: 4 });
-      return { channels: m.channels, tiles: m.tiles.length, finite: m.tiles.every((t) => t.values.every(Number.isFinite)) };
-    });
-    assert.deepEqual(maps, { channels: 32, tiles: 4, finite: true });
-    const fusion = await page.evaluate(async () => {
-      const f = await window.vanillanet.inside.fusion(0);
-      return { exact: f.exact, shape: f.fused.shape, finite: f.fused.values.every(Number.isFinite) };
-    });
-    assert.deepEqual(fusion, { exact: false, shape: [16, 1, 4, 4], finite: true });
     assert.deepEqual(errors, []);
   } finally {
     await close();

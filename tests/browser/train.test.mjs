@@ -50,10 +50,26 @@ test("trains on WebGPU (not a silent CPU fallback)", { timeout: 600_000 }, async
     await assert.rejects(page.evaluate(() => window.vanillanet.fuse()), /lambda/);
     assert.equal(await page.isDisabled("#fuse"), true);
     assert.match(await page.textContent("#fuse-why"), /merge into one only when/);
-    // Single step while paused, then resume and pause again.
+    // Single step while paused, probed (the inside views' calls, on WebGPU: async reads only).
+    // Here rather than on a page of their own: a WebGPU page compiles its kernels anew, which on
+    // SwiftShader is most of a test's time.
     const before = (await page.evaluate(() => window.vanillanet.status())).step;
+    await page.evaluate(() => window.vanillanet.inside.setProbeEvery(1));
     await page.click("#step");
     await waitStatus(page, `(s) => s.step === ${before + 1} && s.state === 'paused'`);
+    const decay = await page.evaluate(() => window.vanillanet.inside.decay());
+    assert.equal(decay.steps.at(-1), before + 1);
+    assert.ok(decay.blocks.every((b) => b.distance.at(-1) > 0), JSON.stringify(decay.blocks));
+    const maps = await page.evaluate(async () => {
+      const m = await window.vanillanet.inside.featureMaps(3, 1, { tiles: 4 });
+      return { channels: m.channels, tiles: m.tiles.length, finite: m.tiles.every((t) => t.values.every(Number.isFinite)) };
+    });
+    assert.deepEqual(maps, { channels: 32, tiles: 4, finite: true });
+    const fusion = await page.evaluate(async () => {
+      const f = await window.vanillanet.inside.fusion(0);
+      return { exact: f.exact, shape: f.fused.shape, finite: f.fused.values.every(Number.isFinite) };
+    });
+    assert.deepEqual(fusion, { exact: false, shape: [16, 1, 4, 4], finite: true });
     // A lost GPU device: a fresh worker on the CPU continues from the state saved at the pause.
     await page.evaluate(() => window.vanillanet.whenSaved());
     assert.equal(await page.evaluate(() => window.vanillanet.debug.loseDevice()), 1);
