@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { open, waitStatus, mean, outDir, waitFor, WEBGPU_ADAPTER } from "./harness.mjs";
 
-const STEPS = 12;
-// No learning-rate warm-up: these runs check the loop over its first 12 steps, which a warm-up
+const STEPS = 8;
+// No learning-rate warm-up: these runs check the loop over its first 8 steps, which a warm-up
 // of a fifth of an epoch (375 steps) would spend at a rate near 0.
-const OPTIONS = { preset: "nano_28", batchSize: 32, learningRate: 0.01, warmupEpochs: 0, epochs: 1, decayEpochs: 1, schedule: "cosine", perStep: true, evalEvery: 6, evalLimit: 64 };
+const OPTIONS = { preset: "nano_28", batchSize: 32, learningRate: 0.01, warmupEpochs: 0, epochs: 1, decayEpochs: 1, schedule: "cosine", perStep: true, evalEvery: 4, evalLimit: 64 };
 
 async function trainFewSteps(page, screenshot) {
   await page.evaluate((o) => window.vanillanet.train(o), OPTIONS);
