@@ -39,6 +39,9 @@ const ROWS = [
   { call: "bench.training", args: ["nano_28", 1, 28, 8, 1], names: ["preset", "channels", "size", "batch", "steps"], strings: true },
   { call: "study.run", args: [{ seeds: 1 }], names: ["options"], skip: ["{}"] },
   { call: "study.run", args: [{ seeds: "VALUE" }], names: ["options.seeds"], inside: true },
+  // Which weights (the average or the trained ones): only "ema" or "trained" get past the check.
+  { call: "fuse", args: [{ weights: "VALUE" }], names: ["options.weights"], inside: true },
+  { call: "exportTraining", args: [{ weights: "VALUE" }], names: ["options.weights"], inside: true },
 ];
 // Calls without arguments: given hostile ones, they answer as they do without.
 const NO_ARGS = ["status", "history", "charts", "classifier", "shareLink", "own.classes", "camera.status", "study.status", "study.report",
