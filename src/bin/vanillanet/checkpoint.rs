@@ -75,16 +75,17 @@ fn deploy_model(loaded: Loaded, lambda: f64) -> Result<VanillaNetDeploy> {
     }
 }
 
-/// The checkpoint as a classifier, its input side set to `size` when given.
+/// The checkpoint as a classifier (the library's loader, as the page's), its input side set to
+/// `size` when given.
 fn classifier(args: &ModelArgs, size: Option<usize>, device: &Device) -> Result<Classifier> {
-    let (mut card, loaded) = load(args, device)?;
+    let sd = StateDict::read(&args.checkpoint)?;
+    let mut card = card_of(&sd, &args.arch)?;
     if let Some(size) = size {
         card.preprocess.height = size;
         card.preprocess.width = size;
         card.validate()?;
     }
-    card.form = Form::Deploy;
-    Ok(Classifier { card, model: deploy_model(loaded, 1.0)? })
+    Classifier::load(card, &sd, device)
 }
 
 fn read_input(path: &Path, config: &VanillaNetConfig, device: &Device) -> Result<Tensor<4>> {
