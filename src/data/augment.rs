@@ -7,7 +7,7 @@
 use burn::tensor::{Device, Int, Tensor};
 
 use crate::data::dataset::{Dataset, Split};
-use crate::model::init::splitmix;
+use crate::model::init::{splitmix, unit};
 
 /// A stream of random draws.
 #[derive(Clone, Debug)]
@@ -38,7 +38,7 @@ impl Draws {
 
     /// Uniform in [0, 1).
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        unit(&mut self.0)
     }
 }
 

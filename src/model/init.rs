@@ -19,17 +19,18 @@ pub fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The next draw of a splitmix64 stream, uniform in [0, 1).
+pub fn unit(state: &mut u64) -> f64 {
+    (splitmix(state) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// Standard normal draws (Box-Muller) from a splitmix64 stream.
 struct Normal(u64);
 
 impl Normal {
-    fn unit(&mut self) -> f64 {
-        (splitmix(&mut self.0) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
     fn next(&mut self) -> f64 {
         // 1 - u is in (0, 1]: the logarithm stays finite.
-        let (u, v) = (1.0 - self.unit(), self.unit());
+        let (u, v) = (1.0 - unit(&mut self.0), unit(&mut self.0));
         (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
     }
 }
