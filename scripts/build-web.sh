@@ -73,10 +73,10 @@ for f in ort.all.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm 
 done
 join wasm-bindgen-cli
 join wasm-single-threaded
-wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir pkg \
+wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir pkg \
   "$WEB_TARGET/wasm32-unknown-unknown/$PROFILE/vanillanet.wasm"
 join wasm-threads
-wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir pkg/threads \
+wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir pkg/threads \
   "$THREADS_TARGET/wasm32-unknown-unknown/$PROFILE/vanillanet.wasm"
 
 node scripts/build-precache.mjs

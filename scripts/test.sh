@@ -36,6 +36,10 @@ job web-build bash scripts/build-web.sh
 job native-build nice -n 19 cargo test --locked $TIMINGS --no-run
 join packages
 join web-build
+# The page's worker against the API's TypeScript declarations, generated from the Rust types
+# into pkg/ by the web build (tsconfig.json): an answer's field renamed in Rust fails here.
+node_modules/.bin/tsc -p .
+echo "type check: the worker agrees with pkg/vanillanet.d.ts"
 
 # Browser test files that run the native CLI say `// needs: the native CLI` and run once it is
 # built; the rest run now.

@@ -15,6 +15,7 @@ use crate::train::options::TrainOptions;
 use crate::train::trainer::Trainer;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Latency {
     pub model: String,
@@ -122,6 +123,7 @@ pub async fn latency(case: Case<'_>, runs: usize, warmup: usize, device: &Device
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Throughput {
     pub preset: String,

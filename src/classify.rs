@@ -19,6 +19,7 @@ use crate::readback::{read_vec, top_k};
 
 /// One class and its probability.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 pub struct Prediction {
     pub label: String,
     pub probability: f32,
@@ -26,6 +27,7 @@ pub struct Prediction {
 
 /// Top-k of one image by the fused model and, while the trained one is at hand, by it too.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Classification {
     pub top: Vec<Prediction>,

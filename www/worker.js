@@ -10,10 +10,12 @@ import { evaluate, evaluation, sendProbe, warmUp } from "./worker/reads.js";
 import { upload } from "./worker/upload.js";
 import { adapterInfo, gpuCounts, loseDevices } from "./worker/gpu.js";
 
-let session = null;
-let Session = null;
-let Upload = null;
-let engine = null;
+// Typed by the declarations generated from the Rust types (pkg/vanillanet.d.ts; tsconfig.json).
+/** @typedef {import("../pkg/vanillanet.js")} Engine */
+/** @type {InstanceType<Engine["Session"]>} */ let session = null;
+/** @type {Engine["Session"]} */ let Session = null;
+/** @type {Engine["Upload"]} */ let Upload = null;
+/** @type {Engine} */ let engine = null;
 const ready = loadEngine().then((loaded) => {
   ({ engine } = loaded);
   ({ Session, Upload } = engine);
@@ -363,6 +365,7 @@ const handlers = {
 };
 
 // The calls that only pass their arguments on to the Session, one at a time.
+/** @type {Record<string, (data: any) => unknown>} */
 const PASS_THROUGH = {
   checkOptions: ({ options: opts }) => session.checkOptions(opts),
   evaluationCell: ({ fused, ema, label, predicted, limit }) => session.evaluationCell(Boolean(fused), label, predicted, limit, Boolean(ema)),

@@ -74,6 +74,7 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage> {
 
 /// How an image becomes a network input of `height x width`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Resize {
     /// Centre crop to the input's aspect ratio, then resize (bilinear): how images dropped into
@@ -88,6 +89,7 @@ pub enum Resize {
 /// Per-channel normalisation of pixel values in [0, 1]: `(p / 255 - mean) / std`. A dataset
 /// owns the one its net is trained with, and the net's card carries it on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 pub struct Normalize {
     pub mean: Vec<f32>,
     pub std: Vec<f32>,
@@ -123,6 +125,7 @@ impl Normalize {
 
 /// Everything that turns an image into what the model expects.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Preprocess {
     pub channels: usize,

@@ -22,6 +22,7 @@ pub const CARD_FORMAT: &str = "vanillanet-classifier/1";
 
 /// The small JSON that travels with the weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct ModelCard {
     pub format: String,

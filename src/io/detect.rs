@@ -12,6 +12,7 @@ use crate::model::presets::NAMED_MODELS;
 
 /// What the tensors say.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Detected {
     #[serde(skip)]

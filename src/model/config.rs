@@ -10,6 +10,7 @@ use crate::error::Error;
 /// block changes the width, the shortcut is a projection: the block's own pool, then a 1x1 conv
 /// (no bias) and a BatchNorm; where only the resolution changes, just the pool; else identity.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Shortcut {
@@ -37,6 +38,7 @@ pub const MAX_PARAMS: usize = 600_000_000;
 /// Everything that fixes the shapes of a VanillaNet. Lambda is not part of it: it changes
 /// between steps and is passed to `forward`.
 #[derive(Config, Debug, PartialEq)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 pub struct VanillaNetConfig {
     #[config(default = 3)]
     pub in_chans: usize,

@@ -25,6 +25,7 @@ use stem::{Stem, StemDeploy};
 /// The net's two forms, wherever they are told apart: a checkpoint's tensors, a model card,
 /// an evaluation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "lowercase")]
 pub enum Form {
     /// As trained: two convs and BNs per layer (`stem1.0.weight`, ...), `VanillaNet`; trains
@@ -39,6 +40,7 @@ pub enum Form {
 /// Which weights of a training run a net holds: as trained, or their moving average (the
 /// authors' `model_ema`, which is what their released checkpoints hold).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Weights {

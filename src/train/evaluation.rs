@@ -10,6 +10,7 @@ use crate::readback::argmax;
 /// Which net was evaluated: the trained one or the moving average of its weights (both at the
 /// training's lambda), or a fused form; the page shows them side by side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "lowercase")]
 pub enum Evaluated {
     Trained,
@@ -18,6 +19,7 @@ pub enum Evaluated {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct ClassScore {
     pub name: String,
@@ -29,6 +31,7 @@ pub struct ClassScore {
 
 /// A test image the net got wrong, and how sure it was of its wrong answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Scored {
     pub index: usize,
@@ -38,6 +41,7 @@ pub struct Scored {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Evaluation {
     /// Which net was evaluated ("trained", "ema" or "fused").

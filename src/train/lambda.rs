@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::train::lr::LrSchedule;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum LambdaShape {
@@ -20,6 +21,7 @@ impl LambdaShape {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 pub struct LambdaSchedule {
     pub shape: LambdaShape,
     /// Epochs until lambda reaches 1 (`--decay_epochs`).
@@ -59,6 +61,7 @@ impl LambdaSchedule {
 /// The schedules sampled for a chart: x in fractional epochs, lambda and the learning rate at
 /// each (the learning rate empty when not asked for).
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Curve {
     pub epochs: Vec<f64>,

@@ -11,6 +11,7 @@ use crate::train::lambda::LambdaShape;
 
 /// What an option's value is, as the page's form shows it and a link or the CLI reads it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Kind {
     /// A whole number from `min` to `max`.
@@ -86,7 +87,8 @@ impl Kind {
 
 /// One option as the page gets it: its key in the options (camelCase), its flag on the command
 /// line, its kind and bounds, its default, and the English help (the page says its own, from
-/// the translations under `opt.<name>`).
+/// the translations under `opt.<name>`). Its TypeScript type is written out below: `Kind`
+/// flattened in is a union, which a derived interface cannot extend.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OptionSpec {
@@ -100,8 +102,23 @@ pub struct OptionSpec {
     pub help: String,
 }
 
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const OPTION_SPEC: &str = r#"
+/** One option as the page gets it (see the Rust `OptionSpec`). */
+export type OptionSpec = Kind & {
+    name: string;
+    /** Where it sits in the options (`["train", "epochs"]` for a study's epochs). */
+    path: string[];
+    flag: string;
+    default: string | number | boolean | null;
+    help: string;
+};
+"#;
+
 /// An option out of range: the form's name of the field and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 pub struct OptionError {
     pub field: String,
     pub message: String,
@@ -157,6 +174,7 @@ impl OptionValue for LambdaShape {}
 /// How many images to use: the first N, or all of them (`null` in the options, 0 on the
 /// command line and in the page's form).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(transparent)]
 pub struct Limit(pub Option<usize>);
 
@@ -200,6 +218,7 @@ macro_rules! options_table {
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
         #[cfg_attr(not(target_arch = "wasm32"), derive(clap::Args))]
         #[serde(rename_all = "camelCase", default)]
         pub struct $name {

@@ -9,13 +9,15 @@ use crate::io::detect::Detected;
 use crate::model::config::VanillaNetConfig;
 use crate::train::options::TrainOptions;
 use crate::train::study::Study;
+use crate::train::table::OptionSpec;
 use crate::train::trainer::Trainer;
 
 #[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
-pub struct DataSummary<'a> {
-    name: &'a str,
-    classes: &'a [String],
+pub struct DataSummary {
+    name: String,
+    classes: Vec<String>,
     channels: usize,
     height: usize,
     width: usize,
@@ -26,11 +28,11 @@ pub struct DataSummary<'a> {
     presets: Vec<&'static str>,
 }
 
-impl<'a> DataSummary<'a> {
-    pub fn of(d: &'a Dataset) -> Self {
+impl DataSummary {
+    pub fn of(d: &Dataset) -> Self {
         Self {
-            name: &d.name,
-            classes: &d.classes,
+            name: d.name.clone(),
+            classes: d.classes.clone(),
             channels: d.channels,
             height: d.height,
             width: d.width,
@@ -44,8 +46,9 @@ impl<'a> DataSummary<'a> {
 
 /// What the page shows of a new or restored model.
 #[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
-pub struct ModelInfo<'a> {
+pub struct ModelInfo {
     params: usize,
     params_deploy: usize,
     macs: u64,
@@ -53,12 +56,12 @@ pub struct ModelInfo<'a> {
     steps_per_epoch: usize,
     total_steps: usize,
     global_step: usize,
-    config: &'a VanillaNetConfig,
-    options: &'a TrainOptions,
+    config: VanillaNetConfig,
+    options: TrainOptions,
 }
 
-impl<'a> ModelInfo<'a> {
-    pub fn of(trainer: &'a Trainer) -> crate::Result<Self> {
+impl ModelInfo {
+    pub fn of(trainer: &Trainer) -> crate::Result<Self> {
         let c = trainer.config();
         let (h, w) = (trainer.data().height, trainer.data().width);
         Ok(Self {
@@ -69,14 +72,15 @@ impl<'a> ModelInfo<'a> {
             steps_per_epoch: trainer.steps_per_epoch(),
             total_steps: trainer.total_steps(),
             global_step: trainer.global_step(),
-            config: c,
-            options: trainer.options(),
+            config: c.clone(),
+            options: trainer.options().clone(),
         })
     }
 }
 
 /// Where training stands (every field but the backend is null without a model).
 #[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     backend: &'static str,
@@ -104,9 +108,10 @@ impl Status {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
-pub struct ClassifierInfo<'a> {
-    card: &'a crate::ModelCard,
+pub struct ClassifierInfo {
+    card: crate::ModelCard,
     params_deploy: usize,
     macs_deploy: u64,
     from_trainer: bool,
@@ -114,11 +119,11 @@ pub struct ClassifierInfo<'a> {
     cannot_export_onnx: Option<String>,
 }
 
-impl<'a> ClassifierInfo<'a> {
-    pub fn of(c: &'a Classifier, from_trainer: bool) -> crate::Result<Self> {
+impl ClassifierInfo {
+    pub fn of(c: &Classifier, from_trainer: bool) -> crate::Result<Self> {
         let (a, p) = (&c.card.architecture, &c.card.preprocess);
         Ok(Self {
-            card: &c.card,
+            card: c.card.clone(),
             params_deploy: a.params_deploy(),
             macs_deploy: a.macs(p.height, p.width, true)?,
             from_trainer,
@@ -129,6 +134,7 @@ impl<'a> ClassifierInfo<'a> {
 
 /// What a checkpoint file holds, before it becomes the classifier.
 #[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckpointRead {
     pub card: Option<ModelCard>,
@@ -138,6 +144,7 @@ pub struct CheckpointRead {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 pub struct StudyDescription {
     /// The study's id; the page says its claim in its language (`study.claim.<study>`).
     study: Study,
@@ -149,4 +156,38 @@ impl StudyDescription {
     pub fn of(study: Study) -> Self {
         Self { study, reference: study.reference() }
     }
+}
+
+/// What this build is.
+#[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
+pub struct Build {
+    pub webgpu: bool,
+    /// The size of the CPU pool (1 without one).
+    pub threads: usize,
+}
+
+/// The backend picked, and why it is not the one asked for (`auto` without WebGPU).
+#[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
+#[serde(rename_all = "camelCase")]
+pub struct BackendChoice {
+    pub backend: &'static str,
+    pub fallback_reason: Option<String>,
+}
+
+/// The options tables the page builds its forms from, reads links with and checks arguments by.
+#[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
+pub struct OptionsTables {
+    pub train: Vec<OptionSpec>,
+    pub study: Vec<OptionSpec>,
+}
+
+/// A layer's learned series activation on a channel: its response to the inputs, and its kernel.
+#[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
+pub struct ActivationResponse {
+    pub curve: Vec<f32>,
+    pub kernel: Vec<f32>,
 }

@@ -6,7 +6,7 @@ use super::*;
 impl Session {
     /// Top `k` of an image file by the classifier, with its time; while the classifier is the
     /// trainer's fused form, also the trained net's answer and time.
-    pub async fn classify(&self, bytes: Vec<u8>, k: usize) -> Result<JsValue, JsError> {
+    pub async fn classify(&self, bytes: Vec<u8>, k: usize) -> Result<Ts<Classification>, JsError> {
         let classifier = self.held_classifier()?;
         let k = k.min(classifier.card.classes.len());
         let result: crate::Result<Classification> = match (&self.trainer, self.classifier_from_trainer) {
@@ -16,11 +16,11 @@ impl Session {
         js(&result.map_err(err)?)
     }
 
-    /// The classifier's card and sizes: `{card, paramsDeploy, macsDeploy, fromTrainer}`, or
-    /// null.
+    /// The classifier's card and sizes, or null.
+    #[wasm_bindgen(unchecked_return_type = "ClassifierInfo | null")]
     pub fn classifier(&self) -> Result<JsValue, JsError> {
         match &self.classifier {
-            Some(c) => js(&ClassifierInfo::of(c, self.classifier_from_trainer).map_err(err)?),
+            Some(c) => plain(&ClassifierInfo::of(c, self.classifier_from_trainer).map_err(err)?),
             None => Ok(JsValue::NULL),
         }
     }
@@ -39,10 +39,10 @@ impl Session {
     }
 
     /// Reads an uploaded checkpoint (safetensors or `.pth`; nothing in it is executed) and says
-    /// what it holds: `{card}` for a file of ours, or `{detected, ambiguous}` (widths, act_num,
-    /// classes, candidate variants) for any other VanillaNet checkpoint.
+    /// what it holds: the card of a file of ours, or what the tensors tell (widths, act_num,
+    /// classes, candidate variants) of any other VanillaNet checkpoint.
     #[wasm_bindgen(js_name = loadCheckpoint)]
-    pub fn load_checkpoint(&mut self, upload: Upload) -> Result<JsValue, JsError> {
+    pub fn load_checkpoint(&mut self, upload: Upload) -> Result<Ts<CheckpointRead>, JsError> {
         let sd = StateDict::from_bytes(upload.bytes).map_err(err)?;
         let detected = Classifier::inspect(&sd).map_err(err)?;
         // A card that does not read is no card here: the tensors still tell what they can.
@@ -53,15 +53,20 @@ impl Session {
     }
 
     /// Makes the read checkpoint the classifier (fused if in training form): `variant` or
-    /// `strides` settle what the tensors can't tell. Answers as `classifier`. A failure keeps
-    /// the classifier there was.
+    /// `strides` settle what the tensors can't tell. Answers the new classifier's card and
+    /// sizes. A failure keeps the classifier there was.
     #[wasm_bindgen(js_name = useCheckpoint)]
-    pub fn use_checkpoint(&mut self, variant: Option<String>, strides: Option<Vec<usize>>) -> Result<JsValue, JsError> {
+    pub fn use_checkpoint(
+        &mut self,
+        variant: Option<String>,
+        strides: Option<Vec<usize>>,
+    ) -> Result<Ts<ClassifierInfo>, JsError> {
         let sd = self.checkpoint.as_ref().ok_or_else(|| err("no checkpoint read"))?;
         let classifier = Classifier::from_checkpoint(sd, variant.as_deref(), strides, &self.device).map_err(err)?;
+        let info = js(&ClassifierInfo::of(&classifier, false).map_err(err)?)?;
         self.set_classifier(classifier, false);
         self.checkpoint = None;
-        self.classifier()
+        Ok(info)
     }
 
     /// The classifier's logits (`[batch, classes]`, flat) for preprocessed inputs `[batch,

@@ -7,7 +7,7 @@ impl Session {
     /// A built-in dataset file (the `VNDS` format of `scripts/build-data.mjs`). Drops the
     /// trainer. Answers the data's summary.
     #[wasm_bindgen(js_name = loadDataset)]
-    pub fn load_dataset(&mut self, name: String, bytes: &[u8]) -> Result<JsValue, JsError> {
+    pub fn load_dataset(&mut self, name: String, bytes: &[u8]) -> Result<Ts<DataSummary>, JsError> {
         let data = Dataset::from_bytes(name, bytes).map_err(err)?;
         self.set_data(data)
     }
@@ -23,12 +23,13 @@ impl Session {
         channels: usize,
         height: usize,
         width: usize,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<Ts<DataSummary>, JsError> {
         let data = Dataset::labelled("own images", classes, [channels, height, width], pixels, labels).map_err(err)?;
         self.set_data(data)
     }
 
-    /// Up to `per_class` training images of each class, for thumbnails: `{pixels, labels}`.
+    /// Up to `per_class` training images of each class, for thumbnails.
+    #[wasm_bindgen(unchecked_return_type = "{ pixels: Uint8Array; labels: Uint8Array }")]
     pub fn samples(&self, per_class: usize) -> Result<JsValue, JsError> {
         let (pixels, labels) = self.data()?.samples(per_class);
         let out = js_sys::Object::new();

@@ -4,10 +4,9 @@ use super::*;
 
 #[wasm_bindgen]
 impl Session {
-    /// The leaky activations' decay probed so far: `{steps, lambda, blocks: [{name,
-    /// negativeShare, distance}], every}`, one value per probe aligned with `steps`.
+    /// The leaky activations' decay probed so far.
     #[wasm_bindgen(js_name = insideDecay)]
-    pub fn inside_decay(&self) -> Result<JsValue, JsError> {
+    pub fn inside_decay(&self) -> Result<Ts<DecayHistory>, JsError> {
         js(self.trainer()?.decay())
     }
 
@@ -18,9 +17,8 @@ impl Session {
     }
 
     /// The feature maps after part `block` (0 the stem) of test image `index`, or of an image
-    /// file's `bytes` (preprocessed as the training images): `{block, name, fused, channels,
-    /// height, width, tiles: [{channel, activity, values}], maxDiff}`. `fused`: the fused
-    /// form's maps, with their largest difference to the trained net's.
+    /// file's `bytes` (preprocessed as the training images). `fused`: the fused form's maps,
+    /// with their largest difference to the trained net's.
     #[wasm_bindgen(js_name = featureMaps)]
     pub async fn feature_maps(
         &self,
@@ -29,7 +27,7 @@ impl Session {
         block: usize,
         fused: bool,
         tiles: Option<usize>,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<Ts<FeatureMaps>, JsError> {
         use crate::train::trainer::ProbeImage;
         let trainer = self.trainer()?;
         let image = match (&index, &bytes) {
@@ -46,8 +44,8 @@ impl Session {
     }
 
     /// The fusion of part `part` (0 the stem, 1..=blocks a block, blocks + 1 the head) as
-    /// matrices: see `FusionView`.
-    pub async fn fusion(&self, part: usize) -> Result<JsValue, JsError> {
+    /// matrices.
+    pub async fn fusion(&self, part: usize) -> Result<Ts<FusionView>, JsError> {
         js(&self.trainer()?.fusion(part).await.map_err(err)?)
     }
 }

@@ -2,7 +2,9 @@
 //! dataset, trainer, study, classifier), held by the page's worker. Methods that await borrow
 //! the session for their whole run, so wasm-bindgen itself refuses a second call while one is
 //! in flight; the worker runs calls one at a time. Every answer is a plain JS object, and each
-//! operation has the name the page and the worker give it.
+//! operation has the name the page and the worker give it. The answers' TypeScript types are
+//! derived from their Rust types (tsify) into `pkg/vanillanet.d.ts`, which the page's worker is
+//! checked against (`tsconfig.json`): a field renamed here fails the page's type check.
 
 mod answers;
 mod bench;
@@ -14,6 +16,7 @@ mod training;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::Serialize;
+use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
 use crate::classify::{Classification, Classifier};
@@ -23,13 +26,23 @@ use crate::io::card::{ModelCard, Weights};
 use crate::io::state_dict::StateDict;
 use crate::model::config::VanillaNetConfig;
 use crate::train::evaluation::{Evaluated, Evaluation};
+use crate::train::inside::{DecayHistory, FeatureMaps, FusionView};
 use crate::train::options::TrainOptions;
-use crate::train::study::{Study, StudyOptions, StudyReport, StudyRun};
-use crate::train::table::OptionSpec;
-use crate::train::trainer::Trainer;
-use answers::{CheckpointRead, ClassifierInfo, DataSummary, ModelInfo, Status, StudyDescription};
+use crate::train::study::{Study, StudyOptions, StudyProgress, StudyReport, StudyRun};
+use crate::train::trainer::{FuseReport, StepReport, Trainer};
+use answers::{
+    ActivationResponse, BackendChoice, Build, CheckpointRead, ClassifierInfo, DataSummary, ModelInfo, OptionsTables,
+    Status, StudyDescription,
+};
 
-fn js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+/// An answer, as a plain JS object of the TypeScript type its Rust type declares.
+fn js<T: Serialize + Tsify>(value: &T) -> Result<Ts<T>, JsError> {
+    Ok(Ts::new_unchecked(plain(value)?))
+}
+
+/// An answer whose type the method declares itself (`unchecked_return_type`): a list, or one
+/// that may be null.
+fn plain<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
 }
 
@@ -55,14 +68,9 @@ async fn open_webgpu() -> Result<Device, String> {
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
-/// What this build is: `{webgpu, threads}` (threads: the size of the CPU pool, 1 without one).
+/// What this build is.
 #[wasm_bindgen]
-pub fn build() -> Result<JsValue, JsError> {
-    #[derive(Serialize)]
-    struct Build {
-        webgpu: bool,
-        threads: usize,
-    }
+pub fn build() -> Result<Ts<Build>, JsError> {
     #[cfg(feature = "threads")]
     let threads = rayon::current_num_threads();
     #[cfg(not(feature = "threads"))]
@@ -176,7 +184,7 @@ impl Session {
         self.classifier_from_trainer = from_trainer;
     }
 
-    fn set_data(&mut self, data: Dataset) -> Result<JsValue, JsError> {
+    fn set_data(&mut self, data: Dataset) -> Result<Ts<DataSummary>, JsError> {
         let answer = js(&DataSummary::of(&data))?;
         self.data = Some(data);
         self.trainer = None;
@@ -184,7 +192,10 @@ impl Session {
         Ok(answer)
     }
 
-    fn install(&mut self, make: impl FnOnce(&Device, Dataset) -> crate::Result<Trainer>) -> Result<JsValue, JsError> {
+    fn install(
+        &mut self,
+        make: impl FnOnce(&Device, Dataset) -> crate::Result<Trainer>,
+    ) -> Result<Ts<ModelInfo>, JsError> {
         let trainer = make(&self.device, self.data()?.clone()).map_err(err)?;
         let info = js(&ModelInfo::of(&trainer).map_err(err)?)?;
         self.trainer = Some(trainer);
@@ -214,9 +225,9 @@ impl Session {
 
     /// Picks the backend: "webgpu", "cpu" or "auto" (WebGPU when the browser has an adapter).
     /// The trainer, the classifier and a study move to the new device; if one can't, nothing
-    /// moves. Answers `{backend, fallbackReason}`.
+    /// moves.
     #[wasm_bindgen(js_name = setBackend)]
-    pub async fn set_backend(&mut self, kind: String) -> Result<JsValue, JsError> {
+    pub async fn set_backend(&mut self, kind: String) -> Result<Ts<BackendChoice>, JsError> {
         let mut fallback_reason = None;
         let (device, backend) = match kind.as_str() {
             "cpu" => (Device::flex(), "cpu"),
@@ -259,18 +270,11 @@ impl Session {
         }
         self.device = device;
         self.backend = backend;
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Answer {
-            backend: &'static str,
-            fallback_reason: Option<String>,
-        }
-        js(&Answer { backend, fallback_reason })
+        js(&BackendChoice { backend, fallback_reason })
     }
 
-    /// Where training stands: `{backend, lambda, epoch, globalStep, totalSteps, finished,
-    /// cannotFuse}` (`cannotFuse`: why the net can't be fused now, null when it can).
-    pub fn status(&self) -> Result<JsValue, JsError> {
+    /// Where training stands.
+    pub fn status(&self) -> Result<Ts<Status>, JsError> {
         js(&Status::of(self.backend, self.trainer.as_ref()))
     }
 
@@ -282,7 +286,7 @@ impl Session {
 
     /// Panics on purpose, in an awaited call like any other (for the page's crash recovery).
     #[wasm_bindgen(js_name = debugPanic)]
-    pub async fn debug_panic(&mut self) -> Result<JsValue, JsError> {
+    pub async fn debug_panic(&mut self) -> Result<(), JsError> {
         panic!("a panic on purpose (debug.panic())");
     }
 }

@@ -4,20 +4,8 @@
 // run.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { open, outDir, png, root, waitFor, waitStatus } from "./harness.mjs";
-
-const AXE = readFileSync(join(root, "node_modules", "axe-core", "axe.min.js"), "utf8");
-
-async function axe(page, state) {
-  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`));
-  assert.deepEqual(violations, [], `axe in state "${state}"`);
-}
+import { axe, open, outDir, png, waitFor, waitStatus } from "./harness.mjs";
 
 /** The controls a keyboard user must be able to reach: visible and enabled. */
 const CONTROLS = `[...document.querySelectorAll("button, input, select, [tabindex]")]

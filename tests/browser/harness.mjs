@@ -2,7 +2,8 @@
 // playwright-core, and console errors collected.
 import { chromium } from "playwright-core";
 import { after } from "node:test";
-import { mkdirSync } from "node:fs";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +11,17 @@ import { serve } from "../../scripts/serve.mjs";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const outDir = join(root, "tests", "out");
+
+const AXE = readFileSync(join(root, "node_modules", "axe-core", "axe.min.js"), "utf8");
+/** axe-core on the page as it is: no serious or critical violation. */
+export async function axe(page, state) {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`));
+  assert.deepEqual(violations, [], `axe in state "${state}"`);
+}
 mkdirSync(outDir, { recursive: true });
 
 const BASE_ARGS = [

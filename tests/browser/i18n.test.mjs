@@ -6,7 +6,18 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import en from "../../www/i18n/en.js";
 import ko from "../../www/i18n/ko.js";
+import enPage from "../../www/i18n/en/page.js";
+import enExperiments from "../../www/i18n/en/experiments.js";
+import koPage from "../../www/i18n/ko/page.js";
+import koExperiments from "../../www/i18n/ko/experiments.js";
 import { open, outDir, png, waitFor, waitStatus } from "./harness.mjs";
+
+test("each language's parts hold each key once, the same keys in both languages", () => {
+  for (const [a, b] of [[enPage, enExperiments], [koPage, koExperiments]]) {
+    assert.deepEqual(Object.keys(a).filter((k) => k in b), []);
+  }
+  assert.deepEqual(Object.keys(koPage).sort(), Object.keys(enPage).sort());
+});
 
 test("the Korean table has every English key, of the same kind", () => {
   assert.deepEqual(Object.keys(ko).sort(), Object.keys(en).sort());

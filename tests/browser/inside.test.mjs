@@ -10,16 +10,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { open, outDir, root, waitFor, waitStatus } from "./harness.mjs";
-
-const AXE = readFileSync(join(root, "node_modules", "axe-core", "axe.min.js"), "utf8");
-async function axe(page, state) {
-  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`));
-  assert.deepEqual(violations, [], `axe in state "${state}"`);
-}
+import { axe, open, outDir, root, waitFor, waitStatus } from "./harness.mjs";
 
 /** The CLI, as `cargo test` builds it (or VANILLANET_BIN); built here if missing. */
 function cli() {

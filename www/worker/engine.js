@@ -5,6 +5,7 @@
 /** The wasm module of this worker's build: `{engine, fallback}` (fallback: why the threaded
  * build was asked for and could not serve). */
 export async function loadEngine() {
+  /** @type {typeof import("../pkg/vanillanet.js")} */
   let engine = null;
   let fallback = null;
   const params = new URL(self.location.href).searchParams;
@@ -14,7 +15,8 @@ export async function loadEngine() {
       const pkg = await import("../pkg/threads/vanillanet.js");
       await pkg.default();
       await pkg.initThreadPool(Number(params.get("threads")) || navigator.hardwareConcurrency || 1);
-      engine = pkg;
+      // The same API as the single-threaded build (the same Rust), with a thread pool.
+      engine = /** @type {typeof import("../pkg/vanillanet.js")} */ (/** @type {unknown} */ (pkg));
     } catch (e) {
       fallback = String(e?.message ?? e);
     }
@@ -25,9 +27,15 @@ export async function loadEngine() {
 
 // The Session is borrowed for the whole of an awaited call (wasm-bindgen refuses a second one
 // meanwhile), so calls run one at a time, in order.
+/** @type {Promise<unknown>} */
 let chain = Promise.resolve();
+/**
+ * @template T
+ * @param {() => T} fn
+ * @returns {Promise<Awaited<T>>}
+ */
 export const exclusive = (fn) => {
-  const p = chain.then(fn);
+  const p = /** @type {Promise<Awaited<T>>} */ (chain.then(fn));
   chain = p.catch(() => {});
   return p;
 };

@@ -49,12 +49,14 @@ export async function adapterInfo() {
   try {
     const adapter = await navigator.gpu.requestAdapter();
     if (!adapter) return null;
+    // isFallbackAdapter: on the adapter in older browsers, on its info in newer ones.
+    /** @type {Partial<GPUAdapterInfo> & {isFallbackAdapter?: boolean}} */
     const info = adapter.info ?? {};
     return {
       vendor: info.vendor || "(unknown)",
       architecture: info.architecture || "(unknown)",
       description: info.description || "",
-      isFallback: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
+      isFallback: Boolean(info.isFallbackAdapter ?? /** @type {any} */ (adapter).isFallbackAdapter),
     };
   } catch {
     return null;

@@ -2,8 +2,16 @@
 // curve, test accuracy (part or whole test set) of the trained net and of the moving average
 // of its weights, the whole evaluation; and the classifier's warm-up on WebGPU.
 
+/** @typedef {import("../pkg/vanillanet.js").Session} Session */
+/** @typedef {(message: object) => void} Post */
+
 const PROBE_INPUTS = Array.from({ length: 41 }, (_, i) => -2 + i * 0.1);
 
+/**
+ * @param {Session} session
+ * @param {{layer: number, channel: number}} probe
+ * @param {Post} post
+ */
 export async function sendProbe(session, probe, post) {
   try {
     const r = await session.probe(probe.layer, probe.channel, Float32Array.from(PROBE_INPUTS));
@@ -13,6 +21,12 @@ export async function sendProbe(session, probe, post) {
   }
 }
 
+/**
+ * @param {Session} session
+ * @param {Post} post
+ * @param {number} step
+ * @param {number} [limit]
+ */
 export async function evaluate(session, post, step, limit) {
   const accuracy = await session.evaluate(limit);
   // null without a moving average.
@@ -22,7 +36,12 @@ export async function evaluate(session, post, step, limit) {
 }
 
 // The whole test set, posted as an `evaluation` event (and the accuracy of the trained net or
-// of the average as an `eval` one). `model`: "trained", "ema" or "fused".
+// of the average as an `eval` one).
+/**
+ * @param {Session} session
+ * @param {Post} post
+ * @param {"trained" | "ema" | "fused"} model
+ */
 export async function evaluation(session, post, model) {
   const result = await session.evaluation(model === "fused", model === "ema");
   post({ type: "evaluation", evaluation: result });
@@ -33,6 +52,7 @@ export async function evaluation(session, post, model) {
 
 // On WebGPU the first run of a net compiles its shaders (most of a second on a slow adapter):
 // a new classifier runs once on a blank input right away, so the first image does not wait.
+/** @param {Session} session */
 export async function warmUp(session) {
   if (session.status().backend !== "webgpu") return;
   const p = session.classifier()?.card.preprocess;

@@ -13,6 +13,7 @@ use crate::readback::read_vec;
 /// A weight tensor as a matrix: `rows` output channels, `cols` the rest (input channels times
 /// kernel positions), row-major, with the tensor's own shape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Matrix {
     pub shape: Vec<usize>,
@@ -23,6 +24,7 @@ pub struct Matrix {
 
 /// A conv and the BatchNorm folded into it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct FoldedView {
     pub weight: Matrix,
@@ -39,6 +41,7 @@ pub struct FoldedView {
 /// fused conv, exactly the tensors of the deploy form), the series activation's depthwise
 /// kernel with its BN folded, and what fusing saves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct FusionView {
     /// 0 the stem, 1..=blocks a block, blocks + 1 the head.

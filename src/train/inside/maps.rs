@@ -12,6 +12,7 @@ use crate::readback::{read_vec, top_k};
 
 /// One channel of a feature map.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Tile {
     pub channel: usize,
@@ -23,6 +24,7 @@ pub struct Tile {
 
 /// The feature maps after one block for one image: the most active channels.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct FeatureMaps {
     /// 0 the stem, i the i-th block.

@@ -37,6 +37,7 @@ pub const MAX_EVERY: usize = 1_000_000;
 
 /// One leaky activation's measures over the probes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct BlockDecay {
     /// `stem`, `stages.i` or `head`.
@@ -49,6 +50,7 @@ pub struct BlockDecay {
 
 /// One probe: the measures of every leaky activation at one step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct DecayPoint {
     pub step: usize,
@@ -60,6 +62,7 @@ pub struct DecayPoint {
 
 /// Every probe of a run so far, one value per probe aligned with `steps`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct DecayHistory {
     pub steps: Vec<usize>,

@@ -19,6 +19,7 @@ use crate::train::table::{Kind, Limit, OptionSpec, OptionValue, options_table};
 use crate::train::trainer::{StepReport, Trainer};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Study {
@@ -33,6 +34,7 @@ pub enum Study {
 
 /// One model variant of a study: the options it sets, all else equal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Arm {
     /// What the page translates (`study.arm.<id>`); reports saved before ids have none.
@@ -155,6 +157,7 @@ impl StudyOptions {
 
 /// What one call of [`StudyRun::step`] did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct StudyProgress {
     /// Index of the run (arm and seed) this step belongs to, and how many there are.

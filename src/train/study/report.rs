@@ -11,6 +11,7 @@ use crate::train::inside::DecayPoint;
 
 /// One arm trained with one seed, then fused.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct RunResult {
     pub arm: usize,
@@ -30,6 +31,7 @@ pub struct RunResult {
 
 /// The runs of one arm, summed up.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct ArmSummary {
     /// The arm's id, as in [`Arm`] (empty in reports saved before ids).
@@ -54,6 +56,7 @@ pub struct ArmSummary {
 /// An arm against the reference arm on the seeds both have run: accuracy differences paired
 /// by seed cancel what a seed does to both (data order, initialisation luck).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Paired {
     /// Mean of (this arm - reference) test accuracy over the shared seeds.
@@ -65,6 +68,7 @@ pub struct Paired {
 
 /// Everything a study produced, as the CLI prints it and the page keeps and downloads it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct StudyReport {
     pub study: Study,

@@ -23,6 +23,7 @@ use crate::train::inside::{
 /// The trained net (or the moving average of its weights) against its fused deploy form, on
 /// the same test images.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct FuseReport {
     /// Which weights were fused.

@@ -31,6 +31,7 @@ use watch::LossWatch;
 
 /// What one optimizer step did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct StepReport {
     /// Epoch and step within it of this step (0-based).

@@ -19,6 +19,7 @@ use crate::train::options::{TrainOptions, saved_before_recipe};
 
 /// Where training stands, saved with the weights so a reload continues the same run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
 pub struct Position {
     /// The options (those a snapshot from before the recipe lacks are off, as it trained).
