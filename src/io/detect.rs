@@ -76,11 +76,14 @@ pub fn detect(sd: &StateDict) -> Result<Detected> {
     }
     let num_classes = kernel(sd, head)?[0];
     let act_num = act[2] / 2;
+    // Only models with the published stem: the tensors cannot tell a stem's stride, so a preset
+    // with another one is known by its card alone (and never comes from the authors' code).
     let mut candidates: Vec<(bool, &'static str)> = NAMED_MODELS
         .iter()
         .filter_map(|m| {
             let c = (m.config)();
-            (c.dims == dims).then_some((c.num_classes == num_classes && c.in_chans == in_chans, m.name))
+            (c.dims == dims && c.stem_stride == 4)
+                .then_some((c.num_classes == num_classes && c.in_chans == in_chans, m.name))
         })
         .collect();
     candidates.sort_by_key(|(exact, _)| !exact);

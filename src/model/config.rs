@@ -64,15 +64,21 @@ pub struct VanillaNetConfig {
     /// stride 3 with padding 1, as the official `_ada_pool` variant does.
     #[config(default = "None")]
     pub ada_pool: Option<Vec<usize>>,
+    /// The stem's 4x4 conv moves 4 pixels (as published: a 28 px image leaves a 7x7 grid) or 2
+    /// (padded by 1: 14x14), for small images, where a 7x7 grid is all the blocks would see.
+    #[config(default = 4)]
+    pub stem_stride: usize,
 }
 
-/// Reads a config saved before the ablation options existed (burn's `Config` derive has no
-/// field defaults when deserializing): those nets were plain VanillaNets.
+/// Reads a config saved before the ablation options and the stem stride existed (burn's
+/// `Config` derive has no field defaults when deserializing): those nets were plain
+/// VanillaNets with the published stem.
 pub fn with_ablation_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<VanillaNetConfig, D::Error> {
     let mut value = serde_json::Value::deserialize(d)?;
     if let Some(fields) = value.as_object_mut() {
         fields.entry("deep_training").or_insert(true.into());
         fields.entry("shortcut").or_insert("none".into());
+        fields.entry("stem_stride").or_insert(4.into());
     }
     serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
@@ -121,6 +127,9 @@ impl VanillaNetConfig {
                 return bad(format!("ada_pool[{i}] is 0 but block {i} has stride {}", self.strides[i]));
             }
         }
+        if self.stem_stride != 4 && (self.stem_stride != 2 || self.ada_pool.is_some()) {
+            return bad(format!("stem_stride must be 4, or 2 without ada_pool; got {}", self.stem_stride));
+        }
         if !(0.0..1.0).contains(&self.drop_rate) {
             return bad(format!("drop_rate must be in [0, 1), got {}", self.drop_rate));
         }
@@ -165,7 +174,11 @@ impl VanillaNetConfig {
 
     /// Stem convolution: (stride, padding).
     pub fn stem_stride_padding(&self) -> (usize, usize) {
-        if self.ada_pool.is_some() { (3, 1) } else { (4, 0) }
+        match (&self.ada_pool, self.stem_stride) {
+            (Some(_), _) => (3, 1),
+            (None, 2) => (2, 1),
+            _ => (4, 0),
+        }
     }
 
     /// Adaptive pool size of block `i` (0 = plain max pool or none).
@@ -268,6 +281,20 @@ mod tests {
         assert!(nano.feature_sizes(8, 8).unwrap_err().to_string().contains("empty feature map"));
         let ada = nano.clone().with_ada_pool(Some(vec![5, 2]));
         assert_eq!(ada.feature_sizes(30, 30).unwrap(), vec![(10, 10), (5, 5), (2, 2)], "stride 3, padding 1 stem");
+        let fine = nano.with_stem_stride(2);
+        assert_eq!(fine.feature_sizes(28, 28).unwrap(), vec![(14, 14), (7, 7), (3, 3)], "stride 2, padding 1 stem");
+    }
+
+    #[test]
+    fn configs_saved_before_the_stem_stride_read_with_the_published_stem() {
+        let old = r#"{"in_chans": 1, "num_classes": 10, "dims": [16, 32], "strides": [2], "act_num": 3,
+            "drop_rate": 0.0, "ada_pool": null}"#;
+        let c = with_ablation_defaults(&mut serde_json::Deserializer::from_str(old)).unwrap();
+        assert_eq!((c.stem_stride, c.deep_training, c.shortcut), (4, true, Shortcut::None));
+        assert_eq!(c.stem_stride_padding(), (4, 0));
+        let saved = serde_json::to_string(&c.clone().with_stem_stride(2)).unwrap();
+        let back = with_ablation_defaults(&mut serde_json::Deserializer::from_str(&saved)).unwrap();
+        assert_eq!(back.stem_stride, 2);
     }
 
     #[test]
@@ -292,6 +319,7 @@ mod tests {
         assert!(err(VanillaNetConfig::new(vec![8, 16], vec![2, 2])).contains("one entry per block"));
         assert!(err(VanillaNetConfig::new(vec![8, 0], vec![2])).contains("at least 1"));
         assert!(err(tiny().with_drop_rate(1.0)).contains("drop_rate"));
+        assert!(err(tiny().with_stem_stride(3)).contains("stem_stride must be 4, or 2"));
         // What a few bytes of file could declare: refused before anything is built.
         assert!(err(VanillaNetConfig::new(vec![1_000_000_000, 2], vec![2])).contains("at most 16384 channels"));
         assert!(err(tiny().with_num_classes(100_000)).contains("parameters; at most"));

@@ -55,6 +55,17 @@ fn one_channel_input_and_the_28px_presets() {
 }
 
 #[test]
+fn the_stem_at_stride_2_halves_the_image_and_fuses_exactly() {
+    let fine = VanillaNetConfig::named("fine_28").unwrap();
+    assert_eq!(fine.feature_sizes(28, 28).unwrap(), vec![(14, 14), (14, 14), (7, 7), (3, 3)]);
+    check_fusion_exact(fine, 28, 28);
+    // Odd sizes floor as PyTorch's conv does: (29 + 2 - 4) / 2 + 1 = 14.
+    let odd = VanillaNetConfig::new(vec![8, 12], vec![2]).with_in_chans(1).with_num_classes(3).with_stem_stride(2);
+    assert_eq!(odd.feature_sizes(29, 30).unwrap(), vec![(14, 15), (7, 7)]);
+    check_fusion_exact(odd, 29, 30);
+}
+
+#[test]
 fn adaptive_pool_variant_fuses_exactly() {
     let config =
         VanillaNetConfig::new(vec![8, 8, 16, 16], vec![1, 2, 2]).with_num_classes(3).with_ada_pool(Some(vec![0, 7, 3]));
@@ -120,7 +131,7 @@ fn named_variants_have_the_published_sizes() {
     assert_eq!(v5.params_deploy(), 15_523_304);
     assert!((v5.params_train() as f64 / 1e6 - 22.3).abs() < 0.05, "{}", v5.params_train());
     assert!((v5.macs(224, 224, false).unwrap() as f64 / 1e9 - 8.45).abs() < 0.01);
-    assert_eq!(NAMED_MODELS.len(), PUBLISHED.len() + 5);
+    assert_eq!(NAMED_MODELS.len(), PUBLISHED.len() + 7);
     assert!(VanillaNetConfig::named("vanillanet_4").is_err());
 }
 
@@ -131,5 +142,11 @@ fn invalid_configs_are_errors() {
     assert!(VanillaNetConfig::new(vec![8, 16], vec![0]).validate().is_err());
     assert!(VanillaNetConfig::new(vec![8, 0], vec![2]).validate().is_err());
     assert!(VanillaNetConfig::new(vec![8, 16], vec![2]).with_ada_pool(Some(vec![0])).validate().is_err());
+    for stride in [0, 1, 3, 8] {
+        assert!(VanillaNetConfig::new(vec![8, 16], vec![2]).with_stem_stride(stride).validate().is_err(), "{stride}");
+    }
+    let ada = VanillaNetConfig::new(vec![8, 16], vec![2]).with_ada_pool(Some(vec![3]));
+    assert!(ada.clone().validate().is_ok());
+    assert!(ada.with_stem_stride(2).validate().is_err(), "the ada_pool variant has its own stem");
     assert!(VanillaNetConfig::new(vec![8, 16], vec![2]).validate().is_ok());
 }

@@ -303,6 +303,9 @@ pub struct ArchArgs {
     /// Adaptive max-pool size per block (0 = none), as in vanillanet_13_x1_5_ada_pool.
     #[arg(long, value_delimiter = ',')]
     pub ada_pool: Option<Vec<usize>>,
+    /// The stem's stride: 4 as published, or 2 (a grid twice as fine) [default: 4].
+    #[arg(long)]
+    pub stem_stride: Option<usize>,
 }
 
 impl ArchArgs {
@@ -323,6 +326,9 @@ impl ArchArgs {
         }
         if self.ada_pool.is_some() {
             config.ada_pool = self.ada_pool.clone();
+        }
+        if let Some(s) = self.stem_stride {
+            config.stem_stride = s;
         }
         config.validate()?;
         Ok(config)
