@@ -47,7 +47,7 @@ out = {"what": "perf samples of `vanillanet bench` (release build, --threads 1) 
 for case, what in CASES.items():
     rows = []
     for line in open(f"{tmp}/{case}.report"):
-        m = re.match(r"\s*([\d.]+)%\s+(\[[.k]\])\s+(.*\S)", line)
+        m = re.match(r"\s*([\d.]+)%\s+(\[[.k]\])\s+(.*?)(\s+-\s+-)?\s*$", line)
         if m:
             rows.append((float(m.group(1)), f"{m.group(2)} {m.group(3)}"))
     kinds = {name: 0.0 for name, _ in KINDS}
