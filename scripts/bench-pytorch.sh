@@ -5,6 +5,9 @@
 # PyTorch's time / ours) and prints the table.
 #   VANILLANET_REPO=path/to/VanillaNet bash scripts/bench-pytorch.sh
 # THREADS (default: every core), PROFILE (cargo profile of our build, default release), VENV.
+# DEVICE=gpu: both on the GPU instead (ours `--backend gpu`, wgpu; PyTorch CUDA), written to
+# results/bench-pytorch-gpu.json. BIN (a built vanillanet) and PYTHON (one with torch and timm)
+# skip the build and the venv, on a machine that has no cargo or no network (scripts/device-gpu.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${VANILLANET_REPO:?set VANILLANET_REPO to a checkout of https://github.com/huawei-noah/VanillaNet}"
@@ -12,27 +15,38 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vanillanet/target}"
 THREADS=${THREADS:-$(nproc)}
 PROFILE=${PROFILE:-release}
-VENV=${VENV:-$HOME/.cache/vanillanet/torch-venv}
+DEVICE=${DEVICE:-cpu}
+case "$DEVICE" in
+  cpu) backend=cpu torch_device=cpu features=--no-default-features report=results/bench-pytorch.json ;;
+  gpu) backend=gpu torch_device=cuda features= report=results/bench-pytorch-gpu.json ;;
+  *) echo "DEVICE is cpu or gpu" >&2; exit 2 ;;
+esac
 
-# timm for the authors' file (scripts/bench_pytorch.py maps its old `weight_init` import).
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -c "import torch, timm" 2>/dev/null || "$VENV/bin/pip" install -q torch "timm==0.9.16"
+if [ -z "${PYTHON:-}" ]; then
+  # timm for the authors' file (scripts/bench_pytorch.py maps its old `weight_init` import).
+  VENV=${VENV:-$HOME/.cache/vanillanet/torch-venv}
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -c "import torch, timm" 2>/dev/null || "$VENV/bin/pip" install -q torch "timm==0.9.16"
+  PYTHON=$VENV/bin/python
+fi
 
-# The CPU backend only (no wgpu): the comparison is on the CPU, and it builds in a third of the time.
-cargo build --locked --profile "$PROFILE" --no-default-features --bin vanillanet
-dir=$PROFILE; [ "$PROFILE" = dev ] && dir=debug
-bin="$CARGO_TARGET_DIR/$dir/vanillanet"
+if [ -z "${BIN:-}" ]; then
+  # On the CPU, the CPU backend only (no wgpu): it builds in a third of the time.
+  cargo build --locked --profile "$PROFILE" $features --bin vanillanet
+  dir=$PROFILE; [ "$PROFILE" = dev ] && dir=debug
+  BIN="$CARGO_TARGET_DIR/$dir/vanillanet"
+fi
 out=$(mktemp -d)
-"$bin" --threads "$THREADS" bench --models vanillanet_5@224 --batches 1 --runs 10 \
+"$BIN" --backend "$backend" --threads "$THREADS" bench --models vanillanet_5@224 --batches 1 --runs 10 \
   --train-preset small_28 --train-batch 64 --train-steps 20 --json "$out/ours-224.json"
-"$bin" --threads "$THREADS" bench --models small_28@28,nano_28@28 --batches 1,32 --runs 30 \
+"$BIN" --backend "$backend" --threads "$THREADS" bench --models small_28@28,nano_28@28 --batches 1,32 --runs 30 \
   --train-preset nano_28 --train-batch 64 --train-steps 20 --json "$out/ours-28.json"
-"$VENV/bin/python" scripts/bench_pytorch.py --repo "$VANILLANET_REPO" --threads "$THREADS" >"$out/pytorch.json"
+"$PYTHON" scripts/bench_pytorch.py --repo "$VANILLANET_REPO" --threads "$THREADS" --device "$torch_device" >"$out/pytorch.json"
 
 mkdir -p results
-"$VENV/bin/python" - "$out" "$PROFILE" <<'PY'
+"$PYTHON" - "$out" "$PROFILE" "$report" <<'PY'
 import json, os, platform, sys
-out, profile = sys.argv[1], sys.argv[2]
+out, profile, path = sys.argv[1], sys.argv[2], sys.argv[3]
 a, b, torch = (json.load(open(os.path.join(out, f))) for f in ("ours-224.json", "ours-28.json", "pytorch.json"))
 ours_lat = a["latency"] + b["latency"]
 key = lambda r: (r["model"], r["size"], r["batch"], r["fused"])
@@ -50,14 +64,15 @@ for t in torch["training"]:
                      ratio=o["imagesPerSec"] / t["imagesPerSec"]))
 for r in rows:
     r["verdict"] = "ours as fast or faster" if r["ratio"] >= 1 else "PyTorch faster"
-report = dict(machine=dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count()),
+report = dict(machine=dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(), gpu=torch.get("gpu")),
+              device=torch.get("device", "cpu"),
               threads=torch["threads"], torch=torch["torch"], oursProfile=profile,
               note="ratio: PyTorch time / ours (latency), ours / PyTorch (training); above 1 means ours is faster",
               rows=rows, pytorch=torch, ours=[a, b])
-json.dump(report, open("results/bench-pytorch.json", "w"), indent=2)
+json.dump(report, open(path, "w"), indent=2)
 print(f'{"case":<40} {"PyTorch":>12} {"ours":>12} {"ratio":>7}')
 for r in rows:
     p, o = (r.get("pytorchMs"), r.get("oursMs")) if "pytorchMs" in r else (r["pytorchImagesPerSec"], r["oursImagesPerSec"])
     print(f'{r["case"]:<40} {p:>12.2f} {o:>12.2f} {r["ratio"]:>7.2f}')
 PY
-echo "written: results/bench-pytorch.json"
+echo "written: $report"

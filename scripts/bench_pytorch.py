@@ -33,8 +33,8 @@ PRESETS = {
 }
 
 
-def build(VanillaNet, name, fused):
-    model = VanillaNet(**PRESETS[name])
+def build(VanillaNet, name, fused, device):
+    model = VanillaNet(**PRESETS[name]).to(device)
     model.eval()
     model.change_act(1.0)  # lambda 1, where fusion is exact, as `vanillanet bench` runs
     if fused:
@@ -58,26 +58,26 @@ def timed(fn, runs, warmup):
     return cold, statistics.median(times), p90
 
 
-def latency(VanillaNet, name, size, batch, fused, runs, warmup):
-    model = build(VanillaNet, name, fused)
-    x = torch.randn(batch, PRESETS[name]["in_chans"], size, size)
+def latency(VanillaNet, name, size, batch, fused, runs, warmup, device):
+    model = build(VanillaNet, name, fused, device)
+    x = torch.randn(batch, PRESETS[name]["in_chans"], size, size, device=device)
 
     def run():
         with torch.inference_mode():
-            model(x).numpy()  # on the host, as ours reads the logits back
+            model(x).cpu().numpy()  # on the host, as ours reads the logits back
 
     cold, median, p90 = timed(run, runs, warmup)
     return dict(model=name, size=size, batch=batch, fused=fused, coldMs=cold, medianMs=median, p90Ms=p90, runs=runs)
 
 
-def training(VanillaNet, name, batch, steps):
-    model = VanillaNet(**PRESETS[name])
+def training(VanillaNet, name, batch, steps, device):
+    model = VanillaNet(**PRESETS[name]).to(device)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
     loss_fn = torch.nn.CrossEntropyLoss()
     c = PRESETS[name]["in_chans"]
-    xs = torch.rand(steps + 1, batch, c, 28, 28)
-    ys = torch.randint(0, 10, (steps + 1, batch))
+    xs = torch.rand(steps + 1, batch, c, 28, 28, device=device)
+    ys = torch.randint(0, 10, (steps + 1, batch), device=device)
 
     def step(i):
         model.change_act(i / (steps + 1))
@@ -102,6 +102,8 @@ def main():
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--train-steps", type=int, default=20)
+    # cuda: the same cases on a GPU (torch's own CUDA build), beside `vanillanet --backend gpu`.
+    p.add_argument("--device", default="cpu")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     VanillaNet = load_authors_model(a.repo)
@@ -110,10 +112,11 @@ def main():
     for name, size, batches, runs in [("vanillanet_5", 224, [1], min(a.runs, 10)), ("small_28", 28, [1, 32], a.runs), ("nano_28", 28, [1, 32], a.runs)]:
         for batch in batches:
             for fused in (False, True):
-                lat.append(latency(VanillaNet, name, size, batch, fused, runs, a.warmup))
+                lat.append(latency(VanillaNet, name, size, batch, fused, runs, a.warmup, a.device))
                 print(json.dumps(lat[-1]), file=sys.stderr)
-    train = [training(VanillaNet, name, 64, a.train_steps) for name in ("small_28", "nano_28")]
-    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), latency=lat, training=train)))
+    train = [training(VanillaNet, name, 64, a.train_steps, a.device) for name in ("small_28", "nano_28")]
+    gpu = torch.cuda.get_device_name() if a.device.startswith("cuda") else None
+    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), device=a.device, gpu=gpu, latency=lat, training=train)))
 
 
 if __name__ == "__main__":

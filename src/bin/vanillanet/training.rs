@@ -98,9 +98,16 @@ pub fn ablate(args: AblateArgs, backend: Backend) -> Result<()> {
         report.test_images,
         report.steps_per_run
     );
+    // The JSON is rewritten after every run, so a long study stopped early keeps what it found.
+    let write_json = |report: &vanillanet::train::study::StudyReport| -> Result<()> {
+        let Some(path) = &json else { return Ok(()) };
+        let text = serde_json::to_string_pretty(report).map_err(|e| Error::encode("JSON", e))?;
+        write_file(path, text.as_bytes())
+    };
     while !run.finished() {
         let progress = pollster::block_on(run.step())?;
         if let Some(r) = progress.finished {
+            write_json(&run.report()?)?;
             println!(
                 "run {:>2}/{}  {:<28} seed {}  test {:.2}%  (fused; max logit diff {:.1e})  loss {:.4}  {:.1} s",
                 progress.run + 1,
@@ -116,9 +123,8 @@ pub fn ablate(args: AblateArgs, backend: Backend) -> Result<()> {
     }
     let report = run.report()?;
     println!("\n{}\npaper: {}", report.markdown(), report.claim);
-    if let Some(path) = json {
-        let text = serde_json::to_string_pretty(&report).map_err(|e| Error::encode("JSON", e))?;
-        write_file(&path, text.as_bytes())?;
+    write_json(&report)?;
+    if let Some(path) = &json {
         println!("wrote {}", path.display());
     }
     Ok(())
