@@ -40,6 +40,10 @@ try {
   for (const r of result.rows) {
     console.log(`| ${r.backend} | ${r.model}@${r.size} | ${r.batch} | ${r.runtime} | ${f(r.coldMs)} | ${f(r.medianMs)} | ${f(r.p90Ms)} | ${r.ratio ? `${r.ratio.toFixed(2)}x ${r.ratioOf}` : r.note ?? ""} |`);
   }
+  for (const b of result.breakdown ?? []) {
+    console.log(`where the time goes, ${b.backend} ${b.model}@${b.size} batch ${b.batch} fused: ${b.totalMs.toFixed(2)} ms; round trip ${b.roundTripMs.toFixed(2)}, hand-over ${b.enqueueMs.toFixed(2)}`);
+    console.log(`  own ms: ${b.parts.map((p) => `${p.name} ${p.ownMs.toFixed(2)}`).join(", ")}`);
+  }
   for (const t of result.training) console.log(`training ${t.preset} batch ${t.batch} on ${t.backend}: ${t.imagesPerSec.toFixed(0)} images/s`);
   console.log(`written: ${out}`);
 } finally {

@@ -9,7 +9,9 @@ use web_time::Instant;
 use crate::classify::Classifier;
 use crate::data::dataset::{Dataset, Split};
 use crate::error::Result;
+use crate::model::VanillaNetDeploy;
 use crate::model::config::VanillaNetConfig;
+use crate::model::probe::block_names;
 use crate::readback::read_vec;
 use crate::train::options::TrainOptions;
 use crate::train::trainer::Trainer;
@@ -119,6 +121,91 @@ pub async fn latency(case: Case<'_>, runs: usize, warmup: usize, device: &Device
         median_ms: quantile(&times, 0.5),
         p90_ms: quantile(&times, 0.9),
         runs,
+    })
+}
+
+/// One part of a forward (the stem, a block, the head) and its time in a [`Breakdown`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
+#[serde(rename_all = "camelCase")]
+pub struct PartTime {
+    pub name: String,
+    /// Median ms of the forward cut after this part, its output summed and read back.
+    pub through_ms: f64,
+    /// This part's own share: `through_ms` less the part before's (the stem's: less the round trip).
+    pub own_ms: f64,
+}
+
+/// Where a fused inference's time goes on a device.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
+#[serde(rename_all = "camelCase")]
+pub struct Breakdown {
+    pub model: String,
+    pub size: usize,
+    pub batch: usize,
+    pub runs: usize,
+    /// Median ms of a round trip with next to no work: one value added to and read back, the
+    /// fixed cost every inference pays to hand work to the device and get an answer.
+    pub round_trip_ms: f64,
+    /// Median ms the host takes to hand over the whole forward, before waiting for it.
+    pub enqueue_ms: f64,
+    /// Median ms of the whole forward with its logits read back (what `latency` times).
+    pub total_ms: f64,
+    pub parts: Vec<PartTime>,
+}
+
+/// The fused net's forward cut after `parts` parts (1: the stem alone; all of them: the
+/// logits), summed to one value.
+fn forward_through(model: &VanillaNetDeploy, x: Tensor<4>, parts: usize) -> Tensor<1> {
+    let mut x = model.stem.forward(x);
+    for block in model.stages.iter().take(parts.saturating_sub(1)) {
+        x = block.forward(x);
+    }
+    match parts > model.stages.len() + 1 {
+        true => model.head.forward(x).sum(),
+        false => x.sum(),
+    }
+}
+
+/// Where the time of a fused inference goes (random weights and images): the round trip,
+/// the host's hand-over, and each part's share from forwards cut after each part.
+pub async fn breakdown(case: Case<'_>, runs: usize, warmup: usize, device: &Device) -> Result<Breakdown> {
+    let Case { name, config, size, batch, .. } = case;
+    config.feature_sizes(size, size)?;
+    let model = config.init(device).fuse(1.0)?;
+    let x = Tensor::<4>::random([batch, config.in_chans, size, size], Distribution::Normal(0.0, 1.0), device);
+    let median = |times: Vec<f64>| quantile(&times, 0.5);
+    let one = Tensor::<1>::from_floats([1.0], device);
+    let round_trip_ms = median(time_runs(runs, warmup, || read_vec(one.clone() + 1.0)).await?.1);
+    let mut names = block_names(model.stages.len());
+    names.push("head".into());
+    let mut parts: Vec<PartTime> = Vec::with_capacity(names.len());
+    for (i, name) in names.into_iter().enumerate() {
+        let through_ms = median(time_runs(runs, warmup, || read_vec(forward_through(&model, x.clone(), i + 1))).await?.1);
+        let before = parts.last().map_or(round_trip_ms, |p| p.through_ms);
+        parts.push(PartTime { name, through_ms, own_ms: through_ms - before });
+    }
+    let (mut enqueue, mut total) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for i in 0..warmup + runs {
+        let start = Instant::now();
+        let logits = model.forward(x.clone());
+        let handed = ms_since(start);
+        read_vec(logits.flatten::<1>(0, 1)).await?;
+        if i >= warmup {
+            enqueue.push(handed);
+            total.push(ms_since(start));
+        }
+    }
+    Ok(Breakdown {
+        model: name.into(),
+        size,
+        batch,
+        runs,
+        round_trip_ms,
+        enqueue_ms: median(enqueue),
+        total_ms: median(total),
+        parts,
     })
 }
 

@@ -100,7 +100,7 @@ async function gpuWork() {
   return { forward, trainingStep };
 }
 
-async function run({ cases, backends, runs, warmup }) {
+async function run({ cases, backends, runs, warmup, breakdown }) {
   const result = {
     date: new Date().toISOString(), userAgent: navigator.userAgent, runs, warmup, rows,
     crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency,
@@ -122,6 +122,7 @@ async function run({ cases, backends, runs, warmup }) {
   result.wasmBytes = wasm.length;
   result.wasmGzipBytes = await gzipSize(wasm);
   result.training = [];
+  result.breakdown = [];
   for (const backend of backends) {
     let answer;
     try {
@@ -147,6 +148,14 @@ async function run({ cases, backends, runs, warmup }) {
       row({ ...base, runtime: "ours, unfused", ...unfused });
       const fused = await call("benchLatency", { model, size, batch, fused: true, runs, warmup });
       row({ ...base, runtime: "ours, fused", ...fused, ratio: unfused.medianMs / fused.medianMs, ratioOf: "fused speed-up" });
+      if (breakdown) {
+        status(`${answer.backend}: ${model}@${size} batch ${batch}, where the time goes…`);
+        const b = await call("benchBreakdown", { model, size, batch, runs, warmup });
+        result.breakdown.push({ backend: answer.backend, ...b });
+        const parts = b.parts.map((p) => `${p.name} ${p.ownMs.toFixed(2)}`).join(", ");
+        row({ ...base, runtime: "ours, fused: where the time goes", medianMs: b.totalMs,
+          note: `round trip ${b.roundTripMs.toFixed(2)}, hand-over ${b.enqueueMs.toFixed(2)}; own ms: ${parts}` });
+      }
       const info = await call("benchClassifier", { model, size });
       const ours = await call("benchClassifierLatency", { batch, runs, warmup });
       const onnx = await call("exportOnnx");
@@ -196,6 +205,7 @@ function options() {
   return {
     cases, backends,
     runs: whole("runs", form.elements.runs.value, 1, MAX_RUNS), warmup: whole("warmup", form.elements.warmup.value, 0, MAX_RUNS),
+    breakdown: whole("breakdown", form.elements.breakdown.value, 0, 1) === 1,
   };
 }
 const start = () => Promise.resolve().then(() => run(options())).then((r) => { window.benchResult = r; }, (e) => { window.benchError = e.message; status(`failed: ${e.message}`); });

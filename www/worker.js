@@ -1,8 +1,7 @@
 // The worker: owns the wasm Session (backend, data, model, optimizer, study, classifier) and the
 // one loop that steps whichever is running, the trainer or the study. The page talks to it
 // through rpc.js: requests {id, type, ...} -> {type: "reply", id, ok, value|error}, and events
-// (step, eval, state, probe, ...). Each request type is the name of the page's and the
-// Session's operation.
+// (step, eval, state, probe, ...). Each request type names the page's and the Session's operation.
 
 import { crash, fatal } from "./worker/crash.js";
 import { exclusive, loadEngine } from "./worker/engine.js";
@@ -378,6 +377,7 @@ const PASS_THROUGH = {
   benchLatency: ({ model, size, batch, fused, runs, warmup }) => session.benchLatency(model, size, batch, fused, runs, warmup),
   benchClassifier: ({ model, size }) => session.benchClassifier(model, size),
   benchClassifierLatency: ({ batch, runs, warmup }) => session.benchClassifierLatency(batch, runs, warmup),
+  benchBreakdown: ({ model, size, batch, runs, warmup }) => session.benchBreakdown(model, size, batch, runs, warmup),
   benchTraining: ({ preset, channels, size, batch, steps }) => session.benchTraining(preset, channels, size, batch, steps),
   debugPanic: () => session.debugPanic(),
 };

@@ -20,6 +20,21 @@ impl Session {
         js(&crate::bench::latency(case, runs, warmup, &self.device).await.map_err(err)?)
     }
 
+    /// Where a fused inference's time goes (see `bench::breakdown`).
+    #[wasm_bindgen(js_name = benchBreakdown)]
+    pub async fn bench_breakdown(
+        &self,
+        model: String,
+        size: usize,
+        batch: usize,
+        runs: usize,
+        warmup: usize,
+    ) -> Result<Ts<crate::bench::Breakdown>, JsError> {
+        let config = VanillaNetConfig::named(&model).map_err(err)?;
+        let case = crate::bench::Case { name: &model, config: &config, size, batch, fused: true };
+        js(&crate::bench::breakdown(case, runs, warmup, &self.device).await.map_err(err)?)
+    }
+
     /// Training images per second of a preset on random images (see `bench::training`).
     #[wasm_bindgen(js_name = benchTraining)]
     pub async fn bench_training(

@@ -73,6 +73,7 @@ test("the bench page refuses parameters out of bounds, by name", { timeout: 180_
     await refused("?run=1&cases=nano_28@28:100000", /a case's batch must be a whole number from 1 to 256/);
     await refused("?run=1&runs=1e9", /runs must be a whole number from 1 to 1000/);
     await refused("?run=1&backends=cpu,quantum", /unknown backend "quantum"/);
+    await refused("?run=1&breakdown=7", /breakdown must be a whole number from 0 to 1, got "7"/);
   } finally {
     await close();
   }

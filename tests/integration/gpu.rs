@@ -59,10 +59,13 @@ fn training_on_the_gpu_lowers_the_loss() {
 
 #[test]
 fn the_cli_benchmarks_on_the_gpu() {
-    let args = "--backend gpu bench --models nano_28@28 --batches 1 --runs 2 --warmup 1 --train-preset nano_28 --train-batch 8 --train-steps 2";
+    let args = "--backend gpu bench --models nano_28@28 --batches 1 --runs 2 --warmup 1 --train-preset nano_28 --train-batch 8 --train-steps 2 --breakdown";
     let out = Command::new(env!("CARGO_BIN_EXE_vanillanet")).args(args.split(' ')).output().unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{args}: {stderr}");
     assert!(stdout.contains("backend gpu (wgpu)"), "{stdout}");
     assert!(stdout.contains("nano_28 28x28") && stdout.contains("images/s"), "{stdout}");
+    // Where the time goes: every part named, in order.
+    assert!(stdout.contains("round trip") && stdout.contains("own ms: stem"), "{stdout}");
+    assert!(stdout.contains("stages.1") && stdout.contains(", head "), "{stdout}");
 }

@@ -144,6 +144,10 @@ pub struct BenchArgs {
     pub train_batch: usize,
     #[arg(long, default_value_t = 20)]
     pub train_steps: usize,
+    /// Also where each fused case's time goes: the round trip, the host's hand-over, and each
+    /// part's share (forwards cut after the stem, each block and the head).
+    #[arg(long)]
+    pub breakdown: bool,
     /// Also write the figures as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,

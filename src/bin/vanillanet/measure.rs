@@ -6,7 +6,7 @@ use crate::args::{Backend, BenchArgs};
 use crate::commands::{device, write_file};
 
 pub fn bench(args: BenchArgs, backend: Backend, threads: usize) -> Result<()> {
-    let BenchArgs { models, batches, runs, warmup, train_preset, train_batch, train_steps, json } = args;
+    let BenchArgs { models, batches, runs, warmup, train_preset, train_batch, train_steps, breakdown, json } = args;
     use vanillanet::bench;
     if runs == 0 || batches.contains(&0) {
         return Err(Error::InvalidInput("--runs and every batch size must be at least 1".into()));
@@ -59,6 +59,21 @@ pub fn bench(args: BenchArgs, backend: Backend, threads: usize) -> Result<()> {
             );
         }
     }
+    let mut breakdowns = Vec::new();
+    for (name, config, size) in cases.iter().filter(|_| breakdown) {
+        for &batch in &batches {
+            let case = bench::Case { name, config, size: *size, batch, fused: true };
+            let b = pollster::block_on(bench::breakdown(case, runs, warmup, &device))?;
+            println!(
+                "{name} {size}x{size} batch {batch}, fused: {:.2} ms in all; round trip {:.2} ms, hand-over {:.2} ms; own ms: {}",
+                b.total_ms,
+                b.round_trip_ms,
+                b.enqueue_ms,
+                b.parts.iter().map(|p| format!("{} {:.2}", p.name, p.own_ms)).collect::<Vec<_>>().join(", ")
+            );
+            breakdowns.push(b);
+        }
+    }
     let data_size = if train_preset.ends_with("_28") {
         (1, 28)
     } else if train_preset.ends_with("_64") {
@@ -77,7 +92,7 @@ pub fn bench(args: BenchArgs, backend: Backend, threads: usize) -> Result<()> {
     println!("training {} batch {}: {:.0} images/s over {} steps", t.preset, t.batch, t.images_per_sec, t.steps);
     if let Some(path) = json {
         let out =
-            serde_json::json!({ "backend": backend_name, "threads": threads, "latency": latencies, "training": t });
+            serde_json::json!({ "backend": backend_name, "threads": threads, "latency": latencies, "training": t, "breakdown": breakdowns });
         write_file(&path, serde_json::to_string_pretty(&out).unwrap_or_default().as_bytes())?;
     }
     Ok(())
