@@ -162,10 +162,7 @@ fn forward_through(model: &VanillaNetDeploy, x: Tensor<4>, parts: usize) -> Tens
     for block in model.stages.iter().take(parts.saturating_sub(1)) {
         x = block.forward(x);
     }
-    match parts > model.stages.len() + 1 {
-        true => model.head.forward(x).sum(),
-        false => x.sum(),
-    }
+    if parts > model.stages.len() + 1 { model.head.forward(x).sum() } else { x.sum() }
 }
 
 /// Where the time of a fused inference goes (random weights and images): the round trip,
@@ -182,7 +179,8 @@ pub async fn breakdown(case: Case<'_>, runs: usize, warmup: usize, device: &Devi
     names.push("head".into());
     let mut parts: Vec<PartTime> = Vec::with_capacity(names.len());
     for (i, name) in names.into_iter().enumerate() {
-        let through_ms = median(time_runs(runs, warmup, || read_vec(forward_through(&model, x.clone(), i + 1))).await?.1);
+        let through_ms =
+            median(time_runs(runs, warmup, || read_vec(forward_through(&model, x.clone(), i + 1))).await?.1);
         let before = parts.last().map_or(round_trip_ms, |p| p.through_ms);
         parts.push(PartTime { name, through_ms, own_ms: through_ms - before });
     }

@@ -117,10 +117,12 @@ export function mount() {
   subscribe((s) => {
     const text = summary(s);
     const now = Date.now();
-    // Said at once when training starts or stops; while it runs, every few seconds.
+    // Shown as it is; said (the live region) at once when training starts or stops, and while
+    // it runs every few seconds, so that a screen reader is not talking over itself.
+    if (text !== $("chart-summary").textContent) $("chart-summary").textContent = text;
     const due = s.trainState !== "running" || s.trainState !== saidState || now - said > SAY_EVERY_MS;
-    if (text !== $("chart-summary").textContent && due) {
-      $("chart-summary").textContent = text;
+    if (text !== $("chart-announce").textContent && due) {
+      $("chart-announce").textContent = text;
       said = now;
       saidState = s.trainState;
     }

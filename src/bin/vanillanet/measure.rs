@@ -91,8 +91,7 @@ pub fn bench(args: BenchArgs, backend: Backend, threads: usize) -> Result<()> {
     ))?;
     println!("training {} batch {}: {:.0} images/s over {} steps", t.preset, t.batch, t.images_per_sec, t.steps);
     if let Some(path) = json {
-        let out =
-            serde_json::json!({ "backend": backend_name, "threads": threads, "latency": latencies, "training": t, "breakdown": breakdowns });
+        let out = serde_json::json!({ "backend": backend_name, "threads": threads, "latency": latencies, "training": t, "breakdown": breakdowns });
         write_file(&path, serde_json::to_string_pretty(&out).unwrap_or_default().as_bytes())?;
     }
     Ok(())
