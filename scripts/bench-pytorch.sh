@@ -7,7 +7,7 @@
 # THREADS (default: every core), PROFILE (cargo profile of our build, default release), VENV.
 # DEVICE=gpu: both on the GPU instead (ours `--backend gpu`, wgpu; PyTorch CUDA), written to
 # results/bench-pytorch-gpu.json. BIN (a built vanillanet) and PYTHON (one with torch and timm)
-# skip the build and the venv, on a machine that has no cargo or no network (scripts/device-gpu.sh).
+# skip the build and the venv, on a machine that has no cargo or no network (a lent GPU machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${VANILLANET_REPO:?set VANILLANET_REPO to a checkout of https://github.com/huawei-noah/VanillaNet}"
