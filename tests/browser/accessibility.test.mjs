@@ -15,6 +15,10 @@ const CONTROLS = `[...document.querySelectorAll("button, input, select, [tabinde
 
 /** At a phone's 390x844: nothing scrolls sideways and no control is past the right edge. */
 async function fitsAPhone(page, state) {
+  // The charts follow their box's width from a ResizeObserver, which runs at the next frame
+  // after the viewport changes: measure once they have (up to 3 s), not in between.
+  await page.waitForFunction(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(
+    document.documentElement.scrollWidth <= document.documentElement.clientWidth)))), null, { timeout: 3000 }).catch(() => {});
   const f = await page.evaluate(() => {
     const width = document.documentElement.clientWidth;
     const out = [...document.querySelectorAll("section button, section input, section select, section canvas, section video, header *")]
