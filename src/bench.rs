@@ -97,13 +97,19 @@ pub struct Case<'a> {
     pub fused: bool,
 }
 
+/// `batch` random images of `size`² for `config`, once the size is known to fit its stem and
+/// blocks.
+fn random_images(config: &VanillaNetConfig, size: usize, batch: usize, device: &Device) -> Result<Tensor<4>> {
+    config.feature_sizes(size, size)?;
+    Ok(Tensor::<4>::random([batch, config.in_chans, size, size], Distribution::Normal(0.0, 1.0), device))
+}
+
 /// Latency of a case with random weights on random images.
 pub async fn latency(case: Case<'_>, runs: usize, warmup: usize, device: &Device) -> Result<Latency> {
     let Case { name, config, size, batch, fused } = case;
-    config.feature_sizes(size, size)?;
+    let x = random_images(config, size, batch, device)?;
     let model = config.init(device);
     let deploy = if fused { Some(model.fuse(1.0)?) } else { None };
-    let x = Tensor::<4>::random([batch, config.in_chans, size, size], Distribution::Normal(0.0, 1.0), device);
     let run = || {
         let logits = match &deploy {
             Some(m) => m.forward(x.clone()),
@@ -169,9 +175,8 @@ fn forward_through(model: &VanillaNetDeploy, x: Tensor<4>, parts: usize) -> Tens
 /// the host's hand-over, and each part's share from forwards cut after each part.
 pub async fn breakdown(case: Case<'_>, runs: usize, warmup: usize, device: &Device) -> Result<Breakdown> {
     let Case { name, config, size, batch, .. } = case;
-    config.feature_sizes(size, size)?;
+    let x = random_images(config, size, batch, device)?;
     let model = config.init(device).fuse(1.0)?;
-    let x = Tensor::<4>::random([batch, config.in_chans, size, size], Distribution::Normal(0.0, 1.0), device);
     let median = |times: Vec<f64>| quantile(&times, 0.5);
     let one = Tensor::<1>::from_floats([1.0], device);
     let round_trip_ms = median(time_runs(runs, warmup, || read_vec(one.clone() + 1.0)).await?.1);
