@@ -56,8 +56,9 @@ options_table! {
     /// here once (field names are the page's, in camelCase). A new option is one more row (and
     /// its label in the page's translations, `opt.<name>`).
     pub struct TrainOptions {
-        /// A named model (nano_28, small_28, ...); its input channels and classes follow the data.
-        preset: String = "small_28".into(), Kind::Preset, [];
+        /// A named model (nano_28, fine_wide_28, ...); its input channels and classes follow the
+        /// data.
+        preset: String = "fine_wide_28".into(), Kind::Preset, [];
         /// Stacked activations: the series activation's depthwise kernel is 2n+1 (0: plain ReLU).
         act_num: usize = 3, Kind::integer(0, MAX_ACT_NUM as u64), [];
         /// Two convs per layer while lambda anneals, fused into one at the end; off: one conv
@@ -67,7 +68,7 @@ options_table! {
         /// VanillaNet has none).
         shortcut: Shortcut = Shortcut::None, Kind::choice(&Shortcut::ALL), [value_enum];
         /// Epochs over which lambda anneals from 0 to 1 (deep training).
-        decay_epochs: usize = 2, Kind::integer(0, MAX_EPOCHS as u64), [];
+        decay_epochs: usize = 1, Kind::integer(0, MAX_EPOCHS as u64), [];
         /// The shape of lambda's way from 0 to 1.
         schedule: LambdaShape = LambdaShape::Cosine, Kind::choice(&LambdaShape::ALL), [value_enum];
         /// Move lambda every step (false: once per epoch, as the official code does).
@@ -87,7 +88,7 @@ options_table! {
         weight_decay: f64 = 0.05, Kind::number(0.0, 1.0), [];
         /// Label smoothing: this share of each target's probability spread over all classes
         /// (0: none).
-        label_smoothing: f64 = 0.0, Kind::Number { min: 0.0, max: 1.0, above: false, below: true }, [];
+        label_smoothing: f64 = 0.1, Kind::Number { min: 0.0, max: 1.0, above: false, below: true }, [];
         /// Dropout before the head's classifier: this share of its inputs zeroed at random in
         /// training (0: none).
         drop_rate: f64 = 0.0, Kind::Number { min: 0.0, max: 1.0, above: false, below: true }, [];
@@ -108,9 +109,9 @@ options_table! {
         /// SGD's momentum (AdamW ignores it).
         momentum: f64 = 0.9, Kind::Number { min: 0.0, max: 1.0, above: false, below: true }, [];
         /// Images per step (at most what a step's memory allows for the preset and image size).
-        batch_size: usize = 64, Kind::integer(1, MAX_BATCH as u64), [];
+        batch_size: usize = 32, Kind::integer(1, MAX_BATCH as u64), [];
         /// Passes over the training images.
-        epochs: usize = 3, Kind::integer(1, MAX_EPOCHS as u64), [];
+        epochs: usize = 2, Kind::integer(1, MAX_EPOCHS as u64), [];
         /// Initialisation and data order.
         seed: u64 = 42, Kind::integer(0, MAX_SEED), [];
     }
@@ -135,12 +136,14 @@ impl TrainOptions {
         Augment { pad: self.crop_padding, flip: self.mirror, erase: self.erasing }
     }
 
-    /// These options with the recipe's parts off: no warm-up, a constant learning rate, no
-    /// moving average, no augmentation, no dropout; how training ran before they existed.
+    /// These options with the recipe's parts off: no warm-up, a constant learning rate, no label
+    /// smoothing, no moving average, no augmentation, no dropout; how training ran before they
+    /// existed.
     pub fn without_recipe(self) -> Self {
         Self {
             warmup_epochs: 0.0,
             lr_schedule: LrShape::Constant,
+            label_smoothing: 0.0,
             drop_rate: 0.0,
             ema_decay: 0.0,
             crop_padding: 0,
@@ -240,7 +243,8 @@ impl TrainOptions {
 }
 
 /// The options of the recipe, as the options name them.
-const RECIPE: [&str; 7] = ["warmupEpochs", "lrSchedule", "dropRate", "emaDecay", "cropPadding", "mirror", "erasing"];
+const RECIPE: [&str; 8] =
+    ["warmupEpochs", "lrSchedule", "labelSmoothing", "dropRate", "emaDecay", "cropPadding", "mirror", "erasing"];
 
 /// Reads options saved before the recipe's options existed (a snapshot's position): what they
 /// lack is off, as that run trained, not today's defaults; so a run continued trains on as it

@@ -67,12 +67,12 @@ test("the learning rate and the weight average are drawn, evaluated and fused", 
 });
 
 // The page's quick default against the loop as it was before the recipe (no warm-up, a constant
-// rate, no weight average, no augmentation), at a budget a test affords: one epoch of MNIST,
+// rate, no label smoothing, no weight average, no augmentation), at a budget a test affords: one epoch of MNIST,
 // lambda annealed within it, the same seed, so the two runs differ only by the recipe (a paired
 // comparison). Each is measured on the whole test set; `RECIPE_RECORD=1` writes both to
 // results/recipe-page.json.
 const BUDGET = { epochs: 1, decayEpochs: 1, seed: 42, evalEvery: 50, evalLimit: 100 };
-const BEFORE = { warmupEpochs: 0, lrSchedule: "constant", emaDecay: 0, cropPadding: 0, mirror: false };
+const BEFORE = { warmupEpochs: 0, lrSchedule: "constant", labelSmoothing: 0, emaDecay: 0, cropPadding: 0, mirror: false };
 
 test("the quick default beats the loop before the recipe, paired by seed", { timeout: 900_000 }, async () => {
   const { page, errors, close } = await open({ webgpu: false, query: "?backend=cpu" });
@@ -89,11 +89,12 @@ test("the quick default beats the loop before the recipe, paired by seed", { tim
     };
     const recipe = await run(BUDGET);
     const before = await run({ ...BUDGET, ...BEFORE });
+    const quick = await page.evaluate(() => Object.fromEntries(["preset", "batchSize"].map((n) => [n, document.querySelector(`#options [name="${n}"]`).value])));
     // The quick default fuses (and exports) the average: that is the net it gives.
     assert.ok(recipe.average > before.trained, `the recipe's average ${recipe.average} against ${before.trained} before it`);
     if (process.env.RECIPE_RECORD) {
       const out = {
-        what: "the page's quick default against the loop before the recipe, one epoch of MNIST (8,500 images, batch 64), lambda annealed over it, seed 42, CPU in the page; test accuracy on the 1,500 test images",
+        what: `the page's quick default (${quick.preset}, batch ${quick.batchSize}) against the loop before the recipe, one epoch of MNIST (8,500 images), lambda annealed over it, seed 42, CPU in the page; test accuracy on the 1,500 test images`,
         command: "RECIPE_RECORD=1 node --test --test-name-pattern='quick default' tests/browser/recipe.test.mjs",
         date: new Date().toISOString().slice(0, 10),
         before: { flags: BEFORE, ...before },

@@ -206,7 +206,7 @@ fn a_snapshot_keeps_the_average_and_the_augmented_batches() {
     assert!(!old.take_prefixed("model_ema.").tensors.is_empty());
     let position = old.metadata.get_mut("vanillanet_trainer").unwrap();
     let mut json: serde_json::Value = serde_json::from_str(position).unwrap();
-    for key in ["warmupEpochs", "lrSchedule", "dropRate", "emaDecay", "cropPadding", "mirror", "erasing"] {
+    for key in ["warmupEpochs", "lrSchedule", "labelSmoothing", "dropRate", "emaDecay", "cropPadding", "mirror", "erasing"] {
         json["options"].as_object_mut().unwrap().remove(key);
     }
     *position = json.to_string();

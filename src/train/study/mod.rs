@@ -128,8 +128,17 @@ options_table! {
         test_images: Limit = Limit(Some(1000)), Kind::Count { max: MAX_IMAGES }, [];
     }
     nested
-    /// Shared by every arm; its act_num, deep training and shortcut are the arm's.
-    train: TrainOptions = TrainOptions { preset: "nano_28".into(), ..Default::default() };
+    /// Shared by every arm; its act_num, deep training and shortcut are the arm's. The budget
+    /// (model, epochs, batch) and the loss are those the studies were measured at, not the
+    /// quick default's.
+    train: TrainOptions = TrainOptions {
+        preset: "nano_28".into(),
+        epochs: 3,
+        decay_epochs: 2,
+        batch_size: 64,
+        label_smoothing: 0.0,
+        ..Default::default()
+    };
 }
 
 impl StudyOptions {
