@@ -242,8 +242,9 @@ impl TrainOptions {
     }
 }
 
-/// The options of the recipe, as the options name them.
-const RECIPE: [&str; 8] =
+/// The options of the recipe, as the options name them: those a record from before the recipe
+/// lacks.
+pub const RECIPE: [&str; 8] =
     ["warmupEpochs", "lrSchedule", "labelSmoothing", "dropRate", "emaDecay", "cropPadding", "mirror", "erasing"];
 
 /// Reads options saved before the recipe's options existed (a snapshot's position): what they

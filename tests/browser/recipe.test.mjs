@@ -67,9 +67,9 @@ test("the learning rate and the weight average are drawn, evaluated and fused", 
 });
 
 // The page's quick default against the loop as it was before the recipe (no warm-up, a constant
-// rate, no label smoothing, no weight average, no augmentation), at a budget a test affords: one epoch of MNIST,
-// lambda annealed within it, the same seed, so the two runs differ only by the recipe (a paired
-// comparison). Each is measured on the whole test set; `RECIPE_RECORD=1` writes both to
+// rate, no label smoothing, no weight average, no augmentation), at a budget a test affords: one
+// epoch of MNIST, lambda annealed within it, the same seed, so the two runs differ only by the
+// recipe (a paired comparison). Each is measured on the whole test set; `RECIPE_RECORD=1` writes both to
 // results/recipe-page.json.
 const BUDGET = { epochs: 1, decayEpochs: 1, seed: 42, evalEvery: 50, evalLimit: 100 };
 const BEFORE = { warmupEpochs: 0, lrSchedule: "constant", labelSmoothing: 0, emaDecay: 0, cropPadding: 0, mirror: false };

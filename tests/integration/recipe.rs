@@ -13,7 +13,7 @@ use vanillanet::data::dataset::Dataset;
 use vanillanet::io::card::{ModelCard, Weights};
 use vanillanet::train::ema::Ema;
 use vanillanet::train::lr::LrShape;
-use vanillanet::train::options::TrainOptions;
+use vanillanet::train::options::{RECIPE, TrainOptions};
 use vanillanet::train::trainer::{ProbeImage, Trainer};
 use vanillanet::{Classifier, StateDict, VanillaNet, state_dict};
 
@@ -206,7 +206,7 @@ fn a_snapshot_keeps_the_average_and_the_augmented_batches() {
     assert!(!old.take_prefixed("model_ema.").tensors.is_empty());
     let position = old.metadata.get_mut("vanillanet_trainer").unwrap();
     let mut json: serde_json::Value = serde_json::from_str(position).unwrap();
-    for key in ["warmupEpochs", "lrSchedule", "labelSmoothing", "dropRate", "emaDecay", "cropPadding", "mirror", "erasing"] {
+    for key in RECIPE {
         json["options"].as_object_mut().unwrap().remove(key);
     }
     *position = json.to_string();
