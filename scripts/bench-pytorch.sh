@@ -41,7 +41,16 @@ out=$(mktemp -d)
   --train-preset small_28 --train-batch 64 --train-steps 20 --json "$out/ours-224.json"
 "$BIN" --backend "$backend" --threads "$THREADS" bench --models small_28@28,nano_28@28 --batches 1,32 --runs 30 \
   --train-preset nano_28 --train-batch 64 --train-steps 20 --json "$out/ours-28.json"
-"$PYTHON" scripts/bench_pytorch.py --repo "$VANILLANET_REPO" --threads "$THREADS" --device "$torch_device" >"$out/pytorch.json"
+# Training throughput: the 28 px presets the page trains (fine_wide_28 is its quick default),
+# at the page's batch (32) and at 64. Each case its own run of ours (one training case a run).
+TRAIN_CASES=${TRAIN_CASES:-small_28:32,small_28:64,fine_wide_28:32,fine_wide_28:64,nano_28:64}
+TRAIN_STEPS=${TRAIN_STEPS:-40}
+for case in ${TRAIN_CASES//,/ }; do
+  "$BIN" --backend "$backend" --threads "$THREADS" bench --models nano_28@28 --batches 1 --runs 1 --warmup 0 \
+    --train-preset "${case%:*}" --train-batch "${case#*:}" --train-steps "$TRAIN_STEPS" --json "$out/ours-train-${case%:*}-${case#*:}.json"
+done
+"$PYTHON" scripts/bench_pytorch.py --repo "$VANILLANET_REPO" --threads "$THREADS" --device "$torch_device" \
+  --train-steps "$TRAIN_STEPS" --train-cases "$TRAIN_CASES" >"$out/pytorch.json"
 
 mkdir -p results
 "$PYTHON" - "$out" "$PROFILE" "$report" <<'PY'
@@ -56,9 +65,11 @@ for t in torch["latency"]:
     o = ours_by[key(t)]
     rows.append(dict(case=f'{t["model"]} {t["size"]}px batch {t["batch"]} {"fused" if t["fused"] else "unfused"}',
                      pytorchMs=t["medianMs"], oursMs=o["medianMs"], ratio=t["medianMs"] / o["medianMs"]))
-ours_train = {a["training"]["preset"]: a["training"], b["training"]["preset"]: b["training"]}
+import glob
+trains = [json.load(open(f)) for f in sorted(glob.glob(os.path.join(out, "ours-train-*.json")))]
+ours_train = {(r["training"]["preset"], r["training"]["batch"]): r["training"] for r in trains}
 for t in torch["training"]:
-    o = ours_train[t["preset"]]
+    o = ours_train[(t["preset"], t["batch"])]
     rows.append(dict(case=f'training {t["preset"]} batch {t["batch"]} (img/s)',
                      pytorchImagesPerSec=t["imagesPerSec"], oursImagesPerSec=o["imagesPerSec"],
                      ratio=o["imagesPerSec"] / t["imagesPerSec"]))
@@ -68,7 +79,7 @@ report = dict(machine=dict(cpu=platform.processor() or platform.machine(), cores
               device=torch.get("device", "cpu"),
               threads=torch["threads"], torch=torch["torch"], oursProfile=profile,
               note="ratio: PyTorch time / ours (latency), ours / PyTorch (training); above 1 means ours is faster",
-              rows=rows, pytorch=torch, ours=[a, b])
+              rows=rows, pytorch=torch, ours=[a, b] + trains)
 json.dump(report, open(path, "w"), indent=2)
 print(f'{"case":<40} {"PyTorch":>12} {"ours":>12} {"ratio":>7}')
 for r in rows:

@@ -30,11 +30,24 @@ PRESETS = {
     "vanillanet_5": dict(in_chans=3, num_classes=1000, dims=[128 * 4, 256 * 4, 512 * 4, 1024 * 4], strides=[2, 2, 2]),
     "small_28": dict(in_chans=1, num_classes=10, dims=[32, 64, 128, 256], strides=[1, 2, 2]),
     "nano_28": dict(in_chans=1, num_classes=10, dims=[16, 32, 64], strides=[2, 2]),
+    "fine_wide_28": dict(in_chans=1, num_classes=10, dims=[24, 48, 96, 192], strides=[1, 2, 2]),
 }
+# Our presets whose stem conv (4x4) runs at another stride than the authors' 4, with padding 1
+# (`with_stem_stride` in src/model/config.rs): the constructor has no such argument, so the
+# conv is replaced after construction.
+STEM_STRIDE = {"fine_wide_28": 2}
+
+
+def construct(VanillaNet, name):
+    model = VanillaNet(**PRESETS[name])
+    if name in STEM_STRIDE:
+        old = model.stem1[0]
+        model.stem1[0] = torch.nn.Conv2d(old.in_channels, old.out_channels, kernel_size=4, stride=STEM_STRIDE[name], padding=1)
+    return model
 
 
 def build(VanillaNet, name, fused, device):
-    model = VanillaNet(**PRESETS[name]).to(device)
+    model = construct(VanillaNet, name).to(device)
     model.eval()
     model.change_act(1.0)  # lambda 1, where fusion is exact, as `vanillanet bench` runs
     if fused:
@@ -71,7 +84,7 @@ def latency(VanillaNet, name, size, batch, fused, runs, warmup, device):
 
 
 def training(VanillaNet, name, batch, steps, device):
-    model = VanillaNet(**PRESETS[name]).to(device)
+    model = construct(VanillaNet, name).to(device)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -102,6 +115,8 @@ def main():
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--train-steps", type=int, default=20)
+    p.add_argument("--train-cases", default="small_28:64,nano_28:64",
+                   help="training cases, PRESET:BATCH separated by commas")
     # cuda: the same cases on a GPU (torch's own CUDA build), beside `vanillanet --backend gpu`.
     p.add_argument("--device", default="cpu")
     a = p.parse_args()
@@ -114,7 +129,8 @@ def main():
             for fused in (False, True):
                 lat.append(latency(VanillaNet, name, size, batch, fused, runs, a.warmup, a.device))
                 print(json.dumps(lat[-1]), file=sys.stderr)
-    train = [training(VanillaNet, name, 64, a.train_steps, a.device) for name in ("small_28", "nano_28")]
+    cases = [(c.split(":")[0], int(c.split(":")[1])) for c in a.train_cases.split(",")]
+    train = [training(VanillaNet, name, batch, a.train_steps, a.device) for name, batch in cases]
     gpu = torch.cuda.get_device_name() if a.device.startswith("cuda") else None
     print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), device=a.device, gpu=gpu, latency=lat, training=train)))
 

@@ -4,10 +4,11 @@
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
 use burn::nn::conv::Conv2d;
-use burn::tensor::{Device, Tensor, activation::relu, module::conv2d, ops::ConvOptions};
+use burn::tensor::{Device, Tensor, activation::relu};
 
 use crate::model::batch_norm::BatchNorm2d;
 use crate::model::fusion::conv_from;
+use crate::model::ops::series_activation;
 
 /// Training form. The ReLU is never annealed: only the leaky activations between convs are.
 #[derive(Module, Debug)]
@@ -33,9 +34,7 @@ impl SeriesActivation {
         let (Some(weight), Some(bn)) = (&self.weight, &self.bn) else {
             return relu(x);
         };
-        let [dim, _, k, _] = weight.dims();
-        let pad = k / 2;
-        bn.forward(conv2d(relu(x), weight.val(), None, ConvOptions::new([1, 1], [pad, pad], [1, 1], dim)))
+        bn.forward(series_activation(x, weight.val()))
     }
 
     /// BN folded into the depthwise conv, which gains a bias.

@@ -1,10 +1,9 @@
 //! BatchNorm with PyTorch's exact semantics, and its folding into the conv before it.
 
 use burn::module::{Flag, Module, Param, RunningState};
-use burn::tensor::{
-    Device, Tensor,
-    module::{batch_norm, batch_norm_train},
-};
+use burn::tensor::{Device, Tensor, activation::leaky_relu, module::batch_norm};
+
+use crate::model::ops::batch_norm_leaky;
 
 /// The official code builds every BatchNorm with eps 1e-6 (PyTorch's default is 1e-5).
 pub const BN_EPS: f64 = 1e-6;
@@ -34,9 +33,15 @@ impl BatchNorm2d {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        self.forward_leaky(x, 1.0)
+    }
+
+    /// [`Self::forward`], then `leaky_relu(., slope)` (deep training's activation; 1: none),
+    /// in one op while training.
+    pub fn forward_leaky(&self, x: Tensor<4>, slope: f64) -> Tensor<4> {
         if !(x.device().is_autodiff() && self.training.is_enabled()) {
             let device = x.device();
-            return batch_norm(
+            let out = batch_norm(
                 x,
                 self.gamma.val(),
                 self.beta.val(),
@@ -44,19 +49,18 @@ impl BatchNorm2d {
                 self.running_var.value_sync().to_device(&device),
                 BN_EPS,
             );
+            return if slope == 1.0 { out } else { leaky_relu(out, slope) };
         }
         let [b, _, h, w] = x.dims();
         let n = (b * h * w) as f64;
         let device = x.device();
-        let out = batch_norm_train(x, self.gamma.val(), self.beta.val(), BN_EPS);
+        let out = batch_norm_leaky(x, self.gamma.val(), self.beta.val(), BN_EPS, slope);
         let unbiased = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
         let mean = self.running_mean.value_sync().to_device(&device);
         let var = self.running_var.value_sync().to_device(&device);
-        self.running_mean
-            .update(mean.mul_scalar(1.0 - BN_MOMENTUM).add(out.mean.detach().mul_scalar(BN_MOMENTUM)).detach());
-        self.running_var.update(
-            var.mul_scalar(1.0 - BN_MOMENTUM).add(out.variance.detach().mul_scalar(BN_MOMENTUM * unbiased)).detach(),
-        );
+        self.running_mean.update(mean.mul_scalar(1.0 - BN_MOMENTUM).add(out.mean.mul_scalar(BN_MOMENTUM)).detach());
+        self.running_var
+            .update(var.mul_scalar(1.0 - BN_MOMENTUM).add(out.variance.mul_scalar(BN_MOMENTUM * unbiased)).detach());
         out.output
     }
 

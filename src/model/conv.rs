@@ -57,15 +57,21 @@ impl ConvPair {
 
     /// [`Self::forward`], handing the leaky activation's input (with deep training) to `tap`.
     pub fn forward_tapped(&self, x: Tensor<4>, lambda: f64, tap: Option<&mut Vec<Tensor<4>>>) -> Tensor<4> {
-        let x = self.bn1.forward(self.conv1.forward(x));
+        let x = self.conv1.forward(x);
         match (&self.conv2, &self.bn2) {
             (Some(conv2), Some(bn2)) => {
-                if let Some(tap) = tap {
-                    tap.push(x.clone());
-                }
-                bn2.forward(conv2.forward(leaky_relu(x, lambda)))
+                // The tap wants the activation's input, so BN and activation are separate then.
+                let x = match tap {
+                    Some(tap) => {
+                        let x = self.bn1.forward(x);
+                        tap.push(x.clone());
+                        leaky_relu(x, lambda)
+                    }
+                    None => self.bn1.forward_leaky(x, lambda),
+                };
+                bn2.forward(conv2.forward(x))
             }
-            _ => x,
+            _ => self.bn1.forward(x),
         }
     }
 

@@ -44,11 +44,15 @@ impl Head {
         let x = self.conv1.forward(pool_flat(x, &self.dropout));
         match (&self.bn, &self.conv2) {
             (Some(bn), Some(conv2)) => {
-                let x = bn.forward(x);
-                if let Some(tap) = tap {
-                    tap.push(x.clone());
-                }
-                conv2.forward(leaky_relu(x, lambda))
+                let x = match tap {
+                    Some(tap) => {
+                        let x = bn.forward(x);
+                        tap.push(x.clone());
+                        leaky_relu(x, lambda)
+                    }
+                    None => bn.forward_leaky(x, lambda),
+                };
+                conv2.forward(x)
             }
             _ => x,
         }

@@ -9,6 +9,7 @@ pub mod conv;
 pub mod fusion;
 pub mod head;
 pub mod init;
+pub mod ops;
 pub mod presets;
 pub mod probe;
 pub mod stem;

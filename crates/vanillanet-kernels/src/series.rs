@@ -1,0 +1,293 @@
+//! The series activation's ReLU and depthwise conv: `y = depthwise(relu(x), w) + b`, with a
+//! `[C, k, k]` kernel (k odd), stride 1 and padding k / 2, and both of its gradients.
+
+use crate::par::{chunks, chunks2};
+use crate::{Nchw, Real, dot};
+
+/// The planes' layout in the scratch buffers: rows of `pitch = w + k - 1` with a border of
+/// `p = k / 2` (zeros) and one spare row, so that a tap `(u, v)` of the whole plane is one
+/// contiguous run `[u * pitch + v, .. + h * pitch)`. Every tap is then one long loop over the
+/// plane that vectorises, instead of `h` loops of `w` (7 to 28 here, too short for SIMD); the
+/// `k - 1` columns past each row's end come along and are dropped (or multiplied by zeros).
+#[derive(Clone, Copy)]
+struct Geometry {
+    h: usize,
+    w: usize,
+    k: usize,
+    pitch: usize,
+}
+
+impl Geometry {
+    fn new(s: Nchw, k: usize) -> Self {
+        Self { h: s.h, w: s.w, k, pitch: s.w + k - 1 }
+    }
+
+    fn padded_len(&self) -> usize {
+        (self.h + self.k) * self.pitch
+    }
+
+    fn run(&self) -> usize {
+        self.h * self.pitch
+    }
+
+    /// Writes the `h` x `w` plane `src` through `f` into the interior of `padded`; the border
+    /// keeps its zeros.
+    #[inline(always)]
+    fn pad_into<T: Real>(&self, src: &[T], padded: &mut [T], f: impl Fn(T) -> T) {
+        let p = self.k / 2;
+        for (i, line) in src.chunks_exact(self.w).enumerate() {
+            let start = (i + p) * self.pitch + p;
+            for (d, s) in padded[start..start + self.w].iter_mut().zip(line) {
+                *d = f(*s);
+            }
+        }
+    }
+
+    /// `acc += sum_{u,v} kernel[u][v] * padded[tap (u, v)]`, over the pitched plane.
+    #[inline(always)]
+    fn correlate<T: Real>(&self, padded: &[T], kernel: &[T], acc: &mut [T]) {
+        let run = self.run();
+        for u in 0..self.k {
+            for v in 0..self.k {
+                let tap = kernel[u * self.k + v];
+                let src = &padded[u * self.pitch + v..u * self.pitch + v + run];
+                for (o, s) in acc[..run].iter_mut().zip(src) {
+                    *o += tap * *s;
+                }
+            }
+        }
+    }
+}
+
+fn relu<T: Real>(v: T) -> T {
+    if v > T::default() { v } else { T::default() }
+}
+
+struct Scratch<T> {
+    padded: Vec<T>,
+    grad: Vec<T>,
+    acc: Vec<T>,
+}
+
+impl<T: Real> Scratch<T> {
+    fn new(g: Geometry) -> Self {
+        Self {
+            padded: vec![T::default(); g.padded_len()],
+            grad: vec![T::default(); g.padded_len()],
+            acc: vec![T::default(); g.run()],
+        }
+    }
+}
+
+/// One plane of [`forward`].
+fn forward_plane<T: Real>(g: Geometry, x: &[T], kernel: &[T], bias: T, scratch: &mut Scratch<T>, y: &mut [T]) {
+    with_avx2!(forward_plane_avx2, g: Geometry, x: &[T], kernel: &[T], bias: T, scratch: &mut Scratch<T>, y: &mut [T]; {
+        g.pad_into(x, &mut scratch.padded, relu);
+        scratch.acc.fill(bias);
+        g.correlate(&scratch.padded, kernel, &mut scratch.acc);
+        for (row, line) in y.chunks_exact_mut(g.w).zip(scratch.acc.chunks_exact(g.pitch)) {
+            row.copy_from_slice(&line[..g.w]);
+        }
+    })
+}
+
+/// One plane of [`backward`]: its weight gradient terms (and the bias term after them) into
+/// `part`, its input gradient into `gx`.
+#[allow(clippy::too_many_arguments)]
+fn backward_plane<T: Real>(
+    g: Geometry,
+    x: &[T],
+    grad: &[T],
+    flipped: &[T],
+    scratch: &mut Scratch<T>,
+    gx: &mut [T],
+    part: &mut [T],
+) {
+    with_avx2!(backward_plane_avx2, g: Geometry, x: &[T], grad: &[T], flipped: &[T], scratch: &mut Scratch<T>, gx: &mut [T], part: &mut [T]; {
+        let (p, run, k) = (g.k / 2, g.run(), g.k);
+        g.pad_into(x, &mut scratch.padded, relu);
+        g.pad_into(grad, &mut scratch.grad, |v| v);
+        // The output gradient, pitched, with zeros past each row's end: the padded gradient
+        // from its first interior value on (the columns past a row are its right border and
+        // the next row's left one).
+        let start = p * g.pitch + p;
+        let pitched = &scratch.grad[start..start + run];
+        for u in 0..k {
+            for v in 0..k {
+                part[u * k + v] = dot(pitched, &scratch.padded[u * g.pitch + v..u * g.pitch + v + run]);
+            }
+        }
+        part[k * k] = grad.iter().fold(T::default(), |a, v| a + *v);
+        scratch.acc.fill(T::default());
+        g.correlate(&scratch.grad, flipped, &mut scratch.acc);
+        for ((row, line), xs) in gx.chunks_exact_mut(g.w).zip(scratch.acc.chunks_exact(g.pitch)).zip(x.chunks_exact(g.w)) {
+            for ((o, a), xv) in row.iter_mut().zip(line).zip(xs) {
+                *o = if *xv > T::default() { *a } else { T::default() };
+            }
+        }
+    })
+}
+
+fn check<T>(s: Nchw, x: &[T], weight: &[T], k: usize) {
+    assert!(k % 2 == 1, "series activation: kernel size {k} is not odd");
+    assert_eq!(x.len(), s.len(), "series activation: input of {} values for {s:?}", x.len());
+    assert_eq!(
+        weight.len(),
+        s.c * k * k,
+        "series activation: weight of {} values for {} channels, k = {k}",
+        weight.len(),
+        s.c
+    );
+}
+
+/// The forward: `x` and the output NCHW `s`, `weight` `[C, k, k]`, `bias` `[C]`.
+pub fn forward<T: Real>(s: Nchw, x: &[T], weight: &[T], bias: Option<&[T]>, k: usize) -> Vec<T> {
+    check(s, x, weight, k);
+    let (plane, kk, g) = (s.plane(), k * k, Geometry::new(s, k));
+    let mut out = vec![T::default(); s.len()];
+    if plane == 0 {
+        return out;
+    }
+    chunks(
+        &mut out,
+        plane,
+        || Scratch::new(g),
+        |scratch, i, y| {
+            let ch = i % s.c;
+            let b = bias.map_or(T::default(), |b| b[ch]);
+            forward_plane(g, &x[i * plane..(i + 1) * plane], &weight[ch * kk..(ch + 1) * kk], b, scratch, y);
+        },
+    );
+    out
+}
+
+/// The gradients of [`forward`] given the output's, `grad`: for the input (NCHW), the weight
+/// (`[C, k, k]`) and the bias (`[C]`).
+pub struct Gradients<T> {
+    pub x: Vec<T>,
+    pub weight: Vec<T>,
+    pub bias: Vec<T>,
+}
+
+/// Both gradients in one pass a plane: the weight's and the bias's terms of the plane (summed
+/// over the batch after), and the input's (the output gradient correlated with the flipped
+/// kernel, masked by the ReLU).
+pub fn backward<T: Real>(s: Nchw, x: &[T], weight: &[T], grad: &[T], k: usize) -> Gradients<T> {
+    check(s, x, weight, k);
+    assert_eq!(grad.len(), s.len(), "series activation: gradient of {} values for {s:?}", grad.len());
+    let (plane, kk, g) = (s.plane(), k * k, Geometry::new(s, k));
+    let flipped: Vec<T> = weight.chunks_exact(kk).flat_map(|kernel| kernel.iter().rev().copied()).collect();
+    let mut x_grad = vec![T::default(); s.len()];
+    let mut weight_grad = vec![T::default(); s.c * kk];
+    let mut bias_grad = vec![T::default(); s.c];
+    if plane == 0 {
+        return Gradients { x: x_grad, weight: weight_grad, bias: bias_grad };
+    }
+    // Per plane, its k*k weight gradient terms and its bias gradient term.
+    let mut partial = vec![T::default(); s.n * s.c * (kk + 1)];
+    chunks2(
+        (&mut x_grad, plane),
+        (&mut partial, kk + 1),
+        || Scratch::new(g),
+        |scratch, i, gx, part| {
+            let ch = i % s.c;
+            let range = i * plane..(i + 1) * plane;
+            backward_plane(g, &x[range.clone()], &grad[range], &flipped[ch * kk..(ch + 1) * kk], scratch, gx, part);
+        },
+    );
+    for (i, part) in partial.chunks_exact(kk + 1).enumerate() {
+        let ch = i % s.c;
+        for (acc, v) in weight_grad[ch * kk..(ch + 1) * kk].iter_mut().zip(&part[..kk]) {
+            *acc += *v;
+        }
+        bias_grad[ch] += part[kk];
+    }
+    Gradients { x: x_grad, weight: weight_grad, bias: bias_grad }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, term by term, in f64.
+    fn naive(s: Nchw, x: &[f64], w: &[f64], b: &[f64], k: usize) -> Vec<f64> {
+        let p = k as isize / 2;
+        let mut out = vec![0.0; s.len()];
+        for n in 0..s.n {
+            for c in 0..s.c {
+                for i in 0..s.h {
+                    for j in 0..s.w {
+                        let mut acc = b[c];
+                        for u in 0..k {
+                            for v in 0..k {
+                                let (a, bb) = (i as isize + u as isize - p, j as isize + v as isize - p);
+                                if a >= 0 && bb >= 0 && (a as usize) < s.h && (bb as usize) < s.w {
+                                    let xv = x[((n * s.c + c) * s.h + a as usize) * s.w + bb as usize];
+                                    acc += w[(c * k + u) * k + v] * xv.max(0.0);
+                                }
+                            }
+                        }
+                        out[((n * s.c + c) * s.h + i) * s.w + j] = acc;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn values(len: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((state >> 33) as f64 / (1u64 << 31) as f64) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn forward_matches_the_definition_and_backward_its_finite_differences() {
+        for (s, k) in [
+            (Nchw { n: 2, c: 3, h: 5, w: 4 }, 3),
+            (Nchw { n: 1, c: 2, h: 3, w: 3 }, 7),
+            (Nchw { n: 3, c: 1, h: 1, w: 6 }, 5),
+        ] {
+            let (x, w, b) = (values(s.len(), 1), values(s.c * k * k, 2), values(s.c, 3));
+            let y = forward(s, &x, &w, Some(&b), k);
+            for (a, e) in y.iter().zip(naive(s, &x, &w, &b, k)) {
+                assert!((a - e).abs() < 1e-12, "{a} against {e}");
+            }
+            // d(sum(y * g))/dθ by central differences, against the analytic gradients.
+            let g = values(s.len(), 4);
+            let loss =
+                |x: &[f64], w: &[f64], b: &[f64]| naive(s, x, w, b, k).iter().zip(&g).map(|(y, g)| y * g).sum::<f64>();
+            let grads = backward(s, &x, &w, &g, k);
+            let h = 1e-6;
+            let numeric = |f: &dyn Fn(f64) -> f64| (f(h) - f(-h)) / (2.0 * h);
+            for i in 0..x.len() {
+                let d = numeric(&|e| {
+                    let mut x2 = x.clone();
+                    x2[i] += e;
+                    loss(&x2, &w, &b)
+                });
+                assert!((d - grads.x[i]).abs() < 1e-6, "x[{i}]: {d} against {}", grads.x[i]);
+            }
+            for i in 0..w.len() {
+                let d = numeric(&|e| {
+                    let mut w2 = w.clone();
+                    w2[i] += e;
+                    loss(&x, &w2, &b)
+                });
+                assert!((d - grads.weight[i]).abs() < 1e-6, "w[{i}]: {d} against {}", grads.weight[i]);
+            }
+            for i in 0..b.len() {
+                let d = numeric(&|e| {
+                    let mut b2 = b.clone();
+                    b2[i] += e;
+                    loss(&x, &w, &b2)
+                });
+                assert!((d - grads.bias[i]).abs() < 1e-6, "b[{i}]: {d} against {}", grads.bias[i]);
+            }
+        }
+    }
+}

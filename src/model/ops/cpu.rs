@@ -1,0 +1,137 @@
+//! The CPU backend's implementation of [`super::VanillaOps`]: its tensors handed to the kernels
+//! of the `vanillanet-kernels` crate as slices, f32 and f64 (the parity tests' dtype); other
+//! dtypes take the composed form.
+
+use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Flex, TensorMetadata};
+use burn::tensor::{Bytes, DType, Element, Shape};
+use vanillanet_kernels::{Nchw, Real, batch_norm as bn, series as sa};
+
+use super::{batch_norm, series};
+
+/// The row-major values of `t`, made contiguous by the caller.
+fn values<T: Real + Element + bytemuck::Pod>(t: &FlexTensor) -> &[T] {
+    t.as_slice::<T>().expect("contiguous, of the dispatched dtype")
+}
+
+fn tensor<T: Real + Element + bytemuck::Pod>(values: Vec<T>, shape: &[usize]) -> FlexTensor {
+    FlexTensor::new(Bytes::from_elems(values), Layout::contiguous(Shape::from(shape.to_vec())), T::dtype())
+}
+
+fn nchw(x: &FlexTensor) -> Nchw {
+    let [n, c, h, w] = x.shape().dims();
+    Nchw { n, c, h, w }
+}
+
+/// The dtype all of `tensors` share, if the kernels have it.
+fn common_dtype(tensors: &[&FlexTensor]) -> Option<DType> {
+    let dtype = tensors[0].dtype();
+    (matches!(dtype, DType::F32 | DType::F64) && tensors.iter().all(|t| t.dtype() == dtype)).then_some(dtype)
+}
+
+fn series_forward_typed<T: Real + Element + bytemuck::Pod>(x: &FlexTensor, weight: &FlexTensor) -> FlexTensor {
+    let k = weight.shape()[2];
+    let y = sa::forward(nchw(x), values::<T>(x), values::<T>(weight), None, k);
+    tensor(y, &x.shape().dims::<4>())
+}
+
+fn series_backward_typed<T: Real + Element + bytemuck::Pod>(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    grad: &FlexTensor,
+) -> (FlexTensor, FlexTensor) {
+    let k = weight.shape()[2];
+    let g = sa::backward(nchw(x), values::<T>(x), values::<T>(weight), values::<T>(grad), k);
+    (tensor(g.x, &x.shape().dims::<4>()), tensor(g.weight, &weight.shape().dims::<4>()))
+}
+
+pub fn series_forward(x: FloatTensor<Flex>, weight: FloatTensor<Flex>) -> FloatTensor<Flex> {
+    let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
+    match common_dtype(&[&x, &weight]) {
+        Some(DType::F32) => series_forward_typed::<f32>(&x, &weight),
+        Some(DType::F64) => series_forward_typed::<f64>(&x, &weight),
+        _ => series::composed_forward::<Flex>(x, weight),
+    }
+}
+
+pub fn series_backward(
+    x: FloatTensor<Flex>,
+    weight: FloatTensor<Flex>,
+    grad: FloatTensor<Flex>,
+) -> (FloatTensor<Flex>, FloatTensor<Flex>) {
+    let (x, weight, grad) = (x.to_contiguous(), weight.to_contiguous(), grad.to_contiguous());
+    match common_dtype(&[&x, &weight, &grad]) {
+        Some(DType::F32) => series_backward_typed::<f32>(&x, &weight, &grad),
+        Some(DType::F64) => series_backward_typed::<f64>(&x, &weight, &grad),
+        _ => series::composed_backward::<Flex>(x, weight, grad),
+    }
+}
+
+fn batch_norm_forward_typed<T: Real + Element + bytemuck::Pod>(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    beta: &FlexTensor,
+    epsilon: f64,
+    slope: f64,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let s = nchw(x);
+    let f = bn::forward(s, values::<T>(x), values::<T>(gamma), values::<T>(beta), epsilon, slope);
+    (tensor(f.output, &x.shape().dims::<4>()), tensor(f.mean, &[s.c]), tensor(f.variance, &[s.c]))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn batch_norm_backward_typed<T: Real + Element + bytemuck::Pod>(
+    [x, gamma, beta, mean, variance, grad]: [&FlexTensor; 6],
+    epsilon: f64,
+    slope: f64,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let s = nchw(x);
+    let g = bn::backward(
+        s,
+        values::<T>(x),
+        values::<T>(gamma),
+        values::<T>(beta),
+        values::<T>(mean),
+        values::<T>(variance),
+        epsilon,
+        slope,
+        values::<T>(grad),
+    );
+    (tensor(g.x, &x.shape().dims::<4>()), tensor(g.gamma, &[s.c]), tensor(g.beta, &[s.c]))
+}
+
+pub fn batch_norm_forward(
+    x: FloatTensor<Flex>,
+    gamma: FloatTensor<Flex>,
+    beta: FloatTensor<Flex>,
+    epsilon: f64,
+    slope: f64,
+) -> (FloatTensor<Flex>, FloatTensor<Flex>, FloatTensor<Flex>) {
+    let (x, gamma, beta) = (x.to_contiguous(), gamma.to_contiguous(), beta.to_contiguous());
+    match common_dtype(&[&x, &gamma, &beta]) {
+        Some(DType::F32) => batch_norm_forward_typed::<f32>(&x, &gamma, &beta, epsilon, slope),
+        Some(DType::F64) => batch_norm_forward_typed::<f64>(&x, &gamma, &beta, epsilon, slope),
+        _ => batch_norm::composed_forward::<Flex>(x, gamma, beta, epsilon, slope),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_backward(
+    x: FloatTensor<Flex>,
+    gamma: FloatTensor<Flex>,
+    beta: FloatTensor<Flex>,
+    mean: FloatTensor<Flex>,
+    variance: FloatTensor<Flex>,
+    epsilon: f64,
+    slope: f64,
+    grad: FloatTensor<Flex>,
+) -> (FloatTensor<Flex>, FloatTensor<Flex>, FloatTensor<Flex>) {
+    let [x, gamma, beta, mean, variance, grad] = [x, gamma, beta, mean, variance, grad].map(|t| t.to_contiguous());
+    let all = [&x, &gamma, &beta, &mean, &variance, &grad];
+    match common_dtype(&all) {
+        Some(DType::F32) => batch_norm_backward_typed::<f32>(all, epsilon, slope),
+        Some(DType::F64) => batch_norm_backward_typed::<f64>(all, epsilon, slope),
+        _ => batch_norm::composed_backward::<Flex>(x, gamma, beta, mean, variance, epsilon, slope, grad),
+    }
+}
