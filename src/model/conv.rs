@@ -9,6 +9,7 @@ use burn::tensor::{Device, Tensor, activation::leaky_relu};
 
 use crate::model::batch_norm::BatchNorm2d;
 use crate::model::fusion::{bias_of, merge_1x1};
+use crate::model::ops::pointwise_conv;
 
 /// A conv initialised as the official `_init_weights` does: weights N(0, 0.02), bias 0.
 pub fn conv_init(cin: usize, cout: usize, kernel: usize, stride: usize, padding: usize, device: &Device) -> Conv2d {
@@ -19,6 +20,19 @@ pub fn conv_init(cin: usize, cout: usize, kernel: usize, stride: usize, padding:
         .init(device);
     conv.bias = Some(Initializer::Zeros.init([cout], device));
     conv
+}
+
+/// `conv.forward(x)`, through our own 1x1 conv op where it is one (stride 1, no padding or
+/// dilation, one group, a bias): every block's convs and the head's.
+pub fn conv_forward(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let [kh, kw] = conv.kernel_size;
+    let plain = conv.stride == [1, 1] && conv.dilation == [1, 1] && conv.groups == 1;
+    let unpadded =
+        matches!(conv.padding, PaddingConfig2d::Valid | PaddingConfig2d::Same | PaddingConfig2d::Explicit(0, 0, 0, 0));
+    match &conv.bias {
+        Some(bias) if kh == 1 && kw == 1 && plain && unpadded => pointwise_conv(x, conv.weight.val(), bias.val()),
+        _ => conv.forward(x),
+    }
 }
 
 /// `bn1(conv1(x))`, then with deep training `bn2(conv2(leaky_relu(., lambda)))` where `conv2`
@@ -57,7 +71,7 @@ impl ConvPair {
 
     /// [`Self::forward`], handing the leaky activation's input (with deep training) to `tap`.
     pub fn forward_tapped(&self, x: Tensor<4>, lambda: f64, tap: Option<&mut Vec<Tensor<4>>>) -> Tensor<4> {
-        let x = self.conv1.forward(x);
+        let x = conv_forward(&self.conv1, x);
         match (&self.conv2, &self.bn2) {
             (Some(conv2), Some(bn2)) => {
                 // The tap wants the activation's input, so BN and activation are separate then.
@@ -69,7 +83,7 @@ impl ConvPair {
                     }
                     None => self.bn1.forward_leaky(x, lambda),
                 };
-                bn2.forward(conv2.forward(x))
+                bn2.forward(conv_forward(conv2, x))
             }
             _ => self.bn1.forward(x),
         }

@@ -7,7 +7,7 @@ use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{Device, Tensor, activation::leaky_relu};
 
 use crate::model::batch_norm::BatchNorm2d;
-use crate::model::conv::conv_init;
+use crate::model::conv::{conv_forward, conv_init};
 use crate::model::fusion::{bias_of, conv_from, merge_1x1};
 
 /// Training form: `cls1` = pool, dropout, conv (`cls1.2`), BN (`cls1.3`); `cls2.0` = conv,
@@ -41,7 +41,7 @@ impl Head {
     /// [`Self::forward`], handing the leaky activation's input (`[batch, classes, 1, 1]`,
     /// with deep training) to `tap`.
     pub fn forward_tapped(&self, x: Tensor<4>, lambda: f64, tap: Option<&mut Vec<Tensor<4>>>) -> Tensor<2> {
-        let x = self.conv1.forward(pool_flat(x, &self.dropout));
+        let x = conv_forward(&self.conv1, pool_flat(x, &self.dropout));
         match (&self.bn, &self.conv2) {
             (Some(bn), Some(conv2)) => {
                 let x = match tap {
@@ -52,7 +52,7 @@ impl Head {
                     }
                     None => bn.forward_leaky(x, lambda),
                 };
-                conv2.forward(x)
+                conv_forward(conv2, x)
             }
             _ => x,
         }

@@ -1,6 +1,6 @@
-//! VanillaNet's CPU kernels: the series activation (ReLU, then a depthwise k×k conv) and
-//! BatchNorm on batch statistics with a leaky activation after it, forward and backward, over
-//! NCHW tensors held as plain slices.
+//! VanillaNet's CPU kernels: the series activation (ReLU, then a depthwise k×k conv),
+//! BatchNorm on batch statistics with a leaky activation after it, and the 1x1 conv, forward
+//! and backward, over NCHW tensors held as plain slices.
 //!
 //! They are plain loops over one `H x W` plane at a time that the compiler vectorises (SIMD128
 //! in the browser too), split over rayon's threads with the `rayon` feature. The crate knows
@@ -31,6 +31,7 @@ mod avx2 {
 
 pub mod batch_norm;
 mod par;
+pub mod pointwise;
 pub mod series;
 
 /// The float types the kernels are written for: f32, and f64 for the parity tests.

@@ -6,9 +6,10 @@ use burn::backend::flex::{FlexTensor, Layout};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Flex, TensorMetadata};
 use burn::tensor::{Bytes, DType, Element, Shape};
-use vanillanet_kernels::{Nchw, Real, batch_norm as bn, series as sa};
+use vanillanet_kernels::pointwise::Pointwise;
+use vanillanet_kernels::{Nchw, Real, batch_norm as bn, pointwise as pw, series as sa};
 
-use super::{batch_norm, series};
+use super::{batch_norm, pointwise, series};
 
 /// The row-major values of `t`, made contiguous by the caller.
 fn values<T: Real + Element + bytemuck::Pod>(t: &FlexTensor) -> &[T] {
@@ -133,5 +134,57 @@ pub fn batch_norm_backward(
         Some(DType::F32) => batch_norm_backward_typed::<f32>(all, epsilon, slope),
         Some(DType::F64) => batch_norm_backward_typed::<f64>(all, epsilon, slope),
         _ => batch_norm::composed_backward::<Flex>(x, gamma, beta, mean, variance, epsilon, slope, grad),
+    }
+}
+
+fn pointwise_shape(x: &FlexTensor, weight: &FlexTensor) -> Pointwise {
+    let s = nchw(x);
+    Pointwise { n: s.n, cin: s.c, cout: weight.shape()[0], hw: s.h * s.w }
+}
+
+fn pointwise_forward_typed<T: Real + Element + bytemuck::Pod>(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    bias: &FlexTensor,
+) -> FlexTensor {
+    let s = pointwise_shape(x, weight);
+    let y = pw::forward(s, values::<T>(x), values::<T>(weight), Some(values::<T>(bias)));
+    let [n, _, h, w] = x.shape().dims();
+    tensor(y, &[n, s.cout, h, w])
+}
+
+fn pointwise_backward_typed<T: Real + Element + bytemuck::Pod>(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    grad: &FlexTensor,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let s = pointwise_shape(x, weight);
+    let g = pw::backward(s, values::<T>(x), values::<T>(weight), values::<T>(grad));
+    (tensor(g.x, &x.shape().dims::<4>()), tensor(g.weight, &weight.shape().dims::<4>()), tensor(g.bias, &[s.cout]))
+}
+
+pub fn pointwise_forward(
+    x: FloatTensor<Flex>,
+    weight: FloatTensor<Flex>,
+    bias: FloatTensor<Flex>,
+) -> FloatTensor<Flex> {
+    let [x, weight, bias] = [x, weight, bias].map(|t| t.to_contiguous());
+    match common_dtype(&[&x, &weight, &bias]) {
+        Some(DType::F32) => pointwise_forward_typed::<f32>(&x, &weight, &bias),
+        Some(DType::F64) => pointwise_forward_typed::<f64>(&x, &weight, &bias),
+        _ => pointwise::composed_forward::<Flex>(x, weight, bias),
+    }
+}
+
+pub fn pointwise_backward(
+    x: FloatTensor<Flex>,
+    weight: FloatTensor<Flex>,
+    grad: FloatTensor<Flex>,
+) -> (FloatTensor<Flex>, FloatTensor<Flex>, FloatTensor<Flex>) {
+    let [x, weight, grad] = [x, weight, grad].map(|t| t.to_contiguous());
+    match common_dtype(&[&x, &weight, &grad]) {
+        Some(DType::F32) => pointwise_backward_typed::<f32>(&x, &weight, &grad),
+        Some(DType::F64) => pointwise_backward_typed::<f64>(&x, &weight, &grad),
+        _ => pointwise::composed_backward::<Flex>(x, weight, grad),
     }
 }

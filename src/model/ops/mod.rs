@@ -6,7 +6,10 @@
 //!   its input gradient goes through a transposed conv and col2im);
 //! - [`batch_norm`]: BatchNorm with batch statistics and the deep-training leaky activation after
 //!   it, forward and backward, one read of the input per channel (burn composes it from separate
-//!   element-wise passes with layout copies).
+//!   element-wise passes with layout copies);
+//! - [`pointwise`]: the 1x1 conv with bias (every block's two convs and the head's), a matrix
+//!   product per image forward and backward (burn's gradients copy both tensors to swap batch
+//!   and channels and take the input's through a transposed conv).
 //!
 //! Every op has a default body composed of burn's backend ops, which the GPU backends use until
 //! they get kernels of their own; the CPU backend (`Flex`) overrides them with the kernels in
@@ -15,6 +18,7 @@
 
 pub mod batch_norm;
 pub mod cpu;
+pub mod pointwise;
 pub mod series;
 
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -38,6 +42,20 @@ pub trait VanillaOps: Backend {
         grad: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         series::composed_backward::<Self>(x, weight, grad)
+    }
+
+    /// A 1x1 conv (stride 1, no padding, one group): weight `[Cout, Cin, 1, 1]`, bias `[Cout]`.
+    fn pointwise_conv(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
+        pointwise::composed_forward::<Self>(x, weight, bias)
+    }
+
+    /// Gradients of [`Self::pointwise_conv`] for `x`, `weight` and the bias.
+    fn pointwise_conv_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        pointwise::composed_backward::<Self>(x, weight, grad)
     }
 
     /// BatchNorm on the batch's statistics, then `leaky_relu(., slope)` (`slope` 1: none).
@@ -70,6 +88,18 @@ pub trait VanillaOps: Backend {
 }
 
 impl VanillaOps for Flex {
+    fn pointwise_conv(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
+        cpu::pointwise_forward(x, weight, bias)
+    }
+
+    fn pointwise_conv_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        cpu::pointwise_backward(x, weight, grad)
+    }
+
     fn series_activation(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
         cpu::series_forward(x, weight)
     }
@@ -111,6 +141,21 @@ impl VanillaOps for Flex {
 impl VanillaOps for burn::backend::Cube {}
 
 impl<B: Backend + VanillaOps, C: CheckpointStrategy> VanillaOps for Autodiff<B, C> {
+    fn pointwise_conv(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
+        pointwise::autodiff_forward::<B, C>(x, weight, bias)
+    }
+
+    /// Gradients as constants (not themselves differentiated), from the inner backend.
+    fn pointwise_conv_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (gx, gw, gb) =
+            B::pointwise_conv_backward(x.into_primitive(), weight.into_primitive(), grad.into_primitive());
+        (FloatTensor::<Self>::new(gx), FloatTensor::<Self>::new(gw), FloatTensor::<Self>::new(gb))
+    }
+
     fn series_activation(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
         series::autodiff_forward::<B, C>(x, weight)
     }
@@ -172,7 +217,16 @@ pub fn series_activation(x: Tensor<4>, weight: Tensor<4>) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as VanillaOps>::series_activation(x.into_dispatch(), weight.into_dispatch()))
 }
 
-/// What [`batch_norm_train`] gives: the output and the batch statistics (biased variance).
+/// [`VanillaOps::pointwise_conv`] on tensors.
+pub fn pointwise_conv(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as VanillaOps>::pointwise_conv(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+    ))
+}
+
+/// What [`batch_norm_leaky`] gives: the output and the batch statistics (biased variance).
 pub struct BatchNormOutput {
     pub output: Tensor<4>,
     pub mean: Tensor<1>,
