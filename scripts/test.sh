@@ -33,7 +33,7 @@ job web-build bash scripts/build-web.sh
 # The native build at the lowest priority: the web build and then the browser tests come first,
 # and it takes the CPU they leave (the browser tests wait on Chromium much of the time), so the
 # two overlap without slowing the browser tests' timeouts.
-job native-build nice -n 19 cargo test --locked $TIMINGS --no-run
+job native-build nice -n 19 cargo test --locked --workspace $TIMINGS --no-run
 join packages
 join web-build
 # The page's worker against the API's TypeScript declarations, generated from the Rust types
@@ -52,7 +52,7 @@ node --test --test-concurrency=1 $needs_cli || browser=$?
 echo "browser tests: $(( $(date +%s) - start )) s"
 
 start=$(date +%s)
-cargo test --locked --no-fail-fast
+cargo test --locked --workspace --no-fail-fast
 echo "native tests: $(( $(date +%s) - start )) s"
 # Screenshots of the browser tests are in tests/out/.
 if [ "$browser" != 0 ]; then

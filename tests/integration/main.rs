@@ -12,6 +12,7 @@ mod gpu;
 mod inside;
 mod layout;
 mod model_file;
+mod ops;
 mod parity;
 mod recipe;
 mod trainer;

@@ -1,15 +1,12 @@
-//! BatchNorm on the batch's statistics with the leaky activation after it, as one op: the
-//! composed form any backend runs, and its autodiff node.
+//! BatchNorm on the batch's statistics with the leaky activation after it, composed of burn's
+//! backend ops: the reference the op is tested against, and what backends without a kernel of
+//! their own compute.
 
-use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, TensorMetadata};
+use burn::backend::{Backend, TensorMetadata};
 use burn::tensor::Shape;
 
-use super::{VanillaOps, channel_sum};
+use crate::model::ops::pointwise::channel_sum;
 
 /// `[C]` as `[1, C, 1, 1]`, to broadcast over NCHW.
 fn per_channel<B: Backend>(t: FloatTensor<B>) -> FloatTensor<B> {
@@ -85,46 +82,4 @@ pub fn composed_backward<B: Backend>(
     let inner = B::float_sub(B::float_sub(dz, mean_dz), B::float_mul(xhat, mean_dzx));
     let x_grad = B::float_mul(inner, per_channel::<B>(B::float_mul(gamma, inv_std)));
     (x_grad, gamma_grad, beta_grad)
-}
-
-#[derive(Debug)]
-struct BatchNormBackward;
-
-/// The input, gamma, beta, the batch statistics, epsilon and the slope.
-type State<B> = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, f64, f64);
-
-impl<B: Backend + VanillaOps> Backward<B, 3> for BatchNormBackward {
-    type State = State<B>;
-
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node_x, node_gamma, node_beta] = ops.parents;
-        let grad = grads.consume::<B>(&ops.node);
-        let (x, gamma, beta, mean, variance, epsilon, slope) = ops.state;
-        let (gx, gg, gb) = B::batch_norm_leaky_backward(x, gamma, beta, mean, variance, epsilon, slope, grad);
-        for (node, g) in [(node_x, gx), (node_gamma, gg), (node_beta, gb)] {
-            if let Some(node) = node {
-                grads.register::<B>(node.id, g);
-            }
-        }
-    }
-}
-
-/// One autodiff node for the normalisation and the activation; the statistics come out as
-/// constants (the running statistics are updated from them, never differentiated).
-pub fn autodiff_forward<B: Backend + VanillaOps, C: CheckpointStrategy>(
-    x: FloatTensor<Autodiff<B, C>>,
-    gamma: FloatTensor<Autodiff<B, C>>,
-    beta: FloatTensor<Autodiff<B, C>>,
-    epsilon: f64,
-    slope: f64,
-) -> (FloatTensor<Autodiff<B, C>>, FloatTensor<Autodiff<B, C>>, FloatTensor<Autodiff<B, C>>) {
-    let prep = BatchNormBackward.prepare::<C>([x.node(), gamma.node(), beta.node()]).compute_bound().stateful();
-    let (xp, gp, bp) = (x.primitive().clone(), gamma.primitive().clone(), beta.primitive().clone());
-    let (out, mean, variance) =
-        B::batch_norm_leaky(x.into_primitive(), gamma.into_primitive(), beta.into_primitive(), epsilon, slope);
-    let out = match prep {
-        OpsKind::Tracked(prep) => prep.finish((xp, gp, bp, mean.clone(), variance.clone(), epsilon, slope), out),
-        OpsKind::UnTracked(prep) => prep.finish(out),
-    };
-    (out, FloatTensor::<Autodiff<B, C>>::new(mean), FloatTensor::<Autodiff<B, C>>::new(variance))
 }

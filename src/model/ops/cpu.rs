@@ -1,4 +1,4 @@
-//! The CPU backend's implementation of [`super::VanillaOps`]: its tensors handed to the kernels
+//! The CPU backend's implementation of [`VanillaOps`]: its tensors handed to the kernels
 //! of the `vanillanet-kernels` crate as slices, f32 and f64 (the parity tests' dtype); other
 //! dtypes take the composed form.
 
@@ -9,7 +9,56 @@ use burn::tensor::{Bytes, DType, Element, Shape};
 use vanillanet_kernels::pointwise::Pointwise;
 use vanillanet_kernels::{Nchw, Real, batch_norm as bn, pointwise as pw, series as sa};
 
-use super::{batch_norm, pointwise, series};
+use crate::model::ops::{VanillaOps, batch_norm, pointwise, series};
+
+impl VanillaOps for Flex {
+    fn pointwise_conv(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
+        pointwise_forward(x, weight, bias)
+    }
+
+    fn pointwise_conv_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        pointwise_backward(x, weight, grad)
+    }
+
+    fn series_activation(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
+        series_forward(x, weight)
+    }
+
+    fn series_activation_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        series_backward(x, weight, grad)
+    }
+
+    fn batch_norm_leaky(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+        slope: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        batch_norm_forward(x, gamma, beta, epsilon, slope)
+    }
+
+    fn batch_norm_leaky_backward(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        variance: FloatTensor<Self>,
+        epsilon: f64,
+        slope: f64,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        batch_norm_backward(x, gamma, beta, mean, variance, epsilon, slope, grad)
+    }
+}
 
 /// The row-major values of `t`, made contiguous by the caller.
 fn values<T: Real + Element + bytemuck::Pod>(t: &FlexTensor) -> &[T] {

@@ -11,19 +11,20 @@
 //!   product per image forward and backward (burn's gradients copy both tensors to swap batch
 //!   and channels and take the input's through a transposed conv).
 //!
-//! Every op has a default body composed of burn's backend ops, which the GPU backends use until
-//! they get kernels of their own; the CPU backend (`Flex`) overrides them with the kernels in
-//! [`cpu`], and `Autodiff` records each op's backward as one node. The model calls them through
-//! the tensor-level functions below.
+//! Every op has a default body composed of burn's backend ops (in the op's file: the reference
+//! its test compares with), which the GPU backends use until they get kernels of their own; the
+//! CPU backend (`Flex`) overrides them with the kernels of `crates/vanillanet-kernels` ([`cpu`]),
+//! and `Autodiff` records each op as one node whose backward is the inner backend's backward op
+//! ([`autodiff`]). The model calls them through the tensor-level functions below.
 
+pub mod autodiff;
 pub mod batch_norm;
 pub mod cpu;
 pub mod pointwise;
 pub mod series;
 
-use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
+use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::tensor::Tensor;
 
 /// The extension. `x` is always NCHW. Backward ops return one gradient per input, in order.
@@ -87,130 +88,9 @@ pub trait VanillaOps: Backend {
     }
 }
 
-impl VanillaOps for Flex {
-    fn pointwise_conv(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
-        cpu::pointwise_forward(x, weight, bias)
-    }
-
-    fn pointwise_conv_backward(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        cpu::pointwise_backward(x, weight, grad)
-    }
-
-    fn series_activation(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
-        cpu::series_forward(x, weight)
-    }
-
-    fn series_activation_backward(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        cpu::series_backward(x, weight, grad)
-    }
-
-    fn batch_norm_leaky(
-        x: FloatTensor<Self>,
-        gamma: FloatTensor<Self>,
-        beta: FloatTensor<Self>,
-        epsilon: f64,
-        slope: f64,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        cpu::batch_norm_forward(x, gamma, beta, epsilon, slope)
-    }
-
-    fn batch_norm_leaky_backward(
-        x: FloatTensor<Self>,
-        gamma: FloatTensor<Self>,
-        beta: FloatTensor<Self>,
-        mean: FloatTensor<Self>,
-        variance: FloatTensor<Self>,
-        epsilon: f64,
-        slope: f64,
-        grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        cpu::batch_norm_backward(x, gamma, beta, mean, variance, epsilon, slope, grad)
-    }
-}
-
 /// The GPU backends compute the composed default bodies until they get kernels of their own.
 #[cfg(feature = "webgpu")]
 impl VanillaOps for burn::backend::Cube {}
-
-impl<B: Backend + VanillaOps, C: CheckpointStrategy> VanillaOps for Autodiff<B, C> {
-    fn pointwise_conv(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
-        pointwise::autodiff_forward::<B, C>(x, weight, bias)
-    }
-
-    /// Gradients as constants (not themselves differentiated), from the inner backend.
-    fn pointwise_conv_backward(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let (gx, gw, gb) =
-            B::pointwise_conv_backward(x.into_primitive(), weight.into_primitive(), grad.into_primitive());
-        (FloatTensor::<Self>::new(gx), FloatTensor::<Self>::new(gw), FloatTensor::<Self>::new(gb))
-    }
-
-    fn series_activation(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
-        series::autodiff_forward::<B, C>(x, weight)
-    }
-
-    /// Gradients as constants (not themselves differentiated), from the inner backend.
-    fn series_activation_backward(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let (gx, gw) =
-            B::series_activation_backward(x.into_primitive(), weight.into_primitive(), grad.into_primitive());
-        (FloatTensor::<Self>::new(gx), FloatTensor::<Self>::new(gw))
-    }
-
-    fn batch_norm_leaky(
-        x: FloatTensor<Self>,
-        gamma: FloatTensor<Self>,
-        beta: FloatTensor<Self>,
-        epsilon: f64,
-        slope: f64,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        batch_norm::autodiff_forward::<B, C>(x, gamma, beta, epsilon, slope)
-    }
-
-    /// Gradients as constants (not themselves differentiated), from the inner backend.
-    fn batch_norm_leaky_backward(
-        x: FloatTensor<Self>,
-        gamma: FloatTensor<Self>,
-        beta: FloatTensor<Self>,
-        mean: FloatTensor<Self>,
-        variance: FloatTensor<Self>,
-        epsilon: f64,
-        slope: f64,
-        grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let (gx, gg, gb) = B::batch_norm_leaky_backward(
-            x.into_primitive(),
-            gamma.into_primitive(),
-            beta.into_primitive(),
-            mean.into_primitive(),
-            variance.into_primitive(),
-            epsilon,
-            slope,
-            grad.into_primitive(),
-        );
-        (FloatTensor::<Self>::new(gx), FloatTensor::<Self>::new(gg), FloatTensor::<Self>::new(gb))
-    }
-}
-
-/// The sum of an NCHW tensor over all but the channels: `[C]`.
-pub(crate) fn channel_sum<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
-    let channels = x.shape()[1];
-    B::float_reshape(B::float_sum_dims(x, &[0, 2, 3]), burn::tensor::Shape::new([channels]))
-}
 
 /// [`VanillaOps::series_activation`] on tensors.
 pub fn series_activation(x: Tensor<4>, weight: Tensor<4>) -> Tensor<4> {
