@@ -125,7 +125,8 @@ mod reference {
     /// max |actual - expected| <= 1e-5 * max |expected|.
     pub fn assert_close<const D: usize>(actual: Tensor<D>, expected: Tensor<D>, what: &str) {
         assert_eq!(actual.dims(), expected.dims(), "{what}: shape");
-        let (a, e) = (actual.into_data().try_to_vec::<f32>().unwrap(), expected.into_data().try_to_vec::<f32>().unwrap());
+        let (a, e) =
+            (actual.into_data().try_to_vec::<f32>().unwrap(), expected.into_data().try_to_vec::<f32>().unwrap());
         let scale = e.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-12);
         let diff = a.iter().zip(&e).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
         assert!(diff <= 1e-5 * scale, "{what}: max |diff| {diff:e} > 1e-5 * {scale:e}");

@@ -7,23 +7,74 @@ use crate::{Nchw, Real};
 
 /// `(sum(x), sum((x - m)^2))` of one plane, in eight lanes (so that it vectorises).
 fn plane_sums<T: Real>(x: &[T], m: T) -> (f64, f64) {
-    let (mut s, mut q) = ([T::default(); 8], [T::default(); 8]);
-    let chunks = x.chunks_exact(8);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for l in 0..8 {
-            let d = c[l] - m;
-            s[l] += c[l];
-            q[l] += d * d;
+    with_avx2!(plane_sums_avx2, x: &[T], m: T => (f64, f64); {
+        let (mut s, mut q) = ([T::default(); 8], [T::default(); 8]);
+        let chunks = x.chunks_exact(8);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for l in 0..8 {
+                let d = c[l] - m;
+                s[l] += c[l];
+                q[l] += d * d;
+            }
         }
-    }
-    let (mut sum, mut sq) = (s.iter().map(|v| v.f64()).sum::<f64>(), q.iter().map(|v| v.f64()).sum::<f64>());
-    for v in rest {
-        let d = (*v - m).f64();
-        sum += v.f64();
-        sq += d * d;
-    }
-    (sum, sq)
+        let (mut sum, mut sq) = (s.iter().map(|v| v.f64()).sum::<f64>(), q.iter().map(|v| v.f64()).sum::<f64>());
+        for v in rest {
+            let d = (*v - m).f64();
+            sum += v.f64();
+            sq += d * d;
+        }
+        (sum, sq)
+    })
+}
+
+/// The activation's gradient at `z = x * scale + shift`: `g`, or `g * slope` below 0.
+#[inline(always)]
+fn dz<T: Real>(x: T, g: T, scale: T, shift: T, slope: T) -> T {
+    if x * scale + shift < T::default() { g * slope } else { g }
+}
+
+/// One plane of the forward: `y = act(x * scale + shift)`.
+fn normalise_plane<T: Real>(x: &[T], y: &mut [T], scale: T, shift: T, slope: T) {
+    with_avx2!(normalise_plane_avx2, x: &[T], y: &mut [T], scale: T, shift: T, slope: T => (); {
+        for (o, v) in y.iter_mut().zip(x) {
+            let z = *v * scale + shift;
+            *o = if z < T::default() { z * slope } else { z };
+        }
+    })
+}
+
+/// One plane's `(sum(dz), sum(dz * (x - m)))`, in eight lanes.
+fn gradient_sums<T: Real>(x: &[T], g: &[T], m: T, scale: T, shift: T, slope: T) -> (f64, f64) {
+    with_avx2!(gradient_sums_avx2, x: &[T], g: &[T], m: T, scale: T, shift: T, slope: T => (f64, f64); {
+        let (mut s1, mut s2) = ([T::default(); 8], [T::default(); 8]);
+        let (xc, gc) = (x.chunks_exact(8), g.chunks_exact(8));
+        let (xr, gr) = (xc.remainder(), gc.remainder());
+        for (xv, gv) in xc.zip(gc) {
+            for l in 0..8 {
+                let d = dz(xv[l], gv[l], scale, shift, slope);
+                s1[l] += d;
+                s2[l] += d * (xv[l] - m);
+            }
+        }
+        for (xv, gv) in xr.iter().zip(gr) {
+            let d = dz(*xv, *gv, scale, shift, slope);
+            s1[0] += d;
+            s2[0] += d * (*xv - m);
+        }
+        (s1.iter().map(|v| v.f64()).sum::<f64>(), s2.iter().map(|v| v.f64()).sum::<f64>())
+    })
+}
+
+/// One plane of the input gradient: `a * dz + b0 + bx * (x - m)`.
+#[allow(clippy::too_many_arguments)]
+fn input_gradient<T: Real>(x: &[T], g: &[T], out: &mut [T], m: T, scale: T, shift: T, slope: T, coefficients: [T; 3]) {
+    with_avx2!(input_gradient_avx2, x: &[T], g: &[T], out: &mut [T], m: T, scale: T, shift: T, slope: T, coefficients: [T; 3] => (); {
+        let [a, b0, bx] = coefficients;
+        for ((o, v), gv) in out.iter_mut().zip(x).zip(g) {
+            *o = a * dz(*v, *gv, scale, shift, slope) + b0 + bx * (*v - m);
+        }
+    })
 }
 
 /// Per channel: the batch mean and biased variance. Two passes (the squares about a first
@@ -83,17 +134,7 @@ pub fn forward<T: Real>(s: Nchw, x: &[T], gamma: &[T], beta: &[T], epsilon: f64,
             || (),
             |_, i, y| {
                 let (scale, shift, _) = affine[i % s.c];
-                let src = &x[i * plane..(i + 1) * plane];
-                if slope == 1.0 {
-                    for (o, v) in y.iter_mut().zip(src) {
-                        *o = *v * scale + shift;
-                    }
-                } else {
-                    for (o, v) in y.iter_mut().zip(src) {
-                        let z = *v * scale + shift;
-                        *o = if z < T::default() { z * slope_t } else { z };
-                    }
-                }
+                normalise_plane(&x[i * plane..(i + 1) * plane], y, scale, shift, slope_t);
             },
         );
     }
@@ -138,32 +179,15 @@ pub fn backward<T: Real>(
     let (plane, count, slope_t) = (s.plane(), (s.n * s.plane()) as f64, T::of(slope));
     let inv_std: Vec<f64> = variance.iter().map(|v| 1.0 / (v.f64() + epsilon).sqrt()).collect();
     let affine = affine(gamma, beta, |ch| mean[ch].f64(), &inv_std);
-    let dz =
-        |v: T, g: T, scale: T, shift: T| if slope != 1.0 && v * scale + shift < T::default() { g * slope_t } else { g };
-    // Per channel: sum(dz), sum(dz * (x - mean)), in eight lanes a plane.
+    // Per channel: sum(dz), sum(dz * (x - mean)).
     let sums = map(s.c, |ch| {
         let (scale, shift, _) = affine[ch];
-        let m = mean[ch];
         let (mut sum_dz, mut sum_dzx) = (0.0, 0.0);
         for b in 0..s.n {
             let range = (b * s.c + ch) * plane..(b * s.c + ch + 1) * plane;
-            let (mut s1, mut s2) = ([T::default(); 8], [T::default(); 8]);
-            let (xc, gc) = (x[range.clone()].chunks_exact(8), grad[range].chunks_exact(8));
-            let (xr, gr) = (xc.remainder(), gc.remainder());
-            for (xv, gv) in xc.zip(gc) {
-                for l in 0..8 {
-                    let d = dz(xv[l], gv[l], scale, shift);
-                    s1[l] += d;
-                    s2[l] += d * (xv[l] - m);
-                }
-            }
-            for (xv, gv) in xr.iter().zip(gr) {
-                let d = dz(*xv, *gv, scale, shift);
-                s1[0] += d;
-                s2[0] += d * (*xv - m);
-            }
-            sum_dz += s1.iter().map(|v| v.f64()).sum::<f64>();
-            sum_dzx += s2.iter().map(|v| v.f64()).sum::<f64>();
+            let (s1, s2) = gradient_sums(&x[range.clone()], &grad[range], mean[ch], scale, shift, slope_t);
+            sum_dz += s1;
+            sum_dzx += s2;
         }
         (sum_dz, sum_dzx * inv_std[ch])
     });
@@ -179,11 +203,8 @@ pub fn backward<T: Real>(
                 let (sum_dz, sum_dzx) = sums[ch];
                 // dx = k * dz - k * sum_dz / M - k * is * sum_dzx / M * (x - mean).
                 let (a, b0, bx) = (T::of(k), T::of(-k * sum_dz / count), T::of(-k * inv_std[ch] * sum_dzx / count));
-                let m = mean[ch];
                 let range = i * plane..(i + 1) * plane;
-                for ((o, v), g) in gx.iter_mut().zip(&x[range.clone()]).zip(&grad[range]) {
-                    *o = a * dz(*v, *g, scale, shift) + b0 + bx * (*v - m);
-                }
+                input_gradient(&x[range.clone()], &grad[range], gx, mean[ch], scale, shift, slope_t, [a, b0, bx]);
             },
         );
     }

@@ -13,15 +13,14 @@
 #[macro_use]
 mod avx2 {
     macro_rules! with_avx2 {
-    ($name:ident, $($arg:ident: $ty:ty),* ; $body:expr) => {{
+    ($name:ident, $($arg:ident: $ty:ty),* => $ret:ty; $body:expr) => {{
         #[cfg(target_arch = "x86_64")]
         {
             #[target_feature(enable = "avx2")]
-            fn $name<T: Real>($($arg: $ty),*) { $body }
+            fn $name<T: Real>($($arg: $ty),*) -> $ret { $body }
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2, checked just now.
-                unsafe { $name::<T>($($arg),*) };
-                return;
+                return unsafe { $name::<T>($($arg),*) };
             }
         }
         $body

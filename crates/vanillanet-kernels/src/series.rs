@@ -22,8 +22,9 @@ impl Geometry {
         Self { h: s.h, w: s.w, k, pitch: s.w + k - 1 }
     }
 
+    /// With room past the end for [`Self::correlate_rows`]' last block of lanes.
     fn padded_len(&self) -> usize {
-        (self.h + self.k) * self.pitch
+        (self.h + self.k) * self.pitch + 16
     }
 
     fn run(&self) -> usize {
@@ -43,18 +44,38 @@ impl Geometry {
         }
     }
 
-    /// `acc += sum_{u,v} kernel[u][v] * padded[tap (u, v)]`, over the pitched plane.
+    /// `out[i][j] = first + sum_{u,v} kernel[u][v] * padded[i + u][j + v]` (`out` is `h x w`),
+    /// `LANES` outputs of a row at a time held in registers over all `k * k` taps: one store
+    /// per output instead of one per tap. Lanes past a row's end compute values that are
+    /// dropped.
     #[inline(always)]
-    fn correlate<T: Real>(&self, padded: &[T], kernel: &[T], acc: &mut [T]) {
-        let run = self.run();
-        for u in 0..self.k {
-            for v in 0..self.k {
-                let tap = kernel[u * self.k + v];
-                let src = &padded[u * self.pitch + v..u * self.pitch + v + run];
-                for (o, s) in acc[..run].iter_mut().zip(src) {
-                    *o += tap * *s;
+    fn correlate_rows<T: Real, const LANES: usize>(&self, padded: &[T], kernel: &[T], first: T, out: &mut [T]) {
+        let (k, w, pitch) = (self.k, self.w, self.pitch);
+        for (i, row) in out.chunks_exact_mut(w).enumerate() {
+            for j0 in (0..w).step_by(LANES) {
+                let mut acc = [first; LANES];
+                for u in 0..k {
+                    let base = (i + u) * pitch + j0;
+                    for (v, &tap) in kernel[u * k..(u + 1) * k].iter().enumerate() {
+                        let src: &[T; LANES] = padded[base + v..base + v + LANES].try_into().unwrap();
+                        for l in 0..LANES {
+                            acc[l] += tap * src[l];
+                        }
+                    }
                 }
+                let n = (w - j0).min(LANES);
+                row[j0..j0 + n].copy_from_slice(&acc[..n]);
             }
+        }
+    }
+
+    /// [`Self::correlate_rows`] with as many lanes as a row needs, up to 16.
+    #[inline(always)]
+    fn correlate<T: Real>(&self, padded: &[T], kernel: &[T], first: T, out: &mut [T]) {
+        if self.w <= 8 {
+            self.correlate_rows::<T, 8>(padded, kernel, first, out)
+        } else {
+            self.correlate_rows::<T, 16>(padded, kernel, first, out)
         }
     }
 }
@@ -66,28 +87,19 @@ fn relu<T: Real>(v: T) -> T {
 struct Scratch<T> {
     padded: Vec<T>,
     grad: Vec<T>,
-    acc: Vec<T>,
 }
 
 impl<T: Real> Scratch<T> {
     fn new(g: Geometry) -> Self {
-        Self {
-            padded: vec![T::default(); g.padded_len()],
-            grad: vec![T::default(); g.padded_len()],
-            acc: vec![T::default(); g.run()],
-        }
+        Self { padded: vec![T::default(); g.padded_len()], grad: vec![T::default(); g.padded_len()] }
     }
 }
 
 /// One plane of [`forward`].
 fn forward_plane<T: Real>(g: Geometry, x: &[T], kernel: &[T], bias: T, scratch: &mut Scratch<T>, y: &mut [T]) {
-    with_avx2!(forward_plane_avx2, g: Geometry, x: &[T], kernel: &[T], bias: T, scratch: &mut Scratch<T>, y: &mut [T]; {
+    with_avx2!(forward_plane_avx2, g: Geometry, x: &[T], kernel: &[T], bias: T, scratch: &mut Scratch<T>, y: &mut [T] => (); {
         g.pad_into(x, &mut scratch.padded, relu);
-        scratch.acc.fill(bias);
-        g.correlate(&scratch.padded, kernel, &mut scratch.acc);
-        for (row, line) in y.chunks_exact_mut(g.w).zip(scratch.acc.chunks_exact(g.pitch)) {
-            row.copy_from_slice(&line[..g.w]);
-        }
+        g.correlate(&scratch.padded, kernel, bias, y);
     })
 }
 
@@ -103,7 +115,7 @@ fn backward_plane<T: Real>(
     gx: &mut [T],
     part: &mut [T],
 ) {
-    with_avx2!(backward_plane_avx2, g: Geometry, x: &[T], grad: &[T], flipped: &[T], scratch: &mut Scratch<T>, gx: &mut [T], part: &mut [T]; {
+    with_avx2!(backward_plane_avx2, g: Geometry, x: &[T], grad: &[T], flipped: &[T], scratch: &mut Scratch<T>, gx: &mut [T], part: &mut [T] => (); {
         let (p, run, k) = (g.k / 2, g.run(), g.k);
         g.pad_into(x, &mut scratch.padded, relu);
         g.pad_into(grad, &mut scratch.grad, |v| v);
@@ -118,11 +130,10 @@ fn backward_plane<T: Real>(
             }
         }
         part[k * k] = grad.iter().fold(T::default(), |a, v| a + *v);
-        scratch.acc.fill(T::default());
-        g.correlate(&scratch.grad, flipped, &mut scratch.acc);
-        for ((row, line), xs) in gx.chunks_exact_mut(g.w).zip(scratch.acc.chunks_exact(g.pitch)).zip(x.chunks_exact(g.w)) {
-            for ((o, a), xv) in row.iter_mut().zip(line).zip(xs) {
-                *o = if *xv > T::default() { *a } else { T::default() };
+        g.correlate(&scratch.grad, flipped, T::default(), gx);
+        for (o, xv) in gx.iter_mut().zip(x) {
+            if !(*xv > T::default()) {
+                *o = T::default();
             }
         }
     })
@@ -251,6 +262,7 @@ mod tests {
             (Nchw { n: 2, c: 3, h: 5, w: 4 }, 3),
             (Nchw { n: 1, c: 2, h: 3, w: 3 }, 7),
             (Nchw { n: 3, c: 1, h: 1, w: 6 }, 5),
+            (Nchw { n: 1, c: 2, h: 3, w: 17 }, 3),
         ] {
             let (x, w, b) = (values(s.len(), 1), values(s.c * k * k, 2), values(s.c, 3));
             let y = forward(s, &x, &w, Some(&b), k);
