@@ -101,7 +101,7 @@ async function gpuWork() {
   return { forward, trainingStep };
 }
 
-async function run({ cases, backends, runs, warmup, breakdown }) {
+async function run({ cases, backends, runs, warmup, breakdown, training }) {
   const result = {
     date: new Date().toISOString(), userAgent: navigator.userAgent, runs, warmup, rows,
     crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency,
@@ -170,7 +170,7 @@ async function run({ cases, backends, runs, warmup, breakdown }) {
       }
     }
     status(`${answer.backend}: training throughput…`);
-    const t = await call("benchTraining", { preset: "small_28", channels: 1, size: 28, batch: 64, steps: backend === "webgpu" ? 5 : 20 });
+    const t = await call("benchTraining", { preset: training.preset, channels: 1, size: 28, batch: training.batch, steps: backend === "webgpu" ? 5 : 20 });
     result.training.push({ backend: answer.backend, ...t });
   }
   $("bench-env").textContent = JSON.stringify({ ...result, rows: undefined }, null, 2);
@@ -191,6 +191,12 @@ function whole(name, text, min, max) {
   if (n === undefined || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${short(text)}`);
   return n;
 }
+/** The training case, PRESET:BATCH (a 28 px preset: the images are 28x28 grayscale). */
+function trainingCase(text) {
+  const m = /^(\w{1,64}):(\d+)$/.exec(text.trim());
+  if (!m) throw new Error(`bad training case ${short(text)}: use PRESET:BATCH`);
+  return { preset: m[1], batch: whole("the training batch", m[2], 1, MAX_BATCH) };
+}
 function options() {
   if (problems.length) throw new Error(problems.join("; "));
   const list = form.elements.cases.value.split(",");
@@ -207,6 +213,7 @@ function options() {
     cases, backends,
     runs: whole("runs", form.elements.runs.value, 1, MAX_RUNS), warmup: whole("warmup", form.elements.warmup.value, 0, MAX_RUNS),
     breakdown: whole("breakdown", form.elements.breakdown.value, 0, 1) === 1,
+    training: trainingCase(form.elements.training.value),
   };
 }
 const start = () => Promise.resolve().then(() => run(options())).then((r) => { window.benchResult = r; }, (e) => { window.benchError = e.message; status(`failed: ${e.message}`); });

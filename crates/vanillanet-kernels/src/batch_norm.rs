@@ -120,7 +120,12 @@ fn check<T>(s: Nchw, x: &[T], gamma: &[T], beta: &[T]) {
     );
 }
 
+/// The forward: the output, the batch mean and the biased variance.
 pub fn forward<T: Real>(s: Nchw, x: &[T], gamma: &[T], beta: &[T], epsilon: f64, slope: f64) -> Forward<T> {
+    T::batch_norm_forward(s, x, gamma, beta, epsilon, slope)
+}
+
+pub(crate) fn forward_impl<T: Real>(s: Nchw, x: &[T], gamma: &[T], beta: &[T], epsilon: f64, slope: f64) -> Forward<T> {
     check(s, x, gamma, beta);
     let stats = statistics(s, x);
     let inv_std: Vec<f64> = stats.iter().map(|(_, var)| 1.0 / (var + epsilon).sqrt()).collect();
@@ -156,7 +161,23 @@ pub struct Gradients<T> {
 /// `dz = grad * act'(z)`, `dbeta = sum(dz)`, `dgamma = sum(dz * xhat)`,
 /// `dx = gamma / std * (dz - dbeta / M - xhat * dgamma / M)`, z recomputed from x.
 #[allow(clippy::too_many_arguments)]
+/// The gradients for the input, gamma and beta, given the statistics [`forward`] returned.
+#[allow(clippy::too_many_arguments)]
 pub fn backward<T: Real>(
+    s: Nchw,
+    x: &[T],
+    gamma: &[T],
+    beta: &[T],
+    mean: &[T],
+    variance: &[T],
+    epsilon: f64,
+    slope: f64,
+    grad: &[T],
+) -> Gradients<T> {
+    T::batch_norm_backward(s, [x, gamma, beta, mean, variance, grad], epsilon, slope)
+}
+
+pub(crate) fn backward_impl<T: Real>(
     s: Nchw,
     x: &[T],
     gamma: &[T],

@@ -34,6 +34,10 @@ pub mod pointwise;
 pub mod series;
 
 /// The float types the kernels are written for: f32, and f64 for the parity tests.
+///
+/// Each kernel is a method here, implemented for f32 and f64 in this crate: a generic function
+/// is compiled in the crate that calls it, at that crate's optimisation level (unoptimised in
+/// test builds, for size in the browser's), where these are compiled here, optimised.
 pub trait Real:
     Copy
     + Default
@@ -49,25 +53,95 @@ pub trait Real:
 {
     fn of(v: f64) -> Self;
     fn f64(self) -> f64;
+
+    #[doc(hidden)]
+    fn series_forward(s: Nchw, x: &[Self], weight: &[Self], bias: Option<&[Self]>, k: usize) -> Vec<Self>;
+    #[doc(hidden)]
+    fn series_backward(s: Nchw, x: &[Self], weight: &[Self], grad: &[Self], k: usize) -> series::Gradients<Self>;
+    #[doc(hidden)]
+    fn batch_norm_forward(
+        s: Nchw,
+        x: &[Self],
+        gamma: &[Self],
+        beta: &[Self],
+        epsilon: f64,
+        slope: f64,
+    ) -> batch_norm::Forward<Self>;
+    /// `tensors`: the input, gamma, beta, the batch mean and variance, the output's gradient.
+    #[doc(hidden)]
+    fn batch_norm_backward(s: Nchw, tensors: [&[Self]; 6], epsilon: f64, slope: f64) -> batch_norm::Gradients<Self>;
+    #[doc(hidden)]
+    fn pointwise_forward(s: pointwise::Pointwise, x: &[Self], weight: &[Self], bias: Option<&[Self]>) -> Vec<Self>;
+    #[doc(hidden)]
+    fn pointwise_backward(
+        s: pointwise::Pointwise,
+        x: &[Self],
+        weight: &[Self],
+        grad: &[Self],
+    ) -> pointwise::Gradients<Self>;
 }
 
-impl Real for f32 {
-    fn of(v: f64) -> Self {
-        v as f32
-    }
-    fn f64(self) -> f64 {
-        self as f64
-    }
+macro_rules! real {
+    ($t:ty) => {
+        impl Real for $t {
+            fn of(v: f64) -> Self {
+                v as $t
+            }
+            fn f64(self) -> f64 {
+                self as f64
+            }
+            fn series_forward(s: Nchw, x: &[Self], weight: &[Self], bias: Option<&[Self]>, k: usize) -> Vec<Self> {
+                series::forward_impl(s, x, weight, bias, k)
+            }
+            fn series_backward(
+                s: Nchw,
+                x: &[Self],
+                weight: &[Self],
+                grad: &[Self],
+                k: usize,
+            ) -> series::Gradients<Self> {
+                series::backward_impl(s, x, weight, grad, k)
+            }
+            fn batch_norm_forward(
+                s: Nchw,
+                x: &[Self],
+                gamma: &[Self],
+                beta: &[Self],
+                epsilon: f64,
+                slope: f64,
+            ) -> batch_norm::Forward<Self> {
+                batch_norm::forward_impl(s, x, gamma, beta, epsilon, slope)
+            }
+            fn batch_norm_backward(
+                s: Nchw,
+                [x, gamma, beta, mean, variance, grad]: [&[Self]; 6],
+                epsilon: f64,
+                slope: f64,
+            ) -> batch_norm::Gradients<Self> {
+                batch_norm::backward_impl(s, x, gamma, beta, mean, variance, epsilon, slope, grad)
+            }
+            fn pointwise_forward(
+                s: pointwise::Pointwise,
+                x: &[Self],
+                weight: &[Self],
+                bias: Option<&[Self]>,
+            ) -> Vec<Self> {
+                pointwise::forward_impl(s, x, weight, bias)
+            }
+            fn pointwise_backward(
+                s: pointwise::Pointwise,
+                x: &[Self],
+                weight: &[Self],
+                grad: &[Self],
+            ) -> pointwise::Gradients<Self> {
+                pointwise::backward_impl(s, x, weight, grad)
+            }
+        }
+    };
 }
 
-impl Real for f64 {
-    fn of(v: f64) -> Self {
-        v
-    }
-    fn f64(self) -> f64 {
-        self
-    }
-}
+real!(f32);
+real!(f64);
 
 /// An NCHW shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -95,7 +95,12 @@ fn check<T>(s: Pointwise, x: &[T], weight: &[T]) {
 
 /// `y[n] = W @ x[n] + b`: images on threads when there are enough of them, else each product
 /// split over the threads.
+/// `y[n] = W @ x[n] + b`.
 pub fn forward<T: Real>(s: Pointwise, x: &[T], weight: &[T], bias: Option<&[T]>) -> Vec<T> {
+    T::pointwise_forward(s, x, weight, bias)
+}
+
+pub(crate) fn forward_impl<T: Real>(s: Pointwise, x: &[T], weight: &[T], bias: Option<&[T]>) -> Vec<T> {
     check(s, x, weight);
     let (inp, out) = (s.cin * s.hw, s.cout * s.hw);
     let mut y = vec![T::default(); s.n * out];
@@ -140,7 +145,12 @@ pub struct Gradients<T> {
 
 /// `dx[n] = W^T @ dy[n]`, `dW = sum_n dy[n] @ x[n]^T`, `db = sum dy`. The weight gradient is
 /// summed a run of images per thread, then over the threads.
+/// The gradients of [`forward`] for the input, the weight and the bias.
 pub fn backward<T: Real>(s: Pointwise, x: &[T], weight: &[T], grad: &[T]) -> Gradients<T> {
+    T::pointwise_backward(s, x, weight, grad)
+}
+
+pub(crate) fn backward_impl<T: Real>(s: Pointwise, x: &[T], weight: &[T], grad: &[T]) -> Gradients<T> {
     check(s, x, weight);
     assert_eq!(grad.len(), s.n * s.cout * s.hw, "1x1 conv: gradient of {} values for {s:?}", grad.len());
     let (inp, out, wlen) = (s.cin * s.hw, s.cout * s.hw, s.cout * s.cin);

@@ -152,7 +152,12 @@ fn check<T>(s: Nchw, x: &[T], weight: &[T], k: usize) {
 }
 
 /// The forward: `x` and the output NCHW `s`, `weight` `[C, k, k]`, `bias` `[C]`.
+/// The forward: `x` and the output NCHW `s`, `weight` `[C, k, k]`, `bias` `[C]`.
 pub fn forward<T: Real>(s: Nchw, x: &[T], weight: &[T], bias: Option<&[T]>, k: usize) -> Vec<T> {
+    T::series_forward(s, x, weight, bias, k)
+}
+
+pub(crate) fn forward_impl<T: Real>(s: Nchw, x: &[T], weight: &[T], bias: Option<&[T]>, k: usize) -> Vec<T> {
     check(s, x, weight, k);
     let (plane, kk, g) = (s.plane(), k * k, Geometry::new(s, k));
     let mut out = vec![T::default(); s.len()];
@@ -183,7 +188,12 @@ pub struct Gradients<T> {
 /// Both gradients in one pass a plane: the weight's and the bias's terms of the plane (summed
 /// over the batch after), and the input's (the output gradient correlated with the flipped
 /// kernel, masked by the ReLU).
+/// Both gradients of [`forward`] given the output's, `grad`.
 pub fn backward<T: Real>(s: Nchw, x: &[T], weight: &[T], grad: &[T], k: usize) -> Gradients<T> {
+    T::series_backward(s, x, weight, grad, k)
+}
+
+pub(crate) fn backward_impl<T: Real>(s: Nchw, x: &[T], weight: &[T], grad: &[T], k: usize) -> Gradients<T> {
     check(s, x, weight, k);
     assert_eq!(grad.len(), s.len(), "series activation: gradient of {} values for {s:?}", grad.len());
     let (plane, kk, g) = (s.plane(), k * k, Geometry::new(s, k));
