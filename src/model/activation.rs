@@ -8,7 +8,7 @@ use burn::tensor::{Device, Tensor, activation::relu};
 
 use crate::model::batch_norm::BatchNorm2d;
 use crate::model::fusion::conv_from;
-use crate::model::ops::series_activation;
+use crate::model::ops::{series_activation, series_activation_deploy};
 
 /// Training form. The ReLU is never annealed: only the leaky activations between convs are.
 #[derive(Module, Debug)]
@@ -63,9 +63,12 @@ impl SeriesActivationDeploy {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        match &self.conv {
-            Some(conv) => conv.forward(relu(x)),
-            None => relu(x),
+        match self.conv.as_ref().and_then(|conv| conv.bias.as_ref().map(|bias| (conv, bias))) {
+            Some((conv, bias)) => series_activation_deploy(x, conv.weight.val(), bias.val()),
+            None => match &self.conv {
+                Some(conv) => conv.forward(relu(x)),
+                None => relu(x),
+            },
         }
     }
 }

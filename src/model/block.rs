@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor};
 use crate::model::activation::{SeriesActivation, SeriesActivationDeploy};
 use crate::model::batch_norm::BatchNorm2d;
 use crate::model::config::{Shortcut, VanillaNetConfig};
-use crate::model::conv::{ConvPair, conv_init};
+use crate::model::conv::{ConvPair, conv_forward, conv_init};
 use crate::model::fusion::conv_from;
 
 /// The block's downsampling: MaxPool(k = s, stride = s) with floor, AdaptiveMaxPool to a fixed
@@ -183,7 +183,7 @@ impl BlockDeploy {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = pool(self.conv.forward(x.clone()), self.stride, self.ada_pool);
+        let y = pool(conv_forward(&self.conv, x.clone()), self.stride, self.ada_pool);
         match &self.shortcut {
             None => self.act.forward(y),
             Some(s) if s.before_act => self.act.forward(y + s.forward(x, self.stride, self.ada_pool)),

@@ -84,6 +84,6 @@ impl HeadDeploy {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.conv.forward(pool_flat(x, &self.dropout)).flatten(1, 3)
+        conv_forward(&self.conv, pool_flat(x, &self.dropout)).flatten(1, 3)
     }
 }

@@ -7,8 +7,9 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend};
+use burn::backend::{Autodiff, Backend, TensorMetadata};
 
 use crate::model::ops::VanillaOps;
 
@@ -30,6 +31,17 @@ impl<B: Backend + VanillaOps, C: CheckpointStrategy> VanillaOps for Autodiff<B, 
 
     fn series_activation(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
         series_forward::<B, C>(x, weight)
+    }
+
+    /// The training op's node and a broadcast add of the bias.
+    fn series_activation_deploy(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let channels = bias.primitive().shape()[0];
+        let bias = Self::float_reshape(bias, burn::tensor::Shape::new([1, channels, 1, 1]));
+        Self::float_add(series_forward::<B, C>(x, weight), bias)
     }
 
     /// Gradients as constants (not themselves differentiated), from the inner backend.

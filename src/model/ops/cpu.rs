@@ -25,7 +25,15 @@ impl VanillaOps for Flex {
     }
 
     fn series_activation(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
-        series_forward(x, weight)
+        series_forward(x, weight, None)
+    }
+
+    fn series_activation_deploy(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        series_forward(x, weight, Some(bias))
     }
 
     fn series_activation_backward(
@@ -80,9 +88,13 @@ fn common_dtype(tensors: &[&FlexTensor]) -> Option<DType> {
     (matches!(dtype, DType::F32 | DType::F64) && tensors.iter().all(|t| t.dtype() == dtype)).then_some(dtype)
 }
 
-fn series_forward_typed<T: Real + Element + bytemuck::Pod>(x: &FlexTensor, weight: &FlexTensor) -> FlexTensor {
+fn series_forward_typed<T: Real + Element + bytemuck::Pod>(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    bias: Option<&FlexTensor>,
+) -> FlexTensor {
     let k = weight.shape()[2];
-    let y = sa::forward(nchw(x), values::<T>(x), values::<T>(weight), None, k);
+    let y = sa::forward(nchw(x), values::<T>(x), values::<T>(weight), bias.map(values::<T>), k);
     tensor(y, &x.shape().dims::<4>())
 }
 
@@ -96,12 +108,20 @@ fn series_backward_typed<T: Real + Element + bytemuck::Pod>(
     (tensor(g.x, &x.shape().dims::<4>()), tensor(g.weight, &weight.shape().dims::<4>()))
 }
 
-pub fn series_forward(x: FloatTensor<Flex>, weight: FloatTensor<Flex>) -> FloatTensor<Flex> {
-    let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
-    match common_dtype(&[&x, &weight]) {
-        Some(DType::F32) => series_forward_typed::<f32>(&x, &weight),
-        Some(DType::F64) => series_forward_typed::<f64>(&x, &weight),
-        _ => series::composed_forward::<Flex>(x, weight),
+/// With a bias: the deploy form's.
+pub fn series_forward(
+    x: FloatTensor<Flex>,
+    weight: FloatTensor<Flex>,
+    bias: Option<FloatTensor<Flex>>,
+) -> FloatTensor<Flex> {
+    let (x, weight, bias) = (x.to_contiguous(), weight.to_contiguous(), bias.map(|b| b.to_contiguous()));
+    let mut all = vec![&x, &weight];
+    all.extend(bias.as_ref());
+    match (common_dtype(&all), bias) {
+        (Some(DType::F32), bias) => series_forward_typed::<f32>(&x, &weight, bias.as_ref()),
+        (Some(DType::F64), bias) => series_forward_typed::<f64>(&x, &weight, bias.as_ref()),
+        (_, None) => series::composed_forward::<Flex>(x, weight),
+        (_, Some(bias)) => series::composed_deploy::<Flex>(x, weight, bias),
     }
 }
 

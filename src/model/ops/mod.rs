@@ -36,6 +36,16 @@ pub trait VanillaOps: Backend {
         series::composed_forward::<Self>(x, weight)
     }
 
+    /// The deploy form's: `depthwise_conv(relu(x), weight) + bias` (the BN folded in), for
+    /// inference.
+    fn series_activation_deploy(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        series::composed_deploy::<Self>(x, weight, bias)
+    }
+
     /// Gradients of [`Self::series_activation`] for `x` and `weight`.
     fn series_activation_backward(
         x: FloatTensor<Self>,
@@ -95,6 +105,15 @@ impl VanillaOps for burn::backend::Cube {}
 /// [`VanillaOps::series_activation`] on tensors.
 pub fn series_activation(x: Tensor<4>, weight: Tensor<4>) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as VanillaOps>::series_activation(x.into_dispatch(), weight.into_dispatch()))
+}
+
+/// [`VanillaOps::series_activation_deploy`] on tensors.
+pub fn series_activation_deploy(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as VanillaOps>::series_activation_deploy(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+    ))
 }
 
 /// [`VanillaOps::pointwise_conv`] on tensors.

@@ -17,6 +17,12 @@ pub fn composed_forward<B: Backend>(x: FloatTensor<B>, weight: FloatTensor<B>) -
     B::conv2d(B::relu(x), weight, None, options)
 }
 
+/// burn's own ops: ReLU, then a grouped conv with bias.
+pub fn composed_deploy<B: Backend>(x: FloatTensor<B>, weight: FloatTensor<B>, bias: FloatTensor<B>) -> FloatTensor<B> {
+    let options = options(&weight.shape());
+    B::conv2d(B::relu(x), weight, Some(bias), options)
+}
+
 /// burn's own conv gradients, through the ReLU.
 pub fn composed_backward<B: Backend>(
     x: FloatTensor<B>,
