@@ -132,9 +132,7 @@ fn backward_plane<T: Real>(
         part[k * k] = grad.iter().fold(T::default(), |a, v| a + *v);
         g.correlate(&scratch.grad, flipped, T::default(), gx);
         for (o, xv) in gx.iter_mut().zip(x) {
-            if !(*xv > T::default()) {
-                *o = T::default();
-            }
+            *o = if *xv > T::default() { *o } else { T::default() };
         }
     })
 }
