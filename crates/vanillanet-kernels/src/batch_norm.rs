@@ -174,11 +174,10 @@ pub struct Gradients<T> {
     pub beta: Vec<T>,
 }
 
-/// Given the statistics [`forward`] returned and the output's gradient `grad`:
-/// `dz = grad * act'(z)`, `dbeta = sum(dz)`, `dgamma = sum(dz * xhat)`,
-/// `dx = gamma / std * (dz - dbeta / M - xhat * dgamma / M)`, z recomputed from x.
-#[allow(clippy::too_many_arguments)]
-/// The gradients for the input, gamma and beta, given the statistics [`forward`] returned.
+/// The gradients for the input, gamma and beta, given the statistics [`forward`] returned and
+/// the output's gradient `grad`: `dz = grad * act'(z)`, `dbeta = sum(dz)`,
+/// `dgamma = sum(dz * xhat)`, `dx = gamma / std * (dz - dbeta / M - xhat * dgamma / M)`, z
+/// recomputed from x.
 #[allow(clippy::too_many_arguments)]
 pub fn backward<T: Real>(
     s: Nchw,
@@ -194,6 +193,7 @@ pub fn backward<T: Real>(
     T::batch_norm_backward(s, [x, gamma, beta, mean, variance, grad], epsilon, slope)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn backward_impl<T: Real>(
     s: Nchw,
     x: &[T],
@@ -256,16 +256,7 @@ pub(crate) fn backward_impl<T: Real>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(len: usize, seed: u64) -> Vec<f64> {
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (0..len)
-            .map(|_| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((state >> 33) as f64 / (1u64 << 31) as f64) * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::testing::{assert_gradient, values};
 
     #[test]
     fn backward_matches_finite_differences_of_forward() {
@@ -281,23 +272,10 @@ mod tests {
             };
             let f = forward(s, &x, &gamma, &beta, eps, slope);
             let grads = backward(s, &x, &gamma, &beta, &f.mean, &f.variance, eps, slope, &g);
-            let h = 1e-6;
-            let check = |name: &str, v: &[f64], analytic: &[f64], f: &dyn Fn(&[f64]) -> f64| {
-                for i in 0..v.len() {
-                    let (mut up, mut down) = (v.to_vec(), v.to_vec());
-                    up[i] += h;
-                    down[i] -= h;
-                    let d = (f(&up) - f(&down)) / (2.0 * h);
-                    assert!(
-                        (d - analytic[i]).abs() < 1e-5 * (1.0 + d.abs()),
-                        "{name}[{i}]: {d} against {}",
-                        analytic[i]
-                    );
-                }
-            };
-            check("x", &x, &grads.x, &|v| loss(v, &gamma, &beta));
-            check("gamma", &gamma, &grads.gamma, &|v| loss(&x, v, &beta));
-            check("beta", &beta, &grads.beta, &|v| loss(&x, &gamma, v));
+            let tolerance = |d: f64| 1e-5 * (1.0 + d.abs());
+            assert_gradient("x", &x, &grads.x, &|v| loss(v, &gamma, &beta), tolerance);
+            assert_gradient("gamma", &gamma, &grads.gamma, &|v| loss(&x, v, &beta), tolerance);
+            assert_gradient("beta", &beta, &grads.beta, &|v| loss(&x, &gamma, v), tolerance);
         }
     }
 

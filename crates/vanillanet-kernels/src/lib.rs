@@ -32,6 +32,8 @@ pub mod batch_norm;
 mod par;
 pub mod pointwise;
 pub mod series;
+#[cfg(test)]
+mod testing;
 
 /// The float types the kernels are written for: f32, and f64 for the parity tests.
 ///

@@ -227,6 +227,7 @@ pub(crate) fn backward_impl<T: Real>(s: Nchw, x: &[T], weight: &[T], grad: &[T],
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{assert_gradient, values};
 
     /// The definition, term by term, in f64.
     fn naive(s: Nchw, x: &[f64], w: &[f64], b: &[f64], k: usize) -> Vec<f64> {
@@ -254,16 +255,6 @@ mod tests {
         out
     }
 
-    fn values(len: usize, seed: u64) -> Vec<f64> {
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (0..len)
-            .map(|_| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((state >> 33) as f64 / (1u64 << 31) as f64) * 2.0 - 1.0
-            })
-            .collect()
-    }
-
     #[test]
     fn forward_matches_the_definition_and_backward_its_finite_differences() {
         for (s, k) in [
@@ -282,32 +273,10 @@ mod tests {
             let loss =
                 |x: &[f64], w: &[f64], b: &[f64]| naive(s, x, w, b, k).iter().zip(&g).map(|(y, g)| y * g).sum::<f64>();
             let grads = backward(s, &x, &w, &g, k);
-            let h = 1e-6;
-            let numeric = |f: &dyn Fn(f64) -> f64| (f(h) - f(-h)) / (2.0 * h);
-            for i in 0..x.len() {
-                let d = numeric(&|e| {
-                    let mut x2 = x.clone();
-                    x2[i] += e;
-                    loss(&x2, &w, &b)
-                });
-                assert!((d - grads.x[i]).abs() < 1e-6, "x[{i}]: {d} against {}", grads.x[i]);
-            }
-            for i in 0..w.len() {
-                let d = numeric(&|e| {
-                    let mut w2 = w.clone();
-                    w2[i] += e;
-                    loss(&x, &w2, &b)
-                });
-                assert!((d - grads.weight[i]).abs() < 1e-6, "w[{i}]: {d} against {}", grads.weight[i]);
-            }
-            for i in 0..b.len() {
-                let d = numeric(&|e| {
-                    let mut b2 = b.clone();
-                    b2[i] += e;
-                    loss(&x, &w, &b2)
-                });
-                assert!((d - grads.bias[i]).abs() < 1e-6, "b[{i}]: {d} against {}", grads.bias[i]);
-            }
+            let tolerance = |_| 1e-6;
+            assert_gradient("x", &x, &grads.x, &|v| loss(v, &w, &b), tolerance);
+            assert_gradient("w", &w, &grads.weight, &|v| loss(&x, v, &b), tolerance);
+            assert_gradient("b", &b, &grads.bias, &|v| loss(&x, &w, v), tolerance);
         }
     }
 }
