@@ -36,10 +36,11 @@ job web-build bash scripts/build-web.sh
 job native-build nice -n 19 cargo test --locked --workspace $TIMINGS --no-run
 join packages
 join web-build
-# The page's worker against the API's TypeScript declarations, generated from the Rust types
-# into pkg/ by the web build (tsconfig.json): an answer's field renamed in Rust fails here.
-node_modules/.bin/tsc -p .
-echo "type check: the worker agrees with pkg/vanillanet.d.ts"
+# Every script of www/ type-checked, the worker against the API's TypeScript declarations,
+# generated from the Rust types into pkg/ by the web build (tsconfig.json for the worker,
+# www/tsconfig.json for the page): an answer's field renamed in Rust fails here.
+node_modules/.bin/tsc -b .
+echo "type check: www/ agrees with itself and with pkg/vanillanet.d.ts"
 
 # Browser test files that run the native CLI say `// needs: the native CLI` and run once it is
 # built; the rest run now.

@@ -28,7 +28,7 @@ init();
 translatePage();
 events.listen();
 // The drop zones' keyboard and click alternative: buttons that open their file inputs.
-for (const button of document.querySelectorAll("[data-picks]")) button.onclick = () => document.getElementById(button.dataset.picks).click();
+for (const button of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-picks]"))) button.onclick = () => document.getElementById(button.dataset.picks).click();
 for (const [name, view] of Object.entries({ status, data, own, camera, training, evaluation, fuse, checkpoint, classify, study })) {
   mountingView(name);
   view.mount();
@@ -72,7 +72,7 @@ api.ready = window.vanillanet.ready = (async () => {
   // A shared link's parameters are read once, checked, before anything uses them.
   const link = readLink();
   const backend = link.backend;
-  document.getElementById("backend-select").value = backend;
+  /** @type {HTMLSelectElement} */ (document.getElementById("backend-select")).value = backend;
   try {
     await api.setBackend(backend);
   } catch (e) {

@@ -4,7 +4,10 @@
 import { $, el } from "./dom.js";
 import { parseNumber } from "./checks.js";
 import { Rpc, canThread } from "./rpc.js";
-import * as ort from "./vendor/ort/ort.all.min.mjs";
+
+// onnxruntime-web as served from vendor/ (a copy of the npm package's build, not checked by tsc).
+/** @type {any} */
+const ort = await import(new URL("./vendor/ort/ort.all.min.mjs", import.meta.url).href);
 
 // Threads on the CPU, ours and onnxruntime's alike: `?threads=N` (default: one a core where the
 // page is cross-origin isolated, else 1). Ours above 1 is the threaded build; onnxruntime is

@@ -148,6 +148,7 @@ async function live(on = true) {
   set({ live: true, fps: null, ms: null, top: [] });
   (async () => {
     let last = performance.now();
+    /** @type {number} */
     let fps = null;
     while (run === liveRun && stream && get().classifier) {
       try {

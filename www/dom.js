@@ -4,6 +4,8 @@
 import { compact, percent, t } from "./i18n.js";
 import { message } from "./state.js";
 
+/** The element with this id; typed loosely, as the page's elements are of many kinds.
+ * @returns {any} */
 export const $ = (id) => document.getElementById(id);
 
 /** An element with properties (`class`, `style`, `title`, handlers, ...) and children (nodes

@@ -64,8 +64,8 @@ export const foreign = (text) => (lang === "ko" && !/[\uac00-\ud7a3]/.test(text)
  * attributes. */
 export function translatePage(root = document) {
   document.documentElement.lang = lang;
-  for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-  for (const node of root.querySelectorAll("[data-i18n-attr]")) {
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll("[data-i18n]"))) node.textContent = t(node.dataset.i18n);
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll("[data-i18n-attr]"))) {
     for (const pair of node.dataset.i18nAttr.trim().split(/\s+/)) {
       const [attr, key] = pair.split(":");
       node.setAttribute(attr, t(key));

@@ -63,7 +63,9 @@ function buildForm(form, table) {
 }
 
 const getPath = (o, path) => path.reduce((v, k) => v?.[k], o);
-function setPath(o, [k, ...rest], value) {
+/** @param {any} o @param {string[]} path @param {any} value @returns {any} */
+function setPath(o, path, value) {
+  const [k, ...rest] = path;
   return rest.length ? { ...o, [k]: setPath(o[k] ?? {}, rest, value) } : { ...o, [k]: value };
 }
 

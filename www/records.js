@@ -225,7 +225,7 @@ export async function toJson(value, depth = 0, seen = new WeakSet()) {
   seen.add(value);
   if (ArrayBuffer.isView(value)) return { $type: Object.prototype.toString.call(value).slice(8, -1), base64: base64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) };
   if (value instanceof ArrayBuffer) return { $type: "ArrayBuffer", base64: base64(new Uint8Array(value)) };
-  if (value instanceof Blob) return { $type: "Blob", type: value.type, name: value.name, base64: base64(new Uint8Array(await value.arrayBuffer())) };
+  if (value instanceof Blob) return { $type: "Blob", type: value.type, name: /** @type {File} */ (value).name, base64: base64(new Uint8Array(await value.arrayBuffer())) };
   if (value instanceof Date) return { $type: "Date", value: value.toISOString() };
   if (Array.isArray(value)) return Promise.all(value.map((v) => toJson(v, depth + 1, seen)));
   const out = {};

@@ -10,6 +10,8 @@
 // (the CPU backend on a pool of Web Workers, no WebGPU), which needs a cross-origin isolated
 // page (COOP/COEP headers) for its shared memory. `buildFor` picks one for a backend.
 export class Rpc {
+  /** @param {{onEvent?: (event: any) => void, onError?: (error: Error) => void, build?: string, threads?: number | null,
+   *   crashReason?: (reason: string) => string}} [options] */
   constructor({ onEvent = () => {}, onError = () => {}, build = "single", threads = null, crashReason = (r) => `the engine crashed (${r})` } = {}) {
     this.onEvent = onEvent;
     this.crashReason = crashReason;
@@ -36,7 +38,7 @@ export class Rpc {
     this.generation++;
     this.build = build;
     const url = new URL(`./worker.js?build=${build}`, import.meta.url);
-    if (this.threads) url.searchParams.set("threads", this.threads);
+    if (this.threads) url.searchParams.set("threads", String(this.threads));
     const w = new Worker(url, { type: "module" });
     this.worker = w;
     // Only the current worker is listened to: an ended one's last events (its error after a
@@ -66,6 +68,7 @@ export class Rpc {
 
   /** The worker can answer nothing more: every pending request and every later one (until a
    * restart) is rejected with `reason`. */
+  /** @param {string} reason */
   fail(reason) {
     this.dead ??= reason;
     this.rejectAll(reason);

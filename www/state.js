@@ -7,7 +7,9 @@ import { t } from "./i18n.js";
 const listeners = [];
 /** Views that threw and what they threw, for tests and the message. */
 export const failedViews = new Map();
-let current = Object.freeze({});
+/** @typedef {ReturnType<typeof initial>} State */
+/** @type {Readonly<State>} */
+let current = Object.freeze(/** @type {State} */ ({}));
 
 export const get = () => current;
 
@@ -45,6 +47,8 @@ function initial() {
     own: { size: "32x3", classes: [{ name: t("own.className", { n: "A" }), items: [] }, { name: t("own.className", { n: "B" }), items: [] }] },
     // The study, this tab's ownership of the saved session, the camera, records set aside,
     // repeated crashes, an update waiting.
+    // The decay probes' series (inside.js), none until the first.
+    insideDecay: null,
     study: null, owner: true, ownerLost: false, camera: CAMERA_IDLE,
     aside: [], crashLoop: null, updateReady: false,
   };

@@ -11,9 +11,13 @@
 // network first and cached when fetched.
 importScripts("./pkg/precache.js");
 
-const { version, urls, hashes = {} } = self.PRECACHE;
+/** This worker's global scope, as a service worker's (for the type check), with the build's list.
+ * @type {ServiceWorkerGlobalScope & {PRECACHE: {version: string, urls: string[], hashes?: Record<string, string>}}} */
+const sw = /** @type {any} */ (self);
+
+const { version, urls, hashes = {} } = sw.PRECACHE;
 const CACHE = `vanillanet-${version}`;
-const scope = new URL(self.registration.scope);
+const scope = new URL(sw.registration.scope);
 const PRECACHED = new Set(urls.map((u) => new URL(u, scope).href));
 
 const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -30,7 +34,7 @@ async function fetchChecked(url) {
   return response;
 }
 
-self.addEventListener("install", (event) => {
+sw.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     try {
@@ -46,28 +50,28 @@ self.addEventListener("install", (event) => {
     }
     // The first install takes over at once (there is nothing older to mix with); an update
     // waits for the page's word.
-    if (!self.registration.active) await self.skipWaiting();
+    if (!sw.registration.active) await sw.skipWaiting();
   })());
 });
 
-self.addEventListener("activate", (event) => {
+sw.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
       if (name.startsWith("vanillanet-") && name !== CACHE) await caches.delete(name);
     }
-    await self.clients.claim();
+    await sw.clients.claim();
   })());
 });
 
 // The page asks a waiting new version to take over: only when it is the one tab of the page
 // (another, older one would otherwise change under its session). Answers on the port.
-self.addEventListener("message", (event) => {
+sw.addEventListener("message", (event) => {
   if (event.data?.type === "version") event.ports[0]?.postMessage(version);
   if (event.data?.type !== "activate") return;
   event.waitUntil((async () => {
-    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    const windows = await sw.clients.matchAll({ type: "window", includeUncontrolled: true });
     if (windows.length > 1) return event.ports[0]?.postMessage({ ok: false, tabs: windows.length });
-    await self.skipWaiting();
+    await sw.skipWaiting();
     event.ports[0]?.postMessage({ ok: true });
   })());
 });
@@ -96,7 +100,7 @@ async function fromBuild(request, url) {
   return cached;
 }
 
-self.addEventListener("fetch", (event) => {
+sw.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== scope.origin || !url.href.startsWith(scope.href)) return;

@@ -61,6 +61,7 @@ export const MAX_POINTS = 2000;
 
 /** The indices of `n` points to draw: all of them up to `max`, else every k-th, the last, and
  * those `keep` asks for. */
+/** @param {number} n @param {number} [max] @param {(i: number) => boolean} [keep] */
 export function thin(n, max = MAX_POINTS, keep = () => false) {
   if (n <= max) return Array.from({ length: n }, (_, i) => i);
   const every = Math.ceil(n / max);
@@ -127,8 +128,8 @@ export function mount() {
       saidState = s.trainState;
     }
     const h = s.history;
-    // `|`, not `||`: both trackers must see the new values.
-    if (changed("history", h) | changed("evals", s.evals)) {
+    // Both trackers must see the new values (no `||`, which would skip the second).
+    if ([changed("history", h), changed("evals", s.evals)].includes(true)) {
       const tested = new Map(s.evals.map(([st, ...accuracies]) => [st, accuracies]));
       // Thinned to at most MAX_POINTS (and the steps with a test accuracy).
       const shown = thin(h.steps.length, MAX_POINTS, s.evals.length <= MAX_POINTS ? (i) => tested.has(h.steps[i]) : undefined);
@@ -136,7 +137,7 @@ export function mount() {
       charts.loss.setData([steps, pick(h.loss, shown)]);
       charts.acc.setData([steps, pick(h.trainAccuracy, shown), steps.map((st) => tested.get(st)?.[0] ?? null), steps.map((st) => tested.get(st)?.[1] ?? null)]);
     }
-    if ((changed("schedule", s.schedule) | changed("lambdaHistory", h)) && s.schedule) {
+    if ([changed("schedule", s.schedule), changed("lambdaHistory", h)].includes(true) && s.schedule) {
       charts.lambda.setData(lambdaSeries(s.schedule, h));
     }
     $("lambda-now").textContent = s.lambda === null ? "–" : num(s.lambda, 3);

@@ -40,13 +40,13 @@ function drawSamples(d, samples) {
 }
 
 export function mount() {
-  for (const radio of document.querySelectorAll('input[name="dataset"]')) {
+  for (const radio of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name="dataset"]'))) {
     radio.onchange = guard(async () => {
       $("own").hidden = radio.value !== "own";
       if (radio.value === "own") return;
       if (keepModel()) {
         const name = get().datasetName ?? "fashion-mnist";
-        document.querySelector(`input[name="dataset"][value="${name}"]`).checked = true;
+        /** @type {HTMLInputElement} */ (document.querySelector(`input[name="dataset"][value="${name}"]`)).checked = true;
         $("own").hidden = name !== "own";
         return;
       }
@@ -56,7 +56,7 @@ export function mount() {
   const changed = tracker();
   subscribe((s) => {
     if (changed("name", s.datasetName) && s.datasetName) {
-      for (const radio of document.querySelectorAll('input[name="dataset"]')) radio.checked = radio.value === s.datasetName;
+      for (const radio of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name="dataset"]'))) radio.checked = radio.value === s.datasetName;
       $("own").hidden = s.datasetName !== "own";
     }
     const d = s.dataset;

@@ -94,7 +94,7 @@ async function openCell(label, predicted) {
 const hasEma = (s) => (s.options?.emaDecay ?? 0) > 0;
 
 export function mount() {
-  for (const radio of document.querySelectorAll('input[name="eval-model"]')) {
+  for (const radio of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name="eval-model"]'))) {
     radio.onchange = () => update({ evalModel: radio.value, evalCell: null });
   }
   $("eval-norm").onchange = (ev) => update({ evalNorm: ev.target.value });
@@ -114,7 +114,7 @@ export function mount() {
     const e = shown(s);
     const fusedOk = Boolean(s.classifier?.fromTrainer);
     const picked = s.evalModel ?? (e?.model ?? "trained");
-    for (const radio of document.querySelectorAll('input[name="eval-model"]')) {
+    for (const radio of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name="eval-model"]'))) {
       radio.checked = radio.value === picked;
       if (radio.value === "fused") radio.disabled = !fusedOk && !s.evaluations.fused;
       if (radio.value === "ema") radio.disabled = !hasEma(s) && !s.evaluations.ema;
@@ -131,9 +131,9 @@ export function mount() {
         (stale ? t("eval.stale", { step: num(s.step) }) : "") + beside;
     $("eval-body").hidden = !e;
     if (!e) return;
-    if (changed("matrix", e) | changed("norm", s.evalNorm) | changed("cell", s.evalCell)) {
+    if ([changed("matrix", e), changed("norm", s.evalNorm), changed("cell", s.evalCell)].includes(true)) {
       // Redrawn: the focused cell keeps the focus.
-      const focused = document.activeElement?.dataset?.focus;
+      const focused = /** @type {HTMLElement} */ (document.activeElement)?.dataset?.focus;
       $("confusion").replaceChildren(matrix(e, s.evalNorm, s.evalCell?.of === e ? s.evalCell : null));
       if (focused) $("confusion").querySelector(`[data-focus="${focused}"]`)?.focus();
     }

@@ -98,6 +98,7 @@ function decayCharts() {
 
 // ---- what each layer sees --------------------------------------------------------------------
 function mapsView() {
+  /** @type {{kind: "test", index: number} | {kind: "file", blob: Blob, name: string}} */
   let source = { kind: "test", index: 0 };
   let busy = false;
   let again = false;

@@ -98,7 +98,7 @@ export function mount() {
     try {
       $("own-size").value = own.size;
       // Redrawn on every change: the focused control keeps the focus.
-      const focused = document.activeElement?.dataset?.focus;
+      const focused = /** @type {HTMLElement} */ (document.activeElement)?.dataset?.focus;
       $("classes").replaceChildren(...own.classes.map((c, i) => classCard(c, i, cam)));
       if (focused) $("classes").querySelector(`[data-focus="${focused}"]`)?.focus();
     } finally {

@@ -130,7 +130,7 @@ export function mount() {
       changed("curves", null);
     }
     if (lossChart && changed("curves", st.curves)) lossChart.setData(armSeries(st));
-    if (changed("table", `${st?.state}:${p?.run}`) | changed("report", r)) {
+    if ([changed("table", `${st?.state}:${p?.run}`), changed("report", r)].includes(true)) {
       $("study-table").querySelector("tbody").replaceChildren(...tableRows(st, described));
     }
   });
