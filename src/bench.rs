@@ -11,7 +11,7 @@ use crate::data::dataset::{Dataset, Split};
 use crate::error::Result;
 use crate::model::VanillaNetDeploy;
 use crate::model::config::VanillaNetConfig;
-use crate::model::probe::block_names;
+use crate::model::inside::block_names;
 use crate::readback::read_vec;
 use crate::train::options::TrainOptions;
 use crate::train::trainer::Trainer;

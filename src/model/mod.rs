@@ -9,9 +9,9 @@ pub mod conv;
 pub mod fusion;
 pub mod head;
 pub mod init;
+pub mod inside;
 pub mod ops;
 pub mod presets;
-pub mod probe;
 pub mod stem;
 
 use burn::module::Module;

@@ -1,11 +1,18 @@
 //! What a net learned, on the whole test set: overall and per-class accuracy, the confusion
 //! matrix, and which images it gets wrong most confidently. Made from the class probabilities of
-//! every test image, for the trained net or its fused form alike.
+//! every test image, for the trained net or its fused form alike; and the plain accuracy the
+//! training loop reports.
 
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::classify::Classifier;
+use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::readback::argmax;
+use crate::model::Weights;
+use crate::readback::{argmax, read_f32, read_vec};
+use crate::train::trained_net::TrainedNet;
 
 /// Which net was evaluated: the trained one or the moving average of its weights (both at the
 /// training's lambda), or a fused form; the page shows them side by side.
@@ -148,6 +155,69 @@ impl Evaluation {
     }
 }
 
+/// Test images per batch when a net goes over the test set.
+const TEST_BATCH: usize = 256;
+
+/// The first `n` test images' indices, in batches of [`TEST_BATCH`].
+pub(crate) fn test_batches(n: usize) -> Vec<Vec<usize>> {
+    (0..n).collect::<Vec<_>>().chunks(TEST_BATCH).map(<[usize]>::to_vec).collect()
+}
+
+/// How many of the batch the logits get right.
+pub(crate) fn correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    let [n, _] = logits.dims();
+    logits.argmax(1).reshape([n]).equal(labels).float().sum().inner()
+}
+
+/// Accuracy of `net` on up to `limit` test images (all when `None`), at its lambda. `None`
+/// when there is no test image.
+pub async fn accuracy(net: &TrainedNet<'_>, limit: Option<usize>) -> Result<Option<f32>> {
+    let test = &net.data.test;
+    let n = limit.map_or(test.len(), |l| l.min(test.len()));
+    if n == 0 {
+        return Ok(None);
+    }
+    let mut correct_total = 0.0;
+    for chunk in test_batches(n) {
+        let (x, y) = net.data.batch(test, &chunk, &net.device);
+        correct_total += read_f32(correct(net.net.forward(x, net.lambda), y)).await?;
+    }
+    Ok(Some(correct_total / n as f32))
+}
+
+/// The trained net (or the moving average of its weights, as `net` holds) on the whole test
+/// set, at its lambda: accuracy per class, the confusion matrix, the most confident mistakes.
+pub async fn evaluate_net(net: &TrainedNet<'_>) -> Result<Evaluation> {
+    let evaluated = match net.weights {
+        Weights::Trained => Evaluated::Trained,
+        Weights::Ema => Evaluated::Ema,
+    };
+    let logits = |x| net.net.forward(x, net.lambda);
+    evaluate_with(logits, evaluated, net.data, &net.device, net.step).await
+}
+
+/// A fused classifier of this run on the whole test set of `data` (see [`evaluate_net`]),
+/// stamped with step `step`.
+pub async fn evaluate_fused(fused: &Classifier, data: &Dataset, device: &Device, step: usize) -> Result<Evaluation> {
+    evaluate_with(|x| fused.model.forward(x), Evaluated::Fused, data, device, step).await
+}
+
+async fn evaluate_with(
+    logits: impl Fn(Tensor<4>) -> Tensor<2>,
+    evaluated: Evaluated,
+    data: &Dataset,
+    device: &Device,
+    step: usize,
+) -> Result<Evaluation> {
+    let test = &data.test;
+    let mut probabilities = Vec::with_capacity(test.len() * data.classes.len());
+    for chunk in test_batches(test.len()) {
+        let (x, _) = data.batch(test, &chunk, device);
+        probabilities.extend(read_vec(softmax(logits(x), 1).flatten::<1>(0, 1)).await?);
+    }
+    Evaluation::from_probabilities(evaluated, step, data.classes.clone(), &test.labels, &probabilities)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +273,13 @@ mod tests {
         assert_eq!(e.mistakes[0].index, n - 1);
         assert!(e.mistakes.windows(2).all(|w| w[0].confidence >= w[1].confidence));
         assert_eq!(e.cell(0, 1, 5).unwrap().len(), 5);
+    }
+
+    #[test]
+    fn test_batches_cover_every_image_once() {
+        let batches = test_batches(600);
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), vec![256, 256, 88]);
+        assert_eq!(batches.concat(), (0..600).collect::<Vec<_>>());
+        assert!(test_batches(0).is_empty());
     }
 }

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::MAX_FUSION_VALUES;
 use crate::error::{Error, Result};
-use crate::model::probe::{Folded, FusionParts};
+use crate::model::inside::{Folded, FusionParts};
 use crate::readback::read_vec;
+use crate::train::trained_net::TrainedNet;
 
 /// A weight tensor as a matrix: `rows` output channels, `cols` the rest (input channels times
 /// kernel positions), row-major, with the tensor's own shape.
@@ -71,6 +72,14 @@ pub struct FusionView {
 
 fn numel(t: &Tensor<4>) -> usize {
     t.dims().iter().product()
+}
+
+/// The fusion of part `part` of `net` (0 the stem, 1..=blocks a block, blocks + 1 the head)
+/// drawn: the convs with their BNs folded, their product, the activation's kernel, the counts.
+pub async fn fusion_of_part(net: &TrainedNet<'_>, part: usize) -> Result<FusionView> {
+    let parts = net.net.fusion_parts(part)?;
+    let sizes = net.config.feature_sizes(net.data.height, net.data.width)?;
+    fusion_view(parts, part, &sizes, net.lambda, net.net.uses_lambda()).await
 }
 
 /// What fusing part `parts` looks like: read in one go. `sizes`: the feature-map sizes of the

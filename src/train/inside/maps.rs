@@ -1,14 +1,44 @@
 //! The feature maps after one part of the net for one image: the most active channels, and the
-//! largest difference between two forms of the net.
+//! largest difference between two forms of the net; for a test image or an image file.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::MAX_TILES;
+use super::{DEFAULT_TILES, MAX_TILES};
+use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::model::probe::block_names;
+use crate::model::inside::block_names;
 use crate::model::{VanillaNet, VanillaNetDeploy};
 use crate::readback::{read_vec, top_k};
+use crate::train::trained_net::TrainedNet;
+
+/// The image whose feature maps are looked at: a test image by index, or an image file
+/// (preprocessed as the training images are).
+pub enum MapsImage<'a> {
+    Test(usize),
+    File(&'a [u8]),
+}
+
+impl MapsImage<'_> {
+    /// The image as the net's input `[1, C, H, W]`.
+    pub fn input(&self, data: &Dataset, device: &Device) -> Result<Tensor<4>> {
+        match *self {
+            MapsImage::Test(index) => {
+                if index >= data.test.len() {
+                    return Err(Error::InvalidInput(format!(
+                        "there is no test image {index}: the test set has {}",
+                        data.test.len()
+                    )));
+                }
+                Ok(data.batch(&data.test, &[index], device).0)
+            }
+            MapsImage::File(bytes) => {
+                let values = data.preprocess().input(bytes)?;
+                Ok(Tensor::from_data(TensorData::new(values, [1, data.channels, data.height, data.width]), device))
+            }
+        }
+    }
+}
 
 /// One channel of a feature map.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,4 +142,19 @@ pub async fn trained_or_fused_maps(
         Some(f) => feature_maps(f.forward_features(x).1, block, tiles, true, Some(trained)).await,
         None => feature_maps(trained, block, tiles, false, None).await,
     }
+}
+
+/// The feature maps after part `block` (0 the stem) of one image: the `tiles` most active
+/// channels ([`DEFAULT_TILES`] unless given) of `net` (eval mode, at its lambda), or of `fused`
+/// (the fused form of `net`'s weights) with their largest difference to `net`'s.
+pub async fn maps_of_image(
+    net: &TrainedNet<'_>,
+    fused: Option<&VanillaNetDeploy>,
+    image: MapsImage<'_>,
+    block: usize,
+    tiles: Option<usize>,
+) -> Result<FeatureMaps> {
+    let tiles = check_tiles(tiles.unwrap_or(DEFAULT_TILES))?;
+    let x = image.input(net.data, &net.device)?;
+    trained_or_fused_maps(&net.net, fused, x, net.lambda, block, tiles).await
 }

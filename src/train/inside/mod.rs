@@ -1,23 +1,31 @@
 //! Inside the net while it trains, read back as small host arrays: how far each leaky
-//! activation is from linear (recorded by the training loop every few steps, on a fixed probe
-//! batch), the feature maps after each block for one image, and the fusion of one block drawn
-//! as matrices. Each is one awaited read, whatever the net; the work is bounded (a fixed probe
-//! batch, a bounded number of tiles and matrix values).
+//! activation is from linear, the feature maps after each block for one image, the fusion of
+//! one block drawn as matrices, and what a learned activation has become. Each is one awaited
+//! read, whatever the net; the work is bounded (a fixed batch, a bounded number of tiles and
+//! matrix values).
+//!
+//! A *probe*, here and everywhere in the crate, is one measurement of the decay: the training
+//! loop measures every leaky activation on a fixed batch of [`PROBE_IMAGES`] images every few
+//! steps, and the history of probes is the page's decay chart. (Looking at a model file's
+//! feature maps from the command line is `vanillanet inspect`, the one meaning of "inspect".)
 
-//! This file: the decay; `maps.rs` the feature maps; `fusion.rs` the fusion drawn.
+//! This file: the decay; `maps.rs` the feature maps; `fusion.rs` the fusion drawn;
+//! `response.rs` an activation's response.
 
 mod fusion;
 mod maps;
+mod response;
 
-pub use fusion::{FoldedView, FusionView, Matrix, fusion_view};
-pub use maps::{FeatureMaps, Tile, check_tiles, feature_maps, trained_or_fused_maps};
+pub use fusion::{FoldedView, FusionView, Matrix, fusion_of_part, fusion_view};
+pub use maps::{FeatureMaps, MapsImage, Tile, check_tiles, feature_maps, maps_of_image, trained_or_fused_maps};
+pub use response::activation_response;
 
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::model::VanillaNet;
-use crate::model::probe::decay_measures;
+use crate::model::inside::decay_measures;
 use crate::readback::read_vec;
 
 /// Test images (the first ones; training images when there are no test images) the decay is

@@ -1,18 +1,19 @@
 //! The one training loop the page drives (and tests run natively): deep training with lambda
-//! following its schedule, one optimizer step per call, every read from the device awaited.
-//! What is read off the net (evaluation, the fuse report, the probes) is `inspect.rs`; saving
-//! and continuing a run, and its exports, `snapshot.rs`.
+//! following its schedule, one optimizer step per call, every read from the device awaited,
+//! the moving average of the weights kept. What is read off the net (evaluation, the fuse
+//! report, the comparison, the views of the inside) are functions of a [`TrainedNet`], which
+//! [`Trainer::trained_net`] makes; the probes of the decay the loop records are `decay.rs`;
+//! saving and continuing a run, and its exports, `snapshot.rs`.
 
-mod inspect;
+mod decay;
 mod snapshot;
 mod watch;
 
-pub use inspect::{FuseReport, ProbeImage};
 pub use snapshot::Position;
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::data::augment::Draws;
@@ -25,8 +26,10 @@ use crate::model::init::splitmix;
 use crate::model::{VanillaNet, Weights};
 use crate::readback::read_vec;
 use crate::train::ema::{Ema, warmed_up_decay};
+use crate::train::evaluation::correct;
 use crate::train::inside::{DecayHistory, DecayPoint, probe_decay};
 use crate::train::options::TrainOptions;
+use crate::train::trained_net::TrainedNet;
 use watch::LossWatch;
 
 /// What one optimizer step did.
@@ -187,6 +190,32 @@ impl Trainer {
         }
     }
 
+    /// `weights` at the next step's lambda with the data and the device: what evaluation, the
+    /// fuse report, the comparison and the views of the inside are read from.
+    pub fn trained_net(&self, weights: Weights) -> Result<TrainedNet<'_>> {
+        Ok(TrainedNet {
+            net: self.net(weights)?,
+            weights,
+            config: &self.config,
+            data: &self.data,
+            lambda: self.lambda(),
+            step: self.global_step,
+            device: self.device(),
+        })
+    }
+
+    /// The device the net trains on, without autodiff: where its eval-mode forms live.
+    pub fn device(&self) -> Device {
+        self.device.clone().inner()
+    }
+
+    /// Why the net cannot be fused now, or none when it can: its convs merge only once the
+    /// activation between them is the identity (lambda 1).
+    pub fn cannot_fuse(&self) -> Option<String> {
+        let lambda = self.lambda();
+        (self.model().uses_lambda() && lambda != 1.0).then(|| Error::FuseLambda { lambda }.to_string())
+    }
+
     /// The learning rate of the next step.
     pub fn learning_rate(&self) -> f64 {
         self.options.learning_rates().at(self.epoch, self.step, self.steps_per_epoch())
@@ -313,7 +342,7 @@ impl Trainer {
         }
         let mut report = report;
         if self.inside.due(report.global_step, report.epoch_end) {
-            let device = self.device.clone().inner();
+            let device = self.device();
             let point =
                 probe_decay(&self.model().valid(), self.probe_batch(&device), lambda, report.global_step).await?;
             if let Some(point) = point {
@@ -329,10 +358,4 @@ impl Trainer {
         }
         Ok(report)
     }
-}
-
-/// How many of the batch the logits get right.
-fn correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
-    let [n, _] = logits.dims();
-    logits.argmax(1).reshape([n]).equal(labels).float().sum().inner()
 }

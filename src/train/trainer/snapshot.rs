@@ -1,6 +1,6 @@
 //! A run saved and continued: the weights (and their moving average) and the position in
 //! training as one safetensors file, the run moved to another device, and the exports (the
-//! card, the authors' training form).
+//! card, the authors' training form, the fused classifier).
 
 use burn::module::Module;
 use burn::tensor::Device;
@@ -12,8 +12,10 @@ use crate::error::{Error, Result};
 use crate::io::card::ModelCard;
 use crate::io::names::{check_shapes, load_state, state_dict_async};
 use crate::io::state_dict::StateDict;
+use crate::classify::Classifier;
 use crate::model::{Form, VanillaNet, Weights};
 use crate::train::ema::Ema;
+use crate::train::fuse_report::{FuseReport, fuse_and_report};
 use crate::train::inside::DecayHistory;
 use crate::train::options::{TrainOptions, saved_before_recipe};
 
@@ -77,6 +79,19 @@ impl Trainer {
         let d = &self.data;
         let name = format!("{} on {}", self.options.preset, d.name);
         ModelCard::new(name, self.config.clone(), d.classes.clone(), d.preprocess(), form).with_weights(weights)
+    }
+
+    /// The default weights (the moving average when there is one) fused into a classifier
+    /// with this run's card, and both forms compared on up to `limit` test images (see
+    /// [`fuse_and_report`]); only at lambda 1.
+    pub async fn fuse(&self, limit: usize) -> Result<(Classifier, FuseReport)> {
+        self.fuse_weights(self.default_weights(), limit).await
+    }
+
+    /// Fuses `weights` (see [`Self::fuse`]); the classifier's card says which they were.
+    pub async fn fuse_weights(&self, weights: Weights, limit: usize) -> Result<(Classifier, FuseReport)> {
+        let (model, report) = fuse_and_report(&self.trained_net(weights)?, limit).await?;
+        Ok((Classifier { card: self.card(Form::Deploy, weights), model }, report))
     }
 
     /// The training form as the authors' code keeps it: official key names, every BatchNorm's
