@@ -92,7 +92,13 @@ fn dependencies_run_one_way_and_no_file_uses_one_that_uses_it() {
     }
     assert!(upward.is_empty(), "lower layers must not use higher ones:\n{}", upward.join("\n"));
 
-    // Depth-first search for a cycle.
+    if let Some(cycle) = cycle(&graph) {
+        panic!("files that use each other: {cycle}");
+    }
+}
+
+/// A cycle of files that use each other, as `a -> b -> a`, if there is one (depth-first).
+fn cycle(graph: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> Option<String> {
     fn visit<'a>(
         f: &'a PathBuf,
         g: &'a BTreeMap<PathBuf, BTreeSet<PathBuf>>,
@@ -115,10 +121,44 @@ fn dependencies_run_one_way_and_no_file_uses_one_that_uses_it() {
         None
     }
     let mut done = BTreeSet::new();
-    for f in graph.keys() {
-        if let Some(cycle) = visit(f, &graph, &mut Vec::new(), &mut done) {
-            panic!("files that use each other: {cycle}");
+    graph.keys().find_map(|f| visit(f, graph, &mut Vec::new(), &mut done))
+}
+
+/// The CLI, `src/bin/vanillanet/`, is a crate of its own: its `crate::` is that folder, and it
+/// reaches the library only by the library's name, `vanillanet::` (never by compiling library
+/// files into itself with `#[path]` or `include!`). Its files too use each other one way.
+#[test]
+fn the_cli_uses_the_library_by_name_and_no_two_of_its_files_use_each_other() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let cli = src.join("bin").join("vanillanet");
+    let mut files = Vec::new();
+    sources(&cli, &mut files);
+    assert!(files.len() > 5 && files.contains(&cli.join("main.rs")), "the walk found the CLI's sources");
+    let mut strays = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim_start().starts_with("//")) {
+            let at = format!("{}:{}", file.display(), n + 1);
+            if line.contains("#[path") || line.contains("include!(") {
+                strays.push(format!("{at} compiles another file into the CLI: {}", line.trim()));
+            }
+            for (i, _) in line.match_indices("crate::") {
+                let path: Vec<&str> = line[i + "crate::".len()..]
+                    .split("::")
+                    .map(|s| s.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap())
+                    .take_while(|s| !s.is_empty())
+                    .collect();
+                if path.first().is_some_and(|m| m.starts_with(char::is_lowercase)) && resolve(&cli, &path).is_none() {
+                    strays.push(format!("{at} names crate::{}, no file of the CLI (the library is vanillanet::)", path.join("::")));
+                }
+            }
         }
+    }
+    assert!(strays.is_empty(), "the CLI reaches the library only as `vanillanet::`:\n{}", strays.join("\n"));
+    let graph: BTreeMap<PathBuf, BTreeSet<PathBuf>> = files.iter().map(|f| (f.clone(), uses(&cli, f))).collect();
+    assert!(graph[&cli.join("main.rs")].len() > 5, "main uses the commands it dispatches to");
+    if let Some(cycle) = cycle(&graph) {
+        panic!("files of the CLI that use each other: {cycle}");
     }
 }
 
@@ -146,11 +186,12 @@ fn all_sources() -> Vec<PathBuf> {
 }
 
 #[test]
-fn every_source_file_has_one_job_and_the_readme_names_it() {
+fn every_source_file_has_one_job_and_the_architecture_names_it() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let layout = &readme[readme.find("## Layout").unwrap()..];
-    let layout = &layout[..layout[3..].find("\n## ").unwrap()];
+    // ARCHITECTURE.md's Layout section, up to the next section or the end of the file.
+    let architecture = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let layout = &architecture[architecture.find("## Layout").expect("ARCHITECTURE.md has a Layout section")..];
+    let layout = &layout[..layout[3..].find("\n## ").map_or(layout.len(), |end| end + 3)];
     let files = all_sources();
     assert!(files.len() > 80, "the walk found the sources");
     let mut long = Vec::new();
@@ -177,5 +218,5 @@ fn every_source_file_has_one_job_and_the_readme_names_it() {
         }
     }
     assert!(long.is_empty(), "files over 400 lines do more than one job:\n{}", long.join("\n"));
-    assert!(unnamed.is_empty(), "the README's Layout section does not name:\n{}", unnamed.join("\n"));
+    assert!(unnamed.is_empty(), "ARCHITECTURE.md's Layout section does not name:\n{}", unnamed.join("\n"));
 }
