@@ -22,14 +22,39 @@ const ratio = (v) => v.toFixed(2);
 const row = (cells) => `| ${cells.join(" | ")} |`;
 const table = (head, rows) => [row(head), row(head.map(() => "---")), ...rows.map(row)].join("\n");
 
-/** Ours against the authors' PyTorch code (scripts/bench-pytorch.sh): one row per case. */
+/** Ours against the authors' PyTorch code (scripts/bench-pytorch.sh): latency a row per model
+ * and batch, both forms, median ms (p90); then training throughput. */
 function againstPytorch(file) {
   const r = result(file);
+  const p90 = (runs, model, size, batch, fused, median) => runs.find((l) => l.model === model && l.size === size
+    && l.batch === batch && l.fused === fused && l.medianMs === median)?.p90Ms;
+  const ours = r.ours.flatMap((o) => o.latency);
+  const cases = new Map();
+  const training = [];
+  for (const c of r.rows) {
+    const latency = c.case.match(/^(\S+) (\d+)px batch (\d+) (unfused|fused)$/);
+    const train = c.case.match(/^training (\S+) batch (\d+) \(img\/s\)$/);
+    if (latency) {
+      const [, model, size, batch, form] = latency;
+      const key = `${model}, ${size}x${size} | ${batch}`;
+      if (!cases.has(key)) cases.set(key, {});
+      const fused = form === "fused";
+      cases.get(key)[form] = { ...c, oursP90: p90(ours, model, +size, +batch, fused, c.oursMs), pytorchP90: p90(r.pytorch.latency, model, +size, +batch, fused, c.pytorchMs) };
+    } else if (train) {
+      training.push([`training ${train[1]}, img/s`, train[2], perSec(c.oursImagesPerSec), "", "", perSec(c.pytorchImagesPerSec), "", `${ratio(c.ratio)} (ours / PyTorch)`, c.verdict]);
+    } else {
+      throw new Error(`${file}: a row of an unknown kind: ${c.case}`);
+    }
+  }
+  const timed = (v, p) => (p === undefined ? ms(v) : `${ms(v)} (${ms(p)})`);
+  const rows = [...cases].map(([key, { unfused: u, fused: f }]) => [
+    ...key.split(" | "), timed(u.oursMs, u.oursP90), timed(f.oursMs, f.oursP90), `${(u.oursMs / f.oursMs).toFixed(2)}x`,
+    timed(u.pytorchMs, u.pytorchP90), timed(f.pytorchMs, f.pytorchP90), `${ratio(u.ratio)}, ${ratio(f.ratio)}`,
+    u.verdict === f.verdict ? u.verdict : `${u.verdict} (unfused), ${f.verdict} (fused)`,
+  ]);
   return table(
-    ["case", "ours", "PyTorch", "ratio (above 1: ours faster)", "verdict"],
-    r.rows.map((c) => c.oursMs !== undefined
-      ? [c.case, `${ms(c.oursMs)} ms`, `${ms(c.pytorchMs)} ms`, ratio(c.ratio), c.verdict]
-      : [c.case, `${perSec(c.oursImagesPerSec)} img/s`, `${perSec(c.pytorchImagesPerSec)} img/s`, ratio(c.ratio), c.verdict]),
+    ["model", "batch", "ours unfused", "ours fused", "fused speed-up", "PyTorch unfused", "PyTorch fused", "PyTorch time / ours (unfused, fused)", "verdict"],
+    [...rows, ...training],
   );
 }
 
