@@ -142,18 +142,25 @@ fn bad_input_exits_nonzero_with_one_line() {
     fails_with(&vanillanet(&args), "no tensor named 'input'");
 }
 
+/// The binary's own flags (its `args.rs`, compiled here too), to enumerate its subcommands.
+#[allow(dead_code)]
+#[path = "../../src/bin/vanillanet/args.rs"]
+mod args;
+
 #[test]
 fn help_everywhere_and_info() {
-    for sub in [
-        vec!["--help"],
-        vec!["logits", "--help"],
-        vec!["fuse", "--help"],
-        vec!["classify", "--help"],
-        vec!["info", "--help"],
-    ] {
-        let out = vanillanet(&sub);
-        assert!(out.status.success());
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
+    let command = args::command();
+    let subcommands: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+    assert!(subcommands.len() >= 11 && subcommands.contains(&"export-onnx"), "{subcommands:?}");
+    let out = vanillanet(&["--help"]);
+    let top = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && top.contains("Usage: vanillanet"), "{top}");
+    for sub in subcommands {
+        assert!(top.contains(&format!("\n  {sub} ")), "--help lists {sub}: {top}");
+        let out = vanillanet(&[sub, "--help"]);
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{sub} --help: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(help.contains(&format!("Usage: vanillanet {sub}")), "{sub} --help: {help}");
     }
     let out = vanillanet(&["info", "--model", "vanillanet_5"]);
     let text = String::from_utf8_lossy(&out.stdout);

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use vanillanet::model::Weights;
 use vanillanet::train::options::TrainOptions;
 use vanillanet::train::study::StudyOptions;
@@ -222,9 +222,15 @@ pub struct FolderArgs {
     pub channels: usize,
 }
 
+/// The whole command line as clap parses it: `Cli` with `ablate`'s study defaults. The one
+/// definition `main` parses with and the CLI tests enumerate the subcommands of.
+pub fn command() -> clap::Command {
+    Cli::command().mut_subcommand("ablate", study_defaults)
+}
+
 /// `ablate`'s flags as the study has them: the defaults of `StudyOptions::default().train`
 /// where they differ from plain training's, and the options each arm sets hidden.
-pub fn study_defaults(mut ablate: clap::Command) -> clap::Command {
+fn study_defaults(mut ablate: clap::Command) -> clap::Command {
     let study = serde_json::to_value(StudyOptions::default().train).unwrap_or_default();
     let plain = serde_json::to_value(TrainOptions::default()).unwrap_or_default();
     for spec in TrainOptions::table() {

@@ -2,11 +2,28 @@
 //! numbers the page's `vanillanet.inside.featureMaps` answers.
 
 use burn::tensor::{Device, Tensor, TensorData};
-use vanillanet::train::inside::{check_tiles, feature_maps, trained_or_fused_maps};
-use vanillanet::{Error, ModelCard, Result, VanillaNet, VanillaNetDeploy};
+use vanillanet::train::inside::{FeatureMaps, check_tiles, feature_maps, trained_or_fused_maps};
+use vanillanet::{Error, ModelCard, Result};
 
 use crate::args::{DataArgs, FolderArgs, InspectArgs};
-use crate::commands::load_dataset;
+use crate::context::{Context, write_file};
+use crate::datasets::load_dataset;
+use crate::model_file::{ModelFile, Net};
+
+/// Prints the maps, and writes them as JSON when `--json` names a file.
+pub fn run(args: InspectArgs, context: &Context) -> Result<()> {
+    let device = context.device()?;
+    let file = ModelFile::read(&args.model)?;
+    let maps = maps(&file.card, file.net(&device)?, &args, &device)?;
+    print(&maps, args.lambda);
+    if let Some(path) = &args.json {
+        // One line, not indented: thousands of pixel values, read by programs (the page's tests).
+        let text = serde_json::to_string(&maps).map_err(|e| Error::encode("JSON", e))?;
+        write_file(path, text.as_bytes())?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
 
 /// The image asked for as the net's input `[1, C, H, W]`.
 fn input(card: &ModelCard, args: &InspectArgs, device: &Device) -> Result<Tensor<4>> {
@@ -45,14 +62,9 @@ fn input(card: &ModelCard, args: &InspectArgs, device: &Device) -> Result<Tensor
     }
 }
 
-/// Prints the maps; answers their JSON when `--json` asks for it.
-pub fn run(
-    card: &ModelCard,
-    trained: Option<VanillaNet>,
-    deploy: Option<VanillaNetDeploy>,
-    args: &InspectArgs,
-    device: &Device,
-) -> Result<Option<String>> {
+/// The maps after the part `--block` names, of the net (`--fused`: of its deploy form) for the
+/// image asked for.
+fn maps(card: &ModelCard, net: Net, args: &InspectArgs, device: &Device) -> Result<FeatureMaps> {
     check_tiles(args.tiles)?;
     if !(0.0..=1.0).contains(&args.lambda) {
         return Err(Error::InvalidInput(format!("--lambda must be within [0, 1], got {}", args.lambda)));
@@ -62,21 +74,21 @@ pub fn run(
         return Err(Error::InvalidInput(format!("--block {}: 0 is the stem, 1..={blocks} the blocks", args.block)));
     }
     let x = input(card, args, device)?;
-    let maps = match (trained, deploy) {
-        (Some(model), _) => {
+    match net {
+        Net::Training(model) => {
             let fused = if args.fused { Some(model.fuse(args.lambda)?) } else { None };
-            pollster::block_on(trained_or_fused_maps(&model, fused.as_ref(), x, args.lambda, args.block, args.tiles))?
+            pollster::block_on(trained_or_fused_maps(&model, fused.as_ref(), x, args.lambda, args.block, args.tiles))
         }
-        (None, Some(model)) if args.fused => {
-            pollster::block_on(feature_maps(model.forward_features(x).1, args.block, args.tiles, true, None))?
+        Net::Deploy(model) if args.fused => {
+            pollster::block_on(feature_maps(model.forward_features(x).1, args.block, args.tiles, true, None))
         }
-        (None, Some(_)) => {
-            return Err(Error::InvalidInput(
-                "the checkpoint is already fused (deploy form): add --fused to look at it".into(),
-            ));
+        Net::Deploy(_) => {
+            Err(Error::InvalidInput("the checkpoint is already fused (deploy form): add --fused to look at it".into()))
         }
-        (None, None) => unreachable!("a checkpoint is in one form or the other"),
-    };
+    }
+}
+
+fn print(maps: &FeatureMaps, lambda: f64) {
     let form = if maps.fused { "fused" } else { "trained" };
     println!(
         "{} ({form}): {} channels of {}x{}, the {} most active (mean |value|) first",
@@ -87,7 +99,7 @@ pub fn run(
         maps.tiles.len()
     );
     if let Some(d) = maps.max_diff {
-        println!("largest difference to the trained net's maps (lambda {}): {d:.3e}", args.lambda);
+        println!("largest difference to the trained net's maps (lambda {lambda}): {d:.3e}");
     }
     println!("{:>8} {:>12} {:>12} {:>12}", "channel", "mean |v|", "min", "max");
     for t in &maps.tiles {
@@ -95,5 +107,4 @@ pub fn run(
         let max = t.values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         println!("{:>8} {:>12.5} {:>12.5} {:>12.5}", t.channel, t.activity, min, max);
     }
-    args.json.as_ref().map(|_| serde_json::to_string(&maps).map_err(|e| Error::encode("JSON", e))).transpose()
 }

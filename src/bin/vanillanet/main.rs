@@ -1,19 +1,36 @@
 //! `vanillanet`: run, fuse, train and inspect VanillaNet checkpoints from the command line.
+//! `main` parses the flags (`args.rs`), builds the context every command runs in
+//! (`context.rs`) and hands each command to the module named for it; commands share the model
+//! file loader (`model_file.rs`) and the datasets `--data` takes (`datasets.rs`), never each
+//! other.
 
 mod args;
-mod checkpoint;
-mod commands;
+mod context;
+mod datasets;
+mod model_file;
+
+mod ablate;
+mod bench;
+mod classify;
+mod export_onnx;
+mod fuse;
+mod info;
+mod init;
 mod inspect;
-mod measure;
-mod training;
+mod logits;
+mod models;
+mod train;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
+use vanillanet::Result;
+
+use args::{Cli, Command};
+use context::Context;
 
 fn main() -> ExitCode {
-    let command = args::Cli::command().mut_subcommand("ablate", args::study_defaults);
-    let cli = match command.try_get_matches().and_then(|m| args::Cli::from_arg_matches(&m)) {
+    let cli = match args::command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             let _ = e.print(); // --help, --version
@@ -32,11 +49,33 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match commands::run(cli) {
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Runs one command. The thread pool starts first, before any tensor work, whatever the
+/// command.
+fn run(cli: Cli) -> Result<()> {
+    let context = Context::new(cli.backend, cli.threads)?;
+    match cli.command {
+        Command::Logits(args) => logits::run(args, &context),
+        Command::Fuse(args) => fuse::run(args, &context),
+        Command::Classify(args) => classify::run(args, &context),
+        Command::Info(args) => info::run(args),
+        Command::Models => {
+            models::run();
+            Ok(())
+        }
+        Command::ExportOnnx(args) => export_onnx::run(args, &context),
+        Command::Bench(args) => bench::run(args, &context),
+        Command::Init(args) => init::run(args, &context),
+        Command::Train(args) => train::run(args, &context),
+        Command::Inspect(args) => inspect::run(args, &context),
+        Command::Ablate(args) => ablate::run(args, &context),
     }
 }

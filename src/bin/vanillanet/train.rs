@@ -1,17 +1,19 @@
-//! `vanillanet train` and `vanillanet ablate`: the page's training loop and its studies, with the
-//! page's options (Rust's options table).
+//! `vanillanet train`: the page's training loop on a dataset, with the page's options (the
+//! options table), a line per epoch; the fused model and the training form saved if asked.
 
 use vanillanet::model::Weights;
+use vanillanet::train::evaluation::accuracy;
 use vanillanet::train::trainer::Trainer;
 use vanillanet::{Error, Result, state_dict};
 
-use crate::args::{AblateArgs, Backend, TrainArgs};
-use crate::commands::{device, load_dataset, write_file, write_model};
+use crate::args::TrainArgs;
+use crate::context::{Context, write_file, write_model};
+use crate::datasets::load_dataset;
 
-pub fn train(args: TrainArgs, backend: Backend) -> Result<()> {
+pub fn run(args: TrainArgs, context: &Context) -> Result<()> {
     let TrainArgs { data, options, output, output_training, weights, probe_every } = args;
     let dataset = load_dataset(&data)?;
-    let device = device(backend)?;
+    let device = context.device()?;
     let mut trainer = Trainer::new(&device, dataset, options)?;
     trainer.set_probe_every(probe_every)?;
     let weights = weights.unwrap_or(trainer.default_weights());
@@ -41,9 +43,9 @@ pub fn train(args: TrainArgs, backend: Backend) -> Result<()> {
         }
         let secs = start.elapsed().as_secs_f64();
         let percent = |a: Option<f32>| a.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a));
-        let test = pollster::block_on(trainer.evaluate(None))?;
+        let test = pollster::block_on(accuracy(&trainer.trained_net(Weights::Trained)?, None))?;
         let ema = match trainer.ema() {
-            Some(_) => format!("  ema {}", percent(pollster::block_on(trainer.evaluate_ema(None))?)),
+            Some(_) => format!("  ema {}", percent(pollster::block_on(accuracy(&trainer.trained_net(Weights::Ema)?, None))?)),
             None => String::new(),
         };
         println!(
@@ -76,56 +78,6 @@ pub fn train(args: TrainArgs, backend: Backend) -> Result<()> {
     if let Some(output) = output_training {
         write_file(&output, &pollster::block_on(trainer.export_training_of(weights))?)?;
         println!("wrote the training form ({held}) to {}", output.display());
-    }
-    Ok(())
-}
-
-pub fn ablate(args: AblateArgs, backend: Backend) -> Result<()> {
-    let AblateArgs { data, options, json } = args;
-    use vanillanet::train::study::StudyRun;
-    let data = load_dataset(&data)?;
-    let (study, seeds, t) = (options.study, options.seeds, &options.train);
-    let (epochs, batch_size, decay_epochs) = (t.epochs, t.batch_size, t.decay_epochs);
-    let device = device(backend)?;
-    let mut run = StudyRun::new(&device, data, options)?;
-    let report = run.report()?;
-    println!(
-        "study {}: {} arms x {seeds} seeds on {} ({} train / {} test images), {} steps each ({epochs} epochs, batch {batch_size}, lambda annealed over {decay_epochs})",
-        study.name(),
-        report.arms.len(),
-        report.dataset,
-        report.train_images,
-        report.test_images,
-        report.steps_per_run
-    );
-    // The JSON is rewritten after every run, so a long study stopped early keeps what it found.
-    let write_json = |report: &vanillanet::train::study::StudyReport| -> Result<()> {
-        let Some(path) = &json else { return Ok(()) };
-        let text = serde_json::to_string_pretty(report).map_err(|e| Error::encode("JSON", e))?;
-        write_file(path, text.as_bytes())
-    };
-    while !run.finished() {
-        let progress = pollster::block_on(run.step())?;
-        if let Some(r) = progress.finished {
-            write_json(&run.report()?)?;
-            println!(
-                "run {:>2}/{}  {:<28} seed {}  test {:.2}%  (fused; max logit diff {:.1e})  loss {:.4}  {:.1} s",
-                progress.run + 1,
-                progress.runs,
-                report.arms[r.arm].name,
-                r.seed,
-                100.0 * r.accuracy,
-                r.max_logit_diff,
-                r.final_loss,
-                r.train_seconds
-            );
-        }
-    }
-    let report = run.report()?;
-    println!("\n{}\npaper: {}", report.markdown(), report.claim);
-    write_json(&report)?;
-    if let Some(path) = &json {
-        println!("wrote {}", path.display());
     }
     Ok(())
 }

@@ -1,31 +1,33 @@
-//! `vanillanet bench`: inference latency and training throughput.
+//! `vanillanet bench`: inference latency (fused and unfused) and training throughput, on random
+//! weights and images.
 
-use vanillanet::{Error, Result, VanillaNetConfig};
+use vanillanet::model::presets::named_model;
+use vanillanet::{Error, Result, bench};
 
-use crate::args::{Backend, BenchArgs};
-use crate::commands::{device, write_file};
+use crate::args::BenchArgs;
+use crate::context::{Context, write_json};
 
-pub fn bench(args: BenchArgs, backend: Backend, threads: usize) -> Result<()> {
+pub fn run(args: BenchArgs, context: &Context) -> Result<()> {
     let BenchArgs { models, batches, runs, warmup, train_preset, train_batch, train_steps, breakdown, json } = args;
-    use vanillanet::bench;
     if runs == 0 || batches.contains(&0) {
         return Err(Error::InvalidInput("--runs and every batch size must be at least 1".into()));
     }
     let cases = models
         .iter()
         .map(|m| {
-            let (name, size) = m.split_once('@').unwrap_or((m, "224"));
-            let size = size
-                .parse::<usize>()
-                .map_err(|_| Error::InvalidInput(format!("'{m}': size after @ must be a number")))?;
-            Ok((name.to_string(), VanillaNetConfig::named(name)?, size))
+            let (name, size) = m.split_once('@').map_or((m.as_str(), None), |(n, s)| (n, Some(s)));
+            let named = named_model(name)?;
+            let size = match size {
+                Some(s) => {
+                    s.parse::<usize>().map_err(|_| Error::InvalidInput(format!("'{m}': size after @ must be a number")))?
+                }
+                None => named.input_size,
+            };
+            Ok((name.to_string(), (named.config)(), size))
         })
         .collect::<Result<Vec<_>>>()?;
-    let device = device(backend)?;
-    let backend_name = match backend {
-        Backend::Cpu => "cpu (flex)",
-        Backend::Gpu => "gpu (wgpu)",
-    };
+    let device = context.device()?;
+    let (backend_name, threads) = (context.backend_name(), context.threads);
     println!(
         "backend {backend_name}, {threads} CPU thread{}, {runs} timed runs after {warmup} warm-up, readback included",
         if threads == 1 { "" } else { "s" }
@@ -74,13 +76,9 @@ pub fn bench(args: BenchArgs, backend: Backend, threads: usize) -> Result<()> {
             breakdowns.push(b);
         }
     }
-    let data_size = if train_preset.ends_with("_28") {
-        (1, 28)
-    } else if train_preset.ends_with("_64") {
-        (3, 64)
-    } else {
-        (3, 32)
-    };
+    // Images of the size and channels the preset is made for.
+    let preset = named_model(&train_preset)?;
+    let data_size = ((preset.config)().in_chans, preset.input_size);
     let t = pollster::block_on(bench::training(
         &train_preset,
         data_size.0,
@@ -92,7 +90,7 @@ pub fn bench(args: BenchArgs, backend: Backend, threads: usize) -> Result<()> {
     println!("training {} batch {}: {:.0} images/s over {} steps", t.preset, t.batch, t.images_per_sec, t.steps);
     if let Some(path) = json {
         let out = serde_json::json!({ "backend": backend_name, "threads": threads, "latency": latencies, "training": t, "breakdown": breakdowns });
-        write_file(&path, serde_json::to_string_pretty(&out).unwrap_or_default().as_bytes())?;
+        write_json(&path, &out)?;
     }
     Ok(())
 }
