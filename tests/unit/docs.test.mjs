@@ -86,6 +86,9 @@ test("the README is a front door: at most 150 lines, with the screenshot", () =>
   const lines = readme.split("\n").length - (readme.endsWith("\n") ? 1 : 0);
   assert.ok(lines <= 150, `README.md has ${lines} lines`);
   assert.match(readme, /!\[[^\]]*\]\(docs\/screenshot\.png\)/);
+  const indexed = new Set(links(readme).map((l) => l.split("#")[0]));
+  const unlisted = readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md") && !indexed.has(`docs/${f}`));
+  assert.deepEqual(unlisted, [], "docs files the README does not link to");
 });
 
 // ---- the CLI's subcommands, from clap's derive -------------------------------------------
