@@ -11,7 +11,9 @@
 //! - [`classify`]: a deployed classifier (fused net + card).
 //! - [`train`]: options, the lambda schedule, the training loop, ablation studies.
 //! - [`bench`]: latency and throughput, the same natively and in the browser.
-//! - `web` (wasm32): the browser API; `src/bin/vanillanet`: the CLI.
+//! - [`session`]: what the page works on (data, trainer, study, classifier, evaluations, the
+//!   training loop), plain Rust tested natively.
+//! - `web` (wasm32): the browser API, a thin shim over the session; `src/bin/vanillanet`: the CLI.
 
 pub mod error;
 pub mod readback;
@@ -27,6 +29,8 @@ pub mod classify;
 pub mod train;
 
 pub mod bench;
+
+pub mod session;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -1,6 +1,13 @@
-//! Benchmarks on the session's device (see `bench`), and a named model with random weights made the classifier for them.
+//! The benchmarks' calls, on the session's device (see `bench`), and a named model with random
+//! weights made the classifier for them.
 
-use super::*;
+use tsify::Ts;
+use wasm_bindgen::prelude::*;
+
+use super::{Session, err, js};
+use crate::bench::{Breakdown, Case, Latency, Throughput};
+use crate::model::config::VanillaNetConfig;
+use crate::session::ClassifierInfo;
 
 #[wasm_bindgen]
 impl Session {
@@ -14,10 +21,10 @@ impl Session {
         fused: bool,
         runs: usize,
         warmup: usize,
-    ) -> Result<Ts<crate::bench::Latency>, JsError> {
+    ) -> Result<Ts<Latency>, JsError> {
         let config = VanillaNetConfig::named(&model).map_err(err)?;
-        let case = crate::bench::Case { name: &model, config: &config, size, batch, fused };
-        js(&crate::bench::latency(case, runs, warmup, &self.device).await.map_err(err)?)
+        let case = Case { name: &model, config: &config, size, batch, fused };
+        js(&crate::bench::latency(case, runs, warmup, self.inner.device()).await.map_err(err)?)
     }
 
     /// Where a fused inference's time goes (see `bench::breakdown`).
@@ -29,10 +36,10 @@ impl Session {
         batch: usize,
         runs: usize,
         warmup: usize,
-    ) -> Result<Ts<crate::bench::Breakdown>, JsError> {
+    ) -> Result<Ts<Breakdown>, JsError> {
         let config = VanillaNetConfig::named(&model).map_err(err)?;
-        let case = crate::bench::Case { name: &model, config: &config, size, batch, fused: true };
-        js(&crate::bench::breakdown(case, runs, warmup, &self.device).await.map_err(err)?)
+        let case = Case { name: &model, config: &config, size, batch, fused: true };
+        js(&crate::bench::breakdown(case, runs, warmup, self.inner.device()).await.map_err(err)?)
     }
 
     /// Training images per second of a preset on random images (see `bench::training`).
@@ -44,18 +51,15 @@ impl Session {
         size: usize,
         batch: usize,
         steps: usize,
-    ) -> Result<Ts<crate::bench::Throughput>, JsError> {
-        js(&crate::bench::training(&preset, channels, size, batch, steps, &self.device).await.map_err(err)?)
+    ) -> Result<Ts<Throughput>, JsError> {
+        js(&crate::bench::training(&preset, channels, size, batch, steps, self.inner.device()).await.map_err(err)?)
     }
 
     /// Makes a named model with random weights, fused, the classifier (ImageNet preprocessing
     /// at `size`): for benchmarks against other runtimes on the same weights.
     #[wasm_bindgen(js_name = benchClassifier)]
     pub fn bench_classifier(&mut self, model: String, size: usize) -> Result<Ts<ClassifierInfo>, JsError> {
-        let classifier = Classifier::random(&model, size, &self.device).map_err(err)?;
-        let info = js(&ClassifierInfo::of(&classifier, false).map_err(err)?)?;
-        self.set_classifier(classifier, false);
-        Ok(info)
+        js(&self.inner.random_classifier(&model, size).map_err(err)?)
     }
 
     /// Latency of the classifier's fused net (see `bench::classifier_latency`).
@@ -65,8 +69,8 @@ impl Session {
         batch: usize,
         runs: usize,
         warmup: usize,
-    ) -> Result<Ts<crate::bench::Latency>, JsError> {
-        let c = self.held_classifier()?;
-        js(&crate::bench::classifier_latency(c, batch, runs, warmup, &self.device).await.map_err(err)?)
+    ) -> Result<Ts<Latency>, JsError> {
+        let c = self.inner.classifier().map_err(err)?;
+        js(&crate::bench::classifier_latency(c, batch, runs, warmup, self.inner.device()).await.map_err(err)?)
     }
 }

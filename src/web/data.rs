@@ -1,6 +1,13 @@
-//! The data: a built-in dataset or the user's own images, samples for thumbnails, a test image, an image file decoded as own images are.
+//! The data's calls: a built-in dataset or the user's own images, samples for thumbnails, a test
+//! image, an image file decoded as own images are.
 
-use super::*;
+use tsify::Ts;
+use wasm_bindgen::prelude::*;
+
+use super::{Session, err, js};
+use crate::data::dataset::Dataset;
+use crate::data::preprocess::{Normalize, Preprocess, decode};
+use crate::session::DataSummary;
 
 #[wasm_bindgen]
 impl Session {
@@ -8,8 +15,7 @@ impl Session {
     /// trainer. Answers the data's summary.
     #[wasm_bindgen(js_name = loadDataset)]
     pub fn load_dataset(&mut self, name: String, bytes: &[u8]) -> Result<Ts<DataSummary>, JsError> {
-        let data = Dataset::from_bytes(name, bytes).map_err(err)?;
-        self.set_data(data)
+        js(&self.inner.set_data(Dataset::from_bytes(name, bytes).map_err(err)?))
     }
 
     /// The user's own images, already decoded and resized to `channels x height x width` bytes,
@@ -25,13 +31,13 @@ impl Session {
         width: usize,
     ) -> Result<Ts<DataSummary>, JsError> {
         let data = Dataset::labelled("own images", classes, [channels, height, width], pixels, labels).map_err(err)?;
-        self.set_data(data)
+        js(&self.inner.set_data(data))
     }
 
     /// Up to `per_class` training images of each class, for thumbnails.
     #[wasm_bindgen(unchecked_return_type = "{ pixels: Uint8Array; labels: Uint8Array }")]
     pub fn samples(&self, per_class: usize) -> Result<JsValue, JsError> {
-        let (pixels, labels) = self.data()?.samples(per_class);
+        let (pixels, labels) = self.inner.data().map_err(err)?.samples(per_class);
         let out = js_sys::Object::new();
         let set = |k: &str, v: &[u8]| js_sys::Reflect::set(&out, &k.into(), &js_sys::Uint8Array::from(v));
         set("pixels", &pixels).and(set("labels", &labels)).map_err(|_| err("cannot build the samples object"))?;
@@ -41,12 +47,11 @@ impl Session {
     /// Test image `index` as its pixels (`channels x height x width` bytes, CHW).
     #[wasm_bindgen(js_name = testImage)]
     pub fn test_image(&self, index: usize) -> Result<Vec<u8>, JsError> {
-        Ok(self.data()?.test_image(index).map_err(err)?.to_vec())
+        Ok(self.inner.data().map_err(err)?.test_image(index).map_err(err)?.to_vec())
     }
 
     /// Pixels (`channels x height x width` bytes, CHW) of an image file as the page's own
-    /// training images are made: centre crop, resize. Bad files get a message naming the
-    /// problem.
+    /// training images are made: centre crop, resize.
     #[wasm_bindgen(js_name = decodeImage)]
     pub fn decode_image(bytes: &[u8], channels: usize, height: usize, width: usize) -> Result<Vec<u8>, JsError> {
         let p = Preprocess::center_crop(channels, height, width, Normalize::identity(channels));

@@ -1,24 +1,39 @@
-//! Inside the net: the decay probed so far, feature maps of one image, the fusion of one part.
+//! Inside the net's calls: the watched activation, the decay probed so far and how often, the
+//! feature maps of one image, the fusion of one part.
 
-use super::*;
+use tsify::Ts;
+use wasm_bindgen::prelude::*;
+
+use super::{Session, err, js, plain};
+use crate::session::ActivationResponse;
+use crate::train::inside::{FeatureMaps, FusionView};
 
 #[wasm_bindgen]
 impl Session {
-    /// The leaky activations' decay probed so far.
-    #[wasm_bindgen(js_name = insideDecay)]
-    pub fn inside_decay(&self) -> Result<Ts<DecayHistory>, JsError> {
-        js(self.trainer()?.decay())
+    /// The learned series activation of a layer's channel at `inputs`, and its kernel.
+    pub async fn probe(&self, layer: usize, channel: usize, inputs: Vec<f32>) -> Result<Ts<ActivationResponse>, JsError> {
+        js(&self.inner.activation(layer, channel, &inputs).await.map_err(err)?)
     }
 
-    /// Probes the decay every `every` steps from now on (0: not at all).
+    /// Watches a layer's channel: its activation is told (a `probe` event) now and as it trains.
+    pub async fn watch(&mut self, layer: usize, channel: usize) {
+        self.inner.watch(layer, channel).await;
+    }
+
+    /// The leaky activations' decay probed so far; null without a trainer.
+    #[wasm_bindgen(js_name = insideDecay, unchecked_return_type = "DecayHistory | null")]
+    pub fn inside_decay(&self) -> Result<JsValue, JsError> {
+        plain(&self.inner.decay())
+    }
+
+    /// Probes the decay every `every` steps from now on (0: not at all), for later trainers too.
     #[wasm_bindgen(js_name = setProbeEvery)]
     pub fn set_probe_every(&mut self, every: usize) -> Result<(), JsError> {
-        self.trainer_mut()?.set_probe_every(every).map_err(err)
+        self.inner.set_probe_every(every).map_err(err)
     }
 
     /// The feature maps after part `block` (0 the stem) of test image `index`, or of an image
-    /// file's `bytes` (preprocessed as the training images). `fused`: the fused form's maps,
-    /// with their largest difference to the trained net's.
+    /// file's `bytes`; `fused`: the fused form's, with their largest difference.
     #[wasm_bindgen(js_name = featureMaps)]
     pub async fn feature_maps(
         &self,
@@ -28,24 +43,11 @@ impl Session {
         fused: bool,
         tiles: Option<usize>,
     ) -> Result<Ts<FeatureMaps>, JsError> {
-        use crate::train::trainer::ProbeImage;
-        let trainer = self.trainer()?;
-        let image = match (&index, &bytes) {
-            (Some(i), None) => ProbeImage::Test(*i),
-            (None, Some(b)) => ProbeImage::File(b),
-            _ => return Err(err("give a test image index or an image file, one of them")),
-        };
-        let classifier = match (fused, self.classifier_from_trainer) {
-            (false, _) => None,
-            (true, true) => self.classifier.as_ref(),
-            (true, false) => return Err(err("no fused form of the trained net: fuse it first")),
-        };
-        js(&trainer.feature_maps(image, block, tiles, classifier).await.map_err(err)?)
+        js(&self.inner.feature_maps(index, bytes.as_deref(), block, fused, tiles).await.map_err(err)?)
     }
 
-    /// The fusion of part `part` (0 the stem, 1..=blocks a block, blocks + 1 the head) as
-    /// matrices.
+    /// The fusion of part `part` (0 the stem, 1..=blocks a block, blocks + 1 the head).
     pub async fn fusion(&self, part: usize) -> Result<Ts<FusionView>, JsError> {
-        js(&self.trainer()?.fusion(part).await.map_err(err)?)
+        js(&self.inner.fusion(part).await.map_err(err)?)
     }
 }

@@ -1,12 +1,11 @@
-//! The browser API (wasm32): one [`Session`] that owns everything the page works on (backend,
-//! dataset, trainer, study, classifier), held by the page's worker. Methods that await borrow
-//! the session for their whole run, so wasm-bindgen itself refuses a second call while one is
-//! in flight; the worker runs calls one at a time. Every answer is a plain JS object, and each
-//! operation has the name the page and the worker give it. The answers' TypeScript types are
-//! derived from their Rust types (tsify) into `pkg/vanillanet.d.ts`, which the page's worker is
-//! checked against (`tsconfig.json`): a field renamed here fails the page's type check.
+//! The browser API (wasm32): a shim over [`crate::session::Session`] that converts JavaScript
+//! values to Rust and back, and nothing else. Every answer is a plain JS object of the
+//! TypeScript type its Rust type declares (tsify, into `pkg/vanillanet.d.ts`, which the worker
+//! is checked against: a field renamed in Rust fails the page's type check); strings the page
+//! sends (a backend, which net to evaluate, which weights) become the session's enums here,
+//! once. Methods that await borrow the session for their whole run, so wasm-bindgen refuses a
+//! second call while one is in flight; the worker makes them one at a time.
 
-mod answers;
 mod bench;
 mod classifier;
 mod data;
@@ -14,26 +13,12 @@ mod inside;
 mod study;
 mod training;
 
-use burn::tensor::{Device, Tensor, TensorData};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
-use crate::classify::{Classification, Classifier};
-use crate::data::dataset::Dataset;
-use crate::data::preprocess::{Normalize, Preprocess, decode};
-use crate::io::card::{ModelCard, Weights};
-use crate::io::state_dict::StateDict;
-use crate::model::config::VanillaNetConfig;
-use crate::train::evaluation::{Evaluated, Evaluation};
-use crate::train::inside::{DecayHistory, FeatureMaps, FusionView};
-use crate::train::options::TrainOptions;
-use crate::train::study::{Study, StudyOptions, StudyProgress, StudyReport, StudyRun};
-use crate::train::trainer::{FuseReport, StepReport, Trainer};
-use answers::{
-    ActivationResponse, BackendChoice, Build, CheckpointRead, ClassifierInfo, DataSummary, ModelInfo, OptionsTables,
-    Status, StudyDescription,
-};
+use crate::session::{BackendChoice, BackendRequest, Session as Core, Status};
 
 /// An answer, as a plain JS object of the TypeScript type its Rust type declares.
 fn js<T: Serialize + Tsify>(value: &T) -> Result<Ts<T>, JsError> {
@@ -50,18 +35,9 @@ fn err(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
-fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
+/// A JS value as the Rust type it stands for (undefined and null are `None` for an `Option`).
+fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
     serde_wasm_bindgen::from_value(value).map_err(|e| err(format!("bad {what}: {e}")))
-}
-
-#[cfg(feature = "webgpu")]
-async fn open_webgpu() -> Result<Device, String> {
-    Device::wgpu_options().init_async().await.map_err(|e| e.to_string())
-}
-
-#[cfg(not(feature = "webgpu"))]
-async fn open_webgpu() -> Result<Device, String> {
-    Err("this is the multi-threaded CPU build, which has no WebGPU".into())
 }
 
 /// Starts the pool of `n` Web Workers the CPU backend's kernels run on (the threaded build).
@@ -69,6 +45,14 @@ async fn open_webgpu() -> Result<Device, String> {
 pub use wasm_bindgen_rayon::init_thread_pool;
 
 /// What this build is.
+#[derive(Serialize, Tsify)]
+#[tsify(missing_as_null, hashmap_as_object)]
+pub struct Build {
+    pub webgpu: bool,
+    /// The size of the CPU pool (1 without one).
+    pub threads: usize,
+}
+
 #[wasm_bindgen]
 pub fn build() -> Result<Ts<Build>, JsError> {
     #[cfg(feature = "threads")]
@@ -87,7 +71,7 @@ pub fn start() {
 const MAX_CHECKPOINT_BYTES: usize = 1536 * 1024 * 1024;
 
 /// A checkpoint file arriving in chunks (so a large file needs no second copy in JavaScript),
-/// then handed to [`Session::load_checkpoint`].
+/// then handed to `Session.loadCheckpoint`.
 #[wasm_bindgen]
 pub struct Upload {
     bytes: Vec<u8>,
@@ -124,27 +108,15 @@ impl Upload {
     }
 }
 
+impl Upload {
+    fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
 #[wasm_bindgen]
 pub struct Session {
-    /// The WebGPU device, once opened: the runtime initialises once, later switches reuse it.
-    webgpu: Option<Device>,
-    device: Device,
-    backend: &'static str,
-    data: Option<Dataset>,
-    trainer: Option<Trainer>,
-    /// An ablation study in progress (on a copy of the data), beside the trainer.
-    study: Option<StudyRun>,
-    /// The model that classifies dropped images: the trainer's fused form, or one loaded from a
-    /// file.
-    classifier: Option<Classifier>,
-    /// The classifier is the fused form of the trainer's current weights (so the trained net
-    /// can be compared with it); a training step drops such a classifier.
-    classifier_from_trainer: bool,
-    /// A checkpoint read, waiting for `useCheckpoint` to settle what its tensors can't tell.
-    checkpoint: Option<StateDict>,
-    /// The last evaluation of the trained net, its moving average and the fused form, while
-    /// their weights are unchanged.
-    evaluations: Vec<Evaluation>,
+    inner: Core,
 }
 
 impl Default for Session {
@@ -153,135 +125,44 @@ impl Default for Session {
     }
 }
 
-impl Session {
-    fn data(&self) -> Result<&Dataset, JsError> {
-        self.data.as_ref().ok_or_else(|| err("no dataset loaded"))
-    }
-
-    fn trainer(&self) -> Result<&Trainer, JsError> {
-        self.trainer.as_ref().ok_or_else(|| err("no model yet: start training first"))
-    }
-
-    fn trainer_mut(&mut self) -> Result<&mut Trainer, JsError> {
-        self.trainer.as_mut().ok_or_else(|| err("no model yet: start training first"))
-    }
-
-    fn held_classifier(&self) -> Result<&Classifier, JsError> {
-        self.classifier.as_ref().ok_or_else(|| err("no classifier yet: fuse a trained model or load a checkpoint"))
-    }
-
-    fn drop_fused(&mut self) {
-        self.evaluations.clear();
-        if self.classifier_from_trainer {
-            self.classifier = None;
-            self.classifier_from_trainer = false;
-        }
-    }
-
-    fn set_classifier(&mut self, classifier: Classifier, from_trainer: bool) {
-        self.evaluations.retain(|e| e.model != Evaluated::Fused);
-        self.classifier = Some(classifier);
-        self.classifier_from_trainer = from_trainer;
-    }
-
-    fn set_data(&mut self, data: Dataset) -> Result<Ts<DataSummary>, JsError> {
-        let answer = js(&DataSummary::of(&data))?;
-        self.data = Some(data);
-        self.trainer = None;
-        self.drop_fused();
-        Ok(answer)
-    }
-
-    fn install(
-        &mut self,
-        make: impl FnOnce(&Device, Dataset) -> crate::Result<Trainer>,
-    ) -> Result<Ts<ModelInfo>, JsError> {
-        let trainer = make(&self.device, self.data()?.clone()).map_err(err)?;
-        let info = js(&ModelInfo::of(&trainer).map_err(err)?)?;
-        self.trainer = Some(trainer);
-        self.drop_fused();
-        Ok(info)
-    }
-}
-
 #[wasm_bindgen]
 impl Session {
     /// A session on the CPU backend, with nothing loaded.
     #[wasm_bindgen(constructor)]
     pub fn new() -> Session {
-        Session {
-            webgpu: None,
-            device: Device::flex(),
-            backend: "cpu",
-            data: None,
-            trainer: None,
-            study: None,
-            classifier: None,
-            classifier_from_trainer: false,
-            checkpoint: None,
-            evaluations: Vec::new(),
-        }
+        Session { inner: Core::new() }
     }
 
-    /// Picks the backend: "webgpu", "cpu" or "auto" (WebGPU when the browser has an adapter).
+    /// Every event of the session (`{type, ...}`) is given to `post` as it happens.
+    #[wasm_bindgen(js_name = setEventSink)]
+    pub fn set_event_sink(&mut self, post: js_sys::Function) {
+        self.inner.set_sink(move |event| {
+            if let Ok(value) = plain(&event) {
+                let _ = post.call1(&JsValue::NULL, &value);
+            }
+        });
+    }
+
+    /// Picks the backend ("webgpu", "cpu" or "auto": WebGPU when the browser has an adapter).
     /// The trainer, the classifier and a study move to the new device; if one can't, nothing
     /// moves.
     #[wasm_bindgen(js_name = setBackend)]
-    pub async fn set_backend(&mut self, kind: String) -> Result<Ts<BackendChoice>, JsError> {
-        let mut fallback_reason = None;
-        let (device, backend) = match kind.as_str() {
-            "cpu" => (Device::flex(), "cpu"),
-            "webgpu" | "auto" => {
-                let ready = match &self.webgpu {
-                    Some(d) => Ok(d.clone()),
-                    None => open_webgpu().await,
-                };
-                match ready {
-                    Ok(d) => {
-                        self.webgpu = Some(d.clone());
-                        (d, "webgpu")
-                    }
-                    Err(e) if kind == "auto" => {
-                        fallback_reason = Some(format!("WebGPU unavailable ({e}); using the CPU"));
-                        (Device::flex(), "cpu")
-                    }
-                    Err(e) => return Err(err(format!("WebGPU unavailable: {e}"))),
-                }
-            }
-            other => return Err(err(format!("unknown backend '{other}': use webgpu, cpu or auto"))),
-        };
-        // Through the file form: the same bytes an export gives, read onto the new device.
-        let classifier = match &self.classifier {
-            Some(c) => Some(
-                c.to_device(&device)
-                    .await
-                    .map_err(|e| err(format!("could not move the classifier to {backend}: {e}")))?,
-            ),
-            None => None,
-        };
-        if let Some(trainer) = &mut self.trainer {
-            trainer.move_to(&device).await.map_err(|e| err(format!("could not move the model to {backend}: {e}")))?;
-        }
-        if classifier.is_some() {
-            self.classifier = classifier;
-        }
-        if let Some(study) = &mut self.study {
-            study.set_device(&device);
-        }
-        self.device = device;
-        self.backend = backend;
-        js(&BackendChoice { backend, fallback_reason })
+    pub async fn set_backend(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "BackendRequest")] kind: JsValue,
+    ) -> Result<Ts<BackendChoice>, JsError> {
+        let request: BackendRequest = from_js(kind, "backend")?;
+        js(&self.inner.set_backend(request).await.map_err(err)?)
     }
 
-    /// Where training stands.
+    /// What the session holds, and where its jobs stand.
     pub fn status(&self) -> Result<Ts<Status>, JsError> {
-        js(&Status::of(self.backend, self.trainer.as_ref()))
+        js(&self.inner.status())
     }
 
     /// Drops the model (the dataset stays).
     pub fn reset(&mut self) {
-        self.trainer = None;
-        self.drop_fused();
+        self.inner.reset();
     }
 
     /// Panics on purpose, in an awaited call like any other (for the page's crash recovery).

@@ -1,17 +1,23 @@
-//! The ablation studies: the studies there are, one run step by step, its report and CSV.
+//! The ablation studies' calls: the studies there are, one run (started, paused, resumed,
+//! discarded), its report and CSV.
 
-use super::*;
+use tsify::Ts;
+use wasm_bindgen::prelude::*;
+
+use super::{Session, err, from_js, js, plain};
+use crate::session::StudyDescription;
+use crate::train::study::{StudyOptions, StudyReport};
 
 #[wasm_bindgen]
 impl Session {
     /// The studies there are.
     #[wasm_bindgen(unchecked_return_type = "StudyDescription[]")]
     pub fn studies() -> Result<JsValue, JsError> {
-        plain(&Study::ALL.map(StudyDescription::of))
+        plain(&StudyDescription::all())
     }
 
     /// Starts an ablation study on the loaded data, or continues `saved` (a report it gave
-    /// before): answers its report so far (`finished` says whether every run is done).
+    /// before): answers its report so far; the loop runs it.
     #[wasm_bindgen(js_name = studyRun)]
     pub fn study_run(
         &mut self,
@@ -19,30 +25,24 @@ impl Session {
         #[wasm_bindgen(unchecked_param_type = "StudyReport | null | undefined")] saved: JsValue,
     ) -> Result<Ts<StudyReport>, JsError> {
         let options: StudyOptions = from_js(options, "study options")?;
-        let saved: Option<StudyReport> =
-            if saved.is_undefined() || saved.is_null() { None } else { Some(from_js(saved, "saved study")?) };
-        let study = StudyRun::new(&self.device, self.data()?.clone(), options)
-            .and_then(|s| match saved {
-                Some(saved) => s.resume(saved),
-                None => Ok(s),
-            })
-            .map_err(err)?;
-        let report = study.report().map_err(err)?;
-        self.study = Some(study);
-        js(&report)
+        let saved: Option<StudyReport> = from_js(saved, "saved study")?;
+        js(&self.inner.study_run(options, saved).map_err(err)?)
     }
 
-    /// One training step of the study (the step ending a run also fuses and evaluates it).
-    #[wasm_bindgen(js_name = studyStep)]
-    pub async fn study_step(&mut self) -> Result<Ts<StudyProgress>, JsError> {
-        let study = self.study.as_mut().ok_or_else(|| err("no study: start one first"))?;
-        js(&study.step().await.map_err(err)?)
+    #[wasm_bindgen(js_name = studyPause)]
+    pub fn study_pause(&mut self) {
+        self.inner.study_pause();
+    }
+
+    #[wasm_bindgen(js_name = studyResume)]
+    pub fn study_resume(&mut self) -> Result<(), JsError> {
+        self.inner.study_resume().map_err(err)
     }
 
     /// The study's report: arms, every finished run, the summary per arm.
     #[wasm_bindgen(js_name = studyReport)]
     pub fn study_report(&self) -> Result<Ts<StudyReport>, JsError> {
-        js(&self.study.as_ref().ok_or_else(|| err("no study"))?.report().map_err(err)?)
+        js(&self.inner.study_report().map_err(err)?)
     }
 
     /// A report (a live or a saved one) as CSV, one row per arm.
@@ -54,6 +54,6 @@ impl Session {
 
     #[wasm_bindgen(js_name = studyDiscard)]
     pub fn study_discard(&mut self) {
-        self.study = None;
+        self.inner.study_discard();
     }
 }
