@@ -81,8 +81,9 @@ impl Classifier {
         Ok(Self { card, model })
     }
 
-    /// What the tensors of a foreign checkpoint say, for asking the user what they can't.
-    pub fn inspect(sd: &StateDict) -> Result<Option<Detected>> {
+    /// What the tensors of a foreign checkpoint (one without a card: None for ours) say, for
+    /// asking the user what they can't.
+    pub fn detect_foreign(sd: &StateDict) -> Result<Option<Detected>> {
         if ModelCard::read(sd)?.is_some() { Ok(None) } else { detect(sd).map(Some) }
     }
 

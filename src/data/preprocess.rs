@@ -34,10 +34,10 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage> {
         return bad(format!("{format:?} images are not supported: use PNG, JPEG, WebP, BMP or GIF"));
     }
     // The header alone tells the size: refuse before any pixel buffer is allocated.
-    let mut probe = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut header = ImageReader::with_format(Cursor::new(bytes), format);
     // Only the header is read here; the limits apply to the decode below.
-    probe.no_limits();
-    let (w, h) = probe
+    header.no_limits();
+    let (w, h) = header
         .into_dimensions()
         .map_err(|e| match e {
             // A 32-bit decoder can't even size such an image.

@@ -10,9 +10,11 @@ use pollster::block_on;
 use crate::common;
 use crate::common::{halves_data, random_state};
 use vanillanet::io::names::state_dict;
-use vanillanet::train::inside::{DecayHistory, DecayPoint, FeatureMaps, MAX_PROBES};
-use vanillanet::train::trainer::{ProbeImage, Trainer};
-use vanillanet::{VanillaNetConfig, load_state};
+use vanillanet::train::inside::{
+    DecayHistory, DecayPoint, FeatureMaps, MAX_PROBES, MapsImage, fusion_of_part, maps_of_image,
+};
+use vanillanet::train::trainer::Trainer;
+use vanillanet::{Classifier, VanillaNetConfig, load_state};
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("vanillanet-inside-{}", std::process::id()));
@@ -120,13 +122,13 @@ fn feature_maps_of_the_trained_and_fused_net_agree_at_lambda_1() {
     let (fused, _) = block_on(trainer.fuse(40)).unwrap();
     let blocks = trainer.config().num_blocks();
     for block in 0..=blocks {
-        let maps = block_on(trainer.feature_maps(ProbeImage::Test(3), block, Some(5), None)).unwrap();
+        let maps = block_on(maps_of(&trainer, MapsImage::Test(3), block, Some(5), None)).unwrap();
         let (channels, side) = ([16, 32, 64][block], [7, 3, 1][block]);
         assert_eq!((maps.channels, maps.height, maps.width), (channels, side, side));
         assert_eq!(maps.tiles.len(), 5);
         assert!(maps.tiles.windows(2).all(|w| w[0].activity >= w[1].activity), "most active first");
         assert!(maps.tiles.iter().all(|t| t.values.len() == side * side));
-        let f = block_on(trainer.feature_maps(ProbeImage::Test(3), block, Some(5), Some(&fused))).unwrap();
+        let f = block_on(maps_of(&trainer, MapsImage::Test(3), block, Some(5), Some(&fused))).unwrap();
         assert!(f.fused);
         let diff = f.max_diff.unwrap();
         assert!(diff < 1e-4, "block {block}: fused maps differ by {diff}");
@@ -136,16 +138,12 @@ fn feature_maps_of_the_trained_and_fused_net_agree_at_lambda_1() {
         }
     }
     let err = |r: vanillanet::Result<FeatureMaps>| r.unwrap_err().to_string();
-    assert!(err(block_on(trainer.feature_maps(ProbeImage::Test(0), 3, None, None))).contains("block 3 does not exist"));
-    assert!(err(block_on(trainer.feature_maps(ProbeImage::Test(40), 0, None, None))).contains("no test image 40"));
-    assert!(
-        err(block_on(trainer.feature_maps(ProbeImage::Test(0), 0, Some(0), None))).contains("tiles must be 1 to 64")
-    );
-    assert!(
-        err(block_on(trainer.feature_maps(ProbeImage::Test(0), 0, Some(65), None))).contains("tiles must be 1 to 64")
-    );
-    assert!(err(block_on(trainer.feature_maps(ProbeImage::File(b"nope"), 0, None, None))).contains("not an image"));
-    assert_eq!(block_on(trainer.feature_maps(ProbeImage::Test(0), 2, None, None)).unwrap().tiles.len(), 16, "default");
+    assert!(err(block_on(maps_of(&trainer, MapsImage::Test(0), 3, None, None))).contains("block 3 does not exist"));
+    assert!(err(block_on(maps_of(&trainer, MapsImage::Test(40), 0, None, None))).contains("no test image 40"));
+    assert!(err(block_on(maps_of(&trainer, MapsImage::Test(0), 0, Some(0), None))).contains("tiles must be 1 to 64"));
+    assert!(err(block_on(maps_of(&trainer, MapsImage::Test(0), 0, Some(65), None))).contains("tiles must be 1 to 64"));
+    assert!(err(block_on(maps_of(&trainer, MapsImage::File(b"nope"), 0, None, None))).contains("not an image"));
+    assert_eq!(block_on(maps_of(&trainer, MapsImage::Test(0), 2, None, None)).unwrap().tiles.len(), 16, "default");
 }
 
 #[test]
@@ -197,7 +195,7 @@ fn the_fusion_view_is_the_deploy_forms_tensors_and_adds_up_to_the_whole_net() {
     assert!(bad.contains("does not exist"), "{bad}");
     // Below lambda 1 it is drawn, and says it is not exact.
     let trainer = Trainer::new(&device, halves_data(32, 8), common::nano_options()).unwrap();
-    let v = block_on(trainer.fusion(1)).unwrap();
+    let v = block_on(fusion_of_part(&trainer.trained_net(trainer.default_weights()).unwrap(), 1)).unwrap();
     assert_eq!(v.lambda, 0.0);
     assert!(!v.exact);
 }
@@ -229,8 +227,7 @@ fn inspect_gives_the_engines_feature_maps_and_train_prints_the_decay() {
         assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
         assert!(text.contains("stages.0"), "{text}");
         let cli: FeatureMaps = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-        let engine =
-            block_on(trainer.feature_maps(ProbeImage::Test(5), 1, Some(4), fused_flag.then_some(&fused))).unwrap();
+        let engine = block_on(maps_of(&trainer, MapsImage::Test(5), 1, Some(4), fused_flag.then_some(&fused))).unwrap();
         assert_eq!((cli.channels, cli.height, cli.tiles.len(), cli.fused), (32, 3, 4, fused_flag));
         for (a, b) in cli.tiles.iter().zip(&engine.tiles) {
             assert_eq!(a.channel, b.channel);
@@ -270,4 +267,15 @@ fn inspect_gives_the_engines_feature_maps_and_train_prints_the_decay() {
     assert_eq!(inside.len(), 2, "{text}");
     assert!(inside[0].contains("stem") && inside[0].contains("head") && inside[0].contains("from linear"), "{text}");
     assert!(inside[1].contains("0.000e0 from linear"), "linear at lambda 1: {text}");
+}
+
+/// The feature maps of `trainer`'s default weights, or of `fused` (their fused form).
+async fn maps_of(
+    trainer: &Trainer,
+    image: MapsImage<'_>,
+    block: usize,
+    tiles: Option<usize>,
+    fused: Option<&Classifier>,
+) -> vanillanet::Result<FeatureMaps> {
+    maps_of_image(&trainer.trained_net(trainer.default_weights())?, fused.map(|c| &c.model), image, block, tiles).await
 }

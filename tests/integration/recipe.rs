@@ -12,9 +12,11 @@ use vanillanet::data::augment::{Augment, Draws};
 use vanillanet::data::dataset::Dataset;
 use vanillanet::io::card::{ModelCard, Weights};
 use vanillanet::train::ema::Ema;
+use vanillanet::train::evaluation::{accuracy, evaluate_net};
+use vanillanet::train::inside::{MapsImage, fusion_of_part, maps_of_image};
 use vanillanet::train::lr::LrShape;
 use vanillanet::train::options::{RECIPE, TrainOptions};
-use vanillanet::train::trainer::{ProbeImage, Trainer};
+use vanillanet::train::trainer::Trainer;
 use vanillanet::{Classifier, StateDict, VanillaNet, state_dict};
 
 fn data() -> Dataset {
@@ -138,9 +140,10 @@ fn the_average_is_evaluated_fused_and_exported_and_says_so() {
         block_on(trainer.step()).unwrap();
     }
     assert_eq!(trainer.default_weights(), Weights::Ema);
-    let evaluation = block_on(trainer.evaluation_ema()).unwrap();
+    let average = trainer.trained_net(Weights::Ema).unwrap();
+    let evaluation = block_on(evaluate_net(&average)).unwrap();
     assert_eq!(serde_json::to_value(&evaluation).unwrap()["model"], "ema");
-    assert_eq!(Some(evaluation.accuracy), block_on(trainer.evaluate_ema(None)).unwrap());
+    assert_eq!(Some(evaluation.accuracy), block_on(accuracy(&average, None)).unwrap());
 
     let (fused, report) = block_on(trainer.fuse(32)).unwrap();
     assert_eq!((report.weights, fused.card.weights), (Weights::Ema, Some(Weights::Ema)));
@@ -156,10 +159,11 @@ fn the_average_is_evaluated_fused_and_exported_and_says_so() {
     assert!(max_diff(&block_on(trained_fused.logits(x.clone())).unwrap(), &deployed) > 1e-4, "two nets");
     // The views inside the net look at the weights that were fused, each against its source.
     for (net, weights) in [(&fused, Weights::Ema), (&trained_fused, Weights::Trained)] {
-        let maps = block_on(trainer.feature_maps(ProbeImage::Test(1), 1, Some(4), Some(net))).unwrap();
+        let source = trainer.trained_net(net.card.weights.unwrap()).unwrap();
+        let maps = block_on(maps_of_image(&source, Some(&net.model), MapsImage::Test(1), 1, Some(4))).unwrap();
         assert!(maps.max_diff.unwrap() < 1e-4, "{weights:?}: {:?}", maps.max_diff);
     }
-    let view = block_on(trainer.fusion(1)).unwrap();
+    let view = block_on(fusion_of_part(&trainer.trained_net(trainer.default_weights()).unwrap(), 1)).unwrap();
     let deploy = state_dict(&fused.model).unwrap();
     assert_eq!(view.fused.values, deploy.get(&format!("{}.weight", view.fused_key)).unwrap().data, "the average's");
 
@@ -175,7 +179,9 @@ fn the_average_is_evaluated_fused_and_exported_and_says_so() {
     // Without an average: the trained weights, and the average asked for is refused.
     let off = TrainOptions { ema_decay: 0.0, ..common::recipe_options() };
     let trainer = Trainer::new(&Device::flex(), data(), off).unwrap();
-    assert_eq!((trainer.default_weights(), block_on(trainer.evaluate_ema(None)).unwrap()), (Weights::Trained, None));
+    assert_eq!((trainer.default_weights(), trainer.ema().is_none()), (Weights::Trained, true));
+    let e = trainer.trained_net(Weights::Ema).err().unwrap().to_string();
+    assert!(e.contains("no moving average"), "{e}");
     let e = block_on(trainer.fuse_weights(Weights::Ema, 8)).err().unwrap().to_string();
     assert!(e.contains("no moving average"), "{e}");
 }

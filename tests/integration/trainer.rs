@@ -6,6 +6,10 @@ use burn::tensor::Device;
 use pollster::block_on;
 use vanillanet::LambdaShape;
 use vanillanet::data::dataset::{Dataset, Split};
+use vanillanet::model::Weights;
+use vanillanet::train::compare::compare;
+use vanillanet::train::evaluation::{accuracy, evaluate_fused, evaluate_net};
+use vanillanet::train::inside::activation_response;
 use vanillanet::train::options::{OptimizerKind, TrainOptions};
 use vanillanet::train::trainer::Trainer;
 
@@ -33,7 +37,7 @@ fn loss_falls_lambda_follows_the_schedule_and_the_net_learns() {
     let first: f32 = losses[..4].iter().sum::<f32>() / 4.0;
     let last: f32 = losses[32..].iter().sum::<f32>() / 4.0;
     assert!(last < first * 0.7, "loss {first} -> {last}");
-    let accuracy = block_on(trainer.evaluate(None)).unwrap().unwrap();
+    let accuracy = test_accuracy(&trainer, None).unwrap();
     assert!(accuracy >= 0.9, "test accuracy {accuracy}");
     // Annealed: the model fuses.
     assert!(trainer.model().fuse(trainer.lambda()).is_ok());
@@ -65,13 +69,14 @@ fn changing_options_mid_training_keeps_weights_and_position() {
 fn activation_response_is_the_learned_piecewise_linear_curve() {
     let trainer = Trainer::new(&Device::flex(), data(), common::nano_options()).unwrap();
     let inputs: Vec<f32> = (-4..=4).map(|i| i as f32 * 0.5).collect();
-    let (curve, kernel) = block_on(trainer.activation_response(1, 3, &inputs)).unwrap();
+    let net = trainer.trained_net(Weights::Trained).unwrap();
+    let (curve, kernel) = block_on(activation_response(&net, 1, 3, &inputs)).unwrap();
     assert_eq!(curve.len(), inputs.len());
     assert_eq!(kernel.len(), 49);
     // ReLU first: constant for negative inputs, linear with slope sum(kernel) (BN aside) after.
     assert!(curve[..5].windows(2).all(|w| (w[0] - w[1]).abs() < 1e-5), "{curve:?}");
-    assert!(block_on(trainer.activation_response(9, 0, &inputs)).is_err());
-    assert!(block_on(trainer.activation_response(0, 99, &inputs)).is_err());
+    assert!(block_on(activation_response(&net, 9, 0, &inputs)).is_err());
+    assert!(block_on(activation_response(&net, 0, 99, &inputs)).is_err());
 }
 
 #[test]
@@ -133,7 +138,7 @@ fn a_few_solid_colour_images_are_learned() {
     while !t.finished() {
         block_on(t.step()).unwrap();
     }
-    assert_eq!(block_on(t.evaluate(None)).unwrap(), Some(1.0));
+    assert_eq!(test_accuracy(&t, None), Some(1.0));
 }
 
 #[test]
@@ -152,21 +157,23 @@ fn fusing_the_trained_net_keeps_its_predictions_and_classifies() {
     let gray = image::GrayImage::from_raw(28, 28, trainer.data().test.pixels[..784].to_vec()).unwrap();
     let mut png = std::io::Cursor::new(Vec::new());
     gray.write_to(&mut png, image::ImageFormat::Png).unwrap();
-    let c = block_on(trainer.compare(&fused, png.get_ref(), 2)).unwrap();
+    // The net it was fused from: the weights its card names.
+    let net = trainer.trained_net(fused.card.weights.unwrap()).unwrap();
+    let c = block_on(compare(&net, &fused, png.get_ref(), 2)).unwrap();
     assert_eq!(c.top.len(), 2);
     let unfused = c.top_unfused.unwrap();
     assert_eq!(c.top[0].label, unfused[0].label);
     assert!((c.top[0].probability - unfused[0].probability).abs() < 1e-4);
-    let e = block_on(trainer.compare(&fused, &png.get_ref()[..100], 2)).unwrap_err().to_string();
+    let e = block_on(compare(&net, &fused, &png.get_ref()[..100], 2)).unwrap_err().to_string();
     assert!(e.contains("truncated"), "{e}");
     assert_eq!(fused.card.classes, ["left", "right"]);
 
-    // The whole test set, trained and fused: the same answers, the accuracy `evaluate` gives.
-    let trained = block_on(trainer.evaluation(None)).unwrap();
-    let deployed = block_on(trainer.evaluation(Some(&fused))).unwrap();
+    // The whole test set, trained and fused: the same answers, the accuracy `accuracy` gives.
+    let trained = block_on(evaluate_net(&trainer.trained_net(Weights::Trained).unwrap())).unwrap();
+    let deployed = block_on(evaluate_fused(&fused, trainer.data(), &trainer.device(), trainer.global_step())).unwrap();
     assert_eq!(trained.confusion, deployed.confusion);
     assert_eq!(trained.confusion.iter().flatten().sum::<usize>(), trainer.data().test.len());
-    assert_eq!(Some(trained.accuracy), block_on(trainer.evaluate(None)).unwrap());
+    assert_eq!(Some(trained.accuracy), test_accuracy(&trainer, None));
     assert_eq!((trained.step, trained.per_class[0].name.as_str()), (trainer.global_step(), "left"));
     for m in &deployed.mistakes {
         assert_ne!(m.label, m.predicted);
@@ -183,7 +190,7 @@ fn a_snapshot_continues_the_same_run() {
     let bytes = block_on(trainer.snapshot()).unwrap();
     let mut restored = Trainer::restore(&Device::flex(), data(), bytes.clone()).unwrap();
     assert_eq!((restored.epoch(), restored.global_step(), restored.lambda()), (trainer.epoch(), 9, trainer.lambda()));
-    assert_eq!(block_on(restored.evaluate(None)).unwrap(), block_on(trainer.evaluate(None)).unwrap());
+    assert_eq!(test_accuracy(&restored, None), test_accuracy(&trainer, None));
     // Same weights, same next batch: the same loss (the optimizer acts only after it).
     let (a, b) = (block_on(trainer.step()).unwrap(), block_on(restored.step()).unwrap());
     assert_eq!((a.loss, a.global_step, a.lambda), (b.loss, b.global_step, b.lambda));
@@ -229,7 +236,7 @@ fn a_diverging_run_stops_with_the_last_finite_weights() {
     let sd = vanillanet::state_dict(trainer.model()).unwrap();
     assert!(sd.tensors.values().all(|t| t.data.iter().all(|v| v.is_finite())));
     assert!(block_on(trainer.snapshot()).is_ok());
-    assert!(block_on(trainer.evaluate(Some(8))).unwrap().is_some());
+    assert!(test_accuracy(&trainer, Some(8)).is_some());
 }
 
 #[test]
@@ -263,4 +270,9 @@ fn finishing_annealing_ends_deep_training_with_the_current_epoch() {
         block_on(trainer.step()).unwrap();
     }
     assert!(trainer.finish_annealing().unwrap_err().to_string().contains("training is finished"));
+}
+
+/// Accuracy of the trained weights on up to `limit` test images (all when `None`).
+fn test_accuracy(trainer: &Trainer, limit: Option<usize>) -> Option<f32> {
+    block_on(accuracy(&trainer.trained_net(Weights::Trained).unwrap(), limit)).unwrap()
 }

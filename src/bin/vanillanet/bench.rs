@@ -18,9 +18,9 @@ pub fn run(args: BenchArgs, context: &Context) -> Result<()> {
             let (name, size) = m.split_once('@').map_or((m.as_str(), None), |(n, s)| (n, Some(s)));
             let named = named_model(name)?;
             let size = match size {
-                Some(s) => {
-                    s.parse::<usize>().map_err(|_| Error::InvalidInput(format!("'{m}': size after @ must be a number")))?
-                }
+                Some(s) => s
+                    .parse::<usize>()
+                    .map_err(|_| Error::InvalidInput(format!("'{m}': size after @ must be a number")))?,
                 None => named.input_size,
             };
             Ok((name.to_string(), (named.config)(), size))

@@ -45,7 +45,9 @@ pub fn run(args: TrainArgs, context: &Context) -> Result<()> {
         let percent = |a: Option<f32>| a.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a));
         let test = pollster::block_on(accuracy(&trainer.trained_net(Weights::Trained)?, None))?;
         let ema = match trainer.ema() {
-            Some(_) => format!("  ema {}", percent(pollster::block_on(accuracy(&trainer.trained_net(Weights::Ema)?, None))?)),
+            Some(_) => {
+                format!("  ema {}", percent(pollster::block_on(accuracy(&trainer.trained_net(Weights::Ema)?, None))?))
+            }
             None => String::new(),
         };
         println!(

@@ -7,12 +7,12 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::Trainer;
+use crate::classify::Classifier;
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::io::card::ModelCard;
 use crate::io::names::{check_shapes, load_state, state_dict_async};
 use crate::io::state_dict::StateDict;
-use crate::classify::Classifier;
 use crate::model::{Form, VanillaNet, Weights};
 use crate::train::ema::Ema;
 use crate::train::fuse_report::{FuseReport, fuse_and_report};
