@@ -127,7 +127,8 @@ pub struct ExportOnnxArgs {
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Models as NAME@SIZE (input side in pixels).
+    /// Models as NAME or NAME@SIZE (input side in pixels; the size the model is made for when
+    /// not given).
     #[arg(long, value_delimiter = ',', default_value = "vanillanet_5@224,small_28@28")]
     pub models: Vec<String>,
     #[arg(long, value_delimiter = ',', default_value = "1,32")]
