@@ -234,7 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn the_probed_forward_is_the_forward() {
+    fn the_forward_inside_is_the_forward() {
         let device = Device::flex();
         device.seed(3);
         let config = VanillaNetConfig::new(vec![4, 8, 8], vec![2, 1]).with_in_chans(1).with_num_classes(3);
