@@ -14,6 +14,7 @@ use burn::tensor::Device;
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::model::config::Shortcut;
+use crate::train::fuse_report::fuse_and_report;
 use crate::train::options::TrainOptions;
 use crate::train::table::{Kind, Limit, OptionSpec, OptionValue, options_table};
 use crate::train::trainer::{StepReport, Trainer};
@@ -298,7 +299,8 @@ impl StudyRun {
         let mut finished = None;
         if trainer.finished() {
             let train_seconds = self.run_started.elapsed().as_secs_f64();
-            let (_, report) = trainer.fuse(self.data.test.len()).await?;
+            let net = trainer.trained_net(trainer.default_weights())?;
+            let (_, report) = fuse_and_report(&net, self.data.test.len()).await?;
             let result = RunResult {
                 arm,
                 seed,
