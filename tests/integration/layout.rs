@@ -4,8 +4,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const LAYERS: [&[&str]; 8] =
-    [&["error", "readback"], &["model"], &["data"], &["io"], &["classify"], &["train"], &["bench"], &["web"]];
+const LAYERS: [&[&str]; 9] = [
+    &["error", "readback"],
+    &["model"],
+    &["data"],
+    &["io"],
+    &["classify"],
+    &["train"],
+    &["bench"],
+    &["session"],
+    &["web"],
+];
 
 fn layer(top: &str) -> usize {
     LAYERS.iter().position(|l| l.contains(&top)).unwrap_or_else(|| panic!("module '{top}' is in no layer"))

@@ -15,4 +15,5 @@ mod model_file;
 mod ops;
 mod parity;
 mod recipe;
+mod session;
 mod trainer;
