@@ -7,3 +7,7 @@ pub mod dataset;
 pub mod folder;
 pub mod imagenet;
 pub mod preprocess;
+
+/// The built-in datasets, by the names the CLI's `--data` and the page use: the page fetches
+/// `www/data/<name>.vnds` (written by `scripts/build-data.mjs`), the CLI reads the same files.
+pub const BUILTIN_DATASETS: [&str; 2] = ["fashion-mnist", "mnist"];

@@ -5,6 +5,7 @@ mod common;
 
 mod ablation;
 mod architectures;
+mod builtin_data;
 mod classifier;
 mod cli;
 mod fuzz;
