@@ -7,11 +7,11 @@ use burn::tensor::{Tensor, TensorData};
 use crate::classify::{Classification, Classifier};
 use crate::io::card::ModelCard;
 use crate::io::state_dict::StateDict;
+use crate::session::Session;
 use crate::session::answers::{CheckpointRead, ClassifierInfo};
 use crate::session::backend::Backend;
 use crate::session::current::{Current, Origin};
 use crate::session::error::{Result, SessionError};
-use crate::session::Session;
 use crate::train::compare::compare;
 
 impl Session {

@@ -15,16 +15,33 @@ use crate::train::trainer::StepReport;
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Event {
     /// The trainer's state.
-    State { state: JobState },
+    State {
+        state: JobState,
+    },
     /// The study's state.
-    StudyState { state: JobState },
+    StudyState {
+        state: JobState,
+    },
     /// A new trainer (or one restored from a snapshot).
-    Model { info: ModelInfo, options: TrainOptions, restored: bool },
+    Model {
+        info: ModelInfo,
+        options: TrainOptions,
+        restored: bool,
+    },
     /// The options changed, weights kept.
-    Options { options: TrainOptions, total_steps: usize },
+    Options {
+        options: TrainOptions,
+        total_steps: usize,
+    },
     /// The trainer is gone (the data stays).
     Reset,
-    Step { report: StepReport, ms: f64, images_per_sec: f64, train_accuracy: f32, next: Progress },
+    Step {
+        report: StepReport,
+        ms: f64,
+        images_per_sec: f64,
+        train_accuracy: f32,
+        next: Progress,
+    },
     /// Test accuracy at a step: of part of the test set (`full` false) or all of it. A field
     /// left out is not told (an epoch's end evaluates the trained net and the average apart);
     /// one that is null has no value (no test images, no average).
@@ -36,17 +53,32 @@ pub enum Event {
         ema_accuracy: Option<Option<f32>>,
         full: bool,
     },
-    Evaluation { evaluation: Evaluation },
+    Evaluation {
+        evaluation: Evaluation,
+    },
     /// The watched channel's activation response (the page's older name: `probe`).
     #[serde(rename = "probe")]
-    Activation { layer: usize, channel: usize, inputs: Vec<f32>, curve: Vec<f32>, kernel: Vec<f32> },
+    Activation {
+        layer: usize,
+        channel: usize,
+        inputs: Vec<f32>,
+        curve: Vec<f32>,
+        kernel: Vec<f32>,
+    },
     /// Lambda reached 1 after "finish annealing": the trainer paused.
     Annealed,
     /// The session fused the net on its own (after annealing): the new classifier.
-    Fused { report: FuseReport, classifier: ClassifierInfo },
-    StudyStep { progress: StudyProgress },
+    Fused {
+        report: FuseReport,
+        classifier: ClassifierInfo,
+    },
+    StudyStep {
+        progress: StudyProgress,
+    },
     /// A study run finished: the report so far.
-    StudyRun { report: StudyReport },
+    StudyRun {
+        report: StudyReport,
+    },
     /// `key`: a message of the page's (translated there); else `message` as it is.
     Info {
         #[serde(skip_serializing_if = "Option::is_none")]

@@ -2,12 +2,12 @@
 //! decay probed so far and how often, the feature maps of one image, the fusion of one part.
 
 use crate::model::Weights;
+use crate::session::Session;
 use crate::session::answers::ActivationResponse;
 use crate::session::current::Current;
 use crate::session::error::{Result, SessionError};
 use crate::session::events::Event;
 use crate::session::jobs::{Watched, activation_inputs};
-use crate::session::Session;
 use crate::train::inside::{
     DecayHistory, FeatureMaps, FusionView, MAX_EVERY, MapsImage, activation_response, fusion_of_part, maps_of_image,
 };

@@ -6,11 +6,11 @@
 use web_time::Instant;
 
 use crate::model::Weights;
+use crate::session::Session;
 use crate::session::answers::Progress;
 use crate::session::error::{Result, SessionError};
 use crate::session::events::Event;
 use crate::session::jobs::{ACTIVATION_EVERY, FUSE_LIMIT, JobState, WhenAnnealed};
-use crate::session::Session;
 use crate::train::evaluation::Evaluated;
 use crate::train::options::TrainOptions;
 use crate::train::study::{StudyOptions, StudyReport, StudyRun};

@@ -4,12 +4,12 @@
 
 use crate::classify::Classifier;
 use crate::model::{Form, Weights};
+use crate::session::Session;
 use crate::session::answers::{ModelInfo, Progress, Restored};
 use crate::session::current::{Current, Origin};
 use crate::session::error::{Result, SessionError};
 use crate::session::events::Event;
 use crate::session::jobs::JobState;
-use crate::session::Session;
 use crate::train::evaluation::{Evaluated, Evaluation, Scored, accuracy, evaluate_fused, evaluate_net};
 use crate::train::fuse_report::{FuseReport, fuse_and_report};
 use crate::train::lambda::Curve;
@@ -83,16 +83,14 @@ impl Session {
     }
 
     /// The trained net, the moving average of its weights or the trained net's fused form on
-    /// the whole test set, kept until the weights change; told as events too.
+    /// the whole test set, kept until the weights change; told as events too (a kept one again).
     pub async fn evaluation(&mut self, model: Evaluated) -> Result<Evaluation> {
-        if let Some(e) = self.evaluations.get(model) {
-            return Ok(e.clone());
-        }
         let trainer = self.trainer()?;
-        let evaluation = match model {
-            Evaluated::Trained => evaluate_net(&trainer.trained_net(Weights::Trained)?).await?,
-            Evaluated::Ema => evaluate_net(&trainer.trained_net(Weights::Ema)?).await?,
-            Evaluated::Fused => {
+        let evaluation = match (self.evaluations.get(model), model) {
+            (Some(kept), _) => kept.clone(),
+            (None, Evaluated::Trained) => evaluate_net(&trainer.trained_net(Weights::Trained)?).await?,
+            (None, Evaluated::Ema) => evaluate_net(&trainer.trained_net(Weights::Ema)?).await?,
+            (None, Evaluated::Fused) => {
                 let fused = Current::fused_from_trainer(self.classifier.as_ref()).ok_or(SessionError::NoFusedForm)?;
                 evaluate_fused(fused, trainer.data(), &trainer.device(), trainer.global_step()).await?
             }
@@ -110,7 +108,13 @@ impl Session {
 
     /// The test images of one cell of a kept evaluation's confusion matrix (true class `label`,
     /// answered `predicted`), most confident first.
-    pub fn evaluation_cell(&self, model: Evaluated, label: usize, predicted: usize, limit: usize) -> Result<Vec<Scored>> {
+    pub fn evaluation_cell(
+        &self,
+        model: Evaluated,
+        label: usize,
+        predicted: usize,
+        limit: usize,
+    ) -> Result<Vec<Scored>> {
         let e = self.evaluations.get(model).ok_or(SessionError::NotEvaluated)?;
         Ok(e.cell(label, predicted, limit)?)
     }

@@ -11,7 +11,12 @@ use crate::train::inside::{FeatureMaps, FusionView};
 #[wasm_bindgen]
 impl Session {
     /// The learned series activation of a layer's channel at `inputs`, and its kernel.
-    pub async fn probe(&self, layer: usize, channel: usize, inputs: Vec<f32>) -> Result<Ts<ActivationResponse>, JsError> {
+    pub async fn probe(
+        &self,
+        layer: usize,
+        channel: usize,
+        inputs: Vec<f32>,
+    ) -> Result<Ts<ActivationResponse>, JsError> {
         js(&self.inner.activation(layer, channel, &inputs).await.map_err(err)?)
     }
 

@@ -157,7 +157,7 @@ fn the_loop_trains_to_the_end_evaluating_and_watching_as_it_goes() {
         rounds += 1;
     }
     assert_eq!(rounds, 18);
-    assert!(s.claim_loop() == false && !s.jobs().looping, "the loop is over");
+    assert!(!s.claim_loop() && !s.jobs().looping, "the loop is over");
     let events = names(&mut s);
     let count = |name: &str| events.iter().filter(|e| *e == name).count();
     assert_eq!(count("step"), 18);
