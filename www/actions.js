@@ -6,18 +6,28 @@ import * as check from "./checks.js";
 import { call } from "./client.js";
 import { get } from "./state.js";
 import * as persist from "./persist.js";
-import { classify, evaluation, evaluationCell, exportModel, exportOnnx, exportTraining, fuse, loadCheckpoint, logits, testImage, useCheckpoint } from "./actions/classifier.js";
+import { classify, evaluateEachFusion, evaluation, evaluationCell, exportModel, exportOnnx, exportTraining, fuse, loadCheckpoint, logits, testImage, useCheckpoint } from "./actions/classifier.js";
 import { shareLink } from "./actions/link.js";
 import { addClass, addFiles, ownClasses, ownDataset } from "./actions/own.js";
-import { loadDataset, setBackend } from "./actions/session.js";
+import { loadDataset, recoverOnFailure, setBackend } from "./actions/session.js";
 import { study } from "./actions/study.js";
-import { step, train } from "./actions/training.js";
+import { followSchedule, step, train } from "./actions/training.js";
 
-export { forgetClassifier } from "./actions/classifier.js";
-export { applyLink, MAX_LINK, readLink } from "./actions/link.js";
+export { loadCheckpoints } from "./actions/classifier.js";
+export { applyLink, readLink } from "./actions/link.js";
+export { MAX_LINK } from "./link.js";
 export { deleteClass, ownClassIndex, renameClass } from "./actions/own.js";
-export { BACKENDS, CrashedInRestore, DATASETS, MAX_RECOVERIES, recover, restoreSession, startFresh, takeOver, whenRecovered } from "./actions/session.js";
+export { BACKENDS, DATASETS } from "./names.js";
+export { CrashedInRestore, MAX_RECOVERIES, recover, restoreSession, startFresh, takeOver, whenRecovered } from "./actions/session.js";
 export { applyFormOptions, EMPTY_HISTORY, formOptions, formProblem, NO_EVALUATIONS, refreshSchedule, setForm, setProbe, TRAINING_CLEARED } from "./actions/training.js";
+
+/** What the page does as the state changes, whoever changed it: the schedule follows the data
+ * and options, a failed engine is recovered, a new fused form is evaluated. Started once. */
+export function react() {
+  followSchedule();
+  recoverOnFailure();
+  evaluateEachFusion();
+}
 
 /** Bounds of the benchmarks' arguments (the bench page's too): an input side, a batch, runs. */
 export const MAX_BENCH_SIZE = 1024;
@@ -29,7 +39,7 @@ export const api = {
     const s = get();
     return {
       backend: s.backend, adapter: s.adapter, threads: s.build?.threads ?? null, crossOriginIsolated: s.build?.crossOriginIsolated ?? null, state: s.trainState, step: s.step, epoch: s.epoch,
-      lambda: s.lambda, learningRate: s.learningRate, loss: s.loss, trainAccuracy: s.trainAccuracy, testAccuracy: s.testAccuracy, emaAccuracy: s.emaAccuracy, cannotFuse: s.cannotFuse,
+      lambda: s.lambda, learningRate: s.learningRate, loss: s.loss, trainAccuracy: s.recentTrainAccuracy, testAccuracy: s.testAccuracy, emaAccuracy: s.emaAccuracy, cannotFuse: s.cannotFuse,
       engine: s.engine,
     };
   },
@@ -99,7 +109,7 @@ export const api = {
   },
   history: () => {
     const h = get().history;
-    return { steps: [...h.steps], loss: [...h.loss], lambda: [...h.lambda], trainAccuracy: [...h.trainAccuracy], testAccuracy: [...get().evals] };
+    return { steps: [...h.steps], loss: [...h.loss], lambda: [...h.lambda], trainAccuracy: [...h.recentTrainAccuracy], testAccuracy: [...get().evals] };
   },
   own: {
     addClass,

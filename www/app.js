@@ -1,10 +1,12 @@
-// The page: one app state (state.js), the worker's events into it (events.js), views that
-// subscribe and redraw from it (views/), and window.vanillanet, the scripting API the buttons
-// use too (actions.js). All model work happens in the worker (worker.js, over wasm).
-import { api, applyLink, CrashedInRestore, readLink, restoreSession, whenRecovered } from "./actions.js";
+// The page: one app state (state.js), the worker's events into it (listen.js, through the
+// reducer events.js), views that subscribe and redraw from it (views/), and window.vanillanet,
+// the scripting API the buttons use too (actions.js), whose calls go to the worker. All model
+// work happens in the worker (worker.js, over wasm). Nothing flows back: the events call no
+// action and no view imports another or the reducer.
+import { api, applyLink, CrashedInRestore, react, readLink, restoreSession, whenRecovered } from "./actions.js";
 import { cameraApi } from "./camera.js";
 import { call } from "./client.js";
-import * as events from "./events.js";
+import { listen } from "./listen.js";
 import * as opts from "./options.js";
 import { t, translatePage } from "./i18n.js";
 import * as persist from "./persist.js";
@@ -26,7 +28,7 @@ import * as training from "./views/training.js";
 
 init();
 translatePage();
-events.listen();
+listen();
 // The drop zones' keyboard and click alternative: buttons that open their file inputs.
 for (const button of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-picks]"))) button.onclick = () => document.getElementById(button.dataset.picks).click();
 for (const [name, view] of Object.entries({ status, data, own, camera, training, evaluation, fuse, checkpoint, classify, study })) {
@@ -37,6 +39,7 @@ mountingView("charts");
 const drawn = charts.mount();
 insideView.mount();
 mountingView("page");
+react();
 
 window.vanillanet = {
   ...api,
@@ -82,7 +85,7 @@ api.ready = window.vanillanet.ready = (async () => {
   // The forms' fields, bounds and defaults: Rust's options tables.
   const { table, studies } = await call("defaults");
   opts.setTables(table, { train: document.getElementById("options"), study: document.getElementById("study-options") });
-  update({ defaults: { options: opts.defaults(opts.TRAIN) }, studies });
+  update({ defaults: { options: opts.defaults(opts.TRAIN), limits: table.limits }, studies });
   try {
     await restoreSession();
   } catch (e) {

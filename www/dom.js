@@ -2,7 +2,7 @@
 // and folder names, card fields) goes into the page as text through `el` or textContent, never
 // as HTML.
 import { compact, percent, t } from "./i18n.js";
-import { message } from "./state.js";
+import { get, message } from "./state.js";
 
 /** The element with this id; typed loosely, as the page's elements are of many kinds.
  * @returns {any} */
@@ -41,6 +41,9 @@ export function fieldLabel(form, name) {
   const text = label && [...label.childNodes].filter((n) => !["INPUT", "SELECT"].includes(n.nodeName)).map((n) => n.textContent).join("").trim();
   return text || name;
 }
+
+/** True when a trained model would be lost (new data) and the user says no. */
+export const keepModel = () => get().step > 0 && !confirm(t("data.confirmNew"));
 
 /** A handler whose failure becomes a message on the page. */
 export const guard = (fn) => async (...args) => {

@@ -6,6 +6,8 @@ import ko from "./i18n/ko.js";
 
 export const LANGUAGES = { en: { name: "English", table: en, locale: "en-US" }, ko: { name: "한국어", table: ko, locale: "ko-KR" } };
 const SAVED = "vanillanet.language";
+// The browser's languages (none where there is no navigator: the unit tests, in Node).
+const nav = globalThis.navigator ?? { languages: [], language: "en" };
 
 function pick() {
   try {
@@ -15,7 +17,7 @@ function pick() {
   } catch {
     // Storage may be off (a private window's settings): the browser's language decides.
   }
-  for (const tag of navigator.languages?.length ? navigator.languages : [navigator.language ?? "en"]) {
+  for (const tag of nav.languages?.length ? nav.languages : [nav.language ?? "en"]) {
     const base = String(tag).toLowerCase().split("-")[0];
     if (Object.hasOwn(LANGUAGES, base)) return base;
   }
@@ -25,7 +27,7 @@ function pick() {
 export const lang = pick();
 const table = LANGUAGES[lang].table;
 /** The browser's own locale when it is of this language (ko-KR, en-GB, ...), else the default. */
-export const locale = (navigator.languages ?? []).find((l) => l.toLowerCase().split("-")[0] === lang) ?? LANGUAGES[lang].locale;
+export const locale = (nav.languages ?? []).find((l) => l.toLowerCase().split("-")[0] === lang) ?? LANGUAGES[lang].locale;
 
 /** The string `key` in the page's language; entries that are functions take `args`. */
 export function t(key, args = {}) {

@@ -4,13 +4,12 @@
 // API; views/inside.js draws it. Every answer is computed in Rust and read back once.
 import { call } from "./client.js";
 import { num, t } from "./i18n.js";
-import { get, update } from "./state.js";
+import { EMPTY_DECAY, get, update } from "./state.js";
 
-export const EMPTY_DECAY = Object.freeze({ steps: [], lambda: [], blocks: [], every: 0 });
-/** Most tiles asked for (the engine refuses more). */
-export const MAX_TILES = 64;
-/** Most steps between probes that can be set. */
-export const MAX_PROBE_EVERY = 1_000_000;
+export { EMPTY_DECAY };
+// The engine's bounds and defaults (tiles asked for, steps between probes): Rust's, in the state
+// with the options tables (`defaults.limits`).
+const limits = () => get().defaults.limits;
 
 /** What a part of the net is called on the page: `stem`, `stages.i`, `head`. */
 export function partName(name) {
@@ -37,23 +36,7 @@ export async function refreshDecay() {
   if (mine === refreshing) update({ insideDecay: decay ?? EMPTY_DECAY });
 }
 
-/** A probe the training loop made (it rides on the step's report). */
-export function onPoint(p) {
-  const d = get().insideDecay ?? EMPTY_DECAY;
-  if (d.steps.length && p.step <= d.steps.at(-1)) return;
-  const same = d.blocks.length === p.names.length && d.blocks.every((b, i) => b.name === p.names[i]);
-  const blocks = same ? d.blocks : p.names.map((name) => ({ name, negativeShare: [], distance: [] }));
-  const steps = same ? d.steps : [];
-  const lambda = same ? d.lambda : [];
-  update({
-    insideDecay: {
-      every: d.every,
-      steps: [...steps, p.step],
-      lambda: [...lambda, p.lambda],
-      blocks: blocks.map((b, i) => ({ name: b.name, negativeShare: [...b.negativeShare, p.negativeShare[i]], distance: [...b.distance, p.distance[i]] })),
-    },
-  });
-}
+// A probe the training loop made rides on a step's report: events.js adds it to the series.
 
 // ---- arguments -------------------------------------------------------------------------------
 const isWhole = (v) => typeof v === "number" && Number.isInteger(v) && v >= 0;
@@ -82,13 +65,13 @@ const folded = (f) => f && { ...f, weight: matrix(f.weight), folded: matrix(f.fo
  * form: `{block, name, fused, channels, height, width, tiles: [{channel, activity, values:
  * Float32Array}], maxDiff}`. */
 export async function featureMaps(imageOrTestIndex, block, options) {
-  const { fused = false, tiles = 16 } = checkOptions(options, ["fused", "tiles"]);
+  const { fused = false, tiles = limits().defaultTiles } = checkOptions(options, ["fused", "tiles"]);
   const blocks = blocksOf();
   const isBlob = imageOrTestIndex instanceof Blob;
   if (!isBlob && !isWhole(imageOrTestIndex)) throw new TypeError(t("inside.badImage", { got: describe(imageOrTestIndex) }));
   if (!isWhole(block) || block > blocks) throw new RangeError(t("inside.badBlock", { max: blocks, got: describe(block) }));
   if (typeof fused !== "boolean") throw new TypeError(t("inside.badFused", { got: describe(fused) }));
-  if (!isWhole(tiles) || tiles < 1 || tiles > MAX_TILES) throw new RangeError(t("inside.badTiles", { max: MAX_TILES, got: describe(tiles) }));
+  if (!isWhole(tiles) || tiles < 1 || tiles > limits().maxTiles) throw new RangeError(t("inside.badTiles", { max: limits().maxTiles, got: describe(tiles) }));
   const maps = await call("featureMaps", isBlob ? { file: imageOrTestIndex, block, fused, tiles } : { index: imageOrTestIndex, block, fused, tiles });
   return { ...maps, tiles: maps.tiles.map((tile) => ({ ...tile, values: floats(tile.values) })) };
 }
@@ -112,9 +95,11 @@ async function decay() {
   return call("insideDecay");
 }
 
-/** Probes the decay every `every` steps from now on (0: not at all; default 10). */
+/** Probes the decay every `every` steps from now on (0: not at all; the default is the
+ * engine's, `defaults.limits.probeEvery`). */
 async function setProbeEvery(every) {
-  if (!isWhole(every) || every > MAX_PROBE_EVERY) throw new RangeError(t("inside.badEvery", { max: num(MAX_PROBE_EVERY), got: describe(every) }));
+  const most = limits().maxProbeEvery;
+  if (!isWhole(every) || every > most) throw new RangeError(t("inside.badEvery", { max: num(most), got: describe(every) }));
   return call("setProbeEvery", { every });
 }
 

@@ -112,8 +112,8 @@ export function saveTraining() {
     const h = s.history;
     const keep = h.steps.findLastIndex((st) => st <= upto) + 1;
     await save("training", {
-      bytes: snap.bytes, datasetName: s.datasetName, trainAccuracy: s.trainAccuracy,
-      history: { steps: h.steps.slice(0, keep), loss: h.loss.slice(0, keep), trainAccuracy: h.trainAccuracy.slice(0, keep), lambda: h.lambda.slice(0, keep) },
+      bytes: snap.bytes, datasetName: s.datasetName, trainAccuracy: s.recentTrainAccuracy,
+      history: { steps: h.steps.slice(0, keep), loss: h.loss.slice(0, keep), trainAccuracy: h.recentTrainAccuracy.slice(0, keep), lambda: h.lambda.slice(0, keep) },
       evals: s.evals.filter(([st]) => st <= upto), savedAt: Date.now(),
     });
   })().catch(report("training")).finally(() => {

@@ -18,26 +18,45 @@ export const CAMERA_IDLE = Object.freeze({
   running: false, stream: null, deviceId: null, devices: [], live: false, recording: null, fps: null, ms: null, top: [], error: null,
 });
 
+/** Shapes the state is put back to: no evaluations, no charts, no trained model. */
+export const NO_EVALUATIONS = Object.freeze({ trained: null, ema: null, fused: null });
+export const EMPTY_HISTORY = Object.freeze({ steps: [], loss: [], recentTrainAccuracy: [], lambda: [] });
+export const TRAINING_CLEARED = Object.freeze({
+  fuseReport: null, model: null, options: null, step: 0, epoch: 0, lambda: null, learningRate: null, nextLambda: null, cannotFuse: null,
+  loss: null, recentTrainAccuracy: null, testAccuracy: null, emaAccuracy: null, imagesPerSec: null, etaSeconds: null, probe: null,
+  history: EMPTY_HISTORY, evals: [], evaluations: NO_EVALUATIONS, evalCell: null,
+});
+/** The decay probes' series before the first (inside.js). */
+export const EMPTY_DECAY = Object.freeze({ steps: [], lambda: [], blocks: [], every: 0 });
+
 /** The state's shape, and where the page starts: every key the views and actions read. */
 function initial() {
   return {
     // The engine: backend and WebGPU adapter, why "auto" fell back, the build serving it
     // (`{webgpu, threads, crossOriginIsolated}`), and whether it is up, recovering or stopped.
-    backend: null, adapter: null, fallbackReason: null, webgpuAvailable: "gpu" in navigator, build: null, engine: "up",
+    backend: null, adapter: null, fallbackReason: null, webgpuAvailable: "gpu" in (globalThis.navigator ?? {}), build: null, engine: "up",
+    // The engine failed (`{what, backend}`: a crash, a lost device, a failed worker): the
+    // recovery (actions/session.js) starts from it.
+    engineFailure: null,
     // The data: the summary Rust gives (`dataset`: name, classes, sizes, presets), its name,
-    // thumbnails; the options tables' defaults (`defaults.options`) and the studies there are.
+    // thumbnails; the options tables' defaults (`defaults.options`), the engine's limits and
+    // defaults beside them (`defaults.limits`: Rust's `Limits`) and the studies there are.
     dataset: null, datasetName: null, samples: null, defaults: null, studies: [],
     // Training: the model's sizes, the options it trains with, the loop's state
     // (idle | running | pausing | paused | finished) and where it stands.
     model: null, options: null, trainState: "idle",
+    // Options the worker set (a restored model, new options): the training form shows them.
+    formFill: null,
     // Lambda and the learning rate of the last step.
     step: 0, epoch: 0, stepsPerEpoch: 0, totalSteps: 0, lambda: null, learningRate: null, nextLambda: null, cannotFuse: null,
-    // Test accuracy of the trained net and of the moving average of its weights (null without).
-    loss: null, trainAccuracy: null, testAccuracy: null, emaAccuracy: null, imagesPerSec: null, etaSeconds: null,
+    // The training batches' accuracy as a moving average over the last steps (not an epoch's
+    // mean, as the CLI's "train accuracy" is); test accuracy of the trained net and of the
+    // moving average of its weights (null without).
+    loss: null, recentTrainAccuracy: null, testAccuracy: null, emaAccuracy: null, imagesPerSec: null, etaSeconds: null,
     // The charts' series (bounded, thinned; `evals`: [step, accuracy, emaAccuracy?]),
     // evaluations of the trained net, the average and the fused form, the open matrix cell.
-    history: { steps: [], loss: [], trainAccuracy: [], lambda: [] }, evals: [],
-    evaluations: { trained: null, ema: null, fused: null }, evalModel: null, evalCell: null, evalBusy: false, evalNorm: "counts",
+    history: EMPTY_HISTORY, evals: [],
+    evaluations: NO_EVALUATIONS, evalModel: null, evalCell: null, evalBusy: false, evalNorm: "counts",
     // Which weights Fuse and the exports take: "ema", "trained", or null (the average when on).
     fuseWeights: null,
     schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
@@ -89,8 +108,11 @@ export function subscribe(view, name = mounting) {
 /** Appends to a message list kept to its last five, as a new array. `detail`: technical text
  * from elsewhere (an engine's error), shown after it as it is. */
 export function message(text, kind = "error", detail = null) {
-  update({ messages: [...current.messages.slice(-4), { text, kind, detail, at: Date.now() }] });
+  update({ messages: withMessage(current.messages, text, kind, detail) });
 }
+
+/** `messages` with one more, kept to the last five (a new array). */
+export const withMessage = (messages, text, kind = "error", detail = null, at = Date.now()) => [...messages.slice(-4), { text, kind, detail, at }];
 
 /** A remembered value per view: `changed(key, value)` is true when value is not what it saw. */
 export function tracker() {

@@ -4,13 +4,26 @@ import * as check from "../checks.js";
 import { call } from "../client.js";
 import { fileStem, pixelsBlob, thumbnail } from "../dom.js";
 import { t } from "../i18n.js";
+import { WEIGHTS } from "../names.js";
 import * as persist from "../persist.js";
-import { get, message, update } from "../state.js";
+import { get, message, subscribe, tracker, update } from "../state.js";
 import { checkImageSize } from "./own.js";
 
-export function forgetClassifier() {
-  update({ classifier: null, evaluations: { ...get().evaluations, fused: null } });
-  persist.forgetClassifier();
+/** Checkpoints dropped or picked: each loads in turn; failures are listed (the checkpoint log),
+ * not thrown. */
+export async function loadCheckpoints(files) {
+  for (const f of files) await loadCheckpoint(f).catch(() => {});
+}
+
+/** A new fused form (the Fuse button's, the API's, the session's own once annealed) is evaluated
+ * on the whole test set, for the evaluation view (in the background). */
+export function evaluateEachFusion() {
+  const changed = tracker();
+  subscribe((s) => {
+    if (changed("fuseReport", s.fuseReport) && s.fuseReport) {
+      queueMicrotask(() => evaluation({ fused: true }).catch((e) => message(t("eval.fusedFailed", { reason: e.message }))));
+    }
+  });
 }
 
 /** A checkpoint's architecture choice: `{variant}` (a name) or `{strides}` (whole numbers). */
@@ -18,7 +31,9 @@ export function checkChoice(choice) {
   const c = check.object("choice", choice, ["variant", "strides"]);
   check.optional(check.string)("choice.variant", c.variant);
   if (c.strides !== undefined) {
-    if (!Array.isArray(c.strides) || c.strides.length > 64) throw new check.ArgumentError("choice.strides", t("arg.strides"), c.strides);
+    // As many strides as a net has blocks at most (the engine's bound), each a stride it takes.
+    const most = get().defaults?.limits.maxBlocks ?? check.MAX_INDEX;
+    if (!Array.isArray(c.strides) || c.strides.length > most) throw new check.ArgumentError("choice.strides", t("arg.strides", { n: most }), c.strides);
     c.strides.forEach((v, i) => check.integer(`choice.strides[${i}]`, v, 1, 64));
   }
   return c;
@@ -65,15 +80,12 @@ function weightsOf(options) {
   if (weights !== undefined) return check.oneOf("options.weights", weights, WEIGHTS);
   return get().fuseWeights ?? undefined;
 }
-export const WEIGHTS = ["ema", "trained"];
 
 /** Fuses the trained net or the average of its weights (`{weights: "ema" | "trained"}`). */
 export async function fuse(options) {
-  const fuseReport = await call("fuse", { limit: 500, weights: weightsOf(options) });
+  const fuseReport = await call("fuse", { limit: get().defaults.limits.fuseLimit, weights: weightsOf(options) });
   update({ fuseReport, classifier: await call("classifier") });
   await persist.saveClassifier();
-  // The fused net on the whole test set, for the evaluation view (in the background).
-  evaluation({ fused: true }).catch((e) => message(t("eval.fusedFailed", { reason: e.message })));
   return fuseReport;
 }
 

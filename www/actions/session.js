@@ -5,8 +5,9 @@ import { call, worker } from "../client.js";
 import { pixelsUrl } from "../dom.js";
 import { num, t, time } from "../i18n.js";
 import * as persist from "../persist.js";
+import { BACKENDS, DATASETS } from "../names.js";
 import { buildFor } from "../rpc.js";
-import { get, message, update } from "../state.js";
+import { get, message, subscribe, tracker, update } from "../state.js";
 import { fuse, loadCheckpoint } from "./classifier.js";
 import { ownDataset, ownSize } from "./own.js";
 import { setStudyForm, TRAINING_CLEARED } from "./training.js";
@@ -50,9 +51,6 @@ export async function setBackend(backend) {
   }
 }
 
-/** The built-in datasets (files under data/). */
-export const DATASETS = ["fashion-mnist", "mnist"];
-export const BACKENDS = ["auto", "webgpu", "cpu"];
 
 export async function loadDataset(name) {
   check.oneOf("name", name, DATASETS);
@@ -119,11 +117,11 @@ async function restoreParts() {
     if (training) {
       await part("training", async () => {
         const { status } = await call("restore", { bytes: training.bytes, trainAccuracy: training.trainAccuracy });
-        const h = training.history;
+        const { trainAccuracy: recentTrainAccuracy, ...h } = training.history;
         update({
-          history: h, evals: training.evals, step: status.globalStep, epoch: status.epoch, totalSteps: status.totalSteps,
+          history: { ...h, recentTrainAccuracy }, evals: training.evals, step: status.globalStep, epoch: status.epoch, totalSteps: status.totalSteps,
           lambda: h.lambda.at(-1) ?? null, nextLambda: status.lambda, cannotFuse: status.cannotFuse, loss: h.loss.at(-1) ?? null,
-          trainAccuracy: training.trainAccuracy, testAccuracy: training.evals.at(-1)?.[1] ?? null, emaAccuracy: training.evals.at(-1)?.[2] ?? null,
+          recentTrainAccuracy: training.trainAccuracy, testAccuracy: training.evals.at(-1)?.[1] ?? null, emaAccuracy: training.evals.at(-1)?.[2] ?? null,
           trainState: status.finished ? "finished" : "paused",
         });
         message(t("train.restored", { step: num(status.globalStep), time: time(training.savedAt) }), "info");
@@ -167,6 +165,16 @@ let again = null;
 let recoveries = [];
 // The worker generations already reported: a crash's event and the worker's error are one failure.
 let reported = 0;
+
+/** A failure of the engine in the state (events.js) starts a recovery (after the drawing
+ * that said it). */
+export function recoverOnFailure() {
+  const changed = tracker();
+  subscribe((s) => {
+    const failure = s.engineFailure;
+    if (changed("failure", failure) && failure) queueMicrotask(() => recover(failure.what, failure.backend));
+  });
+}
 
 /** Settles once no recovery is under way. */
 export const whenRecovered = () => recovery ?? Promise.resolve();

@@ -27,6 +27,8 @@ export async function studyRun(options = {}) {
 export async function studyResume() {
   const st = get().study;
   if (!st) throw new Error(t("study.noneToContinue"));
+  // The pace is measured afresh: the pause is no step's time.
+  update({ study: { ...st, clockAt: null } });
   if (st.live) return call("studyResume");
   // A study restored from disk: the worker starts it again from its finished runs.
   const report = await call("studyRun", { options: st.options, saved: st.report });

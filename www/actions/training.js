@@ -5,7 +5,9 @@ import { call } from "../client.js";
 import { $ } from "../dom.js";
 import { t } from "../i18n.js";
 import * as opts from "../options.js";
-import { get, update } from "../state.js";
+import { get, subscribe, tracker, update } from "../state.js";
+
+export { EMPTY_HISTORY, NO_EVALUATIONS, TRAINING_CLEARED } from "../state.js";
 
 /** The training options the form holds with `given` over them, checked by Rust (the form's
  * check): the first option out of range is refused with its reason, before anything changes. */
@@ -18,15 +20,6 @@ export async function checkedOptions(given) {
   return merged;
 }
 
-const EVAL_EVERY = 50;
-const EVAL_LIMIT = 500;
-export const NO_EVALUATIONS = Object.freeze({ trained: null, ema: null, fused: null });
-export const EMPTY_HISTORY = Object.freeze({ steps: [], loss: [], trainAccuracy: [], lambda: [] });
-export const TRAINING_CLEARED = Object.freeze({
-  fuseReport: null, model: null, options: null, step: 0, epoch: 0, lambda: null, learningRate: null, nextLambda: null, cannotFuse: null,
-  loss: null, trainAccuracy: null, testAccuracy: null, emaAccuracy: null, imagesPerSec: null, etaSeconds: null, probe: null,
-  history: EMPTY_HISTORY, evals: [], evaluations: NO_EVALUATIONS, evalCell: null,
-});
 
 export const trainForm = () => $("options");
 const studyForm = () => $("study-options");
@@ -58,8 +51,19 @@ export async function refreshSchedule() {
   }
 }
 
+/** The schedule follows the data and the options (the worker's, else the form's): asked for
+ * again whenever either changes. */
+export function followSchedule() {
+  const changed = tracker();
+  subscribe((s) => {
+    if ([changed("dataset", s.dataset), changed("options", s.options)].includes(true)) refreshSchedule();
+  });
+}
+
 export async function train(options = {}) {
-  const { evalEvery = EVAL_EVERY, evalLimit = EVAL_LIMIT, ...given } = opts.checkArgs(opts.TRAIN, "options", options, {
+  // The quick looks at the test set: Rust's defaults unless given (they hold until the next call).
+  const { evalEvery: evalEveryDefault, evalLimit: evalLimitDefault } = get().defaults.limits;
+  const { evalEvery = evalEveryDefault, evalLimit = evalLimitDefault, ...given } = opts.checkArgs(opts.TRAIN, "options", options, {
     extra: { evalEvery: (n, v) => check.integer(n, v, 1, 1_000_000), evalLimit: (n, v) => check.integer(n, v, 1, 1_000_000) },
   });
   const merged = await checkedOptions(given);

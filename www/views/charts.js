@@ -2,26 +2,11 @@
 // the same epochs, A'(x), the learned series activation of a chosen layer and channel (curve
 // and kernel), loss and accuracy of the trained net and of its weight average (uPlot).
 import { setProbe } from "../actions.js";
+import { chart, STEP_TICKS } from "../chart.js";
 import { $, el, guard, pct } from "../dom.js";
 import { num, t } from "../i18n.js";
 import { decaySentence } from "../inside.js";
 import { subscribe, tracker } from "../state.js";
-
-export function chart(id, series, opts = {}) {
-  const target = $(id);
-  const plot = new uPlot({
-    width: target.clientWidth || 360, height: 200, legend: { show: series.length > 2 },
-    scales: { x: { time: false }, ...(opts.scales ?? {}) },
-    axes: opts.axes ?? [{}, {}],
-    series: [{ label: "x" }, ...series],
-  }, [[], ...series.map(() => [])], target);
-  // As wide as its place, when the window (a phone turned, say) changes.
-  new ResizeObserver(() => {
-    const width = target.clientWidth;
-    if (width && Math.abs(width - plot.width) > 1) plot.setSize({ width, height: 200 });
-  }).observe(target);
-  return plot;
-}
 
 /** The charts' current values as a sentence, for those who do not see them: said (a live
  * region) at most every few seconds while training runs, at once otherwise. */
@@ -29,7 +14,7 @@ function summary(s) {
   if (!s.model) return t("summary.none");
   const parts = [t("summary.step", { step: num(s.step), total: num(s.totalSteps) }), t("summary.lambda", { v: s.lambda === null ? "–" : num(s.lambda, 3) })];
   if (s.loss !== null) parts.push(t("summary.loss", { v: num(s.loss, 3) }));
-  if (s.trainAccuracy !== null) parts.push(t("summary.train", { v: pct(s.trainAccuracy) }));
+  if (s.recentTrainAccuracy !== null) parts.push(t("summary.train", { v: pct(s.recentTrainAccuracy) }));
   if (s.testAccuracy !== null) parts.push(t("summary.test", { v: pct(s.testAccuracy) }));
   if (s.emaAccuracy !== null) parts.push(t("summary.testEma", { v: pct(s.emaAccuracy) }));
   const decay = decaySentence(s.insideDecay);
@@ -37,8 +22,6 @@ function summary(s) {
   return t("summary.sentence", { parts, state: s.trainState === "running" ? null : t(`state.${s.trainState}`) });
 }
 const SAY_EVERY_MS = 5000;
-// Steps are whole numbers: no ticks between them.
-export const STEP_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
 
 function drawKernel(kernel) {
   const k = Math.round(Math.sqrt(kernel.length));
@@ -135,7 +118,7 @@ export function mount() {
       const shown = thin(h.steps.length, MAX_POINTS, s.evals.length <= MAX_POINTS ? (i) => tested.has(h.steps[i]) : undefined);
       const steps = pick(h.steps, shown);
       charts.loss.setData([steps, pick(h.loss, shown)]);
-      charts.acc.setData([steps, pick(h.trainAccuracy, shown), steps.map((st) => tested.get(st)?.[0] ?? null), steps.map((st) => tested.get(st)?.[1] ?? null)]);
+      charts.acc.setData([steps, pick(h.recentTrainAccuracy, shown), steps.map((st) => tested.get(st)?.[0] ?? null), steps.map((st) => tested.get(st)?.[1] ?? null)]);
     }
     if ([changed("schedule", s.schedule), changed("lambdaHistory", h)].includes(true) && s.schedule) {
       charts.lambda.setData(lambdaSeries(s.schedule, h));

@@ -1,6 +1,6 @@
 // Section 6, middle: bringing a checkpoint (progress, the variant or strides when the tensors
 // can't tell), the classifier it makes, and exporting the classifier.
-import { api } from "../actions.js";
+import { api, loadCheckpoints } from "../actions.js";
 import { $, download, el, fileStem, fmt, guard } from "../dom.js";
 import { num, t } from "../i18n.js";
 import { get, subscribe, tracker, update } from "../state.js";
@@ -21,13 +21,8 @@ function statusText(c) {
   }
 }
 
-/** Checkpoints dropped or picked: each loads in turn; failures are listed, not thrown. */
-export const loadCheckpoints = guard(async (files) => {
-  for (const f of files) await api.loadCheckpoint(f).catch(() => {});
-});
-
 export function mount() {
-  $("checkpoint-file").onchange = () => loadCheckpoints([...$("checkpoint-file").files]);
+  $("checkpoint-file").onchange = guard(() => loadCheckpoints([...$("checkpoint-file").files]));
   $("checkpoint-variant").onchange = () => update({});
   $("checkpoint-choice").onsubmit = guard(async (e) => {
     e.preventDefault();

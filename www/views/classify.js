@@ -1,10 +1,9 @@
 // Section 6, right: images to classify (dropped anywhere, pasted or picked) and the answers:
 // thumbnail, top-5 bars, the times of the fused and the trained net.
-import { api } from "../actions.js";
+import { api, loadCheckpoints } from "../actions.js";
 import { $, el, guard, pct } from "../dom.js";
 import { foreign, num, t } from "../i18n.js";
 import { subscribe, tracker } from "../state.js";
-import { loadCheckpoints } from "./checkpoint.js";
 
 const isCheckpoint = (f) => /\.(pth|pt|safetensors|ckpt)$/i.test(f.name);
 const classifyAll = guard(async (files) => {
@@ -12,7 +11,7 @@ const classifyAll = guard(async (files) => {
 });
 // Anything dropped on the page: checkpoints load, everything else is classified.
 function dropped(files) {
-  loadCheckpoints(files.filter(isCheckpoint));
+  guard(loadCheckpoints)(files.filter(isCheckpoint));
   const images = files.filter((f) => !isCheckpoint(f));
   if (images.length) classifyAll(images);
 }

@@ -1,11 +1,9 @@
 // Section 1: the choice of data, its summary and sample thumbnails (a column per class).
 import { api } from "../actions.js";
-import { $, guard } from "../dom.js";
+import { $, guard, keepModel } from "../dom.js";
 import { num, t } from "../i18n.js";
 import { get, subscribe, tracker } from "../state.js";
 
-/** True when a trained model would be lost and the user says no. */
-export const keepModel = () => get().step > 0 && !confirm(t("data.confirmNew"));
 
 function drawSamples(d, samples) {
   const canvas = $("samples");

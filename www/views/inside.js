@@ -9,7 +9,7 @@ import { $, el, fmt, guard } from "../dom.js";
 import { num, t } from "../i18n.js";
 import { EMPTY_DECAY, featureMaps, fusion, partName, refreshDecay, setChartReader } from "../inside.js";
 import { get, message, subscribe, tracker } from "../state.js";
-import { STEP_TICKS } from "./charts.js";
+import { STEP_TICKS } from "../chart.js";
 
 /** Steps between two refreshes of an open view while training runs. */
 export const MAPS_EVERY = 25;

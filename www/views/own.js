@@ -2,11 +2,10 @@
 // or picked, their thumbnails and the files that were refused with the reason.
 import { api, deleteClass, renameClass } from "../actions.js";
 import { cameraApi as camera } from "../camera.js";
-import { $, el, guard } from "../dom.js";
+import { $, el, guard, keepModel } from "../dom.js";
 import { foreign, num, t } from "../i18n.js";
 import * as persist from "../persist.js";
 import { get, subscribe, tracker, update } from "../state.js";
-import { keepModel } from "./data.js";
 
 async function filesFromDrop(dataTransfer) {
   const entries = [...dataTransfer.items].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);

@@ -2,11 +2,10 @@
 // curves of every arm, the table filling in beside the paper's claim, and its downloads.
 import { api } from "../actions.js";
 import { $, download, el, enable, eta, fileStem, fillSelect, fmt, guard, pct } from "../dom.js";
-import { restartStudyClock } from "../events.js";
 import { STUDY } from "../options.js";
 import { has, num, t } from "../i18n.js";
 import { get, subscribe, tracker, update } from "../state.js";
-import { STEP_TICKS, chart } from "./charts.js";
+import { STEP_TICKS, chart } from "../chart.js";
 
 const ARM_COLOURS = ["#1c7ed6", "#d9480f", "#2b8a3e", "#ae3ec9", "#f08c00", "#495057"];
 
@@ -90,14 +89,10 @@ export function mount() {
   $("study-run").onclick = guard(async () => {
     if (get().study?.report?.runs.length && !confirm(t("study.confirmNew"))) return;
     if (get().study) await api.study.discard();
-    restartStudyClock();
     await api.study.run();
   });
   $("study-pause").onclick = guard(() => api.study.pause());
-  $("study-resume").onclick = guard(() => {
-    restartStudyClock();
-    return api.study.resume();
-  });
+  $("study-resume").onclick = guard(() => api.study.resume());
   $("study-discard").onclick = guard(async () => {
     if (get().study?.report?.runs.length && !confirm(t("study.confirmDiscard"))) return;
     await api.study.discard();

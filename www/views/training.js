@@ -1,9 +1,9 @@
 // Section 2: the training options (the form the options table reads), the model's sizes, the
 // run buttons and the progress.
-import { api, applyFormOptions, formProblem, refreshSchedule } from "../actions.js";
+import { api, applyFormOptions, formProblem, refreshSchedule, setForm } from "../actions.js";
 import { $, download, el, enable, eta, fieldLabel, fileStem, fillSelect, fmt, guard, pct } from "../dom.js";
 import { num, t } from "../i18n.js";
-import { get, message, subscribe } from "../state.js";
+import { get, message, subscribe, tracker } from "../state.js";
 
 export function mount() {
   const form = $("options");
@@ -57,9 +57,12 @@ export function mount() {
     download(blob, `${fileStem(`${get().options.preset}-${get().datasetName}`)}-training.safetensors`);
   });
 
+  const changed = tracker();
   subscribe((s) => {
     // The presets that fit the data, from Rust; the default preset first when it fits.
     if (form.elements.preset) fillSelect(form.elements.preset, s.dataset?.presets ?? [], s.options?.preset ?? s.defaults?.options.preset);
+    // Options the worker set (a restored model, new options) shown in the form.
+    if (changed("formFill", s.formFill) && s.formFill) setForm(s.formFill);
     const m = s.model;
     $("model-info").textContent = m
       ? t("model.info", {
@@ -72,7 +75,7 @@ export function mount() {
     $("progress-text").textContent = s.step
       ? t("train.progress", {
         state: t(`state.${s.trainState}`), epoch: Math.min(s.epoch + 1, s.options?.epochs ?? 1), epochs: s.options?.epochs ?? "?",
-        step: num(s.step), total: num(s.totalSteps), loss: num(s.loss, 4), train: pct(s.trainAccuracy), test: pct(s.testAccuracy),
+        step: num(s.step), total: num(s.totalSteps), loss: num(s.loss, 4), train: pct(s.recentTrainAccuracy), test: pct(s.testAccuracy),
         rate: s.imagesPerSec ? num(Math.round(s.imagesPerSec)) : null, eta: eta(s.etaSeconds, s.trainState === "finished"),
       })
       : t(`state.${s.trainState}`);

@@ -71,7 +71,7 @@ export default {
   "arg.blob": "a File or Blob",
   "arg.files": ({ max }) => `a list of at most ${max} Files or Blobs`,
   "arg.object": "an object of options",
-  "arg.strides": "a list of up to 64 whole numbers",
+  "arg.strides": ({ n }) => `a list of up to ${n} whole numbers`,
   "arg.unknownKey": ({ name, key, known }) => `${name} has no option ${key} (known: ${known})`,
   "arg.aFunction": "a function",
   "arg.aSymbol": "a symbol",

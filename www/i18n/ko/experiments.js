@@ -69,7 +69,7 @@ export default {
   "arg.blob": "File 또는 Blob",
   "arg.files": ({ max }) => `File 또는 Blob ${max}개 이하의 목록`,
   "arg.object": "옵션 객체",
-  "arg.strides": "정수 64개 이하의 목록",
+  "arg.strides": ({ n }) => `정수 ${n}개 이하의 목록`,
   "arg.unknownKey": ({ name, key, known }) => `${name}에는 ${key} 옵션이 없습니다 (있는 옵션: ${known})`,
   "arg.aFunction": "함수",
   "arg.aSymbol": "심볼",
