@@ -1,173 +1,52 @@
-// The worker: owns the wasm Session (backend, data, model, optimizer, study, classifier) and the
-// one loop that steps whichever is running, the trainer or the study. The page talks to it
-// through rpc.js: requests {id, type, ...} -> {type: "reply", id, ok, value|error}, and events
-// (step, eval, state, probe, ...). Each request type names the page's and the Session's operation.
+// The worker: holds the wasm Session (src/session/: backend, data, trainer, study, classifier,
+// evaluations, and the state of the loop that steps the trainer or the study) and relays. The
+// page's requests (rpc.js: {id, type, ...} -> {type: "reply", id, ok, value|error}) become calls
+// into the Session, one at a time; the events it emits as it goes (step, eval, state, probe,
+// annealed, fused, ...) are posted to the page as they happen. The one thing this file does
+// itself is pace the loop: it calls `advance` until the Session says nothing runs, letting the
+// page's calls in between. Each request type names the page's and the Session's operation.
 
 import { crash, fatal } from "./worker/crash.js";
 import { exclusive, loadEngine } from "./worker/engine.js";
-import { evaluate, evaluation, sendProbe, warmUp } from "./worker/reads.js";
 import { upload } from "./worker/upload.js";
 import { adapterInfo, gpuCounts, loseDevices } from "./worker/gpu.js";
 
 // Typed by the declarations generated from the Rust types (pkg/vanillanet.d.ts; tsconfig.json).
 /** @typedef {import("../pkg/vanillanet.js")} Engine */
+/** @typedef {import("../pkg/vanillanet.js").Evaluated} Evaluated */
 /** @type {InstanceType<Engine["Session"]>} */ let session = null;
 /** @type {Engine["Session"]} */ let Session = null;
 /** @type {Engine["Upload"]} */ let Upload = null;
 /** @type {Engine} */ let engine = null;
+
+const post = (msg) => self.postMessage(msg);
+
 const ready = loadEngine().then((loaded) => {
   ({ engine } = loaded);
   ({ Session, Upload } = engine);
   session = new Session();
+  session.setEventSink(post);
   post({ type: "build", build: { ...engine.build(), crossOriginIsolated: Boolean(self.crossOriginIsolated), fallback: loaded.fallback } });
 });
-let state = "idle"; // idle | running | pausing | paused | finished
-// The ablation study, beside the trainer: only one of them runs at a time.
-let studyState = "idle"; // idle | running | pausing | paused | finished
-let options = null;
-let evalEvery = 50;
-let evalLimit = 500;
-let probe = { layer: 1, channel: 0, every: 10 };
-// Steps between probes of the activations' decay (vanillanet.inside.setProbeEvery), for the
-// trainers made from now on too; null: the engine's default.
-let probeEvery = null;
-let trainAccuracy = null;
-let loopActive = false;
-// Set by "finish annealing": pause (and tell the page) once lambda has reached 1.
-let pauseWhenAnnealed = false;
-
-const post = (msg) => self.postMessage(msg);
-
-const setState = (s) => {
-  state = s;
-  post({ type: "state", state });
-};
-const setStudyState = (s) => {
-  studyState = s;
-  post({ type: "studyState", state: s });
-};
 const SCHEDULE_POINTS = 2000;
-async function oneStep() {
-  const t0 = performance.now();
-  const report = await session.step();
-  const ms = performance.now() - t0;
-  trainAccuracy = trainAccuracy === null ? report.batchAccuracy : 0.9 * trainAccuracy + 0.1 * report.batchAccuracy;
-  const status = session.status();
-  post({ type: "step", report, ms, imagesPerSec: (report.batchSize * 1000) / ms, trainAccuracy, next: status });
-  if (report.warning) post({ type: "info", message: report.warning });
-  // Each epoch's end (and the last step) evaluates on the whole test set; in between, a quick
-  // look at part of it keeps the accuracy curve moving.
-  if (report.epochEnd || status.finished) {
-    await evaluation(session, post, "trained").catch((e) => {
-      // Data without test images has nothing to evaluate; training goes on.
-      if (fatal(e)) throw e;
-      post({ type: "eval", step: report.globalStep, testAccuracy: null, full: true });
-    });
-    if (options.emaDecay > 0) await evaluation(session, post, "ema").catch((e) => { if (fatal(e)) throw e; });
-  }
-  else if (report.globalStep % evalEvery === 0) await evaluate(session, post, report.globalStep, evalLimit);
-  if (report.globalStep % probe.every === 0 || report.globalStep === 1) await sendProbe(session, probe, post);
-  if (pauseWhenAnnealed && status.cannotFuse === null) {
-    pauseWhenAnnealed = false;
-    if (!status.finished) setState("paused");
-    post({ type: "annealed" });
-  }
-  if (status.finished) {
-    await sendProbe(session, probe, post);
-    setState("finished");
-  }
-  return report;
-}
 
-async function studyStep() {
-  const progress = await session.studyStep();
-  post({ type: "studyStep", progress });
-  if (progress.finished) {
-    const report = session.studyReport();
-    post({ type: "studyRun", report });
-    if (report.finished) setStudyState("finished");
-  }
-}
-
-// The one loop: it steps whichever job is running, the trainer or the study.
+// The loop, started after a call that sets a job running: one step of it per call, until the
+// Session answers that nothing runs (paused, finished, reset). The Session keeps one loop at a
+// time (claimLoop); a failed step pauses its job and comes as an error event.
 async function loop() {
-  if (loopActive) return;
-  loopActive = true;
-  let job = null;
-  try {
-    for (;;) {
-      job = state === "running" ? "train" : studyState === "running" ? "study" : null;
-      if (job === null) break;
-      await exclusive(() => {
-        if (job === "train") return state === "running" ? oneStep() : null;
-        return studyState === "running" ? studyStep() : null;
-      });
-      // Let pause/step/options messages in between steps.
-      await new Promise((r) => setTimeout(r, 0));
-    }
-  } catch (e) {
-    if (fatal(e)) return crash(e);
-    if (job === "study") {
-      post({ type: "error", key: "study.stopped", message: String(e.message ?? e) });
-      setStudyState("paused");
-    } else {
-      post({ type: "error", key: "train.stopped", message: String(e.message ?? e) });
-      setState("paused");
-    }
-  } finally {
-    loopActive = false;
-  }
+  if (!(await exclusive(() => session.claimLoop()))) return;
+  // Pause, step and options requests get in between steps.
+  while (await exclusive(() => session.advance())) await new Promise((r) => setTimeout(r, 0));
 }
-
-// Pauses a job, the trainer or the study: the loop stops before its next step; the answer comes
-// once the step in flight is done.
-async function pauseJob(job) {
-  const now = () => (job === "train" ? state : studyState);
-  if (now() !== "running") return true;
-  if (job === "train") state = "pausing";
-  else studyState = "pausing";
-  await exclusive(() => {});
-  if (now() === "pausing") (job === "train" ? setState : setStudyState)("paused");
+const startLoop = () => {
+  loop().catch((e) => (fatal(e) ? crash(e) : post({ type: "error", message: String(e?.message ?? e) })));
   return true;
-}
+};
 
-// Starting one job pauses the other (its step in flight finishes first).
-function pauseOther(job) {
-  if (job === "study" && state === "running") {
-    setState("paused");
-    post({ type: "info", key: "train.pausedForStudy" });
-  }
-  if (job === "train" && studyState === "running") {
-    setStudyState("paused");
-    post({ type: "info", key: "study.pausedForTraining" });
-  }
-}
-
-async function ensureTrainer(opts) {
-  if (options === null) {
-    const info = session.createTrainer(opts);
-    if (probeEvery !== null) session.setProbeEvery(probeEvery);
-    options = opts;
-    trainAccuracy = null;
-    post({ type: "model", info, options });
-  } else {
-    const totalSteps = session.setOptions(opts);
-    options = opts;
-    post({ type: "options", options, totalSteps });
-  }
-}
-
-function doReset() {
-  session.reset();
-  options = null;
-  trainAccuracy = null;
-  setState("idle");
-  post({ type: "reset" });
-  return true;
-}
+/** Which net the page means: `model` ("trained", "ema", "fused"), or the older `{fused, ema}`. */
+const evaluated = ({ model, fused, ema }) => /** @type {Evaluated} */ (model ?? (fused ? "fused" : ema ? "ema" : "trained"));
 
 function dataLoaded(summary) {
-  doReset();
   post({ type: "dataset", summary, samples: session.samples(8) });
   return summary;
 }
@@ -188,82 +67,42 @@ const handlers = {
   ownDataset({ classes, pixels, labels, channels, height, width }) {
     return exclusive(() => dataLoaded(session.ownDataset(classes, pixels, labels, channels, height, width)));
   },
-  defaults() {
-    return { table: Session.optionsTable(), studies: Session.studies() };
-  },
-  async train({ options: opts, evalEvery: ee, evalLimit: el }) {
-    if (ee) evalEvery = ee;
-    if (el) evalLimit = el;
-    await exclusive(async () => {
-      if (state === "finished") doReset();
-      await ensureTrainer(opts);
-      pauseOther("train");
-      setState("running");
-    });
-    loop();
-    return true;
+  // The options tables, the limits and defaults beside them (`table.limits`), the studies.
+  defaults: () => ({ table: Session.optionsTable(), studies: Session.studies() }),
+  async train({ options, evalEvery, evalLimit }) {
+    await exclusive(() => session.train(options, evalEvery ?? undefined, evalLimit ?? undefined));
+    return startLoop();
   },
   // `saved`: the report of a study to continue (its finished runs are kept).
-  studyRun({ options: opts, saved }) {
-    return exclusive(() => {
-      const report = session.studyRun(opts, saved ?? undefined);
-      pauseOther("study");
-      setStudyState(report.finished ? "finished" : "running");
-      loop();
-      return report;
-    });
+  async studyRun({ options, saved }) {
+    const report = await exclusive(() => session.studyRun(options, saved ?? undefined));
+    startLoop();
+    return report;
   },
-  studyPause: () => pauseJob("study"),
-  studyResume() {
-    if (studyState !== "paused") throw new Error("no paused study to resume");
-    pauseOther("study");
-    setStudyState("running");
-    loop();
-    return true;
+  studyPause: () => exclusive(() => (session.studyPause(), true)),
+  async studyResume() {
+    await exclusive(() => session.studyResume());
+    return startLoop();
   },
-  studyDiscard() {
-    if (studyState === "running") studyState = "pausing";
-    return exclusive(() => {
-      session.studyDiscard();
-      setStudyState("idle");
-      return true;
-    });
-  },
+  studyDiscard: () => exclusive(() => (session.studyDiscard(), true)),
   studyCsv: ({ report }) => Session.studyCsv(report),
-  setOptions({ options: opts }) {
-    return exclusive(async () => {
-      if (options === null) return false;
-      await ensureTrainer(opts);
-      return true;
-    });
+  // New options for the trainer there is (false: there is none yet).
+  setOptions({ options }) {
+    return exclusive(() => session.status().training !== null && (session.setOptions(options), true));
   },
   // The preview of lambda's schedule (null for options that do not pass the check).
-  schedule: ({ options: opts }) => exclusive(() => session.schedule(opts, SCHEDULE_POINTS)),
-  async finishAnnealing() {
-    await exclusive(async () => {
-      if (options === null) throw new Error("train a model first");
-      // Deep training now ends with the current epoch (Rust's Trainer::finish_annealing).
-      const changed = session.finishAnnealing();
-      if (changed === null) return;
-      options = changed;
-      post({ type: "options", options, totalSteps: session.status().totalSteps });
-      pauseWhenAnnealed = true;
-      pauseOther("train");
-      setState("running");
-    });
-    loop();
-    return true;
+  schedule: ({ options }) => exclusive(() => session.schedule(options, SCHEDULE_POINTS)),
+  // Deep training ends with the current epoch; once lambda is 1 the Session pauses and, unless
+  // `fuse` is false, fuses `weights` (a `fused` event).
+  async finishAnnealing({ fuse = true, weights }) {
+    await exclusive(() => session.finishAnnealing(fuse, weights ?? undefined));
+    return startLoop();
   },
-  evaluation({ fused, ema }) {
-    return exclusive(() => {
-      if (options === null) throw new Error("nothing to evaluate: train a model first");
-      return evaluation(session, post, fused ? "fused" : ema ? "ema" : "trained");
-    });
-  },
+  evaluation: (data) => exclusive(() => session.evaluation(evaluated(data))),
   fuse({ limit, weights }) {
     return exclusive(async () => {
       const report = await session.fuse(limit, weights ?? undefined);
-      await warmUp(session);
+      await session.warmUp();
       return report;
     });
   },
@@ -281,93 +120,46 @@ const handlers = {
   useCheckpoint({ variant, strides }) {
     return exclusive(async () => {
       const info = session.useCheckpoint(variant ?? undefined, strides ? Uint32Array.from(strides) : undefined);
-      await warmUp(session);
+      await session.warmUp();
       return info;
     });
   },
   /** What this worker's engine is: `{webgpu, threads, crossOriginIsolated}`. */
   build: () => ({ ...engine.build(), crossOriginIsolated: Boolean(self.crossOriginIsolated) }),
   gpuCounts,
-  snapshot() {
-    return exclusive(async () => (options === null ? null : { bytes: await session.snapshot(), status: session.status() }));
-  },
-  restore({ bytes, trainAccuracy: acc }) {
-    return exclusive(async () => {
-      const info = session.restore(bytes);
-      if (probeEvery !== null) session.setProbeEvery(probeEvery);
-      options = info.options;
-      trainAccuracy = acc ?? null;
-      const status = session.status();
-      post({ type: "model", info, options, restored: true });
-      setState(status.finished ? "finished" : "paused");
-      // Awaited: the probe borrows the Session, which the next call would otherwise meet.
-      await sendProbe(session, probe, post);
-      return { info, status };
-    });
-  },
-  // Inside the net (www/inside.js): the decay series, the feature maps of one image, the fusion
-  // of one part; each one call into Rust and one read back.
-  insideDecay() {
-    return exclusive(() => (options === null ? null : session.insideDecay()));
-  },
-  setProbeEvery({ every }) {
-    probeEvery = every;
-    return exclusive(() => {
-      if (options !== null) session.setProbeEvery(every);
-      return true;
-    });
-  },
+  loseDevice: loseDevices,
+  // `{bytes, status}`, or null without a trainer.
+  snapshot: () => exclusive(() => session.snapshot()),
+  // `{info, status}`; the trainer comes back paused (or finished).
+  restore: ({ bytes, trainAccuracy }) => exclusive(() => session.restore(bytes, trainAccuracy ?? undefined)),
+  // Inside the net (www/inside.js): the decay series (null without a trainer), the feature maps
+  // of one image, the fusion of one part; each one call into Rust and one read back.
+  insideDecay: () => exclusive(() => session.insideDecay()),
+  setProbeEvery: ({ every }) => exclusive(() => (session.setProbeEvery(every), true)),
   async featureMaps({ index, file, block, fused, tiles }) {
     const bytes = file ? new Uint8Array(await file.arrayBuffer()) : undefined;
-    return exclusive(() => {
-      if (options === null) throw new Error("no model yet: start training first");
-      return session.featureMaps(index ?? undefined, bytes, block, fused, tiles);
-    });
+    return exclusive(() => session.featureMaps(index ?? undefined, bytes, block, Boolean(fused), tiles ?? undefined));
   },
-  fusion({ part }) {
-    return exclusive(() => {
-      if (options === null) throw new Error("no model yet: start training first");
-      return session.fusion(part);
-    });
-  },
-  loseDevice: loseDevices,
-  pause: () => pauseJob("train"),
+  fusion: ({ part }) => exclusive(() => session.fusion(part)),
+  // The answer comes once the step in flight is done.
+  pause: () => exclusive(() => (session.pause(), true)),
   async resume() {
-    if (options === null) throw new Error("nothing to resume: start training first");
-    if (state === "finished") throw new Error("training is finished: reset to train again");
-    pauseOther("train");
-    setState("running");
-    loop();
-    return true;
+    await exclusive(() => session.resume());
+    return startLoop();
   },
-  step({ options: opts }) {
-    return exclusive(async () => {
-      if (state === "running") throw new Error("pause before stepping");
-      if (state === "finished") throw new Error("training is finished: reset to train again");
-      if (options === null) await ensureTrainer(opts);
-      const report = await oneStep();
-      if (state !== "finished") setState("paused");
-      return report;
-    });
-  },
-  reset() {
-    if (state === "running") setState("paused");
-    return exclusive(doReset);
-  },
-  probe({ layer, channel }) {
-    probe = { ...probe, layer, channel };
-    return exclusive(async () => {
-      if (options !== null) await sendProbe(session, probe, post);
-      return true;
-    });
-  },
+  // One step while paused (a trainer with `options` is made first if there is none).
+  step: ({ options }) => exclusive(() => session.step(options)),
+  reset: () => exclusive(() => (session.reset(), true)),
+  // The channel whose activation is drawn (a `probe` event now and as it trains).
+  probe: ({ layer, channel }) => exclusive(async () => (await session.watch(layer, channel), true)),
 };
 
 // The calls that only pass their arguments on to the Session, one at a time.
 /** @type {Record<string, (data: any) => unknown>} */
 const PASS_THROUGH = {
-  checkOptions: ({ options: opts }) => session.checkOptions(opts),
-  evaluationCell: ({ fused, ema, label, predicted, limit }) => session.evaluationCell(Boolean(fused), label, predicted, limit, Boolean(ema)),
+  status: () => session.status(),
+  checkOptions: ({ options }) => session.checkOptions(options),
+  evaluationCell: (data) => session.evaluationCell(evaluated(data), data.label, data.predicted, data.limit),
   testImage: ({ index }) => session.testImage(index),
   classifier: () => session.classifier(),
   exportModel: () => session.exportModel(),
