@@ -16,6 +16,10 @@ TIMINGS=${TIMINGS:+--timings}
 export WASM_PROFILE=wasm-ci CARGO_INCREMENTAL=0 RUST_MIN_STACK=16777216
 start=$(date +%s)
 
+# The page's pure modules and the docs, in plain Node (no build, no browser): seconds, so first.
+node --test tests/unit/
+echo "unit tests: $(( $(date +%s) - start )) s"
+
 # Chromium for the browser tests; lavapipe (mesa-vulkan-drivers), a Vulkan device in software,
 # so that the native wgpu backend is tested on a machine without a GPU.
 packages() {

@@ -50,7 +50,9 @@ export const api = {
   reset: () => call("reset"),
   setBackend,
   loadDataset,
-  finishAnnealing: () => call("finishAnnealing"),
+  /** Deep training ends with this epoch; once annealed the session pauses and fuses the
+   * weights the page chose (a `fused` event). */
+  finishAnnealing: () => call("finishAnnealing", { weights: get().fuseWeights ?? undefined }),
   fuse,
   /** `{model: "trained" | "ema" | "fused", step, accuracy, classes, perClass: [{name, accuracy, count}],
    * confusion: [[count]] (confusion[true][predicted]), mistakes: [{index, label, predicted,

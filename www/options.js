@@ -28,9 +28,14 @@ export const STUDY = [];
 
 /** Takes Rust's tables (`{train, study}`) and builds both forms' fields from them. */
 export function setTables(tables, forms) {
-  for (const [rows, from] of [[TRAIN, tables.train], [STUDY, tables.study]]) rows.splice(0, rows.length, ...from.map((f) => ({ ...f, ...KINDS[f.kind] })));
+  useTables(tables);
   buildForm(forms.train, TRAIN);
   buildForm(forms.study, STUDY);
+}
+
+/** Takes Rust's tables (`{train, study}`) as `TRAIN` and `STUDY`, without a form. */
+export function useTables(tables) {
+  for (const [rows, from] of [[TRAIN, tables.train], [STUDY, tables.study]]) rows.splice(0, rows.length, ...from.map((f) => ({ ...f, ...KINDS[f.kind] })));
 }
 
 /** The options the table's defaults give. */
