@@ -28,7 +28,7 @@ export function reduce(s, m, { now = 0, restoring = false, at = Date.now() } = {
     saves.push("forgetClassifier");
     return { classifier: null, evaluations: { ...s.evaluations, fused: null } };
   };
-  const fromTrainer = Boolean(s.classifier?.fromTrainer);
+  const fromTrainer = s.classifier?.origin === "trainer";
   /** @type {Partial<State>} */
   let patch = {};
   switch (m.type) {

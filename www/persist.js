@@ -140,7 +140,8 @@ export async function saveClassifier() {
   if (!writable()) return;
   const bytes = await call("exportModel");
   const s = get();
-  await save("classifier", { bytes, fromTrainer: s.classifier.fromTrainer, fuseReport: s.fuseReport }).catch(report("classifier"));
+  // The record says `fromTrainer` (its format from before the classifier had an origin).
+  await save("classifier", { bytes, fromTrainer: s.classifier.origin === "trainer", fuseReport: s.fuseReport }).catch(report("classifier"));
 }
 
 const forget = (key) => (writable() ? remove(key).catch(report(key)) : Promise.resolve());

@@ -29,6 +29,15 @@ export const TRAINING_CLEARED = Object.freeze({
 /** The decay probes' series before the first (inside.js). */
 export const EMPTY_DECAY = Object.freeze({ steps: [], lambda: [], blocks: [], every: 0 });
 
+// What Rust answers, typed by the declarations generated from its types (pkg/vanillanet.d.ts):
+// tsc says where the page reads a field Rust does not have.
+/** @typedef {import("../pkg/vanillanet.js").ClassifierInfo} ClassifierInfo */
+/** @typedef {import("../pkg/vanillanet.js").DataSummary} DataSummary */
+/** @typedef {import("../pkg/vanillanet.js").ModelInfo} ModelInfo */
+/** @typedef {import("../pkg/vanillanet.js").TrainOptions} TrainOptions */
+/** @typedef {import("../pkg/vanillanet.js").FuseReport} FuseReport */
+/** @typedef {{options: TrainOptions, limits: import("../pkg/vanillanet.js").Limits}} Defaults */
+
 /** The state's shape, and where the page starts: every key the views and actions read. */
 function initial() {
   return {
@@ -41,10 +50,10 @@ function initial() {
     // The data: the summary Rust gives (`dataset`: name, classes, sizes, presets), its name,
     // thumbnails; the options tables' defaults (`defaults.options`), the engine's limits and
     // defaults beside them (`defaults.limits`: Rust's `Limits`) and the studies there are.
-    dataset: null, datasetName: null, samples: null, defaults: null, studies: [],
+    dataset: /** @type {DataSummary} */ (null), datasetName: null, samples: null, defaults: /** @type {Defaults} */ (null), studies: [],
     // Training: the model's sizes, the options it trains with, the loop's state
     // (idle | running | pausing | paused | finished) and where it stands.
-    model: null, options: null, trainState: "idle",
+    model: /** @type {ModelInfo} */ (null), options: /** @type {TrainOptions} */ (null), trainState: "idle",
     // Options the worker set (a restored model, new options): the training form shows them.
     formFill: null,
     // Lambda and the learning rate of the last step.
@@ -59,9 +68,9 @@ function initial() {
     evaluations: NO_EVALUATIONS, evalModel: null, evalCell: null, evalBusy: false, evalNorm: "counts",
     // Which weights Fuse and the exports take: "ema", "trained", or null (the average when on).
     fuseWeights: null,
-    schedule: null, probe: null, messages: [], fuseReport: null, predictions: [],
+    schedule: null, probe: null, messages: [], fuseReport: /** @type {FuseReport} */ (null), predictions: [],
     // The classifier (its card and sizes), a checkpoint being read, the last checkpoints' log.
-    classifier: null, checkpoint: null, checkpointLog: [],
+    classifier: /** @type {ClassifierInfo} */ (null), checkpoint: null, checkpointLog: [],
     // Own images: the size they are made at and the classes with their items.
     own: { size: "32x3", classes: [{ name: t("own.className", { n: "A" }), items: [] }, { name: t("own.className", { n: "B" }), items: [] }] },
     // The study, this tab's ownership of the saved session, the camera, records set aside,
@@ -100,7 +109,8 @@ let mounting = "page";
 /** Names the views subscribed from now on (app.js, as it mounts each). */
 export const mountingView = (name) => { mounting = name; };
 
-/** `view(state)` runs on every change; `name` says which part of the page it draws. */
+/** `view(state)` runs on every change; `name` says which part of the page it draws.
+ * @param {(state: Readonly<State>) => void} view @param {string} [name] */
 export function subscribe(view, name = mounting) {
   listeners.push({ view, name, failed: null });
 }

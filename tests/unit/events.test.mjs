@@ -58,7 +58,7 @@ test("a failed engine becomes engineFailure, on the CPU after a lost device", ()
 });
 
 test("a reset clears the training and forgets what was saved, unless a saved session is coming back", () => {
-  const fused = { fromTrainer: true, card: {} };
+  const fused = { origin: "trainer", card: {} };
   const s = state({ step: 40, classifier: fused, evaluations: { trained: {}, ema: {}, fused: {} } });
   const { patch, saves } = reduce(s, { type: "reset" });
   assert.deepEqual(saves.sort(), ["forgetClassifier", "forgetTraining"]);
@@ -68,19 +68,19 @@ test("a reset clears the training and forgets what was saved, unless a saved ses
   assert.deepEqual(restoring.saves, []);
   assert.equal("classifier" in restoring.patch, false, "the classifier being restored stays");
   // A checkpoint's classifier is not the trainer's: it stays.
-  const checkpoint = reduce(state({ classifier: { fromTrainer: false } }), { type: "reset" });
+  const checkpoint = reduce(state({ classifier: { origin: "checkpoint" } }), { type: "reset" });
   assert.deepEqual(checkpoint.saves, ["forgetTraining"]);
   assert.equal("classifier" in checkpoint.patch, false);
 });
 
 test("a step drops what was fused from the weights before it, and keeps a checkpoint's classifier", () => {
-  const s = state({ fuseReport: { weights: "ema" }, classifier: { fromTrainer: true }, evaluations: { trained: 1, ema: 2, fused: 3 } });
+  const s = state({ fuseReport: { weights: "ema" }, classifier: { origin: "trainer" }, evaluations: { trained: 1, ema: 2, fused: 3 } });
   const { patch, saves } = reduce(s, step(5));
   assert.equal(patch.fuseReport, null);
   assert.equal(patch.classifier, null);
   assert.deepEqual(patch.evaluations, { trained: 1, ema: 2, fused: null });
   assert.deepEqual(saves, ["forgetClassifier"]);
-  const kept = reduce(state({ classifier: { fromTrainer: false } }), step(5));
+  const kept = reduce(state({ classifier: { origin: "checkpoint" } }), step(5));
   assert.deepEqual(kept, { patch: {}, saves: [] });
 });
 
@@ -114,8 +114,8 @@ test("the session's own fusion once annealed: the report and classifier in, the 
   const annealed = reduce(state(), { type: "annealed" });
   assert.equal(annealed.patch.messages.at(-1).kind, "info");
   assert.deepEqual(annealed.saves, []);
-  const { patch, saves } = reduce(state(), { type: "fused", report: { weights: "ema" }, classifier: { fromTrainer: true } });
-  assert.deepEqual(patch, { fuseReport: { weights: "ema" }, classifier: { fromTrainer: true } });
+  const { patch, saves } = reduce(state(), { type: "fused", report: { weights: "ema" }, classifier: { origin: "trainer" } });
+  assert.deepEqual(patch, { fuseReport: { weights: "ema" }, classifier: { origin: "trainer" } });
   assert.deepEqual(saves, ["saveClassifier"]);
 });
 

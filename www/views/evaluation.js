@@ -100,7 +100,7 @@ export function mount() {
   $("eval-norm").onchange = (ev) => update({ evalNorm: ev.target.value });
   $("evaluate").onclick = guard(async () => {
     const s = get();
-    const picked = s.evalModel ?? (s.classifier?.fromTrainer ? "fused" : "trained");
+    const picked = s.evalModel ?? (s.classifier?.origin === "trainer" ? "fused" : "trained");
     update({ evalBusy: true });
     try {
       await api.evaluation({ fused: picked === "fused", ema: picked === "ema" });
@@ -112,7 +112,7 @@ export function mount() {
   const changed = tracker();
   subscribe((s) => {
     const e = shown(s);
-    const fusedOk = Boolean(s.classifier?.fromTrainer);
+    const fusedOk = s.classifier?.origin === "trainer";
     const picked = s.evalModel ?? (e?.model ?? "trained");
     for (const radio of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name="eval-model"]'))) {
       radio.checked = radio.value === picked;

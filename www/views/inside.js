@@ -192,7 +192,7 @@ function mapsView() {
       if (Number($("maps-block").value) > blocks) $("maps-block").value = "0";
       $("maps-block").oninput();
     }
-    const canFuse = Boolean(s.classifier?.fromTrainer);
+    const canFuse = s.classifier?.origin === "trainer";
     if (changed("canFuse", canFuse)) {
       $("maps-fused").disabled = !canFuse;
       // Once fused, the view shows the fused net's maps (and how far they are from the trained net's).
