@@ -3,6 +3,7 @@
 // The figures end up in the table and in `window.benchResult` (for scripts/bench-web.mjs).
 import { $, el } from "./dom.js";
 import { parseNumber } from "./checks.js";
+import { RUNNING_BACKENDS } from "./names.js";
 import { Rpc, canThread } from "./rpc.js";
 
 // onnxruntime-web as served from vendor/ (a copy of the npm package's build, not checked by tsc).
@@ -20,7 +21,7 @@ const MAX_CASES = 32;
 const MAX_RUNS = 1000;
 const MAX_SIZE = 1024;
 const MAX_BATCH = 256;
-const BACKENDS = ["cpu", "webgpu"];
+const BACKENDS = RUNNING_BACKENDS;
 const problems = [];
 if (location.search.length > 4096) problems.push(`the query is ${location.search.length} characters: at most 4096 are read`);
 function threadCount() {

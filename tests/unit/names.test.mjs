@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { BACKENDS, DATASETS, WEIGHTS } from "../../www/names.js";
+import { BACKENDS, DATASETS, RUNNING_BACKENDS, WEIGHTS } from "../../www/names.js";
 
 test("the page's built-in datasets are Rust's", () => {
   const rust = readFileSync(new URL("../../src/data/mod.rs", import.meta.url), "utf8");
@@ -15,5 +15,6 @@ test("the page's built-in datasets are Rust's", () => {
 
 test("backends and weights: each name once", () => {
   assert.deepEqual(BACKENDS, ["auto", "webgpu", "cpu"]);
+  assert.deepEqual(RUNNING_BACKENDS, ["cpu", "webgpu"]);
   assert.deepEqual(WEIGHTS, ["ema", "trained"]);
 });
