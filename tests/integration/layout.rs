@@ -39,15 +39,61 @@ fn resolve(src: &Path, segments: &[&str]) -> Option<PathBuf> {
     })
 }
 
-/// Every `crate::path` a file names, and `child::` paths of the modules it declares.
-fn uses(src: &Path, file: &Path) -> BTreeSet<PathBuf> {
-    // Comments (doc links included) name modules without using them.
-    let text: String = std::fs::read_to_string(file)
+/// A source file without its comment lines: comments (doc links included) name modules without
+/// using them.
+fn code(file: &Path) -> String {
+    std::fs::read_to_string(file)
         .unwrap()
         .lines()
         .filter(|l| !l.trim_start().starts_with("//"))
         .map(|l| format!("{l}\n"))
-        .collect();
+        .collect()
+}
+
+/// Every path `text` names after `crate::`: `crate::a::b::C` gives `[a, b, C]`, and a group
+/// `crate::{a, b::{c, D}}` gives `[a]`, `[b, c]` and `[b, D]`.
+fn crate_paths(text: &str) -> Vec<Vec<String>> {
+    fn expand(rest: &str, mut path: Vec<String>, out: &mut Vec<Vec<String>>) {
+        let rest = rest.trim_start();
+        if let Some(group) = rest.strip_prefix('{') {
+            let (mut depth, mut start) = (0, 0);
+            for (j, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth > 0 => depth -= 1,
+                    ',' | '}' if depth == 0 => {
+                        expand(&group[start..j], path.clone(), out);
+                        if c == '}' {
+                            return;
+                        }
+                        start = j + 1;
+                    }
+                    _ => {}
+                }
+            }
+            return;
+        }
+        let segment: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        if !segment.is_empty() {
+            path.push(segment);
+            if let Some(next) = rest[path.last().unwrap().len()..].strip_prefix("::") {
+                return expand(next, path, out);
+            }
+        }
+        if !path.is_empty() {
+            out.push(path);
+        }
+    }
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("crate::") {
+        expand(&text[i + "crate::".len()..], Vec::new(), &mut out);
+    }
+    out
+}
+
+/// Every `crate::path` a file names, and `child::` paths of the modules it declares.
+fn uses(src: &Path, file: &Path) -> BTreeSet<PathBuf> {
+    let text = code(file);
     let dir = file.parent().unwrap();
     let children: Vec<String> = text
         .lines()
@@ -55,12 +101,8 @@ fn uses(src: &Path, file: &Path) -> BTreeSet<PathBuf> {
         .map(|m| m.trim_end_matches(';').to_string())
         .collect();
     let mut out = BTreeSet::new();
-    for (i, _) in text.match_indices("crate::") {
-        let rest = &text[i + "crate::".len()..];
-        let path: Vec<&str> =
-            rest.split("::").map(|s| s.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap()).collect();
-        let path: Vec<&str> = path.into_iter().take_while(|s| !s.is_empty()).collect();
-        if let Some(target) = resolve(src, &path) {
+    for path in crate_paths(&text) {
+        if let Some(target) = resolve(src, &path.iter().map(String::as_str).collect::<Vec<_>>()) {
             out.insert(target);
         }
     }
@@ -145,21 +187,13 @@ fn the_cli_uses_the_library_by_name_and_no_two_of_its_files_use_each_other() {
     assert!(files.len() > 5 && files.contains(&cli.join("main.rs")), "the walk found the CLI's sources");
     let mut strays = Vec::new();
     for file in &files {
-        let text = std::fs::read_to_string(file).unwrap();
-        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim_start().starts_with("//")) {
-            let at = format!("{}:{}", file.display(), n + 1);
-            if line.contains("#[path") || line.contains("include!(") {
-                strays.push(format!("{at} compiles another file into the CLI: {}", line.trim()));
-            }
-            for (i, _) in line.match_indices("crate::") {
-                let path: Vec<&str> = line[i + "crate::".len()..]
-                    .split("::")
-                    .map(|s| s.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap())
-                    .take_while(|s| !s.is_empty())
-                    .collect();
-                if path.first().is_some_and(|m| m.starts_with(char::is_lowercase)) && resolve(&cli, &path).is_none() {
-                    strays.push(format!("{at} names crate::{}, no file of the CLI (the library is vanillanet::)", path.join("::")));
-                }
+        let text = code(file);
+        if text.contains("#[path") || text.contains("include!(") {
+            strays.push(format!("{} compiles another file into the CLI (#[path] or include!)", file.display()));
+        }
+        for path in crate_paths(&text) {
+            if resolve(&cli, &path.iter().map(String::as_str).collect::<Vec<_>>()).is_none() {
+                strays.push(format!("{} names crate::{}, no file of the CLI", file.display(), path.join("::")));
             }
         }
     }
