@@ -14,7 +14,7 @@ use crate::args::Backend;
 /// `main` before any tensor work; the device is made when a command asks for it, so commands
 /// that compute nothing (`info`, `models`) never fail for want of a GPU.
 pub struct Context {
-    pub backend: Backend,
+    backend: Backend,
     pub threads: usize,
 }
 

@@ -76,7 +76,7 @@ fn card_of(sd: &StateDict, arch: &ArchArgs) -> Result<ModelCard> {
             Some(card) if card.architecture == config => card,
             _ => {
                 let name = arch.model.clone().unwrap_or_else(|| format!("VanillaNet {:?}", config.dims));
-                ModelCard::official(name, config, sd.form()?.into())
+                ModelCard::official(name, config, sd.form()?)
             }
         });
     }
