@@ -258,3 +258,40 @@ fn snapshots_restore_paused_with_the_page_s_train_accuracy() {
     assert_eq!(other.decay().unwrap().every, 3);
     assert!(other.set_probe_every(usize::MAX).is_err());
 }
+
+#[test]
+fn the_page_reads_the_limits_and_the_events_by_these_names() {
+    use vanillanet::model::config::MAX_BLOCKS;
+    use vanillanet::session::OptionsTables;
+    use vanillanet::train::inside::{DEFAULT_EVERY, DEFAULT_TILES, MAX_EVERY, MAX_TILES};
+    let limits = serde_json::to_value(OptionsTables::get().limits).unwrap();
+    let expected = serde_json::json!({
+        "evalEvery": 50, "evalLimit": 500, "fuseLimit": 500, "activationEvery": DEFAULT_EVERY,
+        "probeEvery": DEFAULT_EVERY, "maxProbeEvery": MAX_EVERY, "defaultTiles": DEFAULT_TILES,
+        "maxTiles": MAX_TILES, "maxBlocks": MAX_BLOCKS,
+    });
+    assert_eq!(limits, expected);
+    let mut s = session();
+    s.train(options(), Some(1), Some(8)).unwrap();
+    s.take_events();
+    assert!(s.claim_loop() && block_on(s.advance()));
+    let events: Vec<serde_json::Value> = s.take_events().iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+    let step = events.iter().find(|e| e["type"] == "step").unwrap();
+    for key in ["report", "ms", "imagesPerSec", "trainAccuracy"] {
+        assert!(step.get(key).is_some(), "step has {key}: {step}");
+    }
+    assert_eq!(step["next"]["globalStep"], 1);
+    assert!(step["next"]["cannotFuse"].is_string() && step["next"]["totalSteps"] == 18);
+    // A quick look tells both nets' accuracy, the average's null without one.
+    let eval = events.iter().find(|e| e["type"] == "eval").unwrap();
+    assert!(eval["testAccuracy"].is_number() && eval["emaAccuracy"].is_null() && eval["full"] == false, "{eval}");
+    let probe = events.iter().find(|e| e["type"] == "probe").unwrap();
+    assert_eq!((probe["layer"].as_u64(), probe["inputs"].as_array().unwrap().len()), (Some(1), 41));
+    // A whole evaluation of the trained net leaves the average's accuracy out, not null.
+    block_on(s.evaluation(Evaluated::Trained)).unwrap();
+    let told: Vec<serde_json::Value> = s.take_events().iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+    assert_eq!(
+        told[1],
+        serde_json::json!({"type": "eval", "step": 1, "testAccuracy": told[0]["evaluation"]["accuracy"], "full": true})
+    );
+}
