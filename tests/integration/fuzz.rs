@@ -2,9 +2,9 @@
 //! checkpoint loader (safetensors and `.pth`, then the classifier built from it), the model
 //! card, the dataset reader and the image decoder. Each damaged file is an error whose message
 //! says what was being read and why, or it reads as something that works: a net that runs, a
-//! dataset that batches, an image that becomes an input. Damage that cannot leave a working file
-//! (a cut, a tensor's header edited) must be an error. None panics, hangs or allocates without
-//! bound.
+//! dataset that batches, an image that becomes an input. Damage that leaves nothing whole must be
+//! an error: a checkpoint, card, dataset or PNG cut short, the header of a tensor the net uses
+//! edited. None panics, hangs or allocates without bound.
 
 use crate::common::*;
 use burn::tensor::{Device, Tensor};
