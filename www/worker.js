@@ -99,9 +99,10 @@ const handlers = {
     return startLoop();
   },
   evaluation: (data) => exclusive(() => session.evaluation(evaluated(data))),
+  // `limit`: test images the two forms are compared on (absent: `table.limits.fuseLimit`).
   fuse({ limit, weights }) {
     return exclusive(async () => {
-      const report = await session.fuse(limit, weights ?? undefined);
+      const report = await session.fuse(limit ?? undefined, weights ?? undefined);
       await session.warmUp();
       return report;
     });

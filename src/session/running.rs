@@ -10,7 +10,7 @@ use crate::session::Session;
 use crate::session::answers::Progress;
 use crate::session::error::{Result, SessionError};
 use crate::session::events::Event;
-use crate::session::jobs::{ACTIVATION_EVERY, FUSE_LIMIT, JobState, WhenAnnealed};
+use crate::session::jobs::{ACTIVATION_EVERY, JobState, WhenAnnealed};
 use crate::train::evaluation::Evaluated;
 use crate::train::options::TrainOptions;
 use crate::train::study::{StudyOptions, StudyReport, StudyRun};
@@ -249,7 +249,7 @@ impl Session {
 
     async fn fuse_when_annealed(&mut self, weights: Option<Weights>) {
         let fused = async {
-            let report = self.fuse(FUSE_LIMIT, weights).await?;
+            let report = self.fuse(None, weights).await?;
             self.warm_up().await?;
             let current = self.classifier.as_ref().ok_or(SessionError::NoClassifier)?;
             let classifier = crate::session::answers::ClassifierInfo::of(&current.classifier, current.origin)?;

@@ -9,7 +9,7 @@ use crate::session::answers::{ModelInfo, Progress, Restored};
 use crate::session::current::{Current, Origin};
 use crate::session::error::{Result, SessionError};
 use crate::session::events::Event;
-use crate::session::jobs::JobState;
+use crate::session::jobs::{FUSE_LIMIT, JobState};
 use crate::train::evaluation::{Evaluated, Evaluation, Scored, accuracy, evaluate_fused, evaluate_net};
 use crate::train::fuse_report::{FuseReport, fuse_and_report};
 use crate::train::lambda::Curve;
@@ -121,8 +121,9 @@ impl Session {
 
     /// Fuses the trained net or the moving average of its weights (`None`: the trainer's
     /// default), refused below lambda 1 with the reason, and compares both forms on up to
-    /// `limit` test images. The fused net becomes the classifier.
-    pub async fn fuse(&mut self, limit: usize, weights: Option<Weights>) -> Result<FuseReport> {
+    /// `limit` test images ([`FUSE_LIMIT`] unless given). The fused net becomes the classifier.
+    pub async fn fuse(&mut self, limit: Option<usize>, weights: Option<Weights>) -> Result<FuseReport> {
+        let limit = limit.unwrap_or(FUSE_LIMIT);
         let trainer = self.trainer()?;
         let weights = match weights {
             None => trainer.default_weights(),

@@ -149,10 +149,11 @@ impl Session {
     }
 
     /// Fuses the trained net or its moving average (`weights`; absent: the default) and
-    /// compares both forms on up to `limit` test images; the fused net becomes the classifier.
+    /// compares both forms on up to `limit` test images (absent: `limits.fuseLimit`); the fused
+    /// net becomes the classifier.
     pub async fn fuse(
         &mut self,
-        limit: usize,
+        limit: Option<usize>,
         #[wasm_bindgen(unchecked_param_type = "Weights | undefined")] weights: JsValue,
     ) -> Result<Ts<FuseReport>, JsError> {
         let weights: Option<Weights> = from_js(weights, "weights")?;

@@ -51,7 +51,7 @@ fn without_data_or_a_trainer_each_call_says_what_is_missing() {
     assert!(matches!(s.train(options(), None, None), Err(SessionError::NoDataset)));
     s.set_data(halves_data(96, 32));
     assert_eq!(s.status().dataset.as_deref(), Some("halves"));
-    assert!(matches!(block_on(s.fuse(10, None)), Err(SessionError::NoTrainer)));
+    assert!(matches!(block_on(s.fuse(Some(10), None)), Err(SessionError::NoTrainer)));
     assert!(matches!(block_on(s.evaluation(Evaluated::Trained)), Err(SessionError::NoTrainer)));
     assert!(matches!(block_on(s.fusion(1)), Err(SessionError::NoTrainer)));
     assert!(matches!(block_on(s.snapshot()), Err(SessionError::NoTrainer)));
@@ -75,7 +75,7 @@ fn a_step_makes_every_evaluation_stale_and_drops_the_classifier_fused_from_the_w
     let trained = block_on(s.evaluation(Evaluated::Trained)).unwrap();
     assert_eq!(trained.step, 13);
     assert!(matches!(block_on(s.evaluation(Evaluated::Fused)), Err(SessionError::NoFusedForm)));
-    let report = block_on(s.fuse(32, None)).unwrap();
+    let report = block_on(s.fuse(Some(32), None)).unwrap();
     assert_eq!(report.weights, Weights::Trained, "no moving average: the trained weights");
     assert_eq!(s.status().classifier, Some(Origin::Trainer));
     assert!(s.classifier_info().unwrap().unwrap().from_trainer);
@@ -83,9 +83,9 @@ fn a_step_makes_every_evaluation_stale_and_drops_the_classifier_fused_from_the_w
     assert_eq!(s.status().evaluated, vec![Evaluated::Trained, Evaluated::Fused], "the fuse kept the trained one");
     assert!(block_on(s.feature_maps(Some(0), None, 1, true, Some(4))).unwrap().max_diff.is_some());
     // Fused again: the fused form's evaluation is of the classifier before.
-    block_on(s.fuse(32, Some(Weights::Trained))).unwrap();
+    block_on(s.fuse(Some(32), Some(Weights::Trained))).unwrap();
     assert_eq!(s.status().evaluated, vec![Evaluated::Trained]);
-    assert!(matches!(block_on(s.fuse(32, Some(Weights::Ema))), Err(SessionError::Refused(_))));
+    assert!(matches!(block_on(s.fuse(Some(32), Some(Weights::Ema))), Err(SessionError::Refused(_))));
     steps(&mut s, 1);
     let status = s.status();
     assert_eq!(status.classifier, None, "the step changed the weights it was fused from");
@@ -98,7 +98,7 @@ fn a_step_makes_every_evaluation_stale_and_drops_the_classifier_fused_from_the_w
 fn a_classifier_from_a_file_outlives_steps_and_new_data_and_is_no_fused_form() {
     let mut s = session();
     steps(&mut s, 13);
-    block_on(s.fuse(32, None)).unwrap();
+    block_on(s.fuse(Some(32), None)).unwrap();
     let file = block_on(s.export_model()).unwrap();
     let read = s.load_checkpoint(file).unwrap();
     assert!(read.card.is_some() && !read.ambiguous);
@@ -130,7 +130,7 @@ fn image_file() -> Vec<u8> {
 fn switching_backends_moves_the_trainer_and_the_classifier_or_says_why_not() {
     let mut s = session();
     steps(&mut s, 13);
-    block_on(s.fuse(32, None)).unwrap();
+    block_on(s.fuse(Some(32), None)).unwrap();
     let choice = block_on(s.set_backend(BackendRequest::Cpu)).unwrap();
     assert_eq!((choice.backend, choice.fallback_reason), (Backend::Cpu, None));
     assert_eq!(s.status().classifier, Some(Origin::Trainer), "moved, not dropped");
