@@ -3,8 +3,8 @@
 //! card, the dataset reader and the image decoder. Each damaged file is an error whose message
 //! says what was being read and why, or it reads as something that works: a net that runs, a
 //! dataset that batches, an image that becomes an input. Damage that leaves nothing whole must be
-//! an error: a checkpoint, card, dataset or PNG cut short, the header of a tensor the net uses
-//! edited. None panics, hangs or allocates without bound.
+//! an error: a checkpoint, card or dataset cut short, a PNG cut before its last chunk, the header
+//! of a tensor the net uses edited. None panics, hangs or allocates without bound.
 
 use crate::common::*;
 use burn::tensor::{Device, Tensor};
