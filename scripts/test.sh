@@ -42,7 +42,7 @@ join packages
 join web-build
 # Every script of www/ type-checked, the worker against the API's TypeScript declarations,
 # generated from the Rust types into pkg/ by the web build (tsconfig.json for the worker,
-# www/tsconfig.json for the page): an answer's field renamed in Rust fails here.
+# tsconfig.page.json for the page): an answer's field renamed in Rust fails here.
 node_modules/.bin/tsc -b .
 echo "type check: www/ agrees with itself and with pkg/vanillanet.d.ts"
 

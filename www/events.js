@@ -6,12 +6,12 @@ import { t } from "./i18n.js";
 import { EMPTY_DECAY, NO_EVALUATIONS, TRAINING_CLEARED, withMessage } from "./state.js";
 
 /** @typedef {import("./state.js").State} State */
-/** What persist.js is asked to do after an event's patch is applied. */
-/** @typedef {"saveTraining" | "saveStudy" | "saveClassifier" | "forgetTraining" | "forgetClassifier"} Save */
+/** What persist.js is asked to do once an event's patch is applied.
+ * @typedef {"saveTraining" | "saveStudy" | "saveClassifier" | "forgetTraining" | "forgetClassifier"} Save */
 /** @typedef {{patch: Partial<State>, saves: Save[]}} Reduced */
 /** When an event happens: `now` (ms, for the study's pace), whether a saved session is being
- * put back (a reset then forgets nothing saved), and the time of each message. */
-/** @typedef {{now?: number, restoring?: boolean, at?: number}} Context */
+ * put back (a reset then forgets nothing saved), and the time its messages are stamped with.
+ * @typedef {{now?: number, restoring?: boolean, at?: number}} Context */
 
 /**
  * @param {Readonly<State>} s the state before the event
