@@ -1,8 +1,9 @@
 // The page: one app state (state.js), the worker's events into it (listen.js, through the
 // reducer events.js), views that subscribe and redraw from it (views/), and window.vanillanet,
 // the scripting API the buttons use too (actions.js), whose calls go to the worker. All model
-// work happens in the worker (worker.js, over wasm). Nothing flows back: the events call no
-// action and no view imports another or the reducer.
+// work happens in the worker (worker.js, over wasm). One way round: the events call no action,
+// what follows from a change is the actions' reaction to the state (react()), and no view
+// imports another or the reducer (tests/unit/layers.test.mjs).
 import { api, applyLink, CrashedInRestore, react, readLink, restoreSession, whenRecovered } from "./actions.js";
 import { cameraApi } from "./camera.js";
 import { call } from "./client.js";
