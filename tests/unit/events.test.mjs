@@ -188,3 +188,30 @@ test("the starting state: empty history, no evaluations, nothing failed", () => 
   assert.equal(START.formFill, null);
   assert.ok(Object.isFrozen(START));
 });
+
+test("every event the session emits (src/session/events.rs) has its case in the reducer", async () => {
+  const { readFileSync } = await import("node:fs");
+  const rust = readFileSync(new URL("../../src/session/events.rs", import.meta.url), "utf8");
+  const body = /pub enum Event\s*\{([\s\S]*?)\n\}/.exec(rust);
+  assert.ok(body, "src/session/events.rs has `pub enum Event`");
+  // Variants at the enum's first level of nesting, by their serde tag: camelCase, or the
+  // name a `#[serde(rename = "...")]` above gives.
+  const variants = [];
+  let depth = 0;
+  let renamed = null;
+  for (const line of body[1].split("\n")) {
+    const code = line.replace(/\/\/.*$/, "");
+    const rename = depth === 0 && /#\[serde\(rename = "(\w+)"\)\]/.exec(code);
+    if (rename) renamed = rename[1];
+    const m = depth === 0 && /^\s*([A-Z]\w*)\b/.exec(code);
+    if (m) {
+      variants.push(renamed ?? m[1][0].toLowerCase() + m[1].slice(1));
+      renamed = null;
+    }
+    for (const c of code) depth += c === "{" ? 1 : c === "}" ? -1 : 0;
+  }
+  assert.ok(variants.length >= 10 && variants.includes("step") && variants.includes("fused"), `read ${variants}`);
+  const reducer = readFileSync(new URL("../../www/events.js", import.meta.url), "utf8");
+  const missing = variants.filter((v) => !reducer.includes(`case "${v}":`));
+  assert.deepEqual(missing, [], "events the session emits that the page ignores");
+});
