@@ -1,7 +1,7 @@
 // The speed goals (issues 18 and 30), each read from the recorded runs in results/ (bench-web-*.json
 // from scripts/bench-web.mjs, bench-pytorch.json from scripts/bench-pytorch.sh) and judged:
-// writes results/goals.json and prints the README's table. A run that is missing is said, not
-// guessed.
+// writes results/goals.json and prints the speed goals' table (docs/benchmarks.md's is made by
+// scripts/docs-tables.mjs). A run that is missing is said, not guessed.
 // Usage: node scripts/goals.mjs
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

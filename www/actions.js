@@ -19,7 +19,7 @@ export { MAX_LINK } from "./link.js";
 export { deleteClass, ownClassIndex, renameClass } from "./actions/own.js";
 export { BACKENDS, DATASETS } from "./names.js";
 export { CrashedInRestore, MAX_RECOVERIES, recover, restoreSession, startFresh, takeOver, whenRecovered } from "./actions/session.js";
-export { applyFormOptions, EMPTY_HISTORY, formOptions, formProblem, NO_EVALUATIONS, refreshSchedule, setForm, setProbe, TRAINING_CLEARED } from "./actions/training.js";
+export { applyFormOptions, EMPTY_HISTORY, formOptions, formProblem, NO_EVALUATIONS, refreshSchedule, setForm, TRAINING_CLEARED, watchActivation } from "./actions/training.js";
 
 /** What the page does as the state changes, whoever changed it: the schedule follows the data
  * and options, a failed engine is recovered, a new fused form is evaluated. Started once. */
@@ -79,7 +79,7 @@ export const api = {
   exportOnnx,
   /** The classifier's logits for preprocessed inputs (a Float32Array of batch x C x H x W). */
   logits,
-  /** Benchmarks on the current backend (random weights): see the README. */
+  /** Benchmarks on the current backend (random weights): see docs/benchmarks.md. */
   bench: {
     latency: async (model, size, batch, fused, runs = 30, warmup = 3) => call("benchLatency", {
       model: check.string("model", model, 64), size: check.integer("size", size, 1, MAX_BENCH_SIZE), batch: check.integer("batch", batch, 1, MAX_BENCH_BATCH),

@@ -82,7 +82,7 @@ function row(r) {
 }
 
 /** GPU work of one fused forward of small_28 (batch 1) and of one training step of the page's
- * loop (small_28, batch 64, no label smoothing: the step the README's counts were measured on),
+ * loop (small_28, batch 64, no label smoothing: the step docs/benchmarks.md's counts were measured on),
  * counted in the worker after a first, uncounted one. */
 async function gpuWork() {
   await call("benchClassifier", { model: "small_28", size: 28 });

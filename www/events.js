@@ -95,8 +95,8 @@ export function reduce(s, m, { now = 0, restoring = false, at = Date.now() } = {
     case "evaluation":
       patch = { evaluations: { ...s.evaluations, [m.evaluation.model]: m.evaluation } };
       break;
-    case "probe":
-      patch = { probe: m };
+    case "activation":
+      patch = { activation: m };
       break;
     case "studyState":
       if (!s.study) break;

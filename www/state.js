@@ -23,7 +23,7 @@ export const NO_EVALUATIONS = Object.freeze({ trained: null, ema: null, fused: n
 export const EMPTY_HISTORY = Object.freeze({ steps: [], loss: [], recentTrainAccuracy: [], lambda: [] });
 export const TRAINING_CLEARED = Object.freeze({
   fuseReport: null, model: null, options: null, step: 0, epoch: 0, lambda: null, learningRate: null, nextLambda: null, cannotFuse: null,
-  loss: null, recentTrainAccuracy: null, testAccuracy: null, emaAccuracy: null, imagesPerSec: null, etaSeconds: null, probe: null,
+  loss: null, recentTrainAccuracy: null, testAccuracy: null, emaAccuracy: null, imagesPerSec: null, etaSeconds: null, activation: null,
   history: EMPTY_HISTORY, evals: [], evaluations: NO_EVALUATIONS, evalCell: null,
 });
 /** The decay probes' series before the first (inside.js). */
@@ -68,7 +68,7 @@ function initial() {
     evaluations: NO_EVALUATIONS, evalModel: null, evalCell: null, evalBusy: false, evalNorm: "counts",
     // Which weights Fuse and the exports take: "ema", "trained", or null (the average when on).
     fuseWeights: null,
-    schedule: null, probe: null, messages: [], fuseReport: /** @type {FuseReport} */ (null), predictions: [],
+    schedule: null, activation: null, messages: [], fuseReport: /** @type {FuseReport} */ (null), predictions: [],
     // The classifier (its card and sizes), a checkpoint being read, the last checkpoints' log.
     classifier: /** @type {ClassifierInfo} */ (null), checkpoint: null, checkpointLog: [],
     // Own images: the size they are made at and the classes with their items.

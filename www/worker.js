@@ -1,7 +1,7 @@
 // The worker: holds the wasm Session (src/session/: backend, data, trainer, study, classifier,
 // evaluations, and the state of the loop that steps the trainer or the study) and relays. The
 // page's requests (rpc.js: {id, type, ...} -> {type: "reply", id, ok, value|error}) become calls
-// into the Session, one at a time; the events it emits as it goes (step, eval, state, probe,
+// into the Session, one at a time; the events it emits as it goes (step, eval, state, activation,
 // annealed, fused, ...) are posted to the page as they happen. The one thing this file does
 // itself is pace the loop: it calls `advance` until the Session says nothing runs, letting the
 // page's calls in between. Each request type names the page's and the Session's operation.
@@ -151,8 +151,8 @@ const handlers = {
   // One step while paused (a trainer with `options` is made first if there is none).
   step: ({ options }) => exclusive(() => session.step(options)),
   reset: () => exclusive(() => (session.reset(), true)),
-  // The channel whose activation is drawn (a `probe` event now and as it trains).
-  probe: ({ layer, channel }) => exclusive(async () => (await session.watch(layer, channel), true)),
+  // The channel whose activation is drawn (an `activation` event now and as it trains).
+  watch: ({ layer, channel }) => exclusive(async () => (await session.watch(layer, channel), true)),
 };
 
 // The calls that only pass their arguments on to the Session, one at a time.

@@ -56,8 +56,7 @@ pub enum Event {
     Evaluation {
         evaluation: Evaluation,
     },
-    /// The watched channel's activation response (the page's older name: `probe`).
-    #[serde(rename = "probe")]
+    /// The watched channel's activation response.
     Activation {
         layer: usize,
         channel: usize,

@@ -35,7 +35,7 @@ impl Session {
         let inputs = activation_inputs();
         let event = match self.activation(layer, channel, &inputs).await {
             Ok(r) => Event::Activation { layer, channel, inputs, curve: r.curve, kernel: r.kernel },
-            Err(e) => Event::Error { key: Some("probe.failed"), message: e.to_string() },
+            Err(e) => Event::Error { key: Some("activation.failed"), message: e.to_string() },
         };
         self.emit(event);
     }

@@ -165,7 +165,7 @@ fn the_loop_trains_to_the_end_evaluating_and_watching_as_it_goes() {
     assert_eq!(count("eval"), 6);
     assert_eq!(count("evaluation"), 3);
     // Step 1, every 10th, and the last one's end.
-    assert_eq!(count("probe"), 3);
+    assert_eq!(count("activation"), 3);
     assert_eq!(events.last().unwrap(), "state:finished");
     let status = s.status();
     assert_eq!(status.train, JobState::Finished);
@@ -249,7 +249,7 @@ fn snapshots_restore_paused_with_the_page_s_train_accuracy() {
     let mut other = session();
     let restored = block_on(other.restore(bytes, Some(0.75))).unwrap();
     assert_eq!(restored.status, progress);
-    assert_eq!(names(&mut other), ["model", "state:paused", "probe"]);
+    assert_eq!(names(&mut other), ["model", "state:paused", "activation"]);
     assert_eq!((other.jobs().train, other.status().train_accuracy), (JobState::Paused, Some(0.75)));
     // The period of the decay probes holds for trainers made later too.
     other.set_probe_every(3).unwrap();
@@ -285,8 +285,8 @@ fn the_page_reads_the_limits_and_the_events_by_these_names() {
     // A quick look tells both nets' accuracy, the average's null without one.
     let eval = events.iter().find(|e| e["type"] == "eval").unwrap();
     assert!(eval["testAccuracy"].is_number() && eval["emaAccuracy"].is_null() && eval["full"] == false, "{eval}");
-    let probe = events.iter().find(|e| e["type"] == "probe").unwrap();
-    assert_eq!((probe["layer"].as_u64(), probe["inputs"].as_array().unwrap().len()), (Some(1), 41));
+    let activation = events.iter().find(|e| e["type"] == "activation").unwrap();
+    assert_eq!((activation["layer"].as_u64(), activation["inputs"].as_array().unwrap().len()), (Some(1), 41));
     // A whole evaluation of the trained net leaves the average's accuracy out, not null.
     block_on(s.evaluation(Evaluated::Trained)).unwrap();
     let told: Vec<serde_json::Value> = s.take_events().iter().map(|e| serde_json::to_value(e).unwrap()).collect();

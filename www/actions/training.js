@@ -39,7 +39,7 @@ export async function formProblem() {
 export const applyFormOptions = () => call("setOptions", { options: formOptions() });
 
 /** Which activation the chart of the learned series activation shows. */
-export const setProbe = (layer, channel) => call("probe", { layer, channel });
+export const watchActivation = (layer, channel) => call("watch", { layer, channel });
 
 export async function refreshSchedule() {
   const s = get();

@@ -1,7 +1,7 @@
 // Sections 3 and 4: lambda's schedule and the lambdas used with the learning rate's schedule on
 // the same epochs, A'(x), the learned series activation of a chosen layer and channel (curve
 // and kernel), loss and accuracy of the trained net and of its weight average (uPlot).
-import { setProbe } from "../actions.js";
+import { watchActivation } from "../actions.js";
 import { chart, STEP_TICKS } from "../chart.js";
 import { $, el, guard, pct } from "../dom.js";
 import { num, t } from "../i18n.js";
@@ -83,7 +83,7 @@ export function mount() {
     }),
     act: chart("act-chart", [{ label: "A′(x)", stroke: "#1c7ed6", width: 3 }, { label: "ReLU", stroke: "#ced4da", dash: [4, 4] }],
       { scales: { x: { time: false, range: [-2, 2] }, y: { range: [-2, 2] } } }),
-    probe: chart("probe-chart", [{ label: t("chart.response"), stroke: "#2b8a3e", width: 3 }], { axes: [{ label: "x" }, {}] }),
+    activation: chart("activation-chart", [{ label: t("chart.response"), stroke: "#2b8a3e", width: 3 }], { axes: [{ label: "x" }, {}] }),
     loss: chart("loss-chart", [{ label: t("chart.loss"), stroke: "#c2255c", width: 2 }], { axes: [{ label: t("chart.step"), incrs: STEP_TICKS }, {}] }),
     acc: chart("acc-chart", [
       { label: t("chart.train"), stroke: "#1c7ed6", width: 2 },
@@ -91,9 +91,9 @@ export function mount() {
       { label: t("chart.testEma"), stroke: "#e8590c", width: 2, dash: [5, 3], spanGaps: true, points: { show: true, size: 5 } },
     ], { scales: { y: { range: [0, 1] } }, axes: [{ label: t("chart.step"), incrs: STEP_TICKS }, {}] }),
   };
-  const probeChange = guard(() => setProbe(Number($("probe-layer").value), Number($("probe-channel").value)));
-  $("probe-layer").onchange = probeChange;
-  $("probe-channel").onchange = probeChange;
+  const activationChange = guard(() => watchActivation(Number($("activation-layer").value), Number($("activation-channel").value)));
+  $("activation-layer").onchange = activationChange;
+  $("activation-channel").onchange = activationChange;
 
   const changed = tracker();
   let said = 0;
@@ -130,15 +130,15 @@ export function mount() {
       const xs = Array.from({ length: 81 }, (_, i) => -2 + i * 0.05);
       charts.act.setData([xs, xs.map((x) => (1 - lambda) * Math.max(0, x) + lambda * x), xs.map((x) => Math.max(0, x))]);
     }
-    if (changed("probe", s.probe) && s.probe) {
-      charts.probe.setData([s.probe.inputs, s.probe.curve]);
-      drawKernel(s.probe.kernel);
+    if (changed("activation", s.activation) && s.activation) {
+      charts.activation.setData([s.activation.inputs, s.activation.curve]);
+      drawKernel(s.activation.kernel);
     }
     const blocks = s.model?.config.strides.length ?? 0;
     if (changed("blocks", blocks)) {
       const layers = [el("option", { value: "0" }, t("lambda.stem")), ...Array.from({ length: blocks }, (_, i) => el("option", { value: String(i + 1) }, t("lambda.block", { n: i + 1 })))];
-      $("probe-layer").replaceChildren(...layers);
-      $("probe-layer").value = blocks ? "1" : "0";
+      $("activation-layer").replaceChildren(...layers);
+      $("activation-layer").value = blocks ? "1" : "0";
     }
   });
   return charts;

@@ -148,7 +148,7 @@ impl Paired {
 }
 
 impl StudyReport {
-    /// A Markdown table, one row per arm (the CLI's output and the README's tables).
+    /// A Markdown table, one row per arm (the CLI's output and docs/ablations.md's tables).
     pub fn markdown(&self) -> String {
         let mut out = String::from(
             "| arm | test accuracy % (mean ± std) | min–max | seeds | vs VanillaNet (paired by seed) | params (train / fused) | MACs (fused) | fused ms/image |\n|---|---|---|---|---|---|---|---|\n",

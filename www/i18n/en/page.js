@@ -164,7 +164,7 @@ export default {
   "train.pausedForStudy": "training paused while the study runs",
   "train.restored": ({ step, time }) => `restored the model at step ${step} (saved ${time}); the optimizer's moments start afresh`,
   "train.notRestored": ({ reason }) => `the saved training could not be restored (it is kept): ${reason}`,
-  "probe.failed": "the activation probe failed:",
+  "activation.failed": "drawing the activation failed:",
 
   // Shared links, recovery
   "link.notApplied": "the link's settings were not applied, to keep the saved session open here: Reset, then open the link again to use them",

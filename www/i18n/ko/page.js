@@ -161,7 +161,7 @@ export default {
   "train.pausedForStudy": "실험이 도는 동안 학습을 일시정지했습니다",
   "train.restored": ({ step, time }) => `스텝 ${step}의 모델을 복원했습니다 (${time}에 저장); 옵티마이저의 모멘트는 새로 시작합니다`,
   "train.notRestored": ({ reason }) => `저장된 학습을 복원할 수 없습니다 (보관해 둡니다): ${reason}`,
-  "probe.failed": "활성화 측정에 실패했습니다:",
+  "activation.failed": "활성화 측정에 실패했습니다:",
 
   "link.notApplied": "열려 있는 저장된 세션을 지키려고 링크의 설정을 적용하지 않았습니다: 초기화한 뒤 링크를 다시 열면 적용됩니다",
   "link.set": ({ what }) => `링크가 설정한 값: ${what}`,
