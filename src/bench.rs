@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::model::VanillaNetDeploy;
 use crate::model::config::VanillaNetConfig;
 use crate::model::inside::block_names;
+use crate::model::presets::named_model;
 use crate::readback::read_vec;
 use crate::train::options::TrainOptions;
 use crate::train::trainer::Trainer;
@@ -222,16 +223,12 @@ pub struct Throughput {
     pub images_per_sec: f64,
 }
 
-/// Training images per second of the page's loop with `preset` on random images shaped like
-/// the preset's data, after one untimed step (shader compilation, allocation).
-pub async fn training(
-    preset: &str,
-    channels: usize,
-    size: usize,
-    batch: usize,
-    steps: usize,
-    device: &Device,
-) -> Result<Throughput> {
+/// Training images per second of the page's loop with `preset` on random images of the size and
+/// channels the preset is made for (its entry in the named models), after one untimed step
+/// (shader compilation, allocation).
+pub async fn training(preset: &str, batch: usize, steps: usize, device: &Device) -> Result<Throughput> {
+    let named = named_model(preset)?;
+    let (channels, size) = ((named.config)().in_chans, named.input_size);
     let image = channels * size * size;
     let n = batch * (steps + 1);
     let split = |n: usize| Split {

@@ -90,8 +90,9 @@ export const api = {
       model: check.string("model", model, 64), size: check.integer("size", size, 1, MAX_BENCH_SIZE), batch: check.integer("batch", batch, 1, MAX_BENCH_BATCH),
       runs: check.integer("runs", runs, 1, MAX_BENCH_RUNS), warmup: check.integer("warmup", warmup, 0, MAX_BENCH_RUNS),
     }),
-    training: async (preset, channels, size, batch = 64, steps = 20) => call("benchTraining", {
-      preset: check.string("preset", preset, 64), channels: check.oneOf("channels", channels, [1, 3]), size: check.integer("size", size, 1, MAX_BENCH_SIZE),
+    /** Training images per second of a preset, on random images of its own size and channels. */
+    training: async (preset, batch = 64, steps = 20) => call("benchTraining", {
+      preset: check.string("preset", preset, 64),
       batch: check.integer("batch", batch, 1, MAX_BENCH_BATCH), steps: check.integer("steps", steps, 1, MAX_BENCH_RUNS),
     }),
   },

@@ -174,7 +174,7 @@ async function run({ cases, backends, runs, warmup, breakdown, training }) {
       }
     }
     status(`${answer.backend}: training throughput…`);
-    const t = await call("benchTraining", { preset: training.preset, channels: 1, size: 28, batch: training.batch, steps: backend === "webgpu" ? 5 : 20 });
+    const t = await call("benchTraining", { preset: training.preset, batch: training.batch, steps: backend === "webgpu" ? 5 : 20 });
     result.training.push({ backend: answer.backend, ...t });
   }
   $("bench-env").textContent = JSON.stringify({ ...result, rows: undefined }, null, 2);

@@ -171,7 +171,7 @@ const PASS_THROUGH = {
   benchClassifier: ({ model, size }) => session.benchClassifier(model, size),
   benchClassifierLatency: ({ batch, runs, warmup }) => session.benchClassifierLatency(batch, runs, warmup),
   benchBreakdown: ({ model, size, batch, runs, warmup }) => session.benchBreakdown(model, size, batch, runs, warmup),
-  benchTraining: ({ preset, channels, size, batch, steps }) => session.benchTraining(preset, channels, size, batch, steps),
+  benchTraining: ({ preset, batch, steps }) => session.benchTraining(preset, batch, steps),
   debugPanic: () => session.debugPanic(),
 };
 for (const [name, fn] of Object.entries(PASS_THROUGH)) handlers[name] = (data) => exclusive(() => fn(data));

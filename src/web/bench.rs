@@ -47,12 +47,10 @@ impl Session {
     pub async fn bench_training(
         &self,
         preset: String,
-        channels: usize,
-        size: usize,
         batch: usize,
         steps: usize,
     ) -> Result<Ts<Throughput>, JsError> {
-        js(&crate::bench::training(&preset, channels, size, batch, steps, self.inner.device()).await.map_err(err)?)
+        js(&crate::bench::training(&preset, batch, steps, self.inner.device()).await.map_err(err)?)
     }
 
     /// Makes a named model with random weights, fused, the classifier (ImageNet preprocessing

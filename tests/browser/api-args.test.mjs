@@ -36,7 +36,7 @@ const ROWS = [
   { call: "step", args: [{}], names: ["options"], skip: ["{}"] },
   { call: "logits", args: ["F32", 1], names: ["values", "batch"] },
   { call: "bench.latency", args: ["nano_28", 28, 1, true, 1, 0], names: ["model", "size", "batch", "fused", "runs", "warmup"], strings: true, fine: { 3: ["true"] } },
-  { call: "bench.training", args: ["nano_28", 1, 28, 8, 1], names: ["preset", "channels", "size", "batch", "steps"], strings: true },
+  { call: "bench.training", args: ["nano_28", 8, 1], names: ["preset", "batch", "steps"], strings: true },
   { call: "bench.breakdown", args: ["nano_28", 28, 1, 1, 0], names: ["model", "size", "batch", "runs", "warmup"], strings: true },
   { call: "study.run", args: [{ seeds: 1 }], names: ["options"], skip: ["{}"] },
   { call: "study.run", args: [{ seeds: "VALUE" }], names: ["options.seeds"], inside: true },

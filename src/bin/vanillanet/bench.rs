@@ -76,17 +76,8 @@ pub fn run(args: BenchArgs, context: &Context) -> Result<()> {
             breakdowns.push(b);
         }
     }
-    // Images of the size and channels the preset is made for.
-    let preset = named_model(&train_preset)?;
-    let data_size = ((preset.config)().in_chans, preset.input_size);
-    let t = pollster::block_on(bench::training(
-        &train_preset,
-        data_size.0,
-        data_size.1,
-        train_batch,
-        train_steps,
-        &device,
-    ))?;
+    // On images of the size and channels the preset is made for.
+    let t = pollster::block_on(bench::training(&train_preset, train_batch, train_steps, &device))?;
     println!("training {} batch {}: {:.0} images/s over {} steps", t.preset, t.batch, t.images_per_sec, t.steps);
     if let Some(path) = json {
         let out = serde_json::json!({ "backend": backend_name, "threads": threads, "latency": latencies, "training": t, "breakdown": breakdowns });
