@@ -8,7 +8,8 @@ use web_time::Instant;
 
 use crate::classify::Classifier;
 use crate::data::dataset::{Dataset, Split};
-use crate::error::Result;
+use crate::data::preprocess::MAX_INPUT_SIDE;
+use crate::error::{Error, Result};
 use crate::model::VanillaNetDeploy;
 use crate::model::config::VanillaNetConfig;
 use crate::model::inside::block_names;
@@ -16,6 +17,25 @@ use crate::model::presets::named_model;
 use crate::readback::read_vec;
 use crate::train::options::TrainOptions;
 use crate::train::trainer::Trainer;
+
+/// The most a benchmark may be asked for, on the command line and in the page alike (the
+/// page reads them from the session's `Limits`): an input side, images in a batch, and
+/// timed runs (also warm-up runs and training steps). A case stays a few GB at most, so a
+/// mistyped size is refused rather than aborting the process on a failed allocation.
+pub const MAX_SIZE: usize = MAX_INPUT_SIDE;
+pub const MAX_BATCH: usize = 256;
+pub const MAX_RUNS: usize = 1000;
+
+/// Refuses arguments past the limits above, naming the first one out of range.
+pub fn check_limits(size: usize, batch: usize, runs: usize, warmup: usize) -> Result<()> {
+    let bounds = [("size", size, 1, MAX_SIZE), ("batch", batch, 1, MAX_BATCH), ("runs", runs, 1, MAX_RUNS)];
+    for (name, value, min, max) in bounds.into_iter().chain([("warmup", warmup, 0, MAX_RUNS)]) {
+        if !(min..=max).contains(&value) {
+            return Err(Error::InvalidInput(format!("{name} {value}: {min} to {max}")));
+        }
+    }
+    Ok(())
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
@@ -70,6 +90,7 @@ pub async fn classifier_latency(
     device: &Device,
 ) -> Result<Latency> {
     let p = &classifier.card.preprocess;
+    check_limits(p.height.max(p.width), batch, runs, warmup)?;
     let x = Tensor::<4>::random([batch, p.channels, p.height, p.width], Distribution::Normal(0.0, 1.0), device);
     let (cold_ms, times) = time_runs(runs, warmup, || classifier.logits(x.clone())).await?;
     Ok(Latency {
@@ -108,6 +129,7 @@ fn random_images(config: &VanillaNetConfig, size: usize, batch: usize, device: &
 /// Latency of a case with random weights on random images.
 pub async fn latency(case: Case<'_>, runs: usize, warmup: usize, device: &Device) -> Result<Latency> {
     let Case { name, config, size, batch, fused } = case;
+    check_limits(size, batch, runs, warmup)?;
     let x = random_images(config, size, batch, device)?;
     let model = config.init(device);
     let deploy = if fused { Some(model.fuse(1.0)?) } else { None };
@@ -176,6 +198,7 @@ fn forward_through(model: &VanillaNetDeploy, x: Tensor<4>, parts: usize) -> Tens
 /// the host's hand-over, and each part's share from forwards cut after each part.
 pub async fn breakdown(case: Case<'_>, runs: usize, warmup: usize, device: &Device) -> Result<Breakdown> {
     let Case { name, config, size, batch, .. } = case;
+    check_limits(size, batch, runs, warmup)?;
     let x = random_images(config, size, batch, device)?;
     let model = config.init(device).fuse(1.0)?;
     let median = |times: Vec<f64>| quantile(&times, 0.5);
@@ -229,6 +252,7 @@ pub struct Throughput {
 pub async fn training(preset: &str, batch: usize, steps: usize, device: &Device) -> Result<Throughput> {
     let named = named_model(preset)?;
     let (channels, size) = ((named.config)().in_chans, named.input_size);
+    check_limits(size, batch, steps, 0)?;
     let image = channels * size * size;
     let n = batch * (steps + 1);
     let split = |n: usize| Split {

@@ -237,6 +237,11 @@ pub struct Limits {
     pub max_tiles: usize,
     /// Most blocks a net has (and so most strides a checkpoint's choice gives).
     pub max_blocks: usize,
+    /// The benchmarks' most: input side, batch, and timed runs (warm-up runs and training
+    /// steps too); `vanillanet bench` has the same.
+    pub max_bench_size: usize,
+    pub max_bench_batch: usize,
+    pub max_bench_runs: usize,
 }
 
 impl Limits {
@@ -251,6 +256,9 @@ impl Limits {
             default_tiles: DEFAULT_TILES,
             max_tiles: MAX_TILES,
             max_blocks: MAX_BLOCKS,
+            max_bench_size: crate::bench::MAX_SIZE,
+            max_bench_batch: crate::bench::MAX_BATCH,
+            max_bench_runs: crate::bench::MAX_RUNS,
         }
     }
 }

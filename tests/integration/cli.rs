@@ -542,3 +542,68 @@ fn train_takes_every_option_of_the_table_and_a_folder() {
         "momentum 1 is out of range: at least 0, below 1",
     );
 }
+
+/// Every size, batch, count and run a command takes is bounded (the bench's by the limits the
+/// page reads too): past them the command is a usage error naming the flag, exit 2, before
+/// anything is read or allocated (`bench --models nano_28@99999` once asked for 40 GB).
+#[test]
+fn arguments_past_their_limits_are_usage_errors() {
+    use vanillanet::bench::{MAX_BATCH, MAX_RUNS, MAX_SIZE};
+    use vanillanet::session::Limits;
+    let limits = Limits::get();
+    assert_eq!((limits.max_bench_size, limits.max_bench_batch, limits.max_bench_runs), (MAX_SIZE, MAX_BATCH, MAX_RUNS));
+    let (size, batch, runs) = ((MAX_SIZE + 1).to_string(), (MAX_BATCH + 1).to_string(), (MAX_RUNS + 1).to_string());
+    let huge = "99999999999999999999999";
+    let at = |s: &str| format!("nano_28@{s}");
+    let (big, past, zero, junk) = (at("99999"), at(&size), at("0"), at("x"));
+    let none = "missing.safetensors";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["bench", "--models", &big, "--batches", "1"], "--models"),
+        (vec!["bench", "--models", &past, "--batches", "1"], "--models"),
+        (vec!["bench", "--models", &zero], "--models"),
+        (vec!["bench", "--models", &junk], "--models"),
+        (vec!["bench", "--models", "nano_99@28"], "--models"),
+        (vec!["bench", "--batches", "1,0"], "--batches"),
+        (vec!["bench", "--batches", &batch], "--batches"),
+        (vec!["bench", "--batches", huge], "--batches"),
+        (vec!["bench", "--runs", "0"], "--runs"),
+        (vec!["bench", "--runs", &runs], "--runs"),
+        (vec!["bench", "--warmup", &runs], "--warmup"),
+        (vec!["bench", "--train-batch", &batch], "--train-batch"),
+        (vec!["bench", "--train-steps", huge], "--train-steps"),
+        (vec!["bench", "--train-preset", "nano_99"], "--train-preset"),
+        (vec!["inspect", "--checkpoint", none, "--data", "mnist", "--tiles", "0"], "--tiles"),
+        (vec!["inspect", "--checkpoint", none, "--data", "mnist", "--tiles", "65"], "--tiles"),
+        (vec!["inspect", "--checkpoint", none, "--data", "mnist", "--block", "65"], "--block"),
+        (vec!["inspect", "--checkpoint", none, "--data", "mnist", "--index", huge], "--index"),
+        (vec!["classify", "--checkpoint", none, "--size", "99999", "a.png"], "--size"),
+        (vec!["export-onnx", "--checkpoint", none, "--size", &size, "--output", none], "--size"),
+        (vec!["init", "--model", "nano_28", "--size", "0", "--output", none], "--size"),
+        (vec!["train", "--data", "mnist", "--batch-size", "0"], "--batch-size"),
+        (vec!["train", "--data", "mnist", "--batch-size", "99999"], "--batch-size"),
+        (vec!["train", "--data", "mnist", "--epochs", "0"], "--epochs"),
+        (vec!["train", "--data", "mnist", "--epochs", "99999"], "--epochs"),
+        (vec!["train", "--data", "mnist", "--crop-padding", "99999"], "--crop-padding"),
+        (vec!["train", "--data", "mnist", "--image-size", "99999"], "--image-size"),
+        (vec!["train", "--data", "mnist", "--channels", "2"], "--channels"),
+        (vec!["train", "--data", "mnist", "--probe-every", huge], "--probe-every"),
+        (vec!["ablate", "--data", "mnist", "--seeds", "0"], "--seeds"),
+        (vec!["ablate", "--data", "mnist", "--batch-size", "99999"], "--batch-size"),
+    ];
+    for (args, flag) in cases {
+        let out = vanillanet(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("error: invalid value") && err.contains(&format!("'{flag}")), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+    // Each bound is stated in its flag's help.
+    let help = |sub: &str| String::from_utf8_lossy(&vanillanet(&[sub, "--help"]).stdout).to_string();
+    let bench = help("bench");
+    for bound in [format!("1 to {MAX_SIZE}"), format!("1 to {MAX_BATCH}"), format!("1 to {MAX_RUNS}")] {
+        assert!(bench.contains(&bound), "bench --help states {bound}: {bench}");
+    }
+    let inspect = help("inspect");
+    assert!(inspect.contains(&format!("1 to {}", limits.max_tiles)), "{inspect}");
+    assert!(inspect.contains(&format!("at most {}", limits.max_blocks)), "{inspect}");
+}

@@ -261,6 +261,7 @@ fn snapshots_restore_paused_with_the_page_s_train_accuracy() {
 
 #[test]
 fn the_page_reads_the_limits_and_the_events_by_these_names() {
+    use vanillanet::bench;
     use vanillanet::model::config::MAX_BLOCKS;
     use vanillanet::session::OptionsTables;
     use vanillanet::train::inside::{DEFAULT_EVERY, DEFAULT_TILES, MAX_EVERY, MAX_TILES};
@@ -269,6 +270,7 @@ fn the_page_reads_the_limits_and_the_events_by_these_names() {
         "evalEvery": 50, "evalLimit": 500, "fuseLimit": 500, "activationEvery": DEFAULT_EVERY,
         "probeEvery": DEFAULT_EVERY, "maxProbeEvery": MAX_EVERY, "defaultTiles": DEFAULT_TILES,
         "maxTiles": MAX_TILES, "maxBlocks": MAX_BLOCKS,
+        "maxBenchSize": bench::MAX_SIZE, "maxBenchBatch": bench::MAX_BATCH, "maxBenchRuns": bench::MAX_RUNS,
     });
     assert_eq!(limits, expected);
     let mut s = session();

@@ -1,10 +1,17 @@
 //! The command line: what each command takes. Value lists (schedules, optimizers, studies,
-//! shortcuts) are the library's own enums.
+//! shortcuts) are the library's own enums; sizes, batches and counts its limits (the page's too),
+//! so a value out of range is a usage error (exit 2) before anything is read or allocated.
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, RangedU64ValueParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use vanillanet::bench::{MAX_BATCH, MAX_RUNS, MAX_SIZE};
+use vanillanet::data::preprocess::MAX_INPUT_SIDE;
 use vanillanet::model::Weights;
+use vanillanet::model::config::MAX_BLOCKS;
+use vanillanet::model::presets::named_model;
+use vanillanet::train::inside::{MAX_EVERY, MAX_TILES, check_tiles};
 use vanillanet::train::options::TrainOptions;
 use vanillanet::train::study::StudyOptions;
 use vanillanet::{Error, Result, VanillaNetConfig};
@@ -91,8 +98,8 @@ pub struct FuseArgs {
 pub struct ClassifyArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Input side fed to the network [default: the card's, else 224].
-    #[arg(long)]
+    /// Input side fed to the network, 1 to 1024 [default: the card's, else 224].
+    #[arg(long, value_parser = within(1, MAX_INPUT_SIDE))]
     pub size: Option<usize>,
     /// Text file with one class name per line [default: the card's, else ImageNet's for
     /// 1000 classes].
@@ -117,9 +124,9 @@ pub struct InfoArgs {
 pub struct ExportOnnxArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Input side the graph declares (the batch stays free) [default: the card's, else
-    /// 224].
-    #[arg(long)]
+    /// Input side the graph declares (the batch stays free), 1 to 1024 [default: the card's,
+    /// else 224].
+    #[arg(long, value_parser = within(1, MAX_INPUT_SIDE))]
     pub size: Option<usize>,
     #[arg(long)]
     pub output: PathBuf,
@@ -127,23 +134,26 @@ pub struct ExportOnnxArgs {
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Models as NAME or NAME@SIZE (input side in pixels; the size the model is made for when
-    /// not given).
-    #[arg(long, value_delimiter = ',', default_value = "vanillanet_5@224,small_28@28")]
-    pub models: Vec<String>,
-    #[arg(long, value_delimiter = ',', default_value = "1,32")]
+    /// Models as NAME or NAME@SIZE (input side in pixels, 1 to 1024; the size the model is
+    /// made for when not given).
+    #[arg(long, value_delimiter = ',', default_value = "vanillanet_5@224,small_28@28", value_parser = bench_model)]
+    pub models: Vec<BenchModel>,
+    /// Batch sizes, each 1 to 256.
+    #[arg(long, value_delimiter = ',', default_value = "1,32", value_parser = within(1, MAX_BATCH))]
     pub batches: Vec<usize>,
-    /// Timed runs per case.
-    #[arg(long, default_value_t = 30)]
+    /// Timed runs per case, 1 to 1000.
+    #[arg(long, default_value_t = 30, value_parser = within(1, MAX_RUNS))]
     pub runs: usize,
-    #[arg(long, default_value_t = 3)]
+    /// Untimed runs before them, 0 to 1000.
+    #[arg(long, default_value_t = 3, value_parser = within(0, MAX_RUNS))]
     pub warmup: usize,
-    /// Preset whose training throughput is measured, and its batch size and timed steps.
-    #[arg(long, default_value = "small_28")]
+    /// Preset whose training throughput is measured, and its batch size (1 to 256) and timed
+    /// steps (1 to 1000).
+    #[arg(long, default_value = "small_28", value_parser = model_name)]
     pub train_preset: String,
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = within(1, MAX_BATCH))]
     pub train_batch: usize,
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = within(1, MAX_RUNS))]
     pub train_steps: usize,
     /// Also where each fused case's time goes: the round trip, the host's hand-over, and each
     /// part's share (forwards cut after the stem, each block and the head).
@@ -158,8 +168,8 @@ pub struct BenchArgs {
 pub struct InitArgs {
     #[command(flatten)]
     pub arch: ArchArgs,
-    /// Input side its card declares (official preprocessing).
-    #[arg(long, default_value_t = 224)]
+    /// Input side its card declares (official preprocessing), 1 to 1024.
+    #[arg(long, default_value_t = 224, value_parser = within(1, MAX_INPUT_SIDE))]
     pub size: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -185,8 +195,8 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     pub weights: Option<Weights>,
     /// Steps between probes of the leaky activations' decay (on the first 32 test images;
-    /// 0: none). Each epoch's line is followed by the last probe's figures.
-    #[arg(long, default_value_t = 10)]
+    /// 0: none; at most 1000000). Each epoch's line is followed by the last probe's figures.
+    #[arg(long, default_value_t = 10, value_parser = within(0, MAX_EVERY))]
     pub probe_every: usize,
 }
 
@@ -215,12 +225,45 @@ pub struct DataArgs {
 /// How a folder of images becomes a dataset.
 #[derive(Args)]
 pub struct FolderArgs {
-    /// Folder datasets: images are centre-cropped and resized to this size...
-    #[arg(long, default_value_t = 32)]
+    /// Folder datasets: images are centre-cropped and resized to this size (1 to 1024)...
+    #[arg(long, default_value_t = 32, value_parser = within(1, MAX_INPUT_SIDE))]
     pub image_size: usize,
     /// ...with this many channels (1 = grayscale, 3 = RGB).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = PossibleValuesParser::new(["1", "3"]).map(|c| c.parse::<usize>().unwrap_or(3)))]
     pub channels: usize,
+}
+
+/// A whole number from `min` to `max`, else clap's usage error naming the flag.
+fn within(min: usize, max: usize) -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::new().range(min as u64..=max as u64)
+}
+
+/// A count of feature-map tiles, as the engine checks it.
+fn tiles(text: &str) -> std::result::Result<usize, String> {
+    text.parse().ok().and_then(|n| check_tiles(n).ok()).ok_or_else(|| format!("tiles must be 1 to {MAX_TILES}"))
+}
+
+/// One of the named models (`vanillanet models`).
+fn model_name(text: &str) -> std::result::Result<String, String> {
+    named_model(text).map(|_| text.to_string()).map_err(|e| e.to_string())
+}
+
+/// A model `bench` times: a named model at an input side.
+#[derive(Clone)]
+pub struct BenchModel {
+    pub name: String,
+    pub size: usize,
+}
+
+/// `NAME` (at the side the model is made for) or `NAME@SIZE`, within the bench's limit.
+fn bench_model(text: &str) -> std::result::Result<BenchModel, String> {
+    let (name, size) = text.split_once('@').map_or((text, None), |(n, s)| (n, Some(s)));
+    let named = named_model(name).map_err(|e| e.to_string())?;
+    let Some(size) = size else { return Ok(BenchModel { name: name.into(), size: named.input_size }) };
+    match size.parse() {
+        Ok(size) if (1..=MAX_SIZE).contains(&size) => Ok(BenchModel { name: name.into(), size }),
+        _ => Err(format!("the size after @ must be a whole number from 1 to {MAX_SIZE}")),
+    }
 }
 
 /// The whole command line as clap parses it: `Cli` with `ablate`'s study defaults. The one
@@ -263,17 +306,17 @@ pub struct InspectArgs {
     /// An image file instead, preprocessed as the checkpoint's card says.
     #[arg(long)]
     pub image: Option<PathBuf>,
-    /// 0 the stem, i the i-th block.
-    #[arg(long, default_value_t = 0)]
+    /// 0 the stem, i the i-th block (at most 64).
+    #[arg(long, default_value_t = 0, value_parser = within(0, MAX_BLOCKS))]
     pub block: usize,
     /// The fused (deploy) form's maps, with their largest difference to the trained net's.
     #[arg(long)]
     pub fused: bool,
-    /// Slope of the leaky activations for the trained net (1 once annealed).
+    /// Slope of the leaky activations for the trained net, 0 to 1 (1 once annealed).
     #[arg(long, default_value_t = 1.0)]
     pub lambda: f64,
     /// How many channels, most active first (1 to 64).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = tiles)]
     pub tiles: usize,
     /// Also write the answer as JSON (the page's `vanillanet.inside.featureMaps`).
     #[arg(long)]

@@ -2,30 +2,16 @@
 //! weights and images.
 
 use vanillanet::model::presets::named_model;
-use vanillanet::{Error, Result, bench};
+use vanillanet::{Result, bench};
 
 use crate::args::BenchArgs;
 use crate::context::{Context, write_json};
 
 pub fn run(args: BenchArgs, context: &Context) -> Result<()> {
     let BenchArgs { models, batches, runs, warmup, train_preset, train_batch, train_steps, breakdown, json } = args;
-    if runs == 0 || batches.contains(&0) {
-        return Err(Error::InvalidInput("--runs and every batch size must be at least 1".into()));
-    }
-    let cases = models
-        .iter()
-        .map(|m| {
-            let (name, size) = m.split_once('@').map_or((m.as_str(), None), |(n, s)| (n, Some(s)));
-            let named = named_model(name)?;
-            let size = match size {
-                Some(s) => s
-                    .parse::<usize>()
-                    .map_err(|_| Error::InvalidInput(format!("'{m}': size after @ must be a number")))?,
-                None => named.input_size,
-            };
-            Ok((name.to_string(), (named.config)(), size))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    // Names, sizes, batches and runs are within the bench's limits already (`args.rs`).
+    let cases: Vec<_> =
+        models.iter().map(|m| Ok((m.name.clone(), (named_model(&m.name)?.config)(), m.size))).collect::<Result<_>>()?;
     let device = context.device()?;
     let (backend_name, threads) = (context.backend_name(), context.threads);
     println!(

@@ -36,19 +36,11 @@ fn main() -> ExitCode {
             let _ = e.print(); // --help, --version
             return ExitCode::SUCCESS;
         }
-        Err(e) => {
-            // clap's message, on one line: the reason without the usage block after it.
-            let text = e.render().to_string();
-            let reason: Vec<&str> = text
-                .lines()
-                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            eprintln!("{} (see --help)", reason.join(" "));
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage_error(&e),
     };
+    if let Err(e) = check_options(&cli) {
+        return usage_error(&e);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -56,6 +48,38 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// clap's message, on one line: the reason without the usage block after it; exit 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    let text = e.render().to_string();
+    let reason: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    eprintln!("{} (see --help)", reason.join(" "));
+    ExitCode::from(2)
+}
+
+/// The training options' bounds (the options table's, the page's form's), checked as clap
+/// checks a flag's: a usage error naming the flag, before any data is read or allocated.
+fn check_options(cli: &Cli) -> std::result::Result<(), clap::Error> {
+    let bounds = match &cli.command {
+        Command::Train(a) => a.options.check_bounds(),
+        Command::Ablate(a) => a.options.check_bounds().and_then(|()| a.options.train.check_bounds()),
+        _ => Ok(()),
+    };
+    bounds.map_err(|e| {
+        let flag: String = e
+            .field
+            .chars()
+            .map(|c| if c.is_uppercase() { format!("-{}", c.to_ascii_lowercase()) } else { c.to_string() })
+            .collect();
+        args::command()
+            .error(clap::error::ErrorKind::ValueValidation, format!("invalid value for '--{flag}': {}", e.message))
+    })
 }
 
 /// Runs one command. The thread pool starts first, before any tensor work, whatever the
