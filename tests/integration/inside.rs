@@ -43,7 +43,9 @@ fn the_loop_records_every_activations_decay_from_relu_to_linear() {
         let due = r.global_step == 1 || r.global_step % 4 == 0 || r.epoch_end;
         assert_eq!(r.inside.is_some(), due, "step {}", r.global_step);
         if let Some(p) = r.inside {
-            assert_eq!((p.step, p.lambda), (r.global_step, r.lambda));
+            // An epoch's last probe is of the net as it stands after it: at the next step's lambda.
+            let measured = if r.epoch_end { trainer.lambda() } else { r.lambda };
+            assert_eq!((p.step, p.lambda), (r.global_step, measured));
             probed.push(p.step);
         }
     }

@@ -272,6 +272,38 @@ fn finishing_annealing_ends_deep_training_with_the_current_epoch() {
     assert!(trainer.finish_annealing().unwrap_err().to_string().contains("training is finished"));
 }
 
+/// Lambda annealed (linear, per step) over the run's one epoch: the net at its end is at lambda
+/// 1 and fuses, and the decay's last probe measures it so (linear), not at the last step's
+/// lambda (5/6 here); the probes within the epoch are at their step's lambda.
+#[test]
+fn the_last_probe_of_a_run_annealed_to_its_end_is_of_the_linear_net() {
+    let options = TrainOptions { epochs: 1, decay_epochs: 1, schedule: LambdaShape::Linear, ..common::nano_options() };
+    let mut trainer = Trainer::new(&Device::flex(), data(), options).unwrap();
+    trainer.set_probe_every(2).unwrap();
+    assert_eq!(trainer.steps_per_epoch(), 6);
+    let mut last = None;
+    while !trainer.finished() {
+        let r = block_on(trainer.step()).unwrap();
+        if let Some(p) = &r.inside {
+            let measured = if r.epoch_end { 1.0 } else { r.lambda };
+            assert_eq!(p.lambda, measured, "step {}", r.global_step);
+        }
+        last = r.inside.or(last);
+    }
+    assert!(trainer.cannot_fuse().is_none(), "lambda 1 at the end");
+    let d = trainer.decay();
+    assert_eq!(d.steps, vec![1, 2, 4, 6]);
+    // Step k is trained at lambda (k - 1) / 6; the last probe after it, at 6 / 6.
+    let expected = [0.0, 1.0 / 6.0, 3.0 / 6.0, 1.0];
+    assert!(d.lambda.iter().zip(expected).all(|(l, e)| (l - e).abs() < 1e-12), "{:?}", d.lambda);
+    assert_eq!(d.lambda[3], 1.0, "exactly: the net fuses at it");
+    assert_eq!(last.as_ref().map(|p| (p.step, p.lambda)), Some((6, 1.0)), "the step's report tells it too");
+    for b in &d.blocks {
+        assert!(b.distance[0] > 0.05, "{} at lambda 0: {}", b.name, b.distance[0]);
+        assert!(b.distance[3] < 1e-6, "{} at the end, lambda 1: {}", b.name, b.distance[3]);
+    }
+}
+
 /// Accuracy of the trained weights on up to `limit` test images (all when `None`).
 fn test_accuracy(trainer: &Trainer, limit: Option<usize>) -> Option<f32> {
     block_on(accuracy(&trainer.trained_net(Weights::Trained).unwrap(), limit)).unwrap()

@@ -4,7 +4,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
-use super::Trainer;
+use super::{StepReport, Trainer};
 use crate::error::{Error, Result};
 use crate::train::inside::{DecayHistory, DecayPoint, MAX_EVERY, PROBE_IMAGES, probe_decay};
 
@@ -31,6 +31,23 @@ impl Trainer {
         }
         self.inside.every = every;
         Ok(())
+    }
+
+    /// Probes the decay after the step `report` tells of, when one is due, and records it. An
+    /// epoch's last probe is of the net as it stands then, at the next step's lambda (the one
+    /// evaluation and fusion take): the run's last is at lambda 1 when annealing ends with it,
+    /// not at its last step's. Within an epoch, at the step's lambda, as the net was trained.
+    pub(super) async fn probe_after_step(&mut self, report: &StepReport) -> Result<Option<DecayPoint>> {
+        if !self.inside.due(report.global_step, report.epoch_end) {
+            return Ok(None);
+        }
+        let lambda = if report.epoch_end { self.lambda() } else { report.lambda };
+        let device = self.device();
+        let point = probe_decay(&self.model().valid(), self.probe_batch(&device), lambda, report.global_step).await?;
+        if let Some(point) = &point {
+            self.inside.push(point);
+        }
+        Ok(point)
     }
 
     /// The decay now, at the next step's lambda, without recording it (None without deep

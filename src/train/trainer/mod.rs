@@ -27,7 +27,7 @@ use crate::model::{VanillaNet, Weights};
 use crate::readback::read_vec;
 use crate::train::ema::{Ema, warmed_up_decay};
 use crate::train::evaluation::correct;
-use crate::train::inside::{DecayHistory, DecayPoint, probe_decay};
+use crate::train::inside::{DecayHistory, DecayPoint};
 use crate::train::options::TrainOptions;
 use crate::train::trained_net::TrainedNet;
 use watch::LossWatch;
@@ -341,15 +341,7 @@ impl Trainer {
             self.shuffle();
         }
         let mut report = report;
-        if self.inside.due(report.global_step, report.epoch_end) {
-            let device = self.device();
-            let point =
-                probe_decay(&self.model().valid(), self.probe_batch(&device), lambda, report.global_step).await?;
-            if let Some(point) = point {
-                self.inside.push(&point);
-                report.inside = Some(point);
-            }
-        }
+        report.inside = self.probe_after_step(&report).await?;
         if report.epoch_end || self.global_step % CHECK_EVERY == 0 {
             let sd = state_dict_async(self.model()).await?;
             if sd.all_finite() {
