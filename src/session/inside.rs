@@ -60,10 +60,11 @@ impl Session {
 
     /// The feature maps after part `block` (0 the stem) of test image `index`, or of an image
     /// file's `bytes`, of the trained net (the weights the classifier is fused from, else the
-    /// default ones) or, with `fused`, of its fused form with their largest difference.
+    /// default ones) or, with `fused`, of its fused form with their largest difference. The
+    /// index is a u64 so that one past a 32-bit usize (wasm's) is refused, not wrapped.
     pub async fn feature_maps(
         &self,
-        index: Option<usize>,
+        index: Option<u64>,
         bytes: Option<&[u8]>,
         block: usize,
         fused: bool,
@@ -71,7 +72,12 @@ impl Session {
     ) -> Result<FeatureMaps> {
         let trainer = self.trainer()?;
         let image = match (index, bytes) {
-            (Some(i), None) => MapsImage::Test(i),
+            (Some(i), None) => MapsImage::Test(usize::try_from(i).map_err(|_| {
+                SessionError::Refused(format!(
+                    "there is no test image {i}: the test set has {}",
+                    trainer.data().test.len()
+                ))
+            })?),
             (None, Some(b)) => MapsImage::File(b),
             _ => return Err(SessionError::Refused("give a test image index or an image file, one of them".into())),
         };

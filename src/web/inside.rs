@@ -38,16 +38,19 @@ impl Session {
     }
 
     /// The feature maps after part `block` (0 the stem) of test image `index`, or of an image
-    /// file's `bytes`; `fused`: the fused form's, with their largest difference.
+    /// file's `bytes`; `fused`: the fused form's, with their largest difference. The index comes
+    /// as the JS number it is: a usize here is 32 bits, and wasm-bindgen would wrap 2 ** 32 + 7
+    /// to 7 (and 2 ** 53 to 0), answering for an image that was not asked for.
     #[wasm_bindgen(js_name = featureMaps)]
     pub async fn feature_maps(
         &self,
-        index: Option<usize>,
+        index: Option<f64>,
         bytes: Option<Vec<u8>>,
         block: usize,
         fused: bool,
         tiles: Option<usize>,
     ) -> Result<Ts<FeatureMaps>, JsError> {
+        let index = index.map(test_image_index).transpose()?;
         js(&self.inner.feature_maps(index, bytes.as_deref(), block, fused, tiles).await.map_err(err)?)
     }
 
@@ -55,4 +58,13 @@ impl Session {
     pub async fn fusion(&self, part: usize) -> Result<Ts<FusionView>, JsError> {
         js(&self.inner.fusion(part).await.map_err(err)?)
     }
+}
+
+/// A test image's index from a JS number: whole and not negative (inside.js says so in the
+/// page's words first); one past u64 saturates, refused as past the test set all the same.
+fn test_image_index(number: f64) -> Result<u64, JsError> {
+    if number.is_nan() || number < 0.0 || number.fract() != 0.0 {
+        return Err(JsError::new(&format!("the test image index must be a whole number from 0, not {number}")));
+    }
+    Ok(number as u64)
 }

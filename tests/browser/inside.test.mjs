@@ -144,6 +144,9 @@ test("decay from ReLU to linear, feature maps as the CLI computes them, the fusi
       [() => window.vanillanet.inside.featureMaps(0, 0, { tiles: 65 }), /tiles/],
       [() => window.vanillanet.inside.featureMaps(0, 0, { fuse: true }), /options must be an object with fused, tiles/],
       [() => window.vanillanet.inside.featureMaps(99999, 0), /no test image 99999/],
+      // Past a 32-bit usize (wasm's): refused as past the test set, not wrapped onto image 0 or 7.
+      [() => window.vanillanet.inside.featureMaps(2 ** 53, 0), /no test image 9007199254740992: the test set has/],
+      [() => window.vanillanet.inside.featureMaps(2 ** 32 + 7, 0), /no test image 4294967303: the test set has/],
       [() => window.vanillanet.inside.fusion(4), /to 3 \(the head\)/],
       [() => window.vanillanet.inside.setProbeEvery(-2), /steps must be/],
     ]) {

@@ -10,6 +10,7 @@ use pollster::block_on;
 use crate::common;
 use crate::common::{halves_data, random_state};
 use vanillanet::io::names::state_dict;
+use vanillanet::session::Session;
 use vanillanet::train::inside::{
     DecayHistory, DecayPoint, FeatureMaps, MAX_PROBES, MapsImage, fusion_of_part, maps_of_image,
 };
@@ -146,6 +147,20 @@ fn feature_maps_of_the_trained_and_fused_net_agree_at_lambda_1() {
     assert!(err(block_on(maps_of(&trainer, MapsImage::Test(0), 0, Some(65), None))).contains("tiles must be 1 to 64"));
     assert!(err(block_on(maps_of(&trainer, MapsImage::File(b"nope"), 0, None, None))).contains("not an image"));
     assert_eq!(block_on(maps_of(&trainer, MapsImage::Test(0), 2, None, None)).unwrap().tiles.len(), 16, "default");
+}
+
+/// The page's index is a JS number, up to 2 ** 53 and past a 32-bit usize (wasm's): the
+/// session takes it whole and refuses it as past the test set, never wrapped onto an image.
+#[test]
+fn a_test_image_index_past_any_usize_is_refused_as_past_the_test_set() {
+    let mut s = Session::new();
+    s.set_data(halves_data(96, 40));
+    s.create_trainer(common::nano_options()).unwrap();
+    for index in [40, 1 << 32, (1 << 32) + 7, 1 << 53, u64::MAX] {
+        let refused = block_on(s.feature_maps(Some(index), None, 0, false, None)).unwrap_err().to_string();
+        assert!(refused.contains(&format!("there is no test image {index}: the test set has 40")), "{refused}");
+    }
+    assert_eq!(block_on(s.feature_maps(Some(7), None, 0, false, Some(2))).unwrap().tiles.len(), 2);
 }
 
 #[test]
