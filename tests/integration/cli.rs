@@ -579,6 +579,7 @@ fn arguments_past_their_limits_are_usage_errors() {
         (vec!["classify", "--checkpoint", none, "--size", "99999", "a.png"], "--size"),
         (vec!["export-onnx", "--checkpoint", none, "--size", &size, "--output", none], "--size"),
         (vec!["init", "--model", "nano_28", "--size", "0", "--output", none], "--size"),
+        (vec!["info", "--model", "vanillanet_13", "--size", &size], "--size"),
         (vec!["train", "--data", "mnist", "--batch-size", "0"], "--batch-size"),
         (vec!["train", "--data", "mnist", "--batch-size", "99999"], "--batch-size"),
         (vec!["train", "--data", "mnist", "--epochs", "0"], "--epochs"),

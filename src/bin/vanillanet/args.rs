@@ -115,8 +115,8 @@ pub struct ClassifyArgs {
 pub struct InfoArgs {
     #[command(flatten)]
     pub arch: ArchArgs,
-    /// Input height and width.
-    #[arg(long, default_value_t = 224)]
+    /// Input height and width, 1 to 1024.
+    #[arg(long, default_value_t = 224, value_parser = within(1, MAX_INPUT_SIDE))]
     pub size: usize,
 }
 
