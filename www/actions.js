@@ -29,10 +29,12 @@ export function react() {
   evaluateEachFusion();
 }
 
-/** Bounds of the benchmarks' arguments (the bench page's too): an input side, a batch, runs. */
-export const MAX_BENCH_SIZE = 1024;
-export const MAX_BENCH_BATCH = 256;
-export const MAX_BENCH_RUNS = 1000;
+/** Bounds of the benchmarks' arguments (an input side, a batch, runs): Rust's `Limits`, which
+ * `vanillanet bench` has too; asked of the engine when the page has not read them yet. */
+const benchLimits = async () => {
+  const { maxBenchSize: size, maxBenchBatch: batch, maxBenchRuns: runs } = get().defaults?.limits ?? (await call("defaults")).table.limits;
+  return { size, batch, runs };
+};
 
 export const api = {
   status() {
@@ -81,20 +83,28 @@ export const api = {
   logits,
   /** Benchmarks on the current backend (random weights): see docs/benchmarks.md. */
   bench: {
-    latency: async (model, size, batch, fused, runs = 30, warmup = 3) => call("benchLatency", {
-      model: check.string("model", model, 64), size: check.integer("size", size, 1, MAX_BENCH_SIZE), batch: check.integer("batch", batch, 1, MAX_BENCH_BATCH),
-      fused: check.boolean("fused", fused), runs: check.integer("runs", runs, 1, MAX_BENCH_RUNS), warmup: check.integer("warmup", warmup, 0, MAX_BENCH_RUNS),
-    }),
+    latency: async (model, size, batch, fused, runs = 30, warmup = 3) => {
+      const most = await benchLimits();
+      return call("benchLatency", {
+        model: check.string("model", model, 64), size: check.integer("size", size, 1, most.size), batch: check.integer("batch", batch, 1, most.batch),
+        fused: check.boolean("fused", fused), runs: check.integer("runs", runs, 1, most.runs), warmup: check.integer("warmup", warmup, 0, most.runs),
+      });
+    },
     /** Where a fused inference's time goes: the round trip, the hand-over, each part's share. */
-    breakdown: async (model, size, batch = 1, runs = 10, warmup = 2) => call("benchBreakdown", {
-      model: check.string("model", model, 64), size: check.integer("size", size, 1, MAX_BENCH_SIZE), batch: check.integer("batch", batch, 1, MAX_BENCH_BATCH),
-      runs: check.integer("runs", runs, 1, MAX_BENCH_RUNS), warmup: check.integer("warmup", warmup, 0, MAX_BENCH_RUNS),
-    }),
+    breakdown: async (model, size, batch = 1, runs = 10, warmup = 2) => {
+      const most = await benchLimits();
+      return call("benchBreakdown", {
+        model: check.string("model", model, 64), size: check.integer("size", size, 1, most.size), batch: check.integer("batch", batch, 1, most.batch),
+        runs: check.integer("runs", runs, 1, most.runs), warmup: check.integer("warmup", warmup, 0, most.runs),
+      });
+    },
     /** Training images per second of a preset, on random images of its own size and channels. */
-    training: async (preset, batch = 64, steps = 20) => call("benchTraining", {
-      preset: check.string("preset", preset, 64),
-      batch: check.integer("batch", batch, 1, MAX_BENCH_BATCH), steps: check.integer("steps", steps, 1, MAX_BENCH_RUNS),
-    }),
+    training: async (preset, batch = 64, steps = 20) => {
+      const most = await benchLimits();
+      return call("benchTraining", {
+        preset: check.string("preset", preset, 64), batch: check.integer("batch", batch, 1, most.batch), steps: check.integer("steps", steps, 1, most.runs),
+      });
+    },
   },
   classifier: () => get().classifier,
   /** A link that opens the page with the current options, seed, dataset and backend. */
