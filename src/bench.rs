@@ -25,6 +25,8 @@ use crate::train::trainer::Trainer;
 pub const MAX_SIZE: usize = MAX_INPUT_SIDE;
 pub const MAX_BATCH: usize = 256;
 pub const MAX_RUNS: usize = 1000;
+/// The random images a training benchmark makes (all its steps' batches and a test batch).
+pub const MAX_TRAINING_BYTES: u64 = 512 << 20;
 
 /// Refuses arguments past the limits above, naming the first one out of range.
 pub fn check_limits(size: usize, batch: usize, runs: usize, warmup: usize) -> Result<()> {
@@ -255,6 +257,17 @@ pub async fn training(preset: &str, batch: usize, steps: usize, device: &Device)
     check_limits(size, batch, steps, 0)?;
     let image = channels * size * size;
     let n = batch * (steps + 1);
+    // Each step trains on images of its own, made before the timing starts: bounded together,
+    // since each bound alone allows 256 x 1001 images of 3x224x224 (38 GB).
+    let bytes = (n as u64 + batch as u64) * image as u64;
+    if bytes > MAX_TRAINING_BYTES {
+        return Err(Error::InvalidInput(format!(
+            "the training benchmark's images would take {} MB ({n} of {channels}x{size}x{size} for batch {batch} \
+             and {steps} steps); at most {} MB: fewer steps or a smaller batch",
+            bytes >> 20,
+            MAX_TRAINING_BYTES >> 20
+        )));
+    }
     let split = |n: usize| Split {
         pixels: (0..n * image).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect(),
         labels: (0..n).map(|i| (i % 10) as u8).collect(),

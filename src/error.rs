@@ -1,3 +1,6 @@
+//! The crate's one error type: what went wrong with a config, a checkpoint, an image or a
+//! dataset, each message naming the offending item.
+
 use thiserror::Error;
 
 /// Everything that can go wrong with user-supplied configs, checkpoints and inputs.

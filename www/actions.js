@@ -3,7 +3,7 @@
 // The operations live by concern under actions/ (training, own images, the classifier and
 // evaluation, the study, the session, links); this file puts them together.
 import * as check from "./checks.js";
-import { call } from "./client.js";
+import { call, limits } from "./client.js";
 import { get } from "./state.js";
 import * as persist from "./persist.js";
 import { classify, evaluateEachFusion, evaluation, evaluationCell, exportModel, exportOnnx, exportTraining, fuse, loadCheckpoint, logits, testImage, useCheckpoint } from "./actions/classifier.js";
@@ -15,11 +15,9 @@ import { followSchedule, step, train } from "./actions/training.js";
 
 export { loadCheckpoints } from "./actions/classifier.js";
 export { applyLink, readLink } from "./actions/link.js";
-export { MAX_LINK } from "./link.js";
 export { deleteClass, ownClassIndex, renameClass } from "./actions/own.js";
-export { BACKENDS, DATASETS } from "./names.js";
-export { CrashedInRestore, MAX_RECOVERIES, recover, restoreSession, startFresh, takeOver, whenRecovered } from "./actions/session.js";
-export { applyFormOptions, EMPTY_HISTORY, formOptions, formProblem, NO_EVALUATIONS, refreshSchedule, setForm, TRAINING_CLEARED, watchActivation } from "./actions/training.js";
+export { CrashedInRestore, restoreSession, startFresh, takeOver, whenRecovered } from "./actions/session.js";
+export { applyFormOptions, formProblem, refreshSchedule, setForm, watchActivation } from "./actions/training.js";
 
 /** What the page does as the state changes, whoever changed it: the schedule follows the data
  * and options, a failed engine is recovered, a new fused form is evaluated. Started once. */
@@ -30,9 +28,9 @@ export function react() {
 }
 
 /** Bounds of the benchmarks' arguments (an input side, a batch, runs): Rust's `Limits`, which
- * `vanillanet bench` has too; asked of the engine when the page has not read them yet. */
+ * `vanillanet bench` has too (the bench page, a page of its own, keeps copies). */
 const benchLimits = async () => {
-  const { maxBenchSize: size, maxBenchBatch: batch, maxBenchRuns: runs } = get().defaults?.limits ?? (await call("defaults")).table.limits;
+  const { maxBenchSize: size, maxBenchBatch: batch, maxBenchRuns: runs } = await limits();
   return { size, batch, runs };
 };
 

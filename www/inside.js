@@ -2,14 +2,13 @@
 // in the worker, every few steps, on a fixed probe batch), the feature maps after each block
 // for one image, and the fusion of one block as matrices. `vanillanet.inside` is this module's
 // API; views/inside.js draws it. Every answer is computed in Rust and read back once.
-import { call } from "./client.js";
+import { call, limits } from "./client.js";
 import { num, t } from "./i18n.js";
 import { EMPTY_DECAY, get, update } from "./state.js";
 
 export { EMPTY_DECAY };
-// The engine's bounds and defaults (tiles asked for, steps between probes): Rust's, in the state
-// with the options tables (`defaults.limits`).
-const limits = () => get().defaults.limits;
+// The engine's bounds and defaults (tiles asked for, steps between probes) are Rust's `Limits`
+// (client.js's `limits()`).
 
 /** What a part of the net is called on the page: `stem`, `stages.i`, `head`. */
 export function partName(name) {
@@ -65,13 +64,14 @@ const folded = (f) => f && { ...f, weight: matrix(f.weight), folded: matrix(f.fo
  * form: `{block, name, fused, channels, height, width, tiles: [{channel, activity, values:
  * Float32Array}], maxDiff}`. */
 export async function featureMaps(imageOrTestIndex, block, options) {
-  const { fused = false, tiles = limits().defaultTiles } = checkOptions(options, ["fused", "tiles"]);
+  const { defaultTiles, maxTiles } = await limits();
+  const { fused = false, tiles = defaultTiles } = checkOptions(options, ["fused", "tiles"]);
   const blocks = blocksOf();
   const isBlob = imageOrTestIndex instanceof Blob;
   if (!isBlob && !isWhole(imageOrTestIndex)) throw new TypeError(t("inside.badImage", { got: describe(imageOrTestIndex) }));
   if (!isWhole(block) || block > blocks) throw new RangeError(t("inside.badBlock", { max: blocks, got: describe(block) }));
   if (typeof fused !== "boolean") throw new TypeError(t("inside.badFused", { got: describe(fused) }));
-  if (!isWhole(tiles) || tiles < 1 || tiles > limits().maxTiles) throw new RangeError(t("inside.badTiles", { max: limits().maxTiles, got: describe(tiles) }));
+  if (!isWhole(tiles) || tiles < 1 || tiles > maxTiles) throw new RangeError(t("inside.badTiles", { max: maxTiles, got: describe(tiles) }));
   const maps = await call("featureMaps", isBlob ? { file: imageOrTestIndex, block, fused, tiles } : { index: imageOrTestIndex, block, fused, tiles });
   return { ...maps, tiles: maps.tiles.map((tile) => ({ ...tile, values: floats(tile.values) })) };
 }
@@ -98,7 +98,7 @@ async function decay() {
 /** Probes the decay every `every` steps from now on (0: not at all; the default is the
  * engine's, `defaults.limits.probeEvery`). */
 async function setProbeEvery(every) {
-  const most = limits().maxProbeEvery;
+  const most = (await limits()).maxProbeEvery;
   if (!isWhole(every) || every > most) throw new RangeError(t("inside.badEvery", { max: num(most), got: describe(every) }));
   return call("setProbeEvery", { every });
 }

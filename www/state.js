@@ -52,7 +52,7 @@ function initial() {
     // defaults beside them (`defaults.limits`: Rust's `Limits`) and the studies there are.
     dataset: /** @type {DataSummary} */ (null), datasetName: null, samples: null, defaults: /** @type {Defaults} */ (null), studies: [],
     // Training: the model's sizes, the options it trains with, the loop's state
-    // (idle | running | pausing | paused | finished) and where it stands.
+    // (idle | running | paused | finished) and where it stands.
     model: /** @type {ModelInfo} */ (null), options: /** @type {TrainOptions} */ (null), trainState: "idle",
     // Options the worker set (a restored model, new options): the training form shows them.
     formFill: null,

@@ -35,15 +35,22 @@ const SCHEDULE_POINTS = 2000;
 // time (claimLoop); a failed step pauses its job and comes as an error event.
 async function loop() {
   if (!(await exclusive(() => session.claimLoop()))) return;
-  // Pause, step and options requests get in between steps.
-  while (await exclusive(() => session.advance())) await new Promise((r) => setTimeout(r, 0));
+  try {
+    // Pause, step and options requests get in between steps.
+    while (await exclusive(() => session.advance())) await new Promise((r) => setTimeout(r, 0));
+  } finally {
+    // However it ended, so that a later start is not refused as "a loop runs already" (after a
+    // crash the session is a new one, and this one answers nothing).
+    await exclusive(() => session.endLoop()).catch(() => {});
+  }
 }
 const startLoop = () => {
   loop().catch((e) => (fatal(e) ? crash(e) : post({ type: "error", message: String(e?.message ?? e) })));
   return true;
 };
 
-/** Which net the page means: `model` ("trained", "ema", "fused"), or the older `{fused, ema}`. */
+/** Which net the page means: `{fused, ema}` as the API takes it, or `model` ("trained", "ema",
+ * "fused") as the session names it. */
 const evaluated = ({ model, fused, ema }) => /** @type {Evaluated} */ (model ?? (fused ? "fused" : ema ? "ema" : "trained"));
 
 function dataLoaded(summary) {

@@ -13,7 +13,7 @@ pub const EVAL_LIMIT: usize = 500;
 /// Test images the fuse report compares the two forms on.
 pub const FUSE_LIMIT: usize = 500;
 /// Steps between two reads of the watched channel's activation response.
-pub const ACTIVATION_EVERY: usize = crate::train::inside::DEFAULT_EVERY;
+pub const ACTIVATION_EVERY: usize = 10;
 /// The inputs the watched activation's response is read at: -2 to 2 by 0.1.
 pub fn activation_inputs() -> Vec<f32> {
     (0..41).map(|i| -2.0 + i as f32 * 0.1).collect()
@@ -38,11 +38,13 @@ pub struct Watched {
     pub channel: usize,
 }
 
-/// What happens once lambda reaches 1 after "finish annealing": the trainer pauses and, unless
-/// `fuse` is `None`, fuses these weights (`Some(None)`: the trainer's default).
+/// What happens once lambda reaches 1 after "finish annealing", beyond the trainer pausing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WhenAnnealed {
-    pub fuse: Option<Option<Weights>>,
+pub enum WhenAnnealed {
+    /// Nothing more: the caller fuses when it likes.
+    Pause,
+    /// The session fuses these weights into the classifier (`None`: the trainer's default).
+    Fuse(Option<Weights>),
 }
 
 pub struct Jobs {

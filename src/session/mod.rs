@@ -34,7 +34,9 @@ pub use current::{Current, Origin};
 pub use error::{Result, SessionError};
 pub use evaluations::Evaluations;
 pub use events::Event;
-pub use jobs::{ACTIVATION_EVERY, EVAL_EVERY, EVAL_LIMIT, FUSE_LIMIT, JobState, Jobs, Watched, activation_inputs};
+pub use jobs::{
+    ACTIVATION_EVERY, EVAL_EVERY, EVAL_LIMIT, FUSE_LIMIT, JobState, Jobs, Watched, WhenAnnealed, activation_inputs,
+};
 
 /// Where the session's events go: a callback (the worker posts each at once), or a list the
 /// caller takes (tests).

@@ -81,17 +81,16 @@ impl Session {
     }
 
     /// Ends deep training with the current epoch and trains on until lambda is 1; then the
-    /// trainer pauses and, unless `fuse` is `None`, fuses those weights (`Some(None)`: the
-    /// trainer's default) into the classifier. Answers the options now in force, or none when
-    /// lambda is 1 already.
-    pub fn finish_annealing(&mut self, fuse: Option<Option<Weights>>) -> Result<Option<TrainOptions>> {
+    /// trainer pauses and does what `then` says (fusing into the classifier, or nothing more).
+    /// Answers the options now in force, or none when lambda is 1 already.
+    pub fn finish_annealing(&mut self, then: WhenAnnealed) -> Result<Option<TrainOptions>> {
         let trainer = self.trainer.as_mut().ok_or_else(|| SessionError::Refused("train a model first".into()))?;
         if !trainer.finish_annealing()? {
             return Ok(None);
         }
         let (options, total_steps) = (trainer.options().clone(), trainer.total_steps());
         self.emit(Event::Options { options: options.clone(), total_steps });
-        self.jobs.when_annealed = Some(WhenAnnealed { fuse });
+        self.jobs.when_annealed = Some(then);
         self.start(Job::Train);
         Ok(Some(options))
     }
@@ -168,6 +167,12 @@ impl Session {
         true
     }
 
+    /// The loop is over, however it ended (a call that failed on the way included): the next
+    /// job started claims a new one.
+    pub fn end_loop(&mut self) {
+        self.jobs.looping = false;
+    }
+
     /// One step of the job that runs; false (and the loop is over) when none does. A failed
     /// step pauses its job and is told as an error event.
     pub async fn advance(&mut self) -> bool {
@@ -236,7 +241,7 @@ impl Session {
                 self.set_train_state(JobState::Paused);
             }
             self.emit(Event::Annealed);
-            if let Some(weights) = then.fuse {
+            if let WhenAnnealed::Fuse(weights) = then {
                 self.fuse_when_annealed(weights).await;
             }
         }

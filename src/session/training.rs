@@ -2,8 +2,7 @@
 //! schedule drawn, the test set's verdict on it (kept while the weights hold), fused into the
 //! classifier, saved and continued, exported in the authors' training form.
 
-use crate::classify::Classifier;
-use crate::model::{Form, Weights};
+use crate::model::Weights;
 use crate::session::Session;
 use crate::session::answers::{ModelInfo, Progress, Restored};
 use crate::session::current::{Current, Origin};
@@ -11,7 +10,7 @@ use crate::session::error::{Result, SessionError};
 use crate::session::events::Event;
 use crate::session::jobs::{FUSE_LIMIT, JobState};
 use crate::train::evaluation::{Evaluated, Evaluation, Scored, accuracy, evaluate_fused, evaluate_net};
-use crate::train::fuse_report::{FuseReport, fuse_and_report};
+use crate::train::fuse_report::FuseReport;
 use crate::train::lambda::Curve;
 use crate::train::options::TrainOptions;
 use crate::train::table::OptionError;
@@ -132,8 +131,7 @@ impl Session {
             }
             Some(w) => w,
         };
-        let (model, report) = fuse_and_report(&trainer.trained_net(weights)?, limit).await?;
-        let classifier = Classifier { card: trainer.card(Form::Deploy, weights), model };
+        let (classifier, report) = trainer.fuse_weights(weights, limit).await?;
         self.set_classifier(Current { classifier, origin: Origin::Trainer });
         Ok(report)
     }

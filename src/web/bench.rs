@@ -44,12 +44,7 @@ impl Session {
 
     /// Training images per second of a preset on random images (see `bench::training`).
     #[wasm_bindgen(js_name = benchTraining)]
-    pub async fn bench_training(
-        &self,
-        preset: String,
-        batch: usize,
-        steps: usize,
-    ) -> Result<Ts<Throughput>, JsError> {
+    pub async fn bench_training(&self, preset: String, batch: usize, steps: usize) -> Result<Ts<Throughput>, JsError> {
         js(&crate::bench::training(&preset, batch, steps, self.inner.device()).await.map_err(err)?)
     }
 

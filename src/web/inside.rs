@@ -5,22 +5,11 @@ use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
 use super::{Session, err, js, plain};
-use crate::session::ActivationResponse;
 use crate::train::inside::{FeatureMaps, FusionView};
 
 #[wasm_bindgen]
 impl Session {
-    /// The learned series activation of a layer's channel at `inputs`, and its kernel.
-    pub async fn probe(
-        &self,
-        layer: usize,
-        channel: usize,
-        inputs: Vec<f32>,
-    ) -> Result<Ts<ActivationResponse>, JsError> {
-        js(&self.inner.activation(layer, channel, &inputs).await.map_err(err)?)
-    }
-
-    /// Watches a layer's channel: its activation is told (a `probe` event) now and as it trains.
+    /// Watches a layer's channel: its activation is told (an `activation` event) now and as it trains.
     pub async fn watch(&mut self, layer: usize, channel: usize) {
         self.inner.watch(layer, channel).await;
     }

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{Session, err, from_js, js, plain};
 use crate::model::Weights;
-use crate::session::{ModelInfo, OptionsTables, Restored};
+use crate::session::{ModelInfo, OptionsTables, Restored, WhenAnnealed};
 use crate::train::evaluation::{Evaluated, Evaluation};
 use crate::train::fuse_report::FuseReport;
 use crate::train::options::TrainOptions;
@@ -87,6 +87,12 @@ impl Session {
         self.inner.advance().await
     }
 
+    /// The loop that claimed the session is over, however it ended.
+    #[wasm_bindgen(js_name = endLoop)]
+    pub fn end_loop(&mut self) {
+        self.inner.end_loop()
+    }
+
     /// Ends deep training with the current epoch and trains until lambda is 1, then pauses and,
     /// with `fuse`, fuses `weights` ("trained" or "ema"; absent: the default). Answers the
     /// options now in force, or null when lambda is 1 already.
@@ -97,20 +103,8 @@ impl Session {
         #[wasm_bindgen(unchecked_param_type = "Weights | undefined")] weights: JsValue,
     ) -> Result<JsValue, JsError> {
         let weights: Option<Weights> = from_js(weights, "weights")?;
-        plain(&self.inner.finish_annealing(fuse.then_some(weights)).map_err(err)?)
-    }
-
-    /// Test accuracy of the trained net on up to `limit` images (all when absent); null
-    /// without test images.
-    #[wasm_bindgen(unchecked_return_type = "number | null")]
-    pub async fn evaluate(&self, limit: Option<usize>) -> Result<JsValue, JsError> {
-        plain(&self.inner.accuracy(Weights::Trained, limit).await.map_err(err)?)
-    }
-
-    /// As `evaluate`, for the moving average of the weights; null without one.
-    #[wasm_bindgen(js_name = evaluateEma, unchecked_return_type = "number | null")]
-    pub async fn evaluate_ema(&self, limit: Option<usize>) -> Result<JsValue, JsError> {
-        plain(&self.inner.accuracy(Weights::Ema, limit).await.map_err(err)?)
+        let then = if fuse { WhenAnnealed::Fuse(weights) } else { WhenAnnealed::Pause };
+        plain(&self.inner.finish_annealing(then).map_err(err)?)
     }
 
     /// The trained net, the moving average of its weights or the fused form on the whole test

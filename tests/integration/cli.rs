@@ -608,3 +608,27 @@ fn arguments_past_their_limits_are_usage_errors() {
     assert!(inspect.contains(&format!("1 to {}", limits.max_tiles)), "{inspect}");
     assert!(inspect.contains(&format!("at most {}", limits.max_blocks)), "{inspect}");
 }
+
+/// Each bench bound alone allows 256 x 1001 training images of 3x224x224 (38 GB): their product
+/// is bounded too, and refused before a byte of it is made.
+#[test]
+fn a_training_benchmark_too_large_in_all_is_refused_before_it_allocates() {
+    let out = vanillanet(&[
+        "bench",
+        "--models",
+        "nano_28",
+        "--batches",
+        "1",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--train-preset",
+        "vanillanet_13",
+        "--train-batch",
+        "256",
+        "--train-steps",
+        "1000",
+    ]);
+    fails_with(&out, "at most 512 MB");
+}

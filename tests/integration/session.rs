@@ -5,7 +5,7 @@
 use crate::common::{self, halves_data};
 use pollster::block_on;
 use vanillanet::model::Weights;
-use vanillanet::session::{Backend, BackendRequest, JobState, Origin, Session, SessionError};
+use vanillanet::session::{Backend, BackendRequest, JobState, Origin, Session, SessionError, WhenAnnealed};
 use vanillanet::train::evaluation::Evaluated;
 use vanillanet::train::options::TrainOptions;
 
@@ -208,7 +208,7 @@ fn finishing_annealing_trains_to_lambda_one_then_pauses_and_fuses() {
     steps(&mut s, 1);
     s.set_options(long).unwrap();
     s.take_events();
-    let options = s.finish_annealing(Some(None)).unwrap().unwrap();
+    let options = s.finish_annealing(WhenAnnealed::Fuse(None)).unwrap().unwrap();
     assert_eq!(options.decay_epochs, 1, "deep training ends with the current epoch");
     assert!(s.claim_loop());
     while block_on(s.advance()) {}
@@ -219,7 +219,7 @@ fn finishing_annealing_trains_to_lambda_one_then_pauses_and_fuses() {
     assert_eq!((status.train, status.classifier), (JobState::Paused, Some(Origin::Trainer)));
     let progress = status.training.unwrap();
     assert_eq!((progress.global_step, progress.cannot_fuse), (6, None));
-    assert_eq!(s.finish_annealing(Some(None)).unwrap(), None, "lambda is 1 already");
+    assert_eq!(s.finish_annealing(WhenAnnealed::Fuse(None)).unwrap(), None, "lambda is 1 already");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 // The classifier: a checkpoint read and made the classifier, the trained net fused into it, what
 // it says of an image, its exports; and the evaluation of either form on the test set.
 import * as check from "../checks.js";
-import { call } from "../client.js";
+import { call, limits } from "../client.js";
 import { fileStem, pixelsBlob, thumbnail } from "../dom.js";
 import { t } from "../i18n.js";
 import { WEIGHTS } from "../names.js";
@@ -83,7 +83,7 @@ function weightsOf(options) {
 
 /** Fuses the trained net or the average of its weights (`{weights: "ema" | "trained"}`). */
 export async function fuse(options) {
-  const fuseReport = await call("fuse", { limit: get().defaults.limits.fuseLimit, weights: weightsOf(options) });
+  const fuseReport = await call("fuse", { limit: (await limits()).fuseLimit, weights: weightsOf(options) });
   update({ fuseReport, classifier: await call("classifier") });
   await persist.saveClassifier();
   return fuseReport;

@@ -1,7 +1,7 @@
 // Training: the form's options (Rust's table, options.js) checked by Rust before they are used,
 // and the run started or stepped with them.
 import * as check from "../checks.js";
-import { call } from "../client.js";
+import { call, limits } from "../client.js";
 import { $ } from "../dom.js";
 import { t } from "../i18n.js";
 import * as opts from "../options.js";
@@ -62,7 +62,7 @@ export function followSchedule() {
 
 export async function train(options = {}) {
   // The quick looks at the test set: Rust's defaults unless given (they hold until the next call).
-  const { evalEvery: evalEveryDefault, evalLimit: evalLimitDefault } = get().defaults.limits;
+  const { evalEvery: evalEveryDefault, evalLimit: evalLimitDefault } = await limits();
   const { evalEvery = evalEveryDefault, evalLimit = evalLimitDefault, ...given } = opts.checkArgs(opts.TRAIN, "options", options, {
     extra: { evalEvery: (n, v) => check.integer(n, v, 1, 1_000_000), evalLimit: (n, v) => check.integer(n, v, 1, 1_000_000) },
   });

@@ -11,7 +11,7 @@ use vanillanet::data::preprocess::MAX_INPUT_SIDE;
 use vanillanet::model::Weights;
 use vanillanet::model::config::MAX_BLOCKS;
 use vanillanet::model::presets::named_model;
-use vanillanet::train::inside::{MAX_EVERY, MAX_TILES, check_tiles};
+use vanillanet::train::inside::{DEFAULT_EVERY, DEFAULT_TILES, MAX_EVERY, MAX_TILES, check_tiles};
 use vanillanet::train::options::TrainOptions;
 use vanillanet::train::study::StudyOptions;
 use vanillanet::{Error, Result, VanillaNetConfig};
@@ -196,7 +196,7 @@ pub struct TrainArgs {
     pub weights: Option<Weights>,
     /// Steps between probes of the leaky activations' decay (on the first 32 test images;
     /// 0: none; at most 1000000). Each epoch's line is followed by the last probe's figures.
-    #[arg(long, default_value_t = 10, value_parser = within(0, MAX_EVERY))]
+    #[arg(long, default_value_t = DEFAULT_EVERY, value_parser = within(0, MAX_EVERY))]
     pub probe_every: usize,
 }
 
@@ -316,7 +316,7 @@ pub struct InspectArgs {
     #[arg(long, default_value_t = 1.0)]
     pub lambda: f64,
     /// How many channels, most active first (1 to 64).
-    #[arg(long, default_value_t = 16, value_parser = tiles)]
+    #[arg(long, default_value_t = DEFAULT_TILES, value_parser = tiles)]
     pub tiles: usize,
     /// Also write the answer as JSON (the page's `vanillanet.inside.featureMaps`).
     #[arg(long)]

@@ -25,7 +25,10 @@ pub fn load_dataset(args: &DataArgs) -> Result<Dataset> {
     } else if BUILTIN_DATASETS.contains(&spec) {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("www/data").join(format!("{spec}.vnds"))
     } else {
-        return Err(Error::InvalidInput(format!("--data {spec}: not fashion-mnist, mnist, a .vnds file nor a folder")));
+        return Err(Error::InvalidInput(format!(
+            "--data {spec}: not {}, a .vnds file nor a folder",
+            BUILTIN_DATASETS.join(", ")
+        )));
     };
     let bytes = std::fs::read(&file).map_err(|e| {
         Error::InvalidInput(format!(
