@@ -3,20 +3,28 @@
 // handled by starting a fresh one (`restart`): every request still pending is rejected.
 // Every request settles in bounded time whatever happens to the worker: a crash it reports
 // (a Rust panic, a wasm trap) or an error of the worker itself rejects every pending request
-// at once with the reason, and later ones too until a fresh worker is started (`fail`); a
-// request may also carry its own deadline (`timeout`).
+// at once with the reason (`fail`); a request may also carry its own deadline (`timeout`).
+// Requests made after that, until a fresh worker is started, are refused at once: with
+// `restartingReason` where a fresh worker is on its way (the app's recovery), so that a call
+// that never ran is not told it crashed; with the failure itself where none is (`stop`, or
+// an Rpc without a recovery).
 //
 // Two builds of the engine: "single" (WebGPU and a single-threaded CPU backend) and "threads"
 // (the CPU backend on a pool of Web Workers, no WebGPU), which needs a cross-origin isolated
 // page (COOP/COEP headers) for its shared memory. `buildFor` picks one for a backend.
 export class Rpc {
   /** @param {{onEvent?: (event: any) => void, onError?: (error: Error) => void, build?: string, threads?: number | null,
-   *   crashReason?: (reason: string) => string}} [options] */
-  constructor({ onEvent = () => {}, onError = () => {}, build = "single", threads = null, crashReason = (r) => `the engine crashed (${r})` } = {}) {
+   *   crashReason?: (reason: string) => string, restartingReason?: ((failure: string) => string) | null}} [options] */
+  constructor({
+    onEvent = () => {}, onError = () => {}, build = "single", threads = null, crashReason = (r) => `the engine crashed (${r})`, restartingReason = null,
+  } = {}) {
     this.onEvent = onEvent;
     this.crashReason = crashReason;
+    this.restartingReason = restartingReason;
     // Why this worker can answer nothing more (it crashed or failed), or null.
     this.dead = null;
+    // What a request made while it is so is told (see `fail` and `stop`).
+    this.refusal = null;
     // Counts the workers started: tells a request's failure by this one from a later one's.
     this.generation = 0;
     this.onError = onError;
@@ -35,6 +43,7 @@ export class Rpc {
     this.worker?.terminate();
     this.rejectAll(reason);
     this.dead = null;
+    this.refusal = null;
     this.generation++;
     this.build = build;
     const url = new URL(`./worker.js?build=${build}`, import.meta.url);
@@ -66,11 +75,22 @@ export class Rpc {
     }
   }
 
-  /** The worker can answer nothing more: every pending request and every later one (until a
-   * restart) is rejected with `reason`. */
+  /** The worker can answer nothing more: every pending request is rejected with `reason`, and
+   * every later one (until a restart) is refused: told that a fresh worker is coming where the
+   * Rpc has a `restartingReason`, else given the failure. */
   /** @param {string} reason */
   fail(reason) {
     this.dead ??= reason;
+    this.refusal ??= this.restartingReason?.(this.dead) ?? this.dead;
+    this.rejectAll(reason);
+  }
+
+  /** No fresh worker is coming (until a restart): every pending and later request is rejected
+   * with `reason`. */
+  /** @param {string} reason */
+  stop(reason) {
+    this.dead = reason;
+    this.refusal = reason;
     this.rejectAll(reason);
   }
 
@@ -88,7 +108,7 @@ export class Rpc {
   /** Runs the worker's operation `type` (the page's, the worker's and the Session's name);
    * `timeout` (ms): rejected if no answer comes by then. */
   call(type, payload = {}, { timeout = 0 } = {}) {
-    if (this.dead) return Promise.reject(new Error(this.dead));
+    if (this.dead) return Promise.reject(new Error(this.refusal ?? this.dead));
     return new Promise((resolve, reject) => {
       const id = ++this.nextId;
       const p = { resolve, reject, timer: 0 };

@@ -1,6 +1,6 @@
 // A crash never hangs the page: a panic in Rust inside an awaited call rejects that call with
 // the panic's message, the page starts a fresh worker from the last saved state and says so,
-// and training goes on.
+// and training goes on; a call made while it restarts is told so, not given the crash.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { open, waitFor } from "./harness.mjs";
@@ -53,6 +53,34 @@ test("two crashes in a row: each call settles, each is recovered from, saving go
     await waitFor(page, () => window.vanillanet?.ready, null, { timeout: 60_000 });
     await page.evaluate(() => window.vanillanet.ready);
     assert.equal(await page.evaluate(() => window.vanillanet.status().step), 4, "saved after the crashes");
+  } finally {
+    await close();
+  }
+});
+
+test("a call made while the engine restarts is told so, not given the earlier crash; once up it runs", { timeout: 300_000 }, async () => {
+  const { page, close } = await open({ webgpu: false, query: "?backend=cpu" });
+  try {
+    await page.evaluate((o) => window.vanillanet.step(o), OPTIONS);
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    // Two panics, then a call, each as soon as the one before settles: the engine is down.
+    const answers = await page.evaluate(async () => {
+      const settle = (p) => p.then(() => "answered", (e) => e.message);
+      const first = await settle(window.vanillanet.debug.panic());
+      const second = await settle(window.vanillanet.debug.panic());
+      const load = await settle(window.vanillanet.loadDataset("mnist"));
+      return { first, second, load };
+    });
+    assert.match(answers.first, /The engine crashed \(.*a panic on purpose/);
+    for (const [call, answer] of [["the second panic", answers.second], ["loadDataset", answers.load]]) {
+      assert.doesNotMatch(answer, /panic|crashed \(/, `${call} is not given the earlier crash`);
+      if (answer !== "answered") assert.match(answer, /^the engine is restarting .*try again once vanillanet\.status\(\)\.engine is "up"/, call);
+    }
+    // Once up, the session is back and the call runs.
+    await engineUp(page);
+    assert.equal(await page.evaluate(() => window.vanillanet.status().step), 1, "back at the saved step");
+    await page.evaluate(() => window.vanillanet.loadDataset("mnist"));
+    await waitFor(page, () => /^mnist/.test(document.querySelector("#data-summary").textContent));
   } finally {
     await close();
   }

@@ -197,8 +197,7 @@ export function recover(what, backend) {
         recoveries = recoveries.filter((at) => now - at < RECOVERY_WINDOW_MS);
         if (recoveries.length >= MAX_RECOVERIES) {
           // Stopped: every call is refused at once with this reason until the user starts fresh.
-          worker.dead = t("recover.gaveUp", { n: MAX_RECOVERIES });
-          worker.fail(worker.dead);
+          worker.stop(t("recover.gaveUp", { n: MAX_RECOVERIES }));
           update({ crashLoop: { reason: next.what }, engine: "stopped" });
           message(t("recover.gaveUp", { n: MAX_RECOVERIES }), "error", next.what);
           return;
