@@ -97,5 +97,6 @@ api.ready = window.vanillanet.ready = (async () => {
   await applyLink(link);
   return true;
 })();
-api.ready.catch((e) => message(e.message));
+// A build that does not start from a damaged offline copy is loaded once from the network.
+api.ready.then(() => updates.started(null), async (e) => (await updates.started(e).catch(() => false)) || message(e.message));
 update({});

@@ -2,6 +2,13 @@
 // one a core; if it cannot (no shared memory, or not built), the single-threaded one serves.
 // And the rule every call into it follows: one at a time.
 
+/** How the failure of a build whose files do not go together begins (a wasm that is not its
+ * glue's, a file that does not parse: a damaged copy, as a service worker's cache can hold); the
+ * page (update.js, which spells it too) drops its offline copy on it. Only these: a file that could not be fetched
+ * (offline, not cached) is no sign of a damaged copy. */
+export const BROKEN_BUILD = "the engine's files do not go together";
+const broken = (e) => e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError || e instanceof SyntaxError;
+
 /** The wasm module of this worker's build: `{engine, fallback}` (fallback: why the threaded
  * build was asked for and could not serve). */
 export async function loadEngine() {
@@ -21,7 +28,9 @@ export async function loadEngine() {
       fallback = String(e?.message ?? e);
     }
   }
-  engine ??= await import("../pkg/vanillanet.js").then(async (pkg) => (await pkg.default(), pkg));
+  engine ??= await import("../pkg/vanillanet.js").then(async (pkg) => (await pkg.default(), pkg)).catch((e) => {
+    throw broken(e) ? new Error(`${BROKEN_BUILD}: ${e?.message ?? e}`) : e;
+  });
   return { engine, fallback };
 }
 

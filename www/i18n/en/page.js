@@ -26,6 +26,7 @@ export default {
   "offline.unavailable": ({ reason }) => `offline use is not available here (${reason})`,
   "offline.now": "offline: the page goes on working from its saved copy",
   "offline.back": "back online",
+  "offline.dropped": "the offline copy of the page was damaged (its engine did not start from it): it was dropped, the page loaded from the network, and a fresh copy is being saved",
 
   // 1 · Data
   "data.title": "1 · Data",

@@ -25,6 +25,7 @@ export default {
   "offline.unavailable": ({ reason }) => `여기서는 오프라인 사용을 할 수 없습니다 (${reason})`,
   "offline.now": "오프라인: 저장된 사본으로 계속 작동합니다",
   "offline.back": "다시 온라인입니다",
+  "offline.dropped": "페이지의 오프라인 사본이 손상되어 (엔진이 시작되지 않았습니다) 삭제했습니다: 페이지를 네트워크에서 불러왔고, 새 사본을 저장하는 중입니다",
 
   "data.title": "1 · 데이터",
   "data.own": "내 이미지",
