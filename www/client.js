@@ -8,7 +8,7 @@ import { get } from "./state.js";
 // In English, as the engine's own messages are (see docs/page.md).
 export const worker = new Rpc({
   crashReason: (reason) => t("recover.crashed", { reason }),
-  restartingReason: () => 'the engine is restarting after a failure, and this call was not run: try again once vanillanet.status().engine is "up"',
+  restartingReason: () => t("recover.restarting"),
 });
 export const call = (type, payload, options) => worker.call(type, payload, options);
 /** The engine's limits and defaults (Rust's `Limits`): read into the state at start, and asked

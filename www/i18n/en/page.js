@@ -173,6 +173,7 @@ export default {
   "link.dataset": ({ name }) => `dataset ${name}`,
   "recover.lostDevice": ({ reason }) => `The WebGPU device was lost (${reason})`,
   "recover.crashed": ({ reason }) => `The engine crashed (${reason})`,
+  "recover.restarting": 'the engine is restarting after a failure, and this call was not run: try again once vanillanet.status().engine is "up"',
   "recover.workerFailed": ({ reason }) => `The worker failed (${reason})`,
   "recover.continuing": ({ what, cpu }) => `${what}; continuing${cpu ? " on the CPU" : ""} from the last saved state.`,
   "recover.done": ({ cpu, step }) => `recovered${cpu ? " on the CPU" : ""}${step ? ` at step ${step}` : ""}`,

@@ -169,6 +169,7 @@ export default {
   "link.dataset": ({ name }) => `데이터셋 ${name}`,
   "recover.lostDevice": ({ reason }) => `WebGPU 장치를 잃었습니다 (${reason})`,
   "recover.crashed": ({ reason }) => `엔진이 멈췄습니다 (${reason})`,
+  "recover.restarting": '엔진이 오류 후 다시 시작하는 중이라 이 호출은 실행되지 않았습니다: vanillanet.status().engine이 "up"이 되면 다시 시도하세요',
   "recover.workerFailed": ({ reason }) => `워커가 실패했습니다 (${reason})`,
   "recover.continuing": ({ what, cpu }) => `${what}; 마지막으로 저장된 상태에서${cpu ? " CPU로" : ""} 이어갑니다.`,
   "recover.done": ({ cpu, step }) => `${cpu ? "CPU에서 " : ""}${step ? `스텝 ${step}부터 ` : ""}복구했습니다`,
