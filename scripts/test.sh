@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs what it needs (wasm32 target, the pinned
-# wasm-bindgen-cli, npm packages, Debian's Chromium and Mesa's software Vulkan driver), builds
-# the web app, runs the browser tests while the native tests build, then runs the native tests
+# wasm-bindgen-cli, npm packages, Debian's Chromium and Firefox ESR and Mesa's software Vulkan
+# driver), builds the web app, runs the browser tests (a subset also in Firefox) while the native
+# tests build, then runs the native tests
 # (model parity with the official fixtures, CLI, training loop, the wgpu backend on lavapipe).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,11 +21,13 @@ start=$(date +%s)
 node --test tests/unit/
 echo "unit tests: $(( $(date +%s) - start )) s"
 
-# Chromium for the browser tests; lavapipe (mesa-vulkan-drivers), a Vulkan device in software,
-# so that the native wgpu backend is tested on a machine without a GPU.
+# Chromium for the browser tests, Firefox ESR for their Firefox subset; lavapipe
+# (mesa-vulkan-drivers), a Vulkan device in software, so that the native wgpu backend is tested
+# on a machine without a GPU.
 packages() {
   local missing=()
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v firefox-esr >/dev/null || missing+=(firefox-esr)
   ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
   if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
@@ -52,6 +55,11 @@ needs_cli=$(grep -l "^// needs: the native CLI" tests/browser/*.test.mjs)
 start=$(date +%s)
 browser=0
 node --test --test-concurrency=1 $(ls tests/browser/*.test.mjs | grep -vxF "$needs_cli") || browser=$?
+# The Firefox subset (tests/firefox/: the engine on the threaded CPU build, training, fusing,
+# classifying, a hostile file, a reload, the offline copy), through WebDriver BiDi.
+firefox_start=$(date +%s)
+node --test --test-concurrency=1 tests/firefox/ || browser=$?
+echo "Firefox tests: $(( $(date +%s) - firefox_start )) s"
 join native-build
 node --test --test-concurrency=1 $needs_cli || browser=$?
 echo "browser tests: $(( $(date +%s) - start )) s"
