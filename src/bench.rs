@@ -25,6 +25,11 @@ use crate::train::trainer::Trainer;
 pub const MAX_SIZE: usize = MAX_INPUT_SIDE;
 pub const MAX_BATCH: usize = 256;
 pub const MAX_RUNS: usize = 1000;
+/// Cases one benchmark times (models x batches).
+pub const MAX_CASES: usize = 32;
+/// What a case's forward may hold (see [`forward_bytes`]). Each bound above alone allows
+/// vanillanet_13 at 1024x1024 in batches of 256, above 100 GB.
+pub const MAX_CASE_BYTES: u64 = 2 << 30;
 /// The random images a training benchmark makes (all its steps' batches and a test batch).
 pub const MAX_TRAINING_BYTES: u64 = 512 << 20;
 
@@ -35,6 +40,29 @@ pub fn check_limits(size: usize, batch: usize, runs: usize, warmup: usize) -> Re
         if !(min..=max).contains(&value) {
             return Err(Error::InvalidInput(format!("{name} {value}: {min} to {max}")));
         }
+    }
+    Ok(())
+}
+
+/// Rough bytes a forward of `batch` images of `h`x`w` holds at once: the images, and about four
+/// maps of every layer's output for each (a conv's, BN's, the activation's, the next input).
+/// An overestimate: vanillanet_5 at 224 in a batch of 32 says 1.5 GB and peaks at 1.2 GB.
+pub fn forward_bytes(config: &VanillaNetConfig, h: usize, w: usize, batch: usize) -> Result<u64> {
+    let sizes = config.feature_sizes(h, w)?;
+    let maps: u64 = config.dims.iter().zip(&sizes).map(|(&d, &(fh, fw))| d as u64 * fh as u64 * fw as u64).sum();
+    let input = config.in_chans as u64 * h as u64 * w as u64;
+    Ok(4 * batch as u64 * (4 * maps + input))
+}
+
+/// Refuses a case whose forward would hold more than [`MAX_CASE_BYTES`], before it is made.
+pub fn check_case(config: &VanillaNetConfig, h: usize, w: usize, batch: usize) -> Result<()> {
+    let bytes = forward_bytes(config, h, w, batch)?;
+    if bytes > MAX_CASE_BYTES {
+        return Err(Error::InvalidInput(format!(
+            "{batch} images of {h}x{w}: a forward would hold about {} MB, at most {} MB: a smaller batch or size",
+            bytes >> 20,
+            MAX_CASE_BYTES >> 20
+        )));
     }
     Ok(())
 }
@@ -93,6 +121,7 @@ pub async fn classifier_latency(
 ) -> Result<Latency> {
     let p = &classifier.card.preprocess;
     check_limits(p.height.max(p.width), batch, runs, warmup)?;
+    check_case(&classifier.card.architecture, p.height, p.width, batch)?;
     let x = Tensor::<4>::random([batch, p.channels, p.height, p.width], Distribution::Normal(0.0, 1.0), device);
     let (cold_ms, times) = time_runs(runs, warmup, || classifier.logits(x.clone())).await?;
     Ok(Latency {
@@ -122,9 +151,9 @@ pub struct Case<'a> {
 }
 
 /// `batch` random images of `size`² for `config`, once the size is known to fit its stem and
-/// blocks.
+/// blocks and the case its bound.
 fn random_images(config: &VanillaNetConfig, size: usize, batch: usize, device: &Device) -> Result<Tensor<4>> {
-    config.feature_sizes(size, size)?;
+    check_case(config, size, size, batch)?;
     Ok(Tensor::<4>::random([batch, config.in_chans, size, size], Distribution::Normal(0.0, 1.0), device))
 }
 
@@ -291,7 +320,17 @@ pub async fn training(preset: &str, batch: usize, steps: usize, device: &Device)
 
 #[cfg(test)]
 mod tests {
-    use super::quantile;
+    use super::{MAX_CASE_BYTES, check_case, forward_bytes, quantile};
+    use crate::model::presets::named_model;
+
+    #[test]
+    fn a_case_is_bounded_in_all_and_the_recorded_ones_fit() {
+        let config = |name: &str| (named_model(name).unwrap().config)();
+        let v5 = forward_bytes(&config("vanillanet_5"), 224, 224, 32).unwrap();
+        assert!(v5 <= MAX_CASE_BYTES, "{v5}");
+        let err = check_case(&config("vanillanet_13"), 1024, 1024, 256).unwrap_err().to_string();
+        assert!(err.contains("at most 2048 MB"), "{err}");
+    }
 
     #[test]
     fn nearest_rank_quantiles() {

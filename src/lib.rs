@@ -11,6 +11,7 @@
 //! - [`classify`]: a deployed classifier (fused net + card).
 //! - [`train`]: options, the lambda schedule, the training loop, ablation studies.
 //! - [`bench`]: latency and throughput, the same natively and in the browser.
+//! - [`limits`]: the one table of bounds on what the CLI and the page take.
 //! - [`session`]: what the page works on (data, trainer, study, classifier, evaluations, the
 //!   training loop), plain Rust tested natively.
 //! - `web` (wasm32): the browser API, a thin shim over the session; `src/bin/vanillanet`: the CLI.
@@ -29,6 +30,8 @@ pub mod classify;
 pub mod train;
 
 pub mod bench;
+
+pub mod limits;
 
 pub mod session;
 

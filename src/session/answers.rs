@@ -7,12 +7,12 @@ use crate::classify::Classifier;
 use crate::data::dataset::Dataset;
 use crate::io::card::ModelCard;
 use crate::io::detect::Detected;
-use crate::model::config::{MAX_BLOCKS, VanillaNetConfig};
+use crate::model::config::VanillaNetConfig;
 use crate::session::backend::Backend;
 use crate::session::current::{Current, Origin};
 use crate::session::jobs::{ACTIVATION_EVERY, EVAL_EVERY, EVAL_LIMIT, FUSE_LIMIT, JobState, Jobs};
 use crate::train::evaluation::Evaluated;
-use crate::train::inside::{DEFAULT_EVERY, DEFAULT_TILES, MAX_EVERY, MAX_TILES};
+use crate::train::inside::{DEFAULT_EVERY, DEFAULT_TILES};
 use crate::train::options::TrainOptions;
 use crate::train::study::{Study, StudyOptions};
 use crate::train::table::OptionSpec;
@@ -216,7 +216,8 @@ pub struct Restored {
     pub status: Progress,
 }
 
-/// The limits and defaults the page uses, said once here (the engine refuses past them).
+/// The limits and defaults the page uses, said once here (the engine refuses past them). Each
+/// most that the CLI has too is a row of the one table, `crate::limits::TABLE` (its `page`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
 #[serde(rename_all = "camelCase")]
@@ -237,28 +238,34 @@ pub struct Limits {
     pub max_tiles: usize,
     /// Most blocks a net has (and so most strides a checkpoint's choice gives).
     pub max_blocks: usize,
-    /// The benchmarks' most: input side, batch, and timed runs (warm-up runs and training
-    /// steps too); `vanillanet bench` has the same.
+    /// Most pixels on a side of a network's input.
+    pub max_input_side: usize,
+    /// The benchmarks' most: input side, batch, timed runs (warm-up runs and training steps
+    /// too) and cases; `vanillanet bench` has the same.
     pub max_bench_size: usize,
     pub max_bench_batch: usize,
     pub max_bench_runs: usize,
+    pub max_bench_cases: usize,
 }
 
 impl Limits {
     pub fn get() -> Self {
+        use crate::limits::{BENCH_BATCH, BENCH_CASES, BENCH_RUNS, BENCH_SIZE, BLOCK, INPUT_SIDE, PROBE_EVERY, TILES};
         Self {
             eval_every: EVAL_EVERY,
             eval_limit: EVAL_LIMIT,
             fuse_limit: FUSE_LIMIT,
             activation_every: ACTIVATION_EVERY,
             probe_every: DEFAULT_EVERY,
-            max_probe_every: MAX_EVERY,
+            max_probe_every: PROBE_EVERY.most(),
             default_tiles: DEFAULT_TILES,
-            max_tiles: MAX_TILES,
-            max_blocks: MAX_BLOCKS,
-            max_bench_size: crate::bench::MAX_SIZE,
-            max_bench_batch: crate::bench::MAX_BATCH,
-            max_bench_runs: crate::bench::MAX_RUNS,
+            max_tiles: TILES.most(),
+            max_blocks: BLOCK.most(),
+            max_input_side: INPUT_SIDE.most(),
+            max_bench_size: BENCH_SIZE.most(),
+            max_bench_batch: BENCH_BATCH.most(),
+            max_bench_runs: BENCH_RUNS.most(),
+            max_bench_cases: BENCH_CASES.most(),
         }
     }
 }

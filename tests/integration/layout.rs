@@ -1,10 +1,10 @@
 //! The source layout: dependencies run one way, error/readback <- model <- data <- io <-
-//! classify <- train <- bench <- web, and no two files use each other (no cycle at all).
+//! classify <- train <- bench <- limits <- session <- web, and no two files use each other (no cycle at all).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const LAYERS: [&[&str]; 9] = [
+const LAYERS: [&[&str]; 10] = [
     &["error", "readback"],
     &["model"],
     &["data"],
@@ -12,6 +12,7 @@ const LAYERS: [&[&str]; 9] = [
     &["classify"],
     &["train"],
     &["bench"],
+    &["limits"],
     &["session"],
     &["web"],
 ];
