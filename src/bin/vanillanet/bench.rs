@@ -12,6 +12,12 @@ pub fn run(args: BenchArgs, context: &Context) -> Result<()> {
     // Names, sizes, batches and runs are within the bench's limits already (`args.rs`).
     let cases: Vec<_> =
         models.iter().map(|m| Ok((m.name.clone(), (named_model(&m.name)?.config)(), m.size))).collect::<Result<_>>()?;
+    // Every case within its bound before the first is timed, not after minutes of others.
+    for (_, config, size) in &cases {
+        for &batch in &batches {
+            bench::check_case(config, *size, *size, batch)?;
+        }
+    }
     let device = context.device()?;
     let (backend_name, threads) = (context.backend_name(), context.threads);
     println!(

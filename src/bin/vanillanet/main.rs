@@ -25,6 +25,8 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 use vanillanet::Result;
+use vanillanet::limits::BENCH_CASES;
+use vanillanet::train::options::OptionError;
 
 use args::{Cli, Command};
 use context::Context;
@@ -63,12 +65,23 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// The training options' bounds (the options table's, the page's form's), checked as clap
-/// checks a flag's: a usage error naming the flag, before any data is read or allocated.
+/// The bounds clap cannot check flag by flag, checked as clap checks a flag's: a usage error
+/// naming the flag, before any data is read or allocated. The training options' (the options
+/// table's, the page's form's), and the cases a benchmark times (models x batches).
 fn check_options(cli: &Cli) -> std::result::Result<(), clap::Error> {
     let bounds = match &cli.command {
         Command::Train(a) => a.options.check_bounds(),
         Command::Ablate(a) => a.options.check_bounds().and_then(|()| a.options.train.check_bounds()),
+        Command::Bench(a) => {
+            let cases = a.models.len() * a.batches.len();
+            match BENCH_CASES.contains(cases as u64) {
+                true => Ok(()),
+                false => Err(OptionError {
+                    field: "models".into(),
+                    message: format!("{cases} cases (models x batches): {}", BENCH_CASES.range()),
+                }),
+            }
+        }
         _ => Ok(()),
     };
     bounds.map_err(|e| {
