@@ -47,10 +47,13 @@ impl Classifier {
     /// for benchmarks against other runtimes on the same weights.
     pub fn random(model: &str, size: usize, device: &Device) -> Result<Classifier> {
         let config = VanillaNetConfig::named(model)?;
+        // The side first: its bound keeps the sizes below from overflowing, and the inputs
+        // made later (an image, a benchmark's batch) from allocating without bound.
+        let preprocess = Preprocess::imagenet(size, config.in_chans);
+        preprocess.validate()?;
         config.feature_sizes(size, size)?;
         let fused = config.init(device).fuse(1.0)?;
         let classes = default_classes(config.num_classes);
-        let preprocess = Preprocess::imagenet(size, config.in_chans);
         let card = ModelCard::new(format!("{model} (random weights)"), config, classes, preprocess, Form::Deploy);
         Ok(Classifier { card, model: fused })
     }

@@ -17,4 +17,5 @@ mod ops;
 mod parity;
 mod recipe;
 mod session;
+mod session_calls;
 mod trainer;

@@ -1,0 +1,159 @@
+//! A property test of the session's API, the boundary the page's calls cross: sequences of
+//! calls (the state matters: a trainer, a classifier, a checkpoint read, a study) with arguments
+//! drawn from valid values, edges and garbage. No call panics; each one answers, or is refused
+//! with an error that says what is missing or names the argument it refuses (a word of the
+//! call's table below); a huge input side or an index past the test set is refused, never
+//! answered.
+//!
+//! CI runs a fixed seed; `SESSION_CALLS_SEED=<n> SESSION_CALLS_CASES=<n> SESSION_CALLS_CALLS=<n>`
+//! run others and longer (`SESSION_CALLS_VERBOSE=1` and `--nocapture` print every case's calls
+//! and answers). Each case's seed is the seed plus its number; a failure prints it
+//! and the calls that led there, and `SESSION_CALLS_SEED=<case seed> SESSION_CALLS_CASES=1`
+//! replays it. The calls are also written to `session_calls.log` in the test's temporary
+//! folder before each is made, for a failure that is no panic (an abort).
+
+mod draw;
+mod make;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use vanillanet::session::{Session, SessionError};
+
+use draw::Call;
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The words one of which an error of this call must contain (lowercase), beside the errors
+/// that say what is missing (no dataset, no trainer, ...).
+fn words(call: &Call) -> &'static [&'static str] {
+    const OPTIONS: &[&str] = &[
+        "preset", "model", "act num", "deep training", "shortcut", "decay epochs", "deep-training epochs",
+        "schedule", "per step", "optimizer", "learning rate", "warmup", "warm-up", "weight decay",
+        "label smoothing", "drop rate", "ema decay", "crop padding", "mirror", "erasing", "momentum",
+        "batch size", "epochs", "seed", "pause", "finished",
+    ];
+    const BYTES: &[&str] = &["file", "image", "bytes", "checkpoint", "snapshot", "safetensors", "header", "tensor"];
+    match call {
+        Call::SetData(_) => &["dataset", "image", "label", "class", "channel", "pixel", "input", "byte", "height"],
+        Call::Train(..) | Call::Step(_) | Call::SetOptions(_) | Call::CheckOptions(_) | Call::Schedule(..) => OPTIONS,
+        Call::StudyRun { .. } => &["study", "seeds", "images", "saved", "options", "preset", "epochs", "batch size"],
+        Call::Resume | Call::FinishAnnealing(_) | Call::StudyResume => &["train", "study", "finished", "resume"],
+        Call::Evaluation(_) | Call::Accuracy(..) => &["test", "moving average", "evaluat"],
+        Call::EvaluationCell(..) => &["cell", "label", "predicted"],
+        Call::Fuse(..) => &["lambda", "moving average", "limit", "fuse"],
+        Call::Classify(..) | Call::LoadCheckpoint(_) | Call::Restore(..) => BYTES,
+        Call::UseCheckpoint(..) => &["variant", "stride", "tensor", "checkpoint", "block", "model"],
+        Call::RandomClassifier(..) => &["model", "input", "size", "side"],
+        Call::Logits { .. } | Call::LogitsFitting(_) => &["values", "shape", "batch"],
+        Call::FeatureMaps(..) => &["test image", "block", "tiles", "image", "file", "fuse"],
+        Call::Activation(..) | Call::Watch(..) => &["layer", "channel", "input"],
+        Call::Fusion(_) => &["part", "block"],
+        Call::SetProbeEvery(_) => &["probe"],
+        Call::ExportOnnx | Call::ExportModel | Call::ExportTraining(_) => &["onnx", "export", "moving average"],
+        Call::SetBackend(_) => &["webgpu"],
+        _ => &[],
+    }
+}
+
+/// What is missing for the call, which every call may say.
+fn says_what_is_missing(e: &SessionError) -> bool {
+    use SessionError::*;
+    matches!(e, NoDataset | NoTrainer | NoClassifier | NoFusedForm | NoCheckpoint | NoStudy | NotEvaluated)
+}
+
+/// What went wrong with one call, if anything.
+fn check(call: &Call, answer: &make::Answer) -> Option<String> {
+    match answer {
+        Ok(()) => match call {
+            Call::RandomClassifier(_, size) if *size > vanillanet::bench::MAX_SIZE => {
+                Some(format!("a classifier of side {size} was made, past the most ({})", vanillanet::bench::MAX_SIZE))
+            }
+            _ => None,
+        },
+        Err(e) if says_what_is_missing(e) => None,
+        Err(e) => {
+            let message = e.to_string().to_lowercase();
+            let table = words(call);
+            (!table.iter().any(|w| message.contains(w)))
+                .then(|| format!("the error names none of {table:?}: {e}"))
+        }
+    }
+}
+
+/// One case: a fresh session, its data, `calls` calls drawn from `seed`.
+fn case(seed: u64, calls: usize, log: &mut Vec<String>) -> Result<(), String> {
+    let mut g = StdRng::seed_from_u64(seed);
+    let mut s = Session::new();
+    let mut state = make::State::default();
+    let start = if g.random_bool(0.85) { vec![Call::SetData(draw::Data::Halves { train: 48, test: 16 })] } else { vec![] };
+    let drawn: Vec<Call> = (0..calls).map(|_| draw::call(&mut g)).collect();
+    for call in start.into_iter().chain(drawn) {
+        log.push(format!("{call:?}"));
+        make::write_log(seed, log);
+        let before = s.status().classifier;
+        let answer = catch_unwind(AssertUnwindSafe(|| make::make(&mut s, &mut state, &call)))
+            .map_err(|p| format!("panicked: {}", make::panic_message(&p)))?;
+        if let Some(wrong) = check(&call, &answer) {
+            return Err(wrong);
+        }
+        log.push(match &answer {
+            Ok(()) => "  -> ok".into(),
+            Err(e) => format!("  -> refused: {e}"),
+        });
+        if answer.is_err() {
+            if matches!(call, Call::UseCheckpoint(..)) && s.status().classifier != before {
+                return Err("a refused checkpoint changed the classifier".into());
+            }
+        }
+        catch_unwind(AssertUnwindSafe(|| {
+            s.status();
+            for event in s.take_events() {
+                serde_json::to_value(&event).expect("every event serialises");
+            }
+        }))
+        .map_err(|p| format!("the status or the events after it panicked: {}", make::panic_message(&p)))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn every_session_call_answers_or_names_what_it_refuses() {
+    let seed = env("SESSION_CALLS_SEED", 34);
+    let (cases, calls) = (env("SESSION_CALLS_CASES", 6), env("SESSION_CALLS_CALLS", 30) as usize);
+    let mut failures = Vec::new();
+    for n in 0..cases {
+        let mut log = Vec::new();
+        let result = case(seed + n, calls, &mut log);
+        if std::env::var_os("SESSION_CALLS_VERBOSE").is_some() {
+            eprintln!("case seed {}:\n  {}", seed + n, log.join("\n  "));
+        }
+        if let Err(wrong) = result {
+            failures.push(format!(
+                "case seed {} (replay: SESSION_CALLS_SEED={} SESSION_CALLS_CASES=1 SESSION_CALLS_CALLS={calls}):\n  {}\n{wrong}",
+                seed + n,
+                seed + n,
+                log.join("\n  ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// The cases the property test found, each named: a panic, or an answer where a refusal
+/// belongs.
+#[test]
+fn the_calls_it_found_failing_are_refused_by_name() {
+    use vanillanet::bench::MAX_SIZE;
+    let mut s = Session::new();
+    // The side's bound came after the sizes it keeps from overflowing (a 2^32 side panicked).
+    for size in [1 << 32, usize::MAX, MAX_SIZE + 1] {
+        let refused = s.random_classifier("nano_28", size).unwrap_err().to_string();
+        assert!(refused.contains("side"), "{refused}");
+    }
+    assert!(s.status().classifier.is_none());
+    s.random_classifier("nano_28", 28).unwrap();
+}
