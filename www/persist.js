@@ -38,11 +38,26 @@ const put = (key, value) => run("readwrite", (s) => s.put(value, key));
 export const save = (key, value) => put(key, records.versioned(value));
 export const remove = (key) => run("readwrite", (s) => s.delete(key));
 // A full disk says what was not saved; the rest of the session is unaffected.
+const isFull = (e) => /quota/i.test(`${e.name} ${e.message}`);
 const report = (record) => (e) => {
   const what = t(`record.${record}`);
-  if (/quota/i.test(`${e.name} ${e.message}`)) message(t("save.full", { what }));
+  if (isFull(e)) message(t("save.full", { what }));
   else message(t("save.failed", { what }), "error", e.message);
 };
+
+// Records whose last save failed (a full disk): whenSaved saves each again, so that once there
+// is room nothing stays unsaved, and refuses with the reason while it still cannot.
+/** @type {Map<string, {again: () => Promise<void>, error: any}>} */
+const unsaved = new Map();
+const failed = (key, again) => (e) => {
+  unsaved.set(key, { again, error: e });
+  report(key)(e);
+};
+/** Saves record `key` (the value `make()` gives); a failure is said and kept to try again. */
+function keep(key, make) {
+  const again = () => save(key, make()).then(() => void unsaved.delete(key), failed(key, again));
+  return again();
+}
 
 /** Asks the browser to keep this page's storage under pressure (it may decide without asking). */
 export const askPersistence = () => navigator.storage?.persist?.().catch(() => false) ?? Promise.resolve(false);
@@ -116,7 +131,11 @@ export function saveTraining() {
       history: { steps: h.steps.slice(0, keep), loss: h.loss.slice(0, keep), trainAccuracy: h.recentTrainAccuracy.slice(0, keep), lambda: h.lambda.slice(0, keep) },
       evals: s.evals.filter(([st]) => st <= upto), savedAt: Date.now(),
     });
-  })().catch(report("training")).finally(() => {
+    unsaved.delete("training");
+  })().catch(failed("training", async () => {
+    saveTraining();
+    await saving;
+  })).finally(() => {
     saving = null;
     if (saveAgain) {
       saveAgain = false;
@@ -132,7 +151,7 @@ export function saveOwn(own) {
   ownTimer = setTimeout(() => {
     ownTimer = null;
     const record = { size: own.size, classes: own.classes.map((c) => ({ name: c.name, items: c.items.map(({ name, pixels, error }) => ({ name, pixels, error })) })) };
-    save("own", record).catch(report("own"));
+    keep("own", () => record);
   }, 300);
 }
 
@@ -141,10 +160,14 @@ export async function saveClassifier() {
   const bytes = await call("exportModel");
   const s = get();
   // The record says `fromTrainer` (its format from before the classifier had an origin).
-  await save("classifier", { bytes, fromTrainer: s.classifier.origin === "trainer", fuseReport: s.fuseReport }).catch(report("classifier"));
+  const record = { bytes, fromTrainer: s.classifier.origin === "trainer", fuseReport: s.fuseReport };
+  await keep("classifier", () => record);
 }
 
-const forget = (key) => (writable() ? remove(key).catch(report(key)) : Promise.resolve());
+const forget = (key) => {
+  unsaved.delete(key);
+  return writable() ? remove(key).catch(report(key)) : Promise.resolve();
+};
 export const forgetClassifier = () => forget("classifier");
 export const forgetTraining = () => forget("training");
 export const forgetStudy = () => forget("study");
@@ -154,23 +177,31 @@ export function saveStudy(study) {
   // Only finished runs: a run in progress starts over after a reload.
   const done = study.report?.runs.length ?? 0;
   const record = { options: study.options, report: study.report, curves: study.curves.filter((c) => c.run < done), savedAt: Date.now() };
-  save("study", record).catch(report("study"));
+  keep("study", () => record);
 }
 
 export function savePredictions(predictions) {
   if (!writable()) return;
   const items = predictions.map(({ name, model, result, error, thumbBlob }) => ({ name, model, result, error, thumbBlob }));
-  save("predictions", { items }).catch(report("predictions"));
+  keep("predictions", () => ({ items }));
 }
 
 export function saveDataChoice(datasetName) {
   if (!writable()) return;
-  save("session", { datasetName }).catch(report("session"));
+  keep("session", () => ({ datasetName }));
 }
 
-/** Settles once what has changed is saved. */
+/** Settles once what has changed is saved; what failed to save before is saved again first,
+ * and while it still cannot be, this rejects saying what and why. */
 export async function whenSaved() {
   while (saving || ownTimer) await (saving ?? new Promise((r) => setTimeout(r, 350)));
+  if (!writable()) return;
+  for (const { again } of [...unsaved.values()]) await again();
+  if (!unsaved.size) return;
+  throw new Error([...unsaved].map(([key, { error }]) => {
+    const what = t(`record.${key}`);
+    return isFull(error) ? t("save.full", { what }) : `${t("save.failed", { what })} ${error?.message ?? error}`;
+  }).join("; "));
 }
 
 /** Every saved record by name, checked: one that can't be read or fails its check is set

@@ -6,6 +6,7 @@
 import { CALLS, drawCall } from "./calls.mjs";
 import { FAULTS } from "./faults.mjs";
 import { fileToken } from "./values.mjs";
+import { waitFor } from "../browser/harness.mjs";
 
 const BUTTONS = [
   "train", "pause", "resume", "step", "step", "reset", "add-class", "use-own", "evaluate", "fuse", "finish-annealing", "export-training",
@@ -125,7 +126,10 @@ export const ACTIONS = [
     kind: "language", weight: 1.5,
     make: (rng) => ({ value: rng.pick(["en", "ko", "en"]) }),
     async run(ctx, a) {
+      // A switch saves, then reloads the page in the other language.
+      const before = await ctx.page.evaluate(() => document.documentElement.lang);
       await ctx.page.selectOption("#language-select", a.value);
+      if (before !== a.value) await waitFor(ctx.page, "!window.__soak || window.__soak.token !== " + "TOKEN".replace("TOKEN", String(ctx.token)), null, { timeout: 120_000 }).catch(() => {});
       await settleUi(ctx);
       return {};
     },

@@ -44,7 +44,7 @@ export const CALLS = [
   { path: "setBackend", weight: 0.5, args: (r) => [r.weighted([[3, "cpu"], [1, "webgpu"], [1, "auto"]])], names: ["backend"], bound: 180_000, discards: [] },
   { path: "loadDataset", weight: 1, args: (r) => [r.pick(["mnist", "fashion-mnist"])], names: ["name"], bound: 60_000, discards: ["training"] },
   { path: "own.addClass", weight: 1, args: (r) => [r.pick(["cats", "dogs", "a class", "Ünïcödé 类", " ", "x".repeat(200)])], names: ["name"], bound: 10_000 },
-  { path: "own.addFiles", weight: 3, args: (r) => [r.int(0, 2), Array.from({ length: r.int(0, 5) }, () => file(r))], names: ["classIndex", "files"], bound: 60_000 },
+  { path: "own.addFiles", weight: 3, args: (r) => [r.int(0, 2), Array.from({ length: r.int(0, 5) }, () => file(r))], names: ["classIndex", "files"], state: /no class \d/, bound: 60_000 },
   { path: "own.classes", weight: 1, args: () => [], bound: 5_000 },
   { path: "own.dataset", weight: 1, args: () => [], bound: 60_000, discards: ["training"] },
   { path: "classify", weight: 3, args: (r) => [file(r)], names: ["image"], bound: 60_000 },
@@ -100,6 +100,8 @@ export function drawCall(rng, row, pGarbage = 0.3) {
       expect = row.names[pos];
     }
     garbageAt = pos;
+    // No options at all is as good as none given.
+    if (["options", "choice"].includes(expect) && (JSON.stringify(args[pos]) === "{}" || args[pos]?.$ === "undefined")) expect = null;
   }
   return { path: row.path, args, garbageAt, expect, strings: (row.strings ?? []).includes(garbageAt) };
 }

@@ -10,10 +10,11 @@ export const FAULTS = [
     kind: "fault.panic", weight: 1,
     make: () => ({}),
     async run(ctx) {
-      const answer = await ctx.call("debug.panic", [], 10_000);
-      if (answer.timeout) ctx.fail("debug.panic() did not settle within 10 s");
+      // Queued behind whatever the worker is doing (a step on SwiftShader takes seconds).
+      const answer = await ctx.call("debug.panic", [], 60_000);
+      if (answer.timeout) ctx.fail("debug.panic() did not settle within 60 s");
       else if (answer.ok) ctx.fail("debug.panic() answered instead of rejecting");
-      else if (!/The engine crashed|the engine is restarting|crashed \d+ times/.test(answer.message)) ctx.fail(`debug.panic() rejected with an unclear message: ${answer.message.slice(0, 300)}`);
+      else if (!answer.message.trim()) ctx.fail("debug.panic() rejected with an empty message");
       const engine = await ctx.waitEngine(120_000);
       // A crash loop (three within a minute) stops the engine until the user starts fresh.
       if (engine === "stopped") {
@@ -61,6 +62,7 @@ export const FAULTS = [
       // Once there is room again, it saves.
       const again = await ctx.call("whenSaved", [], 30_000);
       if (again.timeout) ctx.fail("whenSaved() did not settle after the disk had room again");
+      else if (!again.ok) ctx.fail(`whenSaved() still refuses once the disk has room again: ${again.message.slice(0, 300)}`);
       return { allow: [/quota/i] };
     },
   },

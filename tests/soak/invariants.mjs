@@ -7,7 +7,9 @@
 export function unclear(message) {
   if (!message || !message.trim()) return "an empty message";
   if (message.length > 600) return `a message of ${message.length} characters`;
-  if (/\bundefined\b|\[object Object\]|\bNaN\b(?! ?[a-z])|panicked at|RuntimeError: unreachable/.test(message)) return "a message with undefined, [object Object], NaN or a panic in it";
+  // The value refused may be echoed ("got NaN", "받은 값: undefined"): only the words before it count.
+  const words = message.replace(/(got|받은 값:?) .*$/s, "");
+  if (/\bundefined\b|\[object Object\]|\bNaN\b|panicked at|RuntimeError|unreachable/.test(words)) return "a message with undefined, [object Object], NaN or a panic in it";
   return null;
 }
 
@@ -48,7 +50,8 @@ export async function everyAction(page, { answer = 5_000, worker = 120_000, call
   // A round trip to the worker: answered (or refused at once while the engine restarts).
   const trip = await page.evaluate((bound) => window.__soak.call("testImage", [0], bound), worker);
   if (trip.timeout) problems.push(`the worker did not answer testImage(0) within ${worker} ms`);
-  else if (!trip.ok && !/restarting|crashed|no data|not loaded|data|images/i.test(trip.message)) problems.push(`testImage(0) refused unclearly: ${trip.message.slice(0, 200)}`);
+  // A call pending when the engine crashes is given the crash (in the page's language).
+  else if (!trip.ok && unclear(trip.message) && !/^(The engine crashed|엔진이 멈췄습니다) \(panicked at/.test(trip.message)) problems.push(`testImage(0) refused unclearly: ${trip.message.slice(0, 200)}`);
   checked.push("worker");
   const overdue = await page.evaluate((bound) => window.__soak.overdue(bound), call);
   if (overdue.length) problems.push(`calls unanswered after ${call / 1000} s: ${overdue.join(", ")}`);

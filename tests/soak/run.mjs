@@ -40,7 +40,9 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
       if (answer.timeout) return failures.push(`${a.path} did not settle within ${row.bound} ms`);
       if (answer.ok) return;
       ctx.checkMessage(a.path, answer.message);
-      if (a.expect && !a.strings && !/restarting|crashed|keeps crashing/.test(answer.message) && !answer.message.includes(a.expect)) {
+      // Refused by the garbage's name, or by another argument's (checked first), or as the state has it.
+      const names = [a.expect, ...(row.names ?? []).filter(Boolean)];
+      if (a.expect && !a.strings && !/restarting|crashed|keeps crashing|엔진/.test(answer.message) && !names.some((n) => answer.message.includes(n)) && !row.state?.test(answer.message)) {
         failures.push(`${a.path} refused garbage as ${a.expect} without naming it: ${answer.message.slice(0, 300)}`);
       }
       count(summary.invariants, "refusal clear");
@@ -56,10 +58,20 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
       if (trip.timeout) failures.push(`whenSaved() did not settle within ${timeout} ms`);
     },
     async ready(p = page) {
-      await waitFor(p, () => window.vanillanet?.ready, null, { timeout: 120_000 });
+      await waitFor(p, () => window.vanillanet?.ready && window.__soak, null, { timeout: 120_000 });
       const ok = await p.evaluate(() => window.vanillanet.ready.then(() => true, (e) => String(e?.message ?? e)));
       if (ok !== true) failures.push(`the page did not start after a reload: ${ok}`);
       await waitFor(p, () => window.vanillanet.status().engine !== "recovering", null, { timeout: 120_000, polling: 200 });
+      // The only tab of the page saves the session.
+      if (p === page && !ctx.secondOpen && !(await p.evaluate(() => document.getElementById("tab-owner").hidden))) {
+        failures.push(`the only tab of the page does not own the session after a reload: "${await p.textContent("#tab-owner-text")}"`);
+      }
+      ctx.token = await p.evaluate(() => window.__soak.token);
+    },
+    /** Whether the page was loaded anew since the soak last looked (a reload it did not make). */
+    async navigated() {
+      const token = await page.evaluate(() => window.__soak?.token ?? null).catch(() => null);
+      return token !== ctx.token;
     },
     /** Pauses what runs (training, a study), waits for it and for the saves: a point where the
      * page and its records must agree. */
@@ -114,6 +126,7 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
      * it takes over, this tab says so; after it closes, this tab (reloaded) has all it saved. */
     async secondTab({ takeOver, actions }) {
       const before = await ctx.settle();
+      ctx.secondOpen = true;
       const second = await context.newPage();
       const errors = [];
       second.on("console", (m) => m.type() === "error" && errors.push(m.text()));
@@ -133,9 +146,11 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
         count(summary.invariants, "second tab");
       } finally {
         await second.close();
+        ctx.secondOpen = false;
       }
       for (const e of errors) failures.push(`the second tab logged an error: ${e.slice(0, 300)}`);
-      // This tab saves again after a reload (the lock is free); what was saved is there.
+      // This tab saves again after a reload, once the lock is free; what was saved is there.
+      if (takeOver) await waitFor(page, async () => !(await navigator.locks.query()).held.length, null, { timeout: 20_000 });
       await page.reload();
       await ctx.ready();
       const after = await snapshot(page);
@@ -151,6 +166,7 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
   page.on("dialog", (d) => (ctx.dialog === "accept" ? d.accept() : d.dismiss()).catch(() => {}));
 
   const started = Date.now();
+  ctx.token = await page.evaluate(() => window.__soak.token);
   ctx.saved = await ctx.settle();
   let i = 0;
   let allowPrevious = [];
@@ -167,6 +183,16 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
       failures.push(`the action threw: ${String(e?.message ?? e).slice(0, 500)}`);
     }
     for (const d of outcome.discards ?? []) ctx.discarded.add(d);
+    try {
+      // A reload the page made itself (a language switch, an update): it starts, and has all it saved.
+      if (await ctx.navigated()) {
+        await ctx.ready();
+        for (const d of nothingLost(ctx.saved, await snapshot(page), ctx.discarded)) failures.push(`lost in a reload: ${d}`);
+        count(summary.invariants, "nothing lost");
+      }
+    } catch (e) {
+      failures.push(`the page did not come back from a reload: ${String(e?.message ?? e).slice(0, 500)}`);
+    }
     try {
       const r = await everyAction(page);
       failures.push(...r.problems);

@@ -99,6 +99,8 @@ export function PAGE_HELPERS() {
   const soak = {
     decode,
     pending,
+    /** Another on every load of the page: a changed token is a reload the soak did not make. */
+    token: Math.random(),
     quota: false,
     /** Calls `path` with the decoded `args`; answers `{ok, value}` (a summary) or `{ok: false,
      * message}`, or `{timeout: true}` after `bound` ms (the call stays pending). */

@@ -116,10 +116,12 @@ async function restoreParts() {
     });
     if (training) {
       await part("training", async () => {
-        const { status } = await call("restore", { bytes: training.bytes, trainAccuracy: training.trainAccuracy });
+        const { status, info } = await call("restore", { bytes: training.bytes, trainAccuracy: training.trainAccuracy });
         const { trainAccuracy: recentTrainAccuracy, ...h } = training.history;
+        // The state shows the last step's epoch, as a step's report does; the engine's is the next step's.
+        const epoch = status.globalStep > 0 ? Math.floor((status.globalStep - 1) / info.stepsPerEpoch) : status.epoch;
         update({
-          history: { ...h, recentTrainAccuracy }, evals: training.evals, step: status.globalStep, epoch: status.epoch, totalSteps: status.totalSteps,
+          history: { ...h, recentTrainAccuracy }, evals: training.evals, step: status.globalStep, epoch, totalSteps: status.totalSteps,
           lambda: h.lambda.at(-1) ?? null, nextLambda: status.lambda, cannotFuse: status.cannotFuse, loss: h.loss.at(-1) ?? null,
           recentTrainAccuracy: training.trainAccuracy, testAccuracy: training.evals.at(-1)?.[1] ?? null, emaAccuracy: training.evals.at(-1)?.[2] ?? null,
           trainState: status.finished ? "finished" : "paused",
