@@ -31,7 +31,7 @@ async function launch({ serviceWorker }) {
     try {
       const browser = await puppeteer.launch({
         browser: "firefox", executablePath: FIREFOX, headless: true, userDataDir: profile,
-        timeout: 60_000, protocolTimeout: 180_000,
+        timeout: 60_000, protocolTimeout: 150_000,
         extraPrefsFirefox: { "dom.serviceWorkers.enabled": serviceWorker },
       });
       return { browser, profile };
@@ -53,10 +53,22 @@ async function shut({ browser, profile }) {
   rmSync(profile, { recursive: true, force: true });
 }
 
-/** Waits until the page's API is up and its saved session restored. */
-export async function ready(page) {
-  await waitFor(page, () => window.vanillanet?.ready, null, { timeout: 90_000 });
-  await page.evaluate(() => window.vanillanet.ready);
+/** Waits until the page's API is up and its saved session restored; one that never is fails
+ * within 90 s with what the page says, not at the protocol's timeout. */
+export async function ready(page, timeout = 90_000) {
+  const end = Date.now() + timeout;
+  await waitFor(page, () => Boolean(window.vanillanet?.ready), null, { timeout });
+  const up = await page.evaluate((ms) => Promise.race([
+    window.vanillanet.ready.then(() => true, (e) => `rejected: ${e?.message ?? e}`),
+    new Promise((resolve) => setTimeout(() => resolve(false), ms)),
+  ]), Math.max(1_000, end - Date.now()));
+  if (up !== true) {
+    const said = await page.evaluate(() => ({
+      messages: document.querySelector("#messages")?.textContent.replace(/\s+/g, " ").trim(),
+      status: window.vanillanet.status(),
+    })).catch((e) => e.message);
+    throw new Error(`the page never became ready (${up || `${timeout} ms`}): ${JSON.stringify(said)}`);
+  }
 }
 
 /** Opens the page in a fresh Firefox. `errors`: console errors and uncaught exceptions. */

@@ -3,18 +3,36 @@
 // fuses and classifies. No console errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { open, png, ready, waitFor, waitStatus } from "./harness.mjs";
+import { open, png, ready, waitStatus } from "./harness.mjs";
+
+/** Waits until the service worker is installed, controls the page and has cached every listed
+ * file; an install that failed (a worker gone redundant: a file that does not match
+ * pkg/precache.js's hash, as when www/ changed since the list was made) fails at once, saying so. */
+async function installed(page) {
+  const end = Date.now() + 120_000;
+  for (;;) {
+    const state = await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.getRegistration();
+      const names = await caches.keys();
+      const cached = names.length === 1 ? (await (await caches.open(names[0])).keys()).length : 0;
+      return {
+        controlled: Boolean(navigator.serviceWorker.controller), caches: names.length, cached,
+        workers: reg ? ["installing", "waiting", "active"].map((k) => `${k}: ${reg[k]?.state ?? "none"}`).join(", ") : "not registered",
+      };
+    });
+    if (state.controlled && state.caches === 1 && state.cached >= 30) return;
+    const failed = /^not registered$| none, waiting: none, active: none/.test(state.workers) && Date.now() > end - 90_000;
+    if (failed || Date.now() > end) {
+      throw new Error(`the service worker did not install (${JSON.stringify(state)}); if www/ changed, run node scripts/build-precache.mjs`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 test("Firefox: works offline after one visit", { timeout: 240_000 }, async () => {
   const { page, errors, server, close } = await open({ serviceWorker: true });
   try {
-    // Installed, controlling the page, and every listed file cached.
-    await waitFor(page, async () => {
-      if (!navigator.serviceWorker.controller) return false;
-      const names = await caches.keys();
-      if (names.length !== 1) return false;
-      return (await (await caches.open(names[0])).keys()).length >= 30;
-    }, null, { timeout: 120_000 });
+    await installed(page);
 
     // The server goes away: nothing reaches the network any more.
     server.close();
