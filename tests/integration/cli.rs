@@ -142,9 +142,9 @@ fn bad_input_exits_nonzero_with_one_line() {
     fails_with(&vanillanet(&args), "no tensor named 'input'");
 }
 
-/// The binary's own flags (its `args.rs`, compiled here too), to enumerate its subcommands.
-#[allow(dead_code)]
-#[path = "../../src/bin/vanillanet/args.rs"]
+/// The binary's own flags (its `args/`, compiled here too), to enumerate its subcommands.
+#[allow(dead_code, unused_imports)]
+#[path = "../../src/bin/vanillanet/args/mod.rs"]
 mod args;
 
 #[test]
@@ -543,52 +543,104 @@ fn train_takes_every_option_of_the_table_and_a_folder() {
     );
 }
 
-/// Every size, batch, count and run a command takes is bounded (the bench's by the limits the
-/// page reads too): past them the command is a usage error naming the flag, exit 2, before
-/// anything is read or allocated (`bench --models nano_28@99999` once asked for 40 GB).
+/// The arguments a command needs besides the one tried, so that only that one can be wrong;
+/// files that do not exist, so that a value clap accepts ends in a runtime error (exit 1), and
+/// for `bench` a case too large in all, refused before anything is timed.
+fn around(command: &str, flag: &str) -> Vec<&'static str> {
+    let none = "/nonexistent-dir/none.safetensors";
+    match command {
+        "" => vec!["info", "--model", "nano_28", "--size", "1"],
+        "classify" => vec!["--checkpoint", none, none],
+        "info" => vec!["--model", "nano_28"],
+        "init" => vec!["--model", "nano_28", "--output", none],
+        "export-onnx" => vec!["--checkpoint", none, "--output", none],
+        "inspect" => vec!["--checkpoint", none, "--data", "mnist"],
+        "train" | "ablate" => vec!["--data", "/nonexistent-dir"],
+        "bench" => match flag {
+            "--models" => vec!["--batches", "256"],
+            "--batches" => vec!["--models", "vanillanet_13@1024"],
+            _ => vec!["--models", "vanillanet_13@1024", "--batches", "256"],
+        },
+        other => panic!("no arguments known for {other}"),
+    }
+}
+
+/// Every whole-number argument of the one table of limits (`vanillanet::limits::TABLE`), and
+/// every bounded training and study option (their tables'), run at min - 1 and max + 1: a usage
+/// error naming the flag, exit 2, in one line, before anything is read or allocated (`bench
+/// --models nano_28@99999` once asked for 40 GB); at min and max: past the parser (another
+/// error, exit 1, from the missing files around it). So the CLI's bounds are the table's.
 #[test]
 fn arguments_past_their_limits_are_usage_errors() {
-    use vanillanet::bench::{MAX_BATCH, MAX_RUNS, MAX_SIZE};
-    use vanillanet::session::Limits;
-    let limits = Limits::get();
-    assert_eq!((limits.max_bench_size, limits.max_bench_batch, limits.max_bench_runs), (MAX_SIZE, MAX_BATCH, MAX_RUNS));
-    let (size, batch, runs) = ((MAX_SIZE + 1).to_string(), (MAX_BATCH + 1).to_string(), (MAX_RUNS + 1).to_string());
+    use vanillanet::limits::{BENCH_CASES, BENCH_SIZE, TABLE};
+    use vanillanet::train::options::TrainOptions;
+    use vanillanet::train::study::StudyOptions;
+    use vanillanet::train::table::Kind;
+    // (command, flag, values outside, values at the edges)
+    let mut tried: Vec<(&str, String, Vec<String>, Vec<String>)> = Vec::new();
+    for bound in TABLE {
+        for argument in bound.arguments {
+            let (command, flag) = argument.rsplit_once(' ').unwrap_or(("", argument));
+            let value = |n: u64| match (*argument, *bound) {
+                ("bench --models", b) if b == BENCH_CASES => vec!["vanillanet_13@1024"; n as usize].join(","),
+                ("bench --models", b) if b == BENCH_SIZE => format!("vanillanet_13@{n}"),
+                _ => n.to_string(),
+            };
+            let outside = bound.min.checked_sub(1).into_iter().chain([bound.max + 1]).map(value).collect();
+            tried.push((command, flag.to_string(), outside, vec![value(bound.min), value(bound.max)]));
+        }
+    }
+    let train = TrainOptions::table().into_iter().map(|o| ("train", o));
+    let ablate = StudyOptions::table().into_iter().chain(TrainOptions::table()).map(|o| ("ablate", o));
+    for (command, o) in train.chain(ablate) {
+        let (outside, edges) = match o.kind {
+            Kind::Integer { min, max } => ([(min > 0.0).then(|| min - 1.0), Some(max + 1.0)], [Some(min), Some(max)]),
+            Kind::Count { max } => ([None, Some(max + 1.0)], [Some(0.0), Some(max)]),
+            Kind::Number { min, max, above, below } => (
+                [Some(if above { min } else { min - 1.0 }), Some(if below { max } else { max + 1.0 })],
+                [(!above).then_some(min), (!below).then_some(max)],
+            ),
+            _ => continue,
+        };
+        let text = |v: [Option<f64>; 2]| v.into_iter().flatten().map(|v| v.to_string()).collect();
+        tried.push((command, o.flag.clone(), text(outside), text(edges)));
+    }
+    assert!(tried.len() >= 40, "{} arguments tried", tried.len());
+    for (command, flag, outside, edges) in &tried {
+        for (value, past) in outside.iter().map(|v| (v, true)).chain(edges.iter().map(|v| (v, false))) {
+            // `--flag=value`: a value that starts with '-' is the flag's, not another flag.
+            let tried = format!("{flag}={value}");
+            let mut args: Vec<&str> = command.split_whitespace().collect();
+            args.push(&tried);
+            args.extend(around(command, flag));
+            let out = vanillanet(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            if past {
+                assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+                assert!(err.starts_with("error: invalid value") && err.contains(&format!("'{flag}")), "{args:?}: {err}");
+                assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+            } else {
+                assert_ne!(out.status.code(), Some(2), "{args:?} is within its bounds: {err}");
+                assert!(!err.contains("panicked"), "{args:?}: {err}");
+            }
+        }
+    }
+    // Values no bound's edge is: not numbers, too large for any number, names that are none.
     let huge = "99999999999999999999999";
-    let at = |s: &str| format!("nano_28@{s}");
-    let (big, past, zero, junk) = (at("99999"), at(&size), at("0"), at("x"));
     let none = "missing.safetensors";
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["bench", "--models", &big, "--batches", "1"], "--models"),
-        (vec!["bench", "--models", &past, "--batches", "1"], "--models"),
-        (vec!["bench", "--models", &zero], "--models"),
-        (vec!["bench", "--models", &junk], "--models"),
+        (vec!["bench", "--models", "nano_28@99999", "--batches", "1"], "--models"),
+        (vec!["bench", "--models", "nano_28@x"], "--models"),
         (vec!["bench", "--models", "nano_99@28"], "--models"),
-        (vec!["bench", "--batches", "1,0"], "--batches"),
-        (vec!["bench", "--batches", &batch], "--batches"),
         (vec!["bench", "--batches", huge], "--batches"),
-        (vec!["bench", "--runs", "0"], "--runs"),
-        (vec!["bench", "--runs", &runs], "--runs"),
-        (vec!["bench", "--warmup", &runs], "--warmup"),
-        (vec!["bench", "--train-batch", &batch], "--train-batch"),
         (vec!["bench", "--train-steps", huge], "--train-steps"),
         (vec!["bench", "--train-preset", "nano_99"], "--train-preset"),
-        (vec!["inspect", "--checkpoint", none, "--data", "mnist", "--tiles", "0"], "--tiles"),
-        (vec!["inspect", "--checkpoint", none, "--data", "mnist", "--tiles", "65"], "--tiles"),
-        (vec!["inspect", "--checkpoint", none, "--data", "mnist", "--block", "65"], "--block"),
         (vec!["inspect", "--checkpoint", none, "--data", "mnist", "--index", huge], "--index"),
         (vec!["classify", "--checkpoint", none, "--size", "99999", "a.png"], "--size"),
-        (vec!["export-onnx", "--checkpoint", none, "--size", &size, "--output", none], "--size"),
-        (vec!["init", "--model", "nano_28", "--size", "0", "--output", none], "--size"),
-        (vec!["info", "--model", "vanillanet_13", "--size", &size], "--size"),
-        (vec!["train", "--data", "mnist", "--batch-size", "0"], "--batch-size"),
+        (vec!["classify", "--checkpoint", none, "--top=-1", "a.png"], "--top"),
         (vec!["train", "--data", "mnist", "--batch-size", "99999"], "--batch-size"),
-        (vec!["train", "--data", "mnist", "--epochs", "0"], "--epochs"),
-        (vec!["train", "--data", "mnist", "--epochs", "99999"], "--epochs"),
-        (vec!["train", "--data", "mnist", "--crop-padding", "99999"], "--crop-padding"),
-        (vec!["train", "--data", "mnist", "--image-size", "99999"], "--image-size"),
         (vec!["train", "--data", "mnist", "--channels", "2"], "--channels"),
         (vec!["train", "--data", "mnist", "--probe-every", huge], "--probe-every"),
-        (vec!["ablate", "--data", "mnist", "--seeds", "0"], "--seeds"),
         (vec!["ablate", "--data", "mnist", "--batch-size", "99999"], "--batch-size"),
     ];
     for (args, flag) in cases {
@@ -598,15 +650,35 @@ fn arguments_past_their_limits_are_usage_errors() {
         assert!(err.starts_with("error: invalid value") && err.contains(&format!("'{flag}")), "{args:?}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
     }
-    // Each bound is stated in its flag's help.
-    let help = |sub: &str| String::from_utf8_lossy(&vanillanet(&[sub, "--help"]).stdout).to_string();
-    let bench = help("bench");
-    for bound in [format!("1 to {MAX_SIZE}"), format!("1 to {MAX_BATCH}"), format!("1 to {MAX_RUNS}")] {
-        assert!(bench.contains(&bound), "bench --help states {bound}: {bench}");
+    // Each bound is stated in its flag's help, from the same row.
+    for bound in TABLE {
+        for argument in bound.arguments {
+            let command: Vec<&str> = argument.rsplit_once(' ').map_or(vec![], |(c, _)| vec![c]);
+            let help = String::from_utf8_lossy(&vanillanet(&[&command[..], &["--help"]].concat()).stdout).to_string();
+            assert!(help.contains(&bound.range()), "{argument}'s help states {}: {help}", bound.range());
+        }
     }
-    let inspect = help("inspect");
-    assert!(inspect.contains(&format!("1 to {}", limits.max_tiles)), "{inspect}");
-    assert!(inspect.contains(&format!("at most {}", limits.max_blocks)), "{inspect}");
+}
+
+/// The page's limits (Rust's `Limits`, as the engine answers `defaults`) are the CLI's: every
+/// most the page reads that the CLI has too is a row of the one table, the same number.
+#[test]
+fn the_page_reads_the_limits_the_cli_is_bounded_by() {
+    use vanillanet::limits::TABLE;
+    use vanillanet::session::Limits;
+    let page = serde_json::to_value(Limits::get()).unwrap();
+    let mut rows = std::collections::BTreeSet::new();
+    for bound in TABLE {
+        if let Some(key) = bound.page {
+            assert_eq!(page[key], serde_json::json!(bound.max), "the page's {key} is the table's {:?}", bound.arguments);
+            rows.insert(key.to_string());
+        }
+    }
+    // Every most the page is told is a row (the loop's own limits, eval and fuse, are not
+    // arguments of any command).
+    let mosts: std::collections::BTreeSet<String> =
+        page.as_object().unwrap().keys().filter(|k| k.starts_with("max")).cloned().collect();
+    assert_eq!(mosts, rows, "the page's limits and the table's rows with a page name");
 }
 
 /// Each bench bound alone allows 256 x 1001 training images of 3x224x224 (38 GB): their product

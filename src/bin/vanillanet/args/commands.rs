@@ -12,7 +12,7 @@ use vanillanet::train::inside::{DEFAULT_EVERY, DEFAULT_TILES};
 use vanillanet::train::options::TrainOptions;
 use vanillanet::train::study::StudyOptions;
 
-use crate::args::shared::{ArchArgs, BenchModel, DataArgs, ModelArgs, bench_model, model_name, tiles, within};
+use super::shared::{ArchArgs, BenchModel, DataArgs, ModelArgs, bench_model, model_name, tiles, within};
 
 #[derive(Args)]
 pub struct LogitsArgs {
@@ -79,7 +79,7 @@ pub struct ExportOnnxArgs {
 #[derive(Args)]
 pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', default_value = "vanillanet_5@224,small_28@28", value_parser = bench_model,
-        help = format!("Models as NAME or NAME@SIZE (input side in pixels, {}; the size the model is made for when not given); at most {} cases (models x batches)", BENCH_SIZE.range(), vanillanet::limits::BENCH_CASES.max))]
+        help = format!("Models as NAME or NAME@SIZE (input side in pixels, {}; the size the model is made for when not given); {} cases (models x batches)", BENCH_SIZE.range(), vanillanet::limits::BENCH_CASES.range()))]
     pub models: Vec<BenchModel>,
     #[arg(long, value_delimiter = ',', default_value = "1,32", value_parser = within::<usize>(BENCH_BATCH),
         help = format!("Batch sizes, each {}", BENCH_BATCH.range()))]
@@ -171,7 +171,7 @@ pub struct InspectArgs {
     #[arg(long)]
     pub image: Option<PathBuf>,
     #[arg(long, default_value_t = 0, value_parser = within::<usize>(BLOCK),
-        help = format!("0 the stem, i the i-th block (at most {})", BLOCK.max))]
+        help = format!("The part looked at, {}: 0 the stem, i the i-th block", BLOCK.range()))]
     pub block: usize,
     /// The fused (deploy) form's maps, with their largest difference to the trained net's.
     #[arg(long)]
