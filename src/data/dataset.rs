@@ -74,17 +74,17 @@ impl Dataset {
         train: Split,
         test: Split,
     ) -> Result<Self> {
-        let image = channels * height * width;
+        let image = super::bytes_per_image([channels, height, width])?;
         if classes.is_empty() || image == 0 {
             return Err(Error::InvalidInput("a dataset needs at least one class and a non-empty image size".into()));
         }
         for (what, split) in [("train", &train), ("test", &test)] {
-            if split.pixels.len() != split.len() * image {
+            if split.len().checked_mul(image) != Some(split.pixels.len()) {
                 return Err(Error::InvalidInput(format!(
                     "{what} split has {} labels but {} pixel bytes (expected {})",
                     split.len(),
                     split.pixels.len(),
-                    split.len() * image
+                    split.len() as u128 * image as u128
                 )));
             }
             if let Some(l) = split.labels.iter().find(|&&l| l as usize >= classes.len()) {
@@ -153,7 +153,7 @@ impl Dataset {
                 .map_err(|_| Error::InvalidInput(format!("class name {i} is not UTF-8")))?;
             classes.push(name.to_string());
         }
-        let image = channels * height * width;
+        let image = super::bytes_per_image([channels, height, width])?;
         let train_labels = r.take(n_train, "train labels")?.to_vec();
         let test_labels = r.take(n_test, "test labels")?.to_vec();
         let train_pixels = r.take(n_train.saturating_mul(image), "train pixels")?.to_vec();
@@ -206,8 +206,8 @@ impl Dataset {
         pixels: &[u8],
         labels: &[u8],
     ) -> Result<Self> {
-        let image: usize = shape.iter().product();
-        if pixels.len() != labels.len() * image {
+        let image = super::bytes_per_image(shape)?;
+        if labels.len().checked_mul(image) != Some(pixels.len()) {
             return Err(Error::InvalidInput(format!("{} labels but {} pixel bytes", labels.len(), pixels.len())));
         }
         let (mut train, mut test) = (Split::default(), Split::default());

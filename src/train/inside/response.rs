@@ -30,7 +30,8 @@ pub async fn activation_response(
     let dims = net.config.dims[layer];
     let k = net.config.act_kernel();
     if channel >= dims {
-        return Err(Error::InvalidInput(format!("layer {layer} has {dims} channels, not {}", channel + 1)));
+        // Not `channel + 1` channels: the page's usize::MAX would overflow saying it.
+        return Err(Error::InvalidInput(format!("no channel {channel}: layer {layer} has {dims} (0 to {})", dims - 1)));
     }
     // A map 2k wide: the centre sees the whole kernel inside the padding.
     let size = 2 * k + 1;

@@ -40,9 +40,17 @@ pub enum Edit {
 /// The dataset a case starts from (or is given later).
 #[derive(Clone, Debug)]
 pub enum Data {
-    Halves { train: usize, test: usize },
+    Halves {
+        train: usize,
+        test: usize,
+    },
     /// The page's own images: `Dataset::labelled` with this shape, images and classes.
-    Own { shape: [usize; 3], images: usize, classes: usize, extra_bytes: usize },
+    Own {
+        shape: [usize; 3],
+        images: usize,
+        classes: usize,
+        extra_bytes: usize,
+    },
     /// A dataset file of random bytes (`Dataset::from_bytes`).
     File(usize),
 }
@@ -73,7 +81,11 @@ pub enum Call {
     UseCheckpoint(Option<String>, Option<Vec<usize>>),
     RandomClassifier(String, usize),
     /// `values` inputs of one value for a batch of `batch`.
-    Logits { values: usize, batch: usize, value: f32 },
+    Logits {
+        values: usize,
+        batch: usize,
+        value: f32,
+    },
     /// Logits for exactly the classifier's input shape times `batch`.
     LogitsFitting(usize),
     FeatureMaps(Option<u64>, Option<Bytes>, usize, bool, Option<usize>),
@@ -83,7 +95,13 @@ pub enum Call {
     SetProbeEvery(usize),
     /// A study of this kind, seeds, images, its training edits; continuing the last report
     /// (with its runs cut to `keep`) or a fresh one.
-    StudyRun { study: usize, seeds: usize, train_images: Option<usize>, edits: Vec<Edit>, saved: Option<usize> },
+    StudyRun {
+        study: usize,
+        seeds: usize,
+        train_images: Option<usize>,
+        edits: Vec<Edit>,
+        saved: Option<usize>,
+    },
     StudyPause,
     StudyResume,
     StudyReport,
@@ -126,8 +144,16 @@ pub fn name(g: &mut StdRng, valid: &[&str]) -> String {
 /// leave the options valid so that training goes on).
 pub fn edits(g: &mut StdRng) -> Vec<Edit> {
     const COUNTS: [&str; 5] = ["actNum", "decayEpochs", "cropPadding", "batchSize", "epochs"];
-    const NUMBERS: [&str; 8] =
-        ["learningRate", "warmupEpochs", "weightDecay", "labelSmoothing", "dropRate", "emaDecay", "erasing", "momentum"];
+    const NUMBERS: [&str; 8] = [
+        "learningRate",
+        "warmupEpochs",
+        "weightDecay",
+        "labelSmoothing",
+        "dropRate",
+        "emaDecay",
+        "erasing",
+        "momentum",
+    ];
     const FLAGS: [&str; 3] = ["deepTraining", "perStep", "mirror"];
     const CHOICES: [&str; 4] = ["shortcut", "schedule", "optimizer", "lrSchedule"];
     let n = if g.random_bool(0.5) { 0 } else { g.random_range(1..=3) };
@@ -188,6 +214,23 @@ fn strides(g: &mut StdRng) -> Vec<usize> {
     }
 }
 
+/// How a case begins (after its data): as it is, or with a few steps and a fuse, or with a
+/// random classifier, so that the calls drawn after find something to work on.
+pub fn preamble(g: &mut StdRng) -> Vec<Call> {
+    match g.random_range(0..4) {
+        0 => vec![],
+        1 => vec![Call::RandomClassifier("nano_28".into(), g.random_range(16..64))],
+        _ => {
+            let mut calls = vec![Call::Step(vec![]); g.random_range(1..5)];
+            calls.push(Call::Fuse(Some(8), None));
+            if g.random_bool(0.5) {
+                calls.extend([Call::LoadCheckpoint(Bytes::Model), Call::UseCheckpoint(None, None)]);
+            }
+            calls
+        }
+    }
+}
+
 /// One call, its kind drawn with the weights below (training and stepping often enough that
 /// the later calls find a trainer, a classifier, a checkpoint read).
 pub fn call(g: &mut StdRng) -> Call {
@@ -213,21 +256,23 @@ pub fn call(g: &mut StdRng) -> Call {
         21 => [Call::ExportModel, Call::ExportOnnx][g.random_range(0..2)].clone(),
         22 => Call::ExportTraining(maybe(g, weights)),
         23..=24 => Call::LoadCheckpoint(bytes(g)),
-        25..=26 => Call::UseCheckpoint(
-            maybe(g, |g| name(g, &["vanillanet_5", "nano_28", "vanillanet_13"])),
-            maybe(g, strides),
-        ),
+        25 => Call::UseCheckpoint(None, None),
+        26 => {
+            Call::UseCheckpoint(maybe(g, |g| name(g, &["vanillanet_5", "nano_28", "vanillanet_13"])), maybe(g, strides))
+        }
         27 => Call::RandomClassifier(name(g, &["nano_28"]), index(g, 64)),
         28 => Call::Logits { values: g.random_range(0..3000), batch: index(g, 3), value: number(g) as f32 },
         29 => Call::LogitsFitting(g.random_range(0..3)),
         30..=31 => Call::FeatureMaps(
-            maybe(g, |g| index(g, 40) as u64).or_else(|| g.random_bool(0.2).then_some(u64::MAX)),
-            maybe(g, bytes).filter(|_| g.random_bool(0.4)),
+            g.random_bool(0.7).then(|| [index(g, 20) as u64, u64::MAX][g.random_range(0..8) / 7]),
+            g.random_bool(0.4).then(|| bytes(g)),
             index(g, 4),
             g.random_bool(0.4),
             maybe(g, |g| index(g, 70)),
         ),
-        32 => Call::Activation(index(g, 4), index(g, 40), (0..g.random_range(0..50)).map(|_| number(g) as f32).collect()),
+        32 => {
+            Call::Activation(index(g, 4), index(g, 40), (0..g.random_range(0..50)).map(|_| number(g) as f32).collect())
+        }
         33 => Call::Watch(index(g, 4), index(g, 40)),
         34 => Call::Fusion(index(g, 5)),
         35 => Call::SetProbeEvery(index(g, 20)),
@@ -238,10 +283,14 @@ pub fn call(g: &mut StdRng) -> Call {
             edits: edits(g),
             saved: maybe(g, |g| g.random_range(0..3)),
         },
-        37 => [Call::StudyPause, Call::StudyResume, Call::StudyReport, Call::StudyDiscard][g.random_range(0..4)].clone(),
+        37 => {
+            [Call::StudyPause, Call::StudyResume, Call::StudyReport, Call::StudyDiscard][g.random_range(0..4)].clone()
+        }
         38 => Call::Snapshot,
         39 => Call::Restore(bytes(g), maybe(g, |g| number(g) as f32)),
-        40 => Call::SetBackend([BackendRequest::Cpu, BackendRequest::Auto, BackendRequest::Webgpu][g.random_range(0..3)]),
+        40 => {
+            Call::SetBackend([BackendRequest::Cpu, BackendRequest::Auto, BackendRequest::Webgpu][g.random_range(0..3)])
+        }
         41 => Call::WarmUp,
         _ => Call::Status,
     }

@@ -19,7 +19,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use vanillanet::data::dataset::Dataset;
 use vanillanet::session::{Session, SessionError};
+use vanillanet::train::options::TrainOptions;
 
 use draw::Call;
 
@@ -27,36 +29,49 @@ fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// Each training option as its errors name it: `learningRate` is "learning rate".
+fn option_words() -> Vec<String> {
+    let spaced = |name: String| -> String {
+        name.chars().flat_map(|c| [c.is_uppercase().then_some(' '), Some(c)]).flatten().collect()
+    };
+    let names = TrainOptions::table().into_iter().map(|o| spaced(o.name).to_lowercase());
+    names.chain(["model", "deep-training epochs", "warm-up", "pause", "finished"].map(String::from)).collect()
+}
+
 /// The words one of which an error of this call must contain (lowercase), beside the errors
 /// that say what is missing (no dataset, no trainer, ...).
-fn words(call: &Call) -> &'static [&'static str] {
-    const OPTIONS: &[&str] = &[
-        "preset", "model", "act num", "deep training", "shortcut", "decay epochs", "deep-training epochs",
-        "schedule", "per step", "optimizer", "learning rate", "warmup", "warm-up", "weight decay",
-        "label smoothing", "drop rate", "ema decay", "crop padding", "mirror", "erasing", "momentum",
-        "batch size", "epochs", "seed", "pause", "finished",
-    ];
-    const BYTES: &[&str] = &["file", "image", "bytes", "checkpoint", "snapshot", "safetensors", "header", "tensor"];
-    match call {
+fn words(call: &Call) -> Vec<String> {
+    const IMAGE: &[&str] = &["file", "image", "bytes", "png", "jpeg", "webp", "gif", "bmp", "decod"];
+    const FILE: &[&str] = &["file", "bytes", "checkpoint", "snapshot", "safetensors", "header", "tensor"];
+    let table: &[&str] = match call {
         Call::SetData(_) => &["dataset", "image", "label", "class", "channel", "pixel", "input", "byte", "height"],
-        Call::Train(..) | Call::Step(_) | Call::SetOptions(_) | Call::CheckOptions(_) | Call::Schedule(..) => OPTIONS,
-        Call::StudyRun { .. } => &["study", "seeds", "images", "saved", "options", "preset", "epochs", "batch size"],
+        Call::Train(..) | Call::Step(_) | Call::SetOptions(_) | Call::CheckOptions(_) | Call::Schedule(..) => {
+            return option_words();
+        }
+        Call::StudyRun { .. } => {
+            let study = ["study", "seeds", "images", "saved", "options"].map(String::from);
+            return option_words().into_iter().chain(study).collect();
+        }
         Call::Resume | Call::FinishAnnealing(_) | Call::StudyResume => &["train", "study", "finished", "resume"],
         Call::Evaluation(_) | Call::Accuracy(..) => &["test", "moving average", "evaluat"],
         Call::EvaluationCell(..) => &["cell", "label", "predicted"],
         Call::Fuse(..) => &["lambda", "moving average", "limit", "fuse"],
-        Call::Classify(..) | Call::LoadCheckpoint(_) | Call::Restore(..) => BYTES,
+        Call::Classify(..) => IMAGE,
+        Call::LoadCheckpoint(_) | Call::Restore(..) => FILE,
         Call::UseCheckpoint(..) => &["variant", "stride", "tensor", "checkpoint", "block", "model"],
         Call::RandomClassifier(..) => &["model", "input", "size", "side"],
         Call::Logits { .. } | Call::LogitsFitting(_) => &["values", "shape", "batch"],
-        Call::FeatureMaps(..) => &["test image", "block", "tiles", "image", "file", "fuse"],
+        Call::FeatureMaps(..) => {
+            return [IMAGE, &["test image", "block", "tiles", "fuse"]].concat().iter().map(|w| w.to_string()).collect();
+        }
         Call::Activation(..) | Call::Watch(..) => &["layer", "channel", "input"],
         Call::Fusion(_) => &["part", "block"],
         Call::SetProbeEvery(_) => &["probe"],
         Call::ExportOnnx | Call::ExportModel | Call::ExportTraining(_) => &["onnx", "export", "moving average"],
         Call::SetBackend(_) => &["webgpu"],
         _ => &[],
-    }
+    };
+    table.iter().map(|w| w.to_string()).collect()
 }
 
 /// What is missing for the call, which every call may say.
@@ -78,7 +93,7 @@ fn check(call: &Call, answer: &make::Answer) -> Option<String> {
         Err(e) => {
             let message = e.to_string().to_lowercase();
             let table = words(call);
-            (!table.iter().any(|w| message.contains(w)))
+            (!table.iter().any(|w| message.contains(w.as_str())))
                 .then(|| format!("the error names none of {table:?}: {e}"))
         }
     }
@@ -89,7 +104,9 @@ fn case(seed: u64, calls: usize, log: &mut Vec<String>) -> Result<(), String> {
     let mut g = StdRng::seed_from_u64(seed);
     let mut s = Session::new();
     let mut state = make::State::default();
-    let start = if g.random_bool(0.85) { vec![Call::SetData(draw::Data::Halves { train: 48, test: 16 })] } else { vec![] };
+    let mut start =
+        if g.random_bool(0.85) { vec![Call::SetData(draw::Data::Halves { train: 48, test: 16 })] } else { vec![] };
+    start.extend(draw::preamble(&mut g));
     let drawn: Vec<Call> = (0..calls).map(|_| draw::call(&mut g)).collect();
     for call in start.into_iter().chain(drawn) {
         log.push(format!("{call:?}"));
@@ -156,4 +173,15 @@ fn the_calls_it_found_failing_are_refused_by_name() {
     }
     assert!(s.status().classifier.is_none());
     s.random_classifier("nano_28", 28).unwrap();
+    // Saying which channel there is not overflowed for the last one a usize holds.
+    s.set_data(crate::common::halves_data(16, 4));
+    pollster::block_on(s.step_once(crate::common::nano_options())).unwrap();
+    let Err(refused) = pollster::block_on(s.activation(1, usize::MAX, &[0.5])) else { panic!("answered") };
+    let refused = refused.to_string();
+    assert!(refused.contains(&format!("no channel {}", usize::MAX)), "{refused}");
+    // The page's own images of a shape whose size no usize holds overflowed counting bytes.
+    for shape in [[1 << 32, 23, usize::MAX], [2, usize::MAX - 1, 8]] {
+        let refused = Dataset::labelled("own", vec!["a".into()], shape, &[0; 6], &[0; 6]).unwrap_err().to_string();
+        assert!(refused.contains("more bytes than memory holds"), "{refused}");
+    }
 }
