@@ -5,14 +5,15 @@
 //! session's `Limits` hands the page the same numbers, and the CLI tests run every argument of
 //! [`TABLE`] at `min - 1` and `max + 1`.
 //!
-//! Bounds that no flag sets but a file can (images, labels, a logits input) are here too, as
-//! bytes or a tensor's size, so that no command allocates past a stated bound.
+//! Bounds that no flag sets but a file can (model files, images, labels, datasets, a logits
+//! input) are here too, as bytes or a tensor's size, so that no command allocates past a
+//! stated bound: a file past its bound is refused before it is read.
 
 use serde::Serialize;
 
 use crate::bench;
-use crate::data::preprocess::MAX_INPUT_SIDE;
-use crate::model::config::{MAX_BLOCKS, MAX_CLASSES};
+use crate::data::preprocess::{MAX_DECODED_BYTES, MAX_INPUT_SIDE};
+use crate::model::config::{MAX_BLOCKS, MAX_CLASSES, MAX_PARAMS};
 use crate::train::inside::{MAX_EVERY, MAX_TILES};
 use crate::train::options::MAX_SEED;
 
@@ -46,8 +47,7 @@ impl Bound {
 }
 
 /// Threads of the CPU backend's pool (the page's own bound also depends on the machine's cores).
-pub const THREADS: Bound =
-    Bound { min: 1, max: 1024, what: "CPU threads", arguments: &["--threads"], page: None };
+pub const THREADS: Bound = Bound { min: 1, max: 1024, what: "CPU threads", arguments: &["--threads"], page: None };
 
 /// A network's input side in pixels, and the side a folder's images are resized to.
 pub const INPUT_SIDE: Bound = Bound {
@@ -127,8 +127,13 @@ pub const PROBE_EVERY: Bound = Bound {
 };
 
 /// Feature-map tiles answered, most active first.
-pub const TILES: Bound =
-    Bound { min: 1, max: MAX_TILES as u64, what: "feature-map tiles", arguments: &["inspect --tiles"], page: Some("maxTiles") };
+pub const TILES: Bound = Bound {
+    min: 1,
+    max: MAX_TILES as u64,
+    what: "feature-map tiles",
+    arguments: &["inspect --tiles"],
+    page: Some("maxTiles"),
+};
 
 /// The part whose feature maps are looked at: 0 the stem, i the i-th block.
 pub const BLOCK: Bound =
@@ -153,12 +158,18 @@ pub const TABLE: &[Bound] = &[
 /// The most a `--labels` file may hold: a name of 160 bytes for each of the most classes.
 pub const MAX_LABELS_BYTES: u64 = 160 * MAX_CLASSES as u64;
 
-/// The most images in the tensor `input` that `logits` runs (a benchmark's batch), each of an
-/// input side at most [`INPUT_SIDE`]; the net's own maps are bounded as a benchmark case's.
-pub const LOGITS_BATCH: Bound = Bound {
-    min: 1,
-    max: bench::MAX_BATCH as u64,
-    what: "images in logits' input",
-    arguments: &[],
-    page: None,
-};
+/// The most a model file may be: two copies (`model` and `model_ema`) of the most parameters a
+/// net may have, in f32, and room for the rest (the page's own bound is lower: its heap is 4 GB).
+pub const MAX_CHECKPOINT_BYTES: u64 = 2 * 4 * MAX_PARAMS as u64 + (64 << 20);
+
+/// The most an image file may be: what it may decode to (an encoded image is smaller).
+pub const MAX_IMAGE_FILE_BYTES: u64 = MAX_DECODED_BYTES;
+
+/// The most a dataset may hold in memory: a `.vnds` file, or a folder's images at their size.
+pub const MAX_DATASET_BYTES: u64 = 2 << 30;
+
+/// The images in the tensor `input` that `logits` runs (a benchmark's batch), each of a side
+/// within [`INPUT_SIDE`], the forward bounded in all as a benchmark case's
+/// (`bench::MAX_CASE_BYTES`): so the input file is at most that too.
+pub const LOGITS_BATCH: Bound =
+    Bound { min: 1, max: bench::MAX_BATCH as u64, what: "images in logits' input", arguments: &[], page: None };

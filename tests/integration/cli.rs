@@ -617,7 +617,10 @@ fn arguments_past_their_limits_are_usage_errors() {
             let err = String::from_utf8_lossy(&out.stderr);
             if past {
                 assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-                assert!(err.starts_with("error: invalid value") && err.contains(&format!("'{flag}")), "{args:?}: {err}");
+                assert!(
+                    err.starts_with("error: invalid value") && err.contains(&format!("'{flag}")),
+                    "{args:?}: {err}"
+                );
                 assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
             } else {
                 assert_ne!(out.status.code(), Some(2), "{args:?} is within its bounds: {err}");
@@ -670,7 +673,12 @@ fn the_page_reads_the_limits_the_cli_is_bounded_by() {
     let mut rows = std::collections::BTreeSet::new();
     for bound in TABLE {
         if let Some(key) = bound.page {
-            assert_eq!(page[key], serde_json::json!(bound.max), "the page's {key} is the table's {:?}", bound.arguments);
+            assert_eq!(
+                page[key],
+                serde_json::json!(bound.max),
+                "the page's {key} is the table's {:?}",
+                bound.arguments
+            );
             rows.insert(key.to_string());
         }
     }
@@ -703,4 +711,37 @@ fn a_training_benchmark_too_large_in_all_is_refused_before_it_allocates() {
         "1000",
     ]);
     fails_with(&out, "at most 512 MB");
+}
+
+/// What no flag sets but a file can is bounded too (`vanillanet::limits`): a labels file, an
+/// image, a model file, a logits input, a folder's images; past a bound the command says which
+/// in one line, before the file is read whole (`/dev/zero` has no end and no size).
+#[test]
+fn files_past_their_bounds_are_refused_before_they_are_read() {
+    use vanillanet::limits::{LOGITS_BATCH, MAX_LABELS_BYTES};
+    let model = tmp("bounded-nano.safetensors");
+    assert!(vanillanet(&["init", "--model", "nano_28", "--size", "28", "--output", s(&model)]).status.success());
+    let photo = colour_photo("bounded-photo.png");
+    let labels = format!("larger than {} MB, the most a labels file may be", MAX_LABELS_BYTES / 1_000_000);
+    fails_with(&vanillanet(&["classify", "--checkpoint", s(&model), "--labels", "/dev/zero", s(&photo)]), &labels);
+    fails_with(&vanillanet(&["classify", "--checkpoint", s(&model), "/dev/zero"]), "the most an image file may be");
+    fails_with(&vanillanet(&["inspect", "--checkpoint", s(&model), "--image", "/dev/zero"]), "the most an image file");
+    fails_with(
+        &vanillanet(&["fuse", "--checkpoint", "/dev/zero", "--output", s(&tmp("never.st"))]),
+        "the most a model file",
+    );
+    let n = LOGITS_BATCH.most() + 1;
+    let mut input = StateDict::default();
+    input.insert("input", vec![n, 1, 28, 28], vec![0.0; n * 28 * 28]);
+    let input_path = tmp("bounded-input.safetensors");
+    std::fs::write(&input_path, input.to_safetensors().unwrap()).unwrap();
+    let out =
+        vanillanet(&["logits", "--checkpoint", s(&model), "--input", s(&input_path), "--output", s(&tmp("o.st"))]);
+    fails_with(&out, &format!("'input' is {n} images of 28x28: at most {} images", LOGITS_BATCH.max));
+    // A folder with a file too large to be an image is refused by that file's name.
+    let dir = image_folder("bounded-folder");
+    let big = dir.join("dark").join("huge.png");
+    std::fs::File::create(&big).unwrap().set_len(vanillanet::limits::MAX_IMAGE_FILE_BYTES + 1).unwrap();
+    fails_with(&vanillanet(&["train", "--data", s(&dir)]), "huge.png: larger than");
+    std::fs::remove_file(&big).unwrap();
 }

@@ -1,10 +1,11 @@
 //! `vanillanet classify`: the top classes of image files, preprocessed and labelled as the
 //! model file's card says (as the page does).
 
+use vanillanet::limits::{MAX_IMAGE_FILE_BYTES, MAX_LABELS_BYTES};
 use vanillanet::{Error, Result};
 
 use crate::args::ClassifyArgs;
-use crate::context::Context;
+use crate::context::{Context, read_bounded};
 use crate::model_file::ModelFile;
 
 /// Every image is tried; those that cannot be read are named on stderr and make the command
@@ -14,8 +15,10 @@ pub fn run(args: ClassifyArgs, context: &Context) -> Result<()> {
     let device = context.device()?;
     let mut c = ModelFile::read(&model)?.classifier(size, &device)?;
     if let Some(path) = labels {
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
+        let bytes = read_bounded(&path, MAX_LABELS_BYTES, "a labels file")
+            .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::InvalidInput(format!("{}: not text (UTF-8)", path.display())))?;
         c.card.classes = text.lines().map(String::from).collect();
         if c.card.classes.len() != c.card.architecture.num_classes {
             return Err(Error::InvalidInput(format!(
@@ -28,8 +31,9 @@ pub fn run(args: ClassifyArgs, context: &Context) -> Result<()> {
     }
     let mut failed = false;
     for path in &images {
-        let result =
-            std::fs::read(path).map_err(Error::Io).and_then(|b| pollster::block_on(c.classify(&b, top, &device)));
+        let result = read_bounded(path, MAX_IMAGE_FILE_BYTES, "an image file")
+            .map_err(Error::InvalidInput)
+            .and_then(|b| pollster::block_on(c.classify(&b, top, &device)));
         match result {
             Ok(r) => {
                 println!("{}", path.display());

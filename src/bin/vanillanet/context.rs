@@ -1,6 +1,6 @@
-//! What every command runs in and writes through: the backend's device, the CPU thread pool,
-//! and files written whole. A leaf: it uses the flags' types (`args.rs`) and nothing else of
-//! the CLI, so any command can use it and it uses none.
+//! What every command runs in, reads and writes through: the backend's device, the CPU thread
+//! pool, files read within a bound and files written whole. A leaf: it uses the flags' types
+//! (`args/`) and nothing else of the CLI, so any command can use it and it uses none.
 
 use std::path::Path;
 
@@ -57,6 +57,25 @@ fn thread_pool(threads: Option<u16>) -> Result<usize> {
     }
     pool.build_global().map_err(|e| Error::InvalidInput(format!("--threads: cannot start the thread pool ({e})")))?;
     Ok(rayon::current_num_threads())
+}
+
+/// A file read whole, refused when it is larger than `most` bytes (the library's limits): its
+/// size is checked first, and the read stops past `most` all the same, for what has no size
+/// (`/dev/zero`, a pipe) or grows meanwhile. The error says why; the caller names the path.
+pub fn read_bounded(path: &Path, most: u64, what: &str) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read;
+    let named = |e: std::io::Error| e.to_string();
+    let too_large = || format!("larger than {} MB, the most {what} may be", most / 1_000_000);
+    let file = std::fs::File::open(path).map_err(named)?;
+    if file.metadata().map_err(named)?.len() > most {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(most + 1).read_to_end(&mut bytes).map_err(named)?;
+    if bytes.len() as u64 > most {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: an output

@@ -2,11 +2,12 @@
 //! numbers the page's `vanillanet.inside.featureMaps` answers.
 
 use burn::tensor::{Device, Tensor, TensorData};
+use vanillanet::limits::MAX_IMAGE_FILE_BYTES;
 use vanillanet::train::inside::{FeatureMaps, check_tiles, feature_maps, trained_or_fused_maps};
 use vanillanet::{Error, ModelCard, Result};
 
 use crate::args::{DataArgs, FolderArgs, InspectArgs};
-use crate::context::{Context, write_file};
+use crate::context::{Context, read_bounded, write_file};
 use crate::datasets::load_dataset;
 use crate::model_file::{ModelFile, Net};
 
@@ -53,7 +54,8 @@ fn input(card: &ModelCard, args: &InspectArgs, device: &Device) -> Result<Tensor
             Ok(data.batch(&data.test, &[args.index], device).0)
         }
         (None, Some(path)) => {
-            let bytes = std::fs::read(path).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
+            let bytes = read_bounded(path, MAX_IMAGE_FILE_BYTES, "an image file")
+                .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
             let p = &card.preprocess;
             let values = p.input(&bytes).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
             Ok(Tensor::from_data(TensorData::new(values, [1, p.channels, p.height, p.width]), device))

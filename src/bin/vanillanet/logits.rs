@@ -4,10 +4,12 @@
 use std::path::Path;
 
 use burn::tensor::{Device, Tensor, TensorData};
+use vanillanet::bench::{MAX_CASE_BYTES, check_case};
+use vanillanet::limits::{INPUT_SIDE, LOGITS_BATCH};
 use vanillanet::{Error, Result, StateDict, VanillaNetConfig};
 
 use crate::args::LogitsArgs;
-use crate::context::{Context, write_file};
+use crate::context::{Context, read_bounded, write_file};
 use crate::model_file::{ModelFile, Net};
 
 pub fn run(args: LogitsArgs, context: &Context) -> Result<()> {
@@ -40,7 +42,8 @@ pub fn run(args: LogitsArgs, context: &Context) -> Result<()> {
 
 /// The tensor `input` of a safetensors file, checked against the net it is fed to.
 fn read_input(path: &Path, config: &VanillaNetConfig, device: &Device) -> Result<Tensor<4>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
+    let bytes = read_bounded(path, MAX_CASE_BYTES, "logits' input")
+        .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
     let sd =
         StateDict::from_safetensors(&bytes).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
     let t = sd
@@ -55,7 +58,14 @@ fn read_input(path: &Path, config: &VanillaNetConfig, device: &Device) -> Result
     if n == 0 {
         return Err(Error::InvalidInput("'input' has batch size 0".into()));
     }
-    config.feature_sizes(h, w)?;
+    if !LOGITS_BATCH.contains(n as u64) || h.max(w) > INPUT_SIDE.most() {
+        return Err(Error::InvalidInput(format!(
+            "'input' is {n} images of {h}x{w}: at most {} images, each side at most {}",
+            LOGITS_BATCH.max, INPUT_SIDE.max
+        )));
+    }
+    // The net's maps too, as a benchmark case's.
+    check_case(config, h, w, n)?;
     Ok(Tensor::from_data(TensorData::new(t.data.clone(), [n, c, h, w]), device))
 }
 

@@ -8,9 +8,11 @@ use vanillanet::classify::Classifier;
 use vanillanet::io::card::{Form, ModelCard};
 use vanillanet::io::detect::detect;
 use vanillanet::io::names::check_shapes;
+use vanillanet::limits::MAX_CHECKPOINT_BYTES;
 use vanillanet::{Error, Result, StateDict, VanillaNet, VanillaNetDeploy, load_state};
 
 use crate::args::{ArchArgs, ModelArgs};
+use crate::context::read_bounded;
 
 /// A model file read, with the card that says what it holds.
 pub struct ModelFile {
@@ -26,7 +28,14 @@ pub enum Net {
 
 impl ModelFile {
     pub fn read(args: &ModelArgs) -> Result<Self> {
-        let state = StateDict::read(&args.checkpoint)?;
+        let path = &args.checkpoint;
+        let bytes = read_bounded(path, MAX_CHECKPOINT_BYTES, "a model file")
+            .map_err(|e| Error::read("checkpoint", format!("{}: {e}", path.display())))?;
+        // As `StateDict::read` names the file in what is wrong with it.
+        let state = StateDict::from_bytes(bytes).map_err(|e| match e {
+            Error::Read { what, reason } => Error::Read { what, reason: format!("{}: {reason}", path.display()) },
+            other => other,
+        })?;
         let card = card_of(&state, &args.arch)?;
         Ok(Self { card, state })
     }

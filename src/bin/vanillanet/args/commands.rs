@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use vanillanet::limits::{BENCH_BATCH, BENCH_RUNS, BENCH_SIZE, BENCH_WARMUP, BLOCK, INPUT_SIDE, PROBE_EVERY, SEED, TILES, TOP};
+use vanillanet::limits::{
+    BENCH_BATCH, BENCH_RUNS, BENCH_SIZE, BENCH_WARMUP, BLOCK, INPUT_SIDE, PROBE_EVERY, SEED, TILES, TOP,
+};
 use vanillanet::model::Weights;
 use vanillanet::train::inside::{DEFAULT_EVERY, DEFAULT_TILES};
 use vanillanet::train::options::TrainOptions;
