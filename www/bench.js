@@ -14,13 +14,13 @@ const ort = await import(new URL("./vendor/ort/ort.all.min.mjs", import.meta.url
 // page is cross-origin isolated, else 1). Ours above 1 is the threaded build; onnxruntime is
 // given the same number (it can't change within a page: one page load a thread count).
 // Every parameter is bounded (threads, cases, sizes, batches, runs): one out of bounds refuses
-// the run with its name, it is never replaced.
+// the run with its name, it is never replaced. The bounds of cases, sizes, batches and runs are
+// the engine's (Rust's `Limits`, rows of the one table `vanillanet bench` is bounded by too),
+// asked of the worker; the threads' is the page's own: it depends on this machine's cores
+// (navigator.hardwareConcurrency, which the engine does not see), and is read before the
+// worker starts, in the build the thread count picks.
 const params = new URLSearchParams(location.search.length > 4096 ? "" : location.search);
 const MAX_THREADS = Math.min(64, Math.max(1, navigator.hardwareConcurrency || 1) * 2);
-const MAX_CASES = 32;
-const MAX_RUNS = 1000;
-const MAX_SIZE = 1024;
-const MAX_BATCH = 256;
 const BACKENDS = RUNNING_BACKENDS;
 const problems = [];
 if (location.search.length > 4096) problems.push(`the query is ${location.search.length} characters: at most 4096 are read`);
@@ -196,31 +196,35 @@ function whole(name, text, min, max) {
   return n;
 }
 /** The training case, PRESET:BATCH (a 28 px preset: the images are 28x28 grayscale). */
-function trainingCase(text) {
+function trainingCase(text, maxBatch) {
   const m = /^(\w{1,64}):(\d+)$/.exec(text.trim());
   if (!m) throw new Error(`bad training case ${short(text)}: use PRESET:BATCH`);
-  return { preset: m[1], batch: whole("the training batch", m[2], 1, MAX_BATCH) };
+  return { preset: m[1], batch: whole("the training batch", m[2], 1, maxBatch) };
 }
-function options() {
+/** The form's values, each within its bound (the engine's `Limits`: `limits`). */
+function options({ maxBenchCases, maxBenchSize, maxBenchBatch, maxBenchRuns }) {
   if (problems.length) throw new Error(problems.join("; "));
   const list = form.elements.cases.value.split(",");
-  if (list.length > MAX_CASES) throw new Error(`at most ${MAX_CASES} cases, got ${list.length}`);
+  if (list.length > maxBenchCases) throw new Error(`at most ${maxBenchCases} cases, got ${list.length}`);
   const cases = list.map((c) => {
     const m = /^(\w{1,64})@(\d+):(\d+)$/.exec(c.trim());
     if (!m) throw new Error(`bad case ${short(c)}: use MODEL@SIZE:BATCH`);
-    return { model: m[1], size: whole("a case's size", m[2], 1, MAX_SIZE), batch: whole("a case's batch", m[3], 1, MAX_BATCH) };
+    return { model: m[1], size: whole("a case's size", m[2], 1, maxBenchSize), batch: whole("a case's batch", m[3], 1, maxBenchBatch) };
   });
   const backends = form.elements.backends.value.split(",").map((b) => b.trim()).filter(Boolean);
   for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`unknown backend ${short(b)}: use ${BACKENDS.join(", ")}`);
   if (backends.length > BACKENDS.length) throw new Error(`at most ${BACKENDS.length} backends`);
   return {
     cases, backends,
-    runs: whole("runs", form.elements.runs.value, 1, MAX_RUNS), warmup: whole("warmup", form.elements.warmup.value, 0, MAX_RUNS),
+    runs: whole("runs", form.elements.runs.value, 1, maxBenchRuns), warmup: whole("warmup", form.elements.warmup.value, 0, maxBenchRuns),
     breakdown: whole("breakdown", form.elements.breakdown.value, 0, 1) === 1,
-    training: trainingCase(form.elements.training.value),
+    training: trainingCase(form.elements.training.value, maxBenchBatch),
   };
 }
-const start = () => Promise.resolve().then(() => run(options())).then((r) => { window.benchResult = r; }, (e) => { window.benchError = e.message; status(`failed: ${e.message}`); });
+/** The engine's limits and defaults (Rust's `Limits`), asked once (again after a failure). */
+let asked;
+const limits = () => (asked ??= call("defaults").then((d) => d.table.limits, (e) => { asked = undefined; throw e; }));
+const start = () => limits().then((l) => run(options(l))).then((r) => { window.benchResult = r; }, (e) => { window.benchError = e.message; status(`failed: ${e.message}`); });
 form.onsubmit = (e) => {
   e.preventDefault();
   start();
