@@ -745,3 +745,18 @@ fn files_past_their_bounds_are_refused_before_they_are_read() {
     fails_with(&vanillanet(&["train", "--data", s(&dir)]), "huge.png: larger than");
     std::fs::remove_file(&big).unwrap();
 }
+
+/// docs/cli.md's table of limits is the table's: each row's range and arguments, on one line.
+#[test]
+fn the_manual_states_the_table_of_limits() {
+    let manual = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md")).unwrap();
+    for bound in vanillanet::limits::TABLE {
+        let row = manual.lines().find(|l| l.starts_with(&format!("| {} |", bound.what)));
+        let row = row.unwrap_or_else(|| panic!("docs/cli.md has a row for {}", bound.what));
+        assert!(row.contains(&format!("| {} |", bound.range())), "{row}");
+        for argument in bound.arguments {
+            assert!(row.contains(&format!("`{argument}`")), "{row} names {argument}");
+        }
+        assert!(bound.page.is_none_or(|key| row.contains(&format!("`{key}`"))), "{row}");
+    }
+}
