@@ -92,7 +92,9 @@ impl Session {
         let classifier = self.classifier()?;
         let p = &classifier.card.preprocess;
         let shape = [batch, p.channels, p.height, p.width];
-        if values.len() != shape.iter().product::<usize>() {
+        // Checked: a batch whose product wraps around to the values' count is no such input.
+        let expected = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if expected != Some(values.len()) {
             return Err(SessionError::Refused(format!("{} values for an input of shape {shape:?}", values.len())));
         }
         let x = Tensor::<4>::from_data(TensorData::new(values, shape), &self.device);

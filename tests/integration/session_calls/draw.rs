@@ -88,6 +88,9 @@ pub enum Call {
     },
     /// Logits for exactly the classifier's input shape times `batch`.
     LogitsFitting(usize),
+    /// Logits for a few values, with the batch whose product with the input's size wraps
+    /// around to their count.
+    LogitsWrapping,
     FeatureMaps(Option<u64>, Option<Bytes>, usize, bool, Option<usize>),
     Activation(usize, usize, Vec<f32>),
     Watch(usize, usize),
@@ -262,7 +265,7 @@ pub fn call(g: &mut StdRng) -> Call {
         }
         27 => Call::RandomClassifier(name(g, &["nano_28"]), index(g, 64)),
         28 => Call::Logits { values: g.random_range(0..3000), batch: index(g, 3), value: number(g) as f32 },
-        29 => Call::LogitsFitting(g.random_range(0..3)),
+        29 => [Call::LogitsFitting(g.random_range(0..3)), Call::LogitsWrapping][g.random_range(0..4) / 3].clone(),
         30..=31 => Call::FeatureMaps(
             g.random_bool(0.7).then(|| [index(g, 20) as u64, u64::MAX][g.random_range(0..8) / 7]),
             g.random_bool(0.4).then(|| bytes(g)),

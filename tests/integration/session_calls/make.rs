@@ -141,6 +141,18 @@ fn dataset(d: &Data) -> vanillanet::Result<Dataset> {
     }
 }
 
+/// A count of values and a batch whose product with `image` (the values of one input) wraps
+/// around to that count: `batch * image = values` modulo 2^64 (2^32 on wasm).
+pub fn wrapping_batch(image: usize) -> (usize, usize) {
+    let (zeros, odd) = (image.trailing_zeros(), image >> image.trailing_zeros());
+    // The inverse of an odd number modulo 2^64, by Newton's iteration (each doubles the bits).
+    let mut inverse = odd;
+    for _ in 0..6 {
+        inverse = inverse.wrapping_mul(2usize.wrapping_sub(odd.wrapping_mul(inverse)));
+    }
+    (1 << zeros, inverse)
+}
+
 fn study(s: &mut Session, state: &mut State, call: &Call) -> Answer {
     let Call::StudyRun { study, seeds, train_images, edits, saved } = call else { unreachable!() };
     let base = TrainOptions { epochs: 1, decay_epochs: 1, batch_size: 8, ..common::nano_options() };
@@ -206,6 +218,11 @@ pub fn make(s: &mut Session, state: &mut State, call: &Call) -> Answer {
             let p = &s.classifier()?.card.preprocess;
             let values = vec![0.5; batch * p.channels * p.height * p.width];
             drop(block_on(s.logits(values, *batch))?)
+        }
+        Call::LogitsWrapping => {
+            let p = &s.classifier()?.card.preprocess;
+            let (values, batch) = wrapping_batch(p.channels * p.height * p.width);
+            drop(block_on(s.logits(vec![0.5; values], batch))?)
         }
         Call::FeatureMaps(index, bytes, block, fused, tiles) => {
             let bytes = bytes.as_ref().map(|b| resolve(s, b));

@@ -60,7 +60,7 @@ fn words(call: &Call) -> Vec<String> {
         Call::LoadCheckpoint(_) | Call::Restore(..) => FILE,
         Call::UseCheckpoint(..) => &["variant", "stride", "tensor", "checkpoint", "block", "model"],
         Call::RandomClassifier(..) => &["model", "input", "size", "side"],
-        Call::Logits { .. } | Call::LogitsFitting(_) => &["values", "shape", "batch"],
+        Call::Logits { .. } | Call::LogitsFitting(_) | Call::LogitsWrapping => &["values", "shape", "batch"],
         Call::FeatureMaps(..) => {
             return [IMAGE, &["test image", "block", "tiles", "fuse"]].concat().iter().map(|w| w.to_string()).collect();
         }
@@ -179,6 +179,12 @@ fn the_calls_it_found_failing_are_refused_by_name() {
     let Err(refused) = pollster::block_on(s.activation(1, usize::MAX, &[0.5])) else { panic!("answered") };
     let refused = refused.to_string();
     assert!(refused.contains(&format!("no channel {}", usize::MAX)), "{refused}");
+    // A batch whose product with the input's size wrapped around to the values' count.
+    let p = s.classifier().unwrap().card.preprocess.clone();
+    let (values, batch) = make::wrapping_batch(p.channels * p.height * p.width);
+    assert_eq!(batch.wrapping_mul(p.channels * p.height * p.width), values);
+    let Err(refused) = pollster::block_on(s.logits(vec![0.5; values], batch)) else { panic!("answered") };
+    assert!(refused.to_string().contains("values for an input of shape"), "{refused}");
     // The page's own images of a shape whose size no usize holds overflowed counting bytes.
     for shape in [[1 << 32, 23, usize::MAX], [2, usize::MAX - 1, 8]] {
         let refused = Dataset::labelled("own", vec!["a".into()], shape, &[0; 6], &[0; 6]).unwrap_err().to_string();
