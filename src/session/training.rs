@@ -147,7 +147,8 @@ impl Session {
     pub async fn restore(&mut self, bytes: Vec<u8>, train_accuracy: Option<f32>) -> Result<Restored> {
         let trainer = Trainer::restore(&self.device, self.data()?.clone(), bytes)?;
         let info = self.install(trainer, true)?;
-        self.jobs.train_accuracy = train_accuracy;
+        // One that is no accuracy (a damaged record) is dropped: the average starts afresh.
+        self.jobs.train_accuracy = train_accuracy.filter(|a| (0.0..=1.0).contains(a));
         let status = Progress::of(self.trainer()?);
         let state = if status.finished { JobState::Finished } else { JobState::Paused };
         self.set_train_state(state);

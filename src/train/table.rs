@@ -184,6 +184,13 @@ impl std::fmt::Display for Limit {
     }
 }
 
+impl Limit {
+    /// The first N, or none for all: 0 is all here too (JavaScript's 0 reads as `Some(0)`).
+    pub fn first(self) -> Option<usize> {
+        self.0.filter(|&n| n > 0)
+    }
+}
+
 impl std::str::FromStr for Limit {
     type Err = std::num::ParseIntError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

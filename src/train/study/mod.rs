@@ -202,7 +202,7 @@ impl StudyRun {
                 options.train.decay_epochs, options.train.epochs
             )));
         }
-        let data = data.prefix(options.train_images.0, options.test_images.0);
+        let data = data.prefix(options.train_images.first(), options.test_images.first());
         if data.test.is_empty() {
             return Err(Error::InvalidInput("the data has no test images to compare the arms on".into()));
         }

@@ -126,13 +126,20 @@ fn case(seed: u64, calls: usize, log: &mut Vec<String>) -> Result<(), String> {
                 return Err("a refused checkpoint changed the classifier".into());
             }
         }
-        catch_unwind(AssertUnwindSafe(|| {
-            s.status();
+        let status = catch_unwind(AssertUnwindSafe(|| {
             for event in s.take_events() {
                 serde_json::to_value(&event).expect("every event serialises");
             }
+            s.status()
         }))
         .map_err(|p| format!("the status or the events after it panicked: {}", make::panic_message(&p)))?;
+        // What the page shows of the session is a number it can show, whatever it was sent.
+        if status.train_accuracy.is_some_and(|a| !(0.0..=1.0).contains(&a)) {
+            return Err(format!("the train accuracy is {:?}", status.train_accuracy));
+        }
+        if status.training.is_some_and(|p| !(0.0..=1.0).contains(&p.lambda)) {
+            return Err(format!("lambda is {:?}", s.status().training.map(|p| p.lambda)));
+        }
     }
     Ok(())
 }
@@ -185,6 +192,19 @@ fn the_calls_it_found_failing_are_refused_by_name() {
     assert_eq!(batch.wrapping_mul(p.channels * p.height * p.width), values);
     let Err(refused) = pollster::block_on(s.logits(vec![0.5; values], batch)) else { panic!("answered") };
     assert!(refused.to_string().contains("values for an input of shape"), "{refused}");
+    // A study's 0 images (all, in the page's form and the CLI) came from JavaScript as
+    // `Some(0)`: it trained on none, the loss NaN, blamed on the learning rate.
+    let study = r#"{"trainImages": 0, "testImages": 0, "train": {"preset": "nano_28", "epochs": 1, "batchSize": 8}}"#;
+    let report = s.study_run(serde_json::from_str(study).unwrap(), None).unwrap();
+    assert_eq!((report.train_images, report.test_images), (16, 4));
+    // A restored run's train accuracy of -inf or NaN (a damaged record) was kept and shown.
+    s.reset();
+    pollster::block_on(s.step_once(crate::common::nano_options())).unwrap();
+    let (snapshot, _) = pollster::block_on(s.snapshot()).unwrap();
+    for odd in [f32::NEG_INFINITY, f32::NAN, 1.5] {
+        pollster::block_on(s.restore(snapshot.clone(), Some(odd))).unwrap();
+        assert_eq!(s.status().train_accuracy, None);
+    }
     // The page's own images of a shape whose size no usize holds overflowed counting bytes.
     for shape in [[1 << 32, 23, usize::MAX], [2, usize::MAX - 1, 8]] {
         let refused = Dataset::labelled("own", vec!["a".into()], shape, &[0; 6], &[0; 6]).unwrap_err().to_string();
