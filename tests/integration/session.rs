@@ -270,7 +270,9 @@ fn the_page_reads_the_limits_and_the_events_by_these_names() {
         "evalEvery": 50, "evalLimit": 500, "fuseLimit": 500, "activationEvery": DEFAULT_EVERY,
         "probeEvery": DEFAULT_EVERY, "maxProbeEvery": MAX_EVERY, "defaultTiles": DEFAULT_TILES,
         "maxTiles": MAX_TILES, "maxBlocks": MAX_BLOCKS,
+        "maxInputSide": vanillanet::data::preprocess::MAX_INPUT_SIDE,
         "maxBenchSize": bench::MAX_SIZE, "maxBenchBatch": bench::MAX_BATCH, "maxBenchRuns": bench::MAX_RUNS,
+        "maxBenchCases": bench::MAX_CASES,
     });
     assert_eq!(limits, expected);
     let mut s = session();
