@@ -594,7 +594,7 @@ fn arguments_past_their_limits_are_usage_errors() {
     let ablate = StudyOptions::table().into_iter().chain(TrainOptions::table()).map(|o| ("ablate", o));
     for (command, o) in train.chain(ablate) {
         let (outside, edges) = match o.kind {
-            Kind::Integer { min, max } => ([(min > 0.0).then(|| min - 1.0), Some(max + 1.0)], [Some(min), Some(max)]),
+            Kind::Integer { min, max } => ([(min > 0.0).then_some(min - 1.0), Some(max + 1.0)], [Some(min), Some(max)]),
             Kind::Count { max } => ([None, Some(max + 1.0)], [Some(0.0), Some(max)]),
             Kind::Number { min, max, above, below } => (
                 [Some(if above { min } else { min - 1.0 }), Some(if below { max } else { max + 1.0 })],
