@@ -142,7 +142,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     pub weights: Option<Weights>,
     #[arg(long, default_value_t = DEFAULT_EVERY, value_parser = within::<usize>(PROBE_EVERY),
-        help = format!("Steps between probes of the leaky activations' decay (on the first 32 test images; 0: none; {}). Each epoch's line is followed by the last probe's figures", PROBE_EVERY.range()))]
+        help = format!("Steps between probes of the leaky activations' decay, {} (0: none; on the first 32 test images). Each epoch's line is followed by the last probe's figures", PROBE_EVERY.range()))]
     pub probe_every: usize,
 }
 
