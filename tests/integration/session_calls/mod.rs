@@ -147,7 +147,7 @@ fn case(seed: u64, calls: usize, log: &mut Vec<String>) -> Result<(), String> {
 #[test]
 fn every_session_call_answers_or_names_what_it_refuses() {
     let seed = env("SESSION_CALLS_SEED", 34);
-    let (cases, calls) = (env("SESSION_CALLS_CASES", 6), env("SESSION_CALLS_CALLS", 30) as usize);
+    let (cases, calls) = (env("SESSION_CALLS_CASES", 24), env("SESSION_CALLS_CALLS", 40) as usize);
     let mut failures = Vec::new();
     for n in 0..cases {
         let mut log = Vec::new();
