@@ -186,9 +186,10 @@ export function savePredictions(predictions) {
   keep("predictions", () => ({ items }));
 }
 
-export function saveDataChoice(datasetName) {
+/** The data chosen; own images with the dataset made of them (`ownDataset`'s). */
+export function saveDataChoice(datasetName, own = null) {
   if (!writable()) return;
-  keep("session", () => ({ datasetName }));
+  keep("session", () => (own ? { datasetName, own } : { datasetName }));
 }
 
 /** Settles once what has changed is saved; what failed to save before is saved again first,

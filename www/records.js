@@ -77,6 +77,15 @@ function own(r) {
 
 function session(r) {
   oneOf("datasetName", r.datasetName, DATA_NAMES);
+  // Own images as made into the training data (pages before it saved only the name).
+  if (optional(r.own)) return;
+  const o = object("own", r.own);
+  const names = array("own.classes", o.classes, 10_000);
+  names.forEach((c, i) => string(`own.classes[${i}]`, c));
+  const [h, w, c] = [integer("own.height", o.height, 1, 64), integer("own.width", o.width, 1, 64), integer("own.channels", o.channels, 1, 3)];
+  bytes("own.labels", o.labels);
+  if (o.labels.some((l) => l >= names.length)) bad("own.labels", `labels below ${names.length}`);
+  if (bytes("own.pixels", o.pixels).length !== o.labels.length * h * w * c) bad("own.pixels", `${o.labels.length * h * w * c} bytes`, o.pixels);
 }
 
 function training(r) {

@@ -155,8 +155,10 @@ test("a view that throws is said; the others draw on and saving goes on", { time
 });
 
 // Found by the soak (tests/soak/): a save refused for a full disk stayed unsaved once there was
-// room again, while whenSaved() said all was saved and a reload lost it; and a reload at an
-// epoch's end showed the next epoch where the page before it showed the last step's.
+// room again, while whenSaved() said all was saved and a reload lost it; a reload at an epoch's
+// end showed the next epoch where the page before it showed the last step's; and images added
+// to a class (or a class renamed) after training on own images set the training aside at the
+// next reload ("trained on own images (13 images ...), not on this data").
 test("a save refused for a full disk is saved once there is room; whenSaved says while it is not", { timeout: 180_000 }, async () => {
   const { page, close } = await open({ webgpu: false, query: "?backend=cpu" });
   try {
@@ -206,6 +208,35 @@ test("the epoch after a reload is the one the page showed before it", { timeout:
       await ready(page);
       assert.deepEqual(await page.evaluate(() => [window.vanillanet.status().step, window.vanillanet.status().epoch]), [steps, epoch], `after step ${steps} and a reload`);
     }
+  } finally {
+    await close();
+  }
+});
+
+test("own images added or renamed after training on them: a reload restores the training", { timeout: 180_000 }, async () => {
+  const { page, close } = await open({ webgpu: false, query: "?backend=cpu" });
+  const files = (n, colour, from) => Array.from({ length: n }, (_, i) => png(32, colour, from + i).toString("base64"));
+  const add = (classIndex, b64s) => page.evaluate(({ classIndex, b64s }) => window.vanillanet.own.addFiles(classIndex,
+    b64s.map((b64, i) => new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], `${i}.png`, { type: "image/png" }))), { classIndex, b64s });
+  try {
+    await add(0, files(5, [200, 30, 30], 1));
+    await add(1, files(5, [30, 30, 200], 10));
+    await page.evaluate(() => window.vanillanet.own.dataset());
+    for (let i = 0; i < 2; i++) await page.evaluate(() => window.vanillanet.step({ preset: "small_32", batchSize: 4, epochs: 2, decayEpochs: 1 }));
+    await add(0, files(3, [220, 40, 40], 20));
+    await page.locator(".class-card .class-name").nth(1).fill("blue things");
+    await page.locator(".class-card .class-name").nth(1).dispatchEvent("change");
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    await page.reload();
+    await ready(page);
+    assert.doesNotMatch(await page.textContent("#messages"), /set aside/);
+    assert.equal(await page.evaluate(() => window.vanillanet.status().step), 2, "the training is back");
+    assert.deepEqual(await page.evaluate(() => window.vanillanet.own.classes().map((c) => [c.name, c.images])), [["class A", 8], ["blue things", 5]]);
+    assert.match(await page.textContent("#data-summary"), /own images: 8 training and 2 test images/, "the data it was trained on");
+    assert.equal((await page.evaluate(() => window.vanillanet.step())).globalStep, 3, "and it trains on");
+    // Made again, the data has the new images.
+    await page.evaluate(() => window.vanillanet.own.dataset());
+    assert.match(await page.textContent("#data-summary"), /own images: 11 training and 2 test images/);
   } finally {
     await close();
   }

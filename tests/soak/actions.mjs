@@ -131,7 +131,8 @@ export const ACTIONS = [
       await ctx.page.selectOption("#language-select", a.value);
       if (before !== a.value) await waitFor(ctx.page, "!window.__soak || window.__soak.token !== " + "TOKEN".replace("TOKEN", String(ctx.token)), null, { timeout: 120_000 }).catch(() => {});
       await settleUi(ctx);
-      return {};
+      // The default class names are the page's words, in its language.
+      return { discards: ["ownNames"] };
     },
   },
   {

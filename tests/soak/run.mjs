@@ -212,6 +212,18 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
     count(summary.invariants, "errors");
     allowPrevious = outcome.allow ?? [];
     count(summary.actions, current.kind === "api" ? `api ${current.args.path}` : current.kind);
+    if (process.env.SOAK_TRACE) {
+      // What the page shows and what its records hold, after each action (to read a failing log).
+      say(`  trace ${JSON.stringify(await page.evaluate(() => new Promise((resolve) => {
+        const r = indexedDB.open("vanillanet", 1);
+        r.onsuccess = () => {
+          const tx = r.result.transaction("records");
+          const t = tx.objectStore("records").get("training");
+          const sess = tx.objectStore("records").get("session");
+          tx.oncomplete = () => resolve({ step: window.vanillanet.status().step, state: window.vanillanet.status().state, engine: window.vanillanet.status().engine, saved: t.result?.history?.steps.at(-1) ?? null, data: sess.result?.datasetName, owner: document.getElementById("tab-owner").hidden, messages: document.querySelector("#messages").textContent.slice(-400) });
+        };
+      })).catch((e) => String(e)))}`);
+    }
     log.push({ i, kind: current.kind, args: current.args, ms: Date.now() - t0 });
     say(`#${i} ${current.kind}${current.kind === "api" ? ` ${current.args.path}` : ""} ${Date.now() - t0} ms${failures.length ? ` FAILED: ${failures.join(" | ")}` : ""}`);
     if (failures.length) summary.failures.push({ i, kind: current.kind, args: current.args, failures });

@@ -70,7 +70,15 @@ export async function ownDataset() {
   const pixels = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) { pixels.set(c, at); at += c.length; }
+  const dataset = { classes: usable.map((c) => c.name), pixels, labels: Uint8Array.from(labels), channels, height: side, width: side };
+  // Saved as made: images added or classes renamed afterwards do not change what the saved
+  // training was trained on, and a reload restores both together.
+  persist.saveDataChoice("own", dataset);
+  return useOwnDataset(dataset);
+}
+
+/** Makes `dataset` (own images as `ownDataset` made them, e.g. saved) the training data. */
+export function useOwnDataset(dataset) {
   update({ datasetName: "own" });
-  persist.saveDataChoice("own");
-  return call("ownDataset", { classes: usable.map((c) => c.name), pixels, labels: Uint8Array.from(labels), channels, height: side, width: side });
+  return call("ownDataset", dataset);
 }

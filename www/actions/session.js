@@ -9,7 +9,7 @@ import { BACKENDS, DATASETS } from "../names.js";
 import { buildFor } from "../rpc.js";
 import { get, message, subscribe, tracker, update } from "../state.js";
 import { fuse, loadCheckpoint } from "./classifier.js";
-import { ownDataset, ownSize } from "./own.js";
+import { ownDataset, ownSize, useOwnDataset } from "./own.js";
 import { setStudyForm, TRAINING_CLEARED } from "./training.js";
 
 /** Switches backend. When the other build of the engine serves it (the threaded CPU build, or
@@ -108,7 +108,7 @@ async function restoreParts() {
     }
     const datasetName = training?.datasetName ?? session?.datasetName ?? "fashion-mnist";
     await part(datasetName === "own" ? "own" : "session", async () => {
-      if (datasetName === "own") await ownDataset();
+      if (datasetName === "own") await (session?.datasetName === "own" && session.own ? useOwnDataset(session.own) : ownDataset());
       else await loadDataset(datasetName);
     }, async (e) => {
       message(t("data.savedUnusable", { name: datasetName === "own" ? t("data.ownName") : datasetName, reason: e.message }));
