@@ -20,6 +20,9 @@ pub enum Bytes {
     Model,
     /// The trainer's snapshot, else a PNG.
     Snapshot,
+    /// A model file or a snapshot made before (the `i`-th, modulo how many), else a PNG: one
+    /// from another net, other data, another classifier.
+    Earlier(usize),
     /// The first `at` (of a thousand) parts of the inner bytes.
     Cut(Box<Bytes>, u16),
     /// The inner bytes with a few bits flipped.
@@ -173,7 +176,8 @@ pub fn edits(g: &mut StdRng) -> Vec<Edit> {
 }
 
 pub fn bytes(g: &mut StdRng) -> Bytes {
-    let plain = match g.random_range(0..5) {
+    let plain = match g.random_range(0..7) {
+        5 | 6 => Bytes::Earlier(g.random_range(0..8)),
         0 => Bytes::Empty,
         1 => Bytes::Random(g.random_range(1..4096)),
         2 => Bytes::Model,

@@ -20,10 +20,12 @@ use crate::common;
 
 pub type Answer = Result<(), SessionError>;
 
-/// What the case keeps between calls: the last study report (to continue it).
+/// What the case keeps between calls: the last study report (to continue it), every model file
+/// and snapshot made (to give them to a session that has changed since).
 #[derive(Default)]
 pub struct State {
     study: Option<StudyReport>,
+    kept: Vec<Vec<u8>>,
 }
 
 pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
@@ -94,20 +96,30 @@ fn png() -> Vec<u8> {
     bytes
 }
 
-fn resolve(s: &Session, b: &Bytes) -> Vec<u8> {
+/// `bytes` (else a PNG), kept for later calls: the last eight.
+fn keep(kept: &mut Vec<Vec<u8>>, bytes: Option<Vec<u8>>) -> Vec<u8> {
+    if kept.len() == 8 {
+        kept.remove(0);
+    }
+    kept.extend(bytes.clone());
+    bytes.unwrap_or_else(png)
+}
+
+fn resolve(s: &Session, kept: &mut Vec<Vec<u8>>, b: &Bytes) -> Vec<u8> {
     match b {
         Bytes::Empty => Vec::new(),
         Bytes::Png => png(),
         Bytes::Random(n) => random_bytes(*n, *n as u64),
-        Bytes::Model => block_on(s.export_model()).unwrap_or_else(|_| png()),
-        Bytes::Snapshot => block_on(s.snapshot()).map(|(b, _)| b).unwrap_or_else(|_| png()),
+        Bytes::Model => keep(kept, block_on(s.export_model()).ok()),
+        Bytes::Snapshot => keep(kept, block_on(s.snapshot()).ok().map(|(b, _)| b)),
+        Bytes::Earlier(i) => kept.get(i % kept.len().max(1)).cloned().unwrap_or_else(png),
         Bytes::Cut(inner, at) => {
-            let mut v = resolve(s, inner);
+            let mut v = resolve(s, kept, inner);
             v.truncate(v.len() * *at as usize / 1000);
             v
         }
         Bytes::Flipped(inner, seed) => {
-            let mut v = resolve(s, inner);
+            let mut v = resolve(s, kept, inner);
             let mut g = StdRng::seed_from_u64(*seed);
             for _ in 0..g.random_range(1..8) {
                 if !v.is_empty() {
@@ -206,11 +218,11 @@ pub fn make(s: &mut Session, state: &mut State, call: &Call) -> Answer {
         }
         Call::Accuracy(weights, limit) => drop(block_on(s.accuracy(*weights, *limit))?),
         Call::Fuse(limit, weights) => drop(block_on(s.fuse(*limit, *weights))?),
-        Call::Classify(bytes, k) => drop(block_on(s.classify(&resolve(s, bytes), *k))?),
+        Call::Classify(bytes, k) => drop(block_on(s.classify(&resolve(s, &mut state.kept, bytes), *k))?),
         Call::ExportModel => drop(block_on(s.export_model())?),
         Call::ExportOnnx => drop(block_on(s.export_onnx())?),
         Call::ExportTraining(weights) => drop(block_on(s.export_training(*weights))?),
-        Call::LoadCheckpoint(bytes) => drop(s.load_checkpoint(resolve(s, bytes))?),
+        Call::LoadCheckpoint(bytes) => drop(s.load_checkpoint(resolve(s, &mut state.kept, bytes))?),
         Call::UseCheckpoint(variant, strides) => drop(s.use_checkpoint(variant.as_deref(), strides.clone())?),
         Call::RandomClassifier(model, size) => drop(s.random_classifier(model, *size)?),
         Call::Logits { values, batch, value } => drop(block_on(s.logits(vec![*value; *values], *batch))?),
@@ -225,7 +237,7 @@ pub fn make(s: &mut Session, state: &mut State, call: &Call) -> Answer {
             drop(block_on(s.logits(vec![0.5; values], batch))?)
         }
         Call::FeatureMaps(index, bytes, block, fused, tiles) => {
-            let bytes = bytes.as_ref().map(|b| resolve(s, b));
+            let bytes = bytes.as_ref().map(|b| resolve(s, &mut state.kept, b));
             let test_images = s.trainer().map(|t| t.data().test.len() as u64).unwrap_or(0);
             let maps = block_on(s.feature_maps(*index, bytes.as_deref(), *block, *fused, *tiles));
             if maps.is_ok() && bytes.is_none() && index.is_some_and(|i| i >= test_images) {
@@ -243,7 +255,7 @@ pub fn make(s: &mut Session, state: &mut State, call: &Call) -> Answer {
         Call::StudyReport => state.study = Some(s.study_report()?),
         Call::StudyDiscard => s.study_discard(),
         Call::Snapshot => drop(block_on(s.snapshot())?),
-        Call::Restore(bytes, accuracy) => drop(block_on(s.restore(resolve(s, bytes), *accuracy))?),
+        Call::Restore(bytes, accuracy) => drop(block_on(s.restore(resolve(s, &mut state.kept, bytes), *accuracy))?),
         Call::SetBackend(request) => drop(block_on(s.set_backend(*request))?),
         Call::WarmUp => block_on(s.warm_up())?,
         Call::Status => {
