@@ -27,16 +27,18 @@ impl Session {
     /// Starts (or goes on) training with these options; `eval_every` and `eval_limit` set the
     /// quick looks at the test set from now on. A finished run starts over.
     pub fn train(&mut self, options: TrainOptions, eval_every: Option<usize>, eval_limit: Option<usize>) -> Result<()> {
+        if self.jobs.train == JobState::Finished {
+            // Checked first: options refused leave the finished run there.
+            options.model_config(self.data()?)?;
+            self.reset();
+        }
+        self.ensure_trainer(options)?;
         if let Some(n) = eval_every.filter(|&n| n > 0) {
             self.jobs.eval_every = n;
         }
         if let Some(n) = eval_limit.filter(|&n| n > 0) {
             self.jobs.eval_limit = n;
         }
-        if self.jobs.train == JobState::Finished {
-            self.reset();
-        }
-        self.ensure_trainer(options)?;
         self.start(Job::Train);
         Ok(())
     }
