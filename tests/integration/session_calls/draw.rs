@@ -117,6 +117,9 @@ pub enum Call {
     SetBackend(BackendRequest),
     WarmUp,
     Status,
+    /// The data's calls beside the session's: a test image's pixels, thumbnails per class.
+    TestImage(usize),
+    Samples(usize),
 }
 
 /// An index or count: small valid ones mostly, else an edge.
@@ -298,7 +301,7 @@ pub fn call(g: &mut StdRng) -> Call {
         40 => {
             Call::SetBackend([BackendRequest::Cpu, BackendRequest::Auto, BackendRequest::Webgpu][g.random_range(0..3)])
         }
-        41 => Call::WarmUp,
+        41 => [Call::WarmUp, Call::TestImage(index(g, 20)), Call::Samples(index(g, 5))][g.random_range(0..3)].clone(),
         _ => Call::Status,
     }
 }

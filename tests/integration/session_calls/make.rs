@@ -258,6 +258,8 @@ pub fn make(s: &mut Session, state: &mut State, call: &Call) -> Answer {
         Call::Restore(bytes, accuracy) => drop(block_on(s.restore(resolve(s, &mut state.kept, bytes), *accuracy))?),
         Call::SetBackend(request) => drop(block_on(s.set_backend(*request))?),
         Call::WarmUp => block_on(s.warm_up())?,
+        Call::TestImage(index) => drop(s.data()?.test_image(*index)?),
+        Call::Samples(per_class) => drop(s.data()?.samples(*per_class)),
         Call::Status => {
             s.classifier_info()?;
             s.decay();

@@ -67,6 +67,7 @@ fn words(call: &Call) -> Vec<String> {
         }
         Call::Activation(..) | Call::Watch(..) => &["layer", "channel", "input"],
         Call::Fusion(_) => &["part", "block"],
+        Call::TestImage(_) => &["test image"],
         Call::SetProbeEvery(_) => &["probe"],
         Call::ExportOnnx | Call::ExportModel | Call::ExportTraining(_) => &["onnx", "export", "moving average"],
         Call::SetBackend(_) => &["webgpu"],
