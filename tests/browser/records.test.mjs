@@ -158,7 +158,8 @@ test("a view that throws is said; the others draw on and saving goes on", { time
 // room again, while whenSaved() said all was saved and a reload lost it; a reload at an epoch's
 // end showed the next epoch where the page before it showed the last step's; and images added
 // to a class (or a class renamed) after training on own images set the training aside at the
-// next reload ("trained on own images (13 images ...), not on this data").
+// next reload ("trained on own images (13 images ...), not on this data"); and the own image size
+// select set by a script to a value it does not offer saved a size of "", set aside at a reload.
 test("a save refused for a full disk is saved once there is room; whenSaved says while it is not", { timeout: 180_000 }, async () => {
   const { page, close } = await open({ webgpu: false, query: "?backend=cpu" });
   try {
@@ -237,6 +238,28 @@ test("own images added or renamed after training on them: a reload restores the 
     // Made again, the data has the new images.
     await page.evaluate(() => window.vanillanet.own.dataset());
     assert.match(await page.textContent("#data-summary"), /own images: 11 training and 2 test images/);
+  } finally {
+    await close();
+  }
+});
+
+test("an image size the select does not offer (set by a script) is not taken; the images stay saved", { timeout: 120_000 }, async () => {
+  const { page, close } = await open({ webgpu: false, query: "?backend=cpu" });
+  try {
+    // Were it taken, the page would ask first (the images go with the size): yes.
+    page.on("dialog", (d) => d.accept());
+    await page.evaluate(async (b64) => {
+      await window.vanillanet.own.addFiles(0, [new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "a.png", { type: "image/png" })]);
+      const select = document.getElementById("own-size");
+      select.value = "bogus";
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    }, png(32, [200, 30, 30], 1).toString("base64"));
+    assert.equal(await page.inputValue("#own-size"), "32x3");
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    await page.reload();
+    await ready(page);
+    assert.doesNotMatch(await page.textContent("#messages"), /set aside/);
+    assert.equal(await page.evaluate(() => window.vanillanet.own.classes()[0].images), 1);
   } finally {
     await close();
   }

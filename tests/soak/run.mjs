@@ -220,7 +220,8 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
           const tx = r.result.transaction("records");
           const t = tx.objectStore("records").get("training");
           const sess = tx.objectStore("records").get("session");
-          tx.oncomplete = () => resolve({ step: window.vanillanet.status().step, state: window.vanillanet.status().state, engine: window.vanillanet.status().engine, saved: t.result?.history?.steps.at(-1) ?? null, data: sess.result?.datasetName, owner: document.getElementById("tab-owner").hidden, messages: document.querySelector("#messages").textContent.slice(-400) });
+          const own = tx.objectStore("records").get("own");
+          tx.oncomplete = () => resolve({ step: window.vanillanet.status().step, state: window.vanillanet.status().state, engine: window.vanillanet.status().engine, saved: t.result?.history?.steps.at(-1) ?? null, data: sess.result?.datasetName, own: own.result?.classes?.map((c) => `${c.name}:${c.items.length}`).join(",") ?? null, ownNow: window.vanillanet.own.classes().map((c) => `${c.name}:${c.images + c.rejected.length}`).join(","), owner: document.getElementById("tab-owner").hidden, messages: document.querySelector("#messages").textContent.slice(-400) });
         };
       })).catch((e) => String(e)))}`);
     }
@@ -231,7 +232,9 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
   }
   summary.seconds = Math.round((Date.now() - started) / 1000);
   summary.actionsRun = i;
-  await h.close();
-  await context.browser()?.close().catch(() => {});
+  // Closing is bounded: a page busy on SwiftShader may hold the context's close for minutes.
+  const bounded = (p) => Promise.race([p.catch(() => {}), new Promise((r) => setTimeout(r, 20_000))]);
+  await bounded(h.close());
+  await bounded(context.browser()?.close() ?? Promise.resolve());
   return { summary, log };
 }

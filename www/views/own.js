@@ -81,7 +81,8 @@ export function mount() {
   });
   $("own-size").onchange = () => {
     const own = get().own;
-    if (own.classes.some((c) => c.items.length) && !confirm(t("own.confirmSize"))) {
+    // Only a size the select offers: one set by a script to a value it lacks reads "".
+    if (!$("own-size").value || (own.classes.some((c) => c.items.length) && !confirm(t("own.confirmSize")))) {
       $("own-size").value = own.size;
       return;
     }
