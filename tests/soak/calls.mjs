@@ -3,6 +3,8 @@
 //! what it discards of the user's work (a reset discards the training; nothing else may).
 import { fileToken, garbage } from "./values.mjs";
 
+// A refusal that says there is no model yet is clear whatever the argument (its range needs the model).
+const NO_MODEL = /no model|모델이 없/;
 const PRESETS_28 = ["nano_28", "nano_28", "nano_28", "nano5_28"];
 /** Small training options (nano_28 on the CPU: a step is milliseconds), now and then an edge. */
 export function trainOptions(rng) {
@@ -72,8 +74,8 @@ export const CALLS = [
   { path: "charts", weight: 0.5, args: () => [], bound: 5_000 },
   { path: "inside.decay", weight: 0.5, args: () => [], bound: 5_000 },
   { path: "inside.chart", weight: 0.5, args: () => [], bound: 5_000 },
-  { path: "inside.featureMaps", weight: 1, args: (r) => [index(r), r.int(0, 4), r.chance(0.7) ? {} : { fused: r.chance(0.5), tiles: r.pick([1, 16, 64]) }], names: ["imageOrTestIndex", "block", "options"], bound: 60_000 },
-  { path: "inside.fusion", weight: 1, args: (r) => [r.int(0, 5)], names: ["block"], bound: 60_000 },
+  { path: "inside.featureMaps", weight: 1, args: (r) => [index(r), r.int(0, 4), r.chance(0.7) ? {} : { fused: r.chance(0.5), tiles: r.pick([1, 16, 64]) }], names: ["imageOrTestIndex", "block", "options"], state: NO_MODEL, bound: 60_000 },
+  { path: "inside.fusion", weight: 1, args: (r) => [r.int(0, 5)], names: ["block"], state: NO_MODEL, bound: 60_000 },
   { path: "inside.setProbeEvery", weight: 0.5, args: (r) => [r.pick([0, 1, 10, 100])], names: ["steps"], bound: 10_000 },
   { path: "camera.devices", weight: 0.2, args: () => [], bound: 10_000 },
   { path: "camera.status", weight: 0.2, args: () => [], bound: 5_000 },
