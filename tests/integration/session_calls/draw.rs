@@ -141,7 +141,7 @@ fn number(g: &mut StdRng) -> f64 {
 }
 
 pub fn name(g: &mut StdRng, valid: &[&str]) -> String {
-    const ODD: [&str; 6] = ["", "nano", "NANO_28", "vanillanet_5", "nano_28\0", "../../etc/passwd"];
+    const ODD: [&str; 6] = ["", "nano", "NANO_28", "vanillanet_99", "nano_28\0", "../../etc/passwd"];
     match g.random_range(0..5) {
         0 => ODD[g.random_range(0..ODD.len())].into(),
         1 => "x".repeat(g.random_range(1..5000)),

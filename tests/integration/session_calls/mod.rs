@@ -148,13 +148,14 @@ fn case(seed: u64, calls: usize, log: &mut Vec<String>) -> Result<(), String> {
 #[test]
 fn every_session_call_answers_or_names_what_it_refuses() {
     let seed = env("SESSION_CALLS_SEED", 34);
-    let (cases, calls) = (env("SESSION_CALLS_CASES", 24), env("SESSION_CALLS_CALLS", 40) as usize);
+    let (cases, calls) = (env("SESSION_CALLS_CASES", 48), env("SESSION_CALLS_CALLS", 40) as usize);
     let mut failures = Vec::new();
     for n in 0..cases {
         let mut log = Vec::new();
+        let start = std::time::Instant::now();
         let result = case(seed + n, calls, &mut log);
         if std::env::var_os("SESSION_CALLS_VERBOSE").is_some() {
-            eprintln!("case seed {}:\n  {}", seed + n, log.join("\n  "));
+            eprintln!("case seed {} ({:.1} s):\n  {}", seed + n, start.elapsed().as_secs_f64(), log.join("\n  "));
         }
         if let Err(wrong) = result {
             failures.push(format!(
