@@ -207,10 +207,11 @@ impl Session {
     /// whole test set (else every `eval_every` steps on part of it), the watched activation
     /// read, lambda reaching 1 acted on, the end of training.
     async fn train_step(&mut self) -> Result<StepReport> {
-        // The step changes the weights: what was fused or evaluated of them is gone.
-        self.weights_changed();
         let start = Instant::now();
         let report = self.trainer_mut()?.step().await?;
+        // The step changed the weights: what was fused or evaluated of them is gone (a step
+        // refused, as past the end, changed nothing and keeps them).
+        self.weights_changed();
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let train_accuracy = self.jobs.add_batch_accuracy(report.batch_accuracy);
         let next = Progress::of(self.trainer()?);

@@ -43,7 +43,7 @@ fn option_words() -> Vec<String> {
 /// that say what is missing (no dataset, no trainer, ...).
 fn words(call: &Call) -> Vec<String> {
     const IMAGE: &[&str] = &["file", "image", "bytes", "png", "jpeg", "webp", "gif", "bmp", "decod"];
-    const FILE: &[&str] = &["file", "bytes", "checkpoint", "snapshot", "safetensors", "header", "tensor"];
+    const FILE: &[&str] = &["file", "bytes", "checkpoint", "snapshot", "safetensors", "header", "tensor", "state_dict"];
     let table: &[&str] = match call {
         Call::SetData(_) => &["dataset", "image", "label", "class", "channel", "pixel", "input", "byte", "height"],
         Call::Train(..) | Call::Step(_) | Call::SetOptions(_) | Call::CheckOptions(_) | Call::Schedule(..) => {
@@ -214,9 +214,22 @@ fn what_it_found_stays_fixed() {
     while pollster::block_on(s.advance()) {}
     let finished = s.status();
     assert_eq!(finished.train, vanillanet::session::JobState::Finished);
-    let refused = s.train(TrainOptions { learning_rate: f64::NAN, ..short }, None, None).unwrap_err();
+    let refused = s.train(TrainOptions { learning_rate: f64::NAN, ..short.clone() }, None, None).unwrap_err();
     assert!(refused.to_string().contains("learning rate"), "{refused}");
     assert_eq!(s.status(), finished);
+    // New options that end the run where it stands, then a step: refused, it dropped the
+    // classifier fused from the weights and their evaluation all the same.
+    s.reset();
+    let long = TrainOptions { epochs: 4, ..short.clone() };
+    for _ in 0..2 {
+        pollster::block_on(s.step_once(long.clone())).unwrap();
+    }
+    s.set_options(short).unwrap();
+    pollster::block_on(s.fuse(Some(4), None)).unwrap();
+    let fused = s.status();
+    assert_eq!((fused.training.as_ref().unwrap().finished, fused.train), (true, vanillanet::session::JobState::Paused));
+    assert!(pollster::block_on(s.step_once(long)).unwrap_err().to_string().contains("finished"));
+    assert_eq!(s.status(), fused);
     // The page's own images of a shape whose size no usize holds overflowed counting bytes.
     for shape in [[1 << 32, 23, usize::MAX], [2, usize::MAX - 1, 8]] {
         let refused = Dataset::labelled("own", vec!["a".into()], shape, &[0; 6], &[0; 6]).unwrap_err().to_string();
