@@ -29,6 +29,11 @@ impl Evaluations {
         self.kept.clear();
     }
 
+    /// The moving average went or started afresh: its evaluation is of the one before.
+    pub fn ema_changed(&mut self) {
+        self.kept.retain(|e| e.model != Evaluated::Ema);
+    }
+
     /// Another classifier: the fused form's evaluation is of the one before.
     pub fn classifier_changed(&mut self) {
         self.kept.retain(|e| e.model != Evaluated::Fused);

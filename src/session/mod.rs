@@ -22,6 +22,7 @@ use burn::tensor::Device;
 
 use crate::data::dataset::Dataset;
 use crate::io::state_dict::StateDict;
+use crate::model::Weights;
 use crate::train::study::StudyRun;
 use crate::train::trainer::Trainer;
 
@@ -151,6 +152,17 @@ impl Session {
         self.evaluations.weights_changed();
         if self.classifier.as_ref().is_some_and(|c| c.origin == Origin::Trainer) {
             self.classifier = None;
+        }
+    }
+
+    /// The moving average of the weights went, or started afresh (its decay set to 0, or from
+    /// 0): what was fused or evaluated of it is gone; of the trained weights it holds.
+    fn ema_changed(&mut self) {
+        self.evaluations.ema_changed();
+        let from_ema = |c: &Current| c.origin == Origin::Trainer && c.classifier.card.weights == Some(Weights::Ema);
+        if self.classifier.as_ref().is_some_and(from_ema) {
+            self.classifier = None;
+            self.evaluations.classifier_changed();
         }
     }
 

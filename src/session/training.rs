@@ -41,8 +41,13 @@ impl Session {
     /// answers the total number of steps.
     pub fn set_options(&mut self, options: TrainOptions) -> Result<usize> {
         let trainer = self.trainer_mut()?;
+        let had_ema = trainer.ema().is_some();
         trainer.set_options(options)?;
+        let ema_changed = trainer.ema().is_some() != had_ema;
         let (options, total_steps) = (trainer.options().clone(), trainer.total_steps());
+        if ema_changed {
+            self.ema_changed();
+        }
         self.emit(Event::Options { options, total_steps });
         Ok(total_steps)
     }

@@ -43,7 +43,8 @@ fn option_words() -> Vec<String> {
 /// that say what is missing (no dataset, no trainer, ...).
 fn words(call: &Call) -> Vec<String> {
     const IMAGE: &[&str] = &["file", "image", "bytes", "png", "jpeg", "webp", "gif", "bmp", "decod"];
-    const FILE: &[&str] = &["file", "bytes", "checkpoint", "snapshot", "safetensors", "header", "tensor", "state_dict"];
+    const FILE: &[&str] =
+        &["file", "bytes", "checkpoint", "snapshot", "safetensors", "header", "tensor", "state_dict", "card"];
     let table: &[&str] = match call {
         Call::SetData(_) => &["dataset", "image", "label", "class", "channel", "pixel", "input", "byte", "height"],
         Call::Train(..) | Call::Step(_) | Call::SetOptions(_) | Call::CheckOptions(_) | Call::Schedule(..) => {
@@ -230,6 +231,18 @@ fn what_it_found_stays_fixed() {
     assert_eq!((fused.training.as_ref().unwrap().finished, fused.train), (true, vanillanet::session::JobState::Paused));
     assert!(pollster::block_on(s.step_once(long)).unwrap_err().to_string().contains("finished"));
     assert_eq!(s.status(), fused);
+    // The moving average turned off after its fused form became the classifier: classifying
+    // was refused ("there is no moving average of the weights"), the classifier kept.
+    s.reset();
+    let ema = TrainOptions { ema_decay: 0.9, epochs: 4, ..crate::common::nano_options() };
+    for _ in 0..3 {
+        pollster::block_on(s.step_once(ema.clone())).unwrap();
+    }
+    pollster::block_on(s.fuse(Some(4), Some(vanillanet::model::Weights::Ema))).unwrap();
+    s.set_options(TrainOptions { ema_decay: 0.0, ..ema }).unwrap();
+    let status = s.status();
+    assert!(status.classifier.is_none(), "fused from an average that is gone");
+    assert!(status.evaluated.iter().all(|&e| e == vanillanet::train::evaluation::Evaluated::Trained));
     // The page's own images of a shape whose size no usize holds overflowed counting bytes.
     for shape in [[1 << 32, 23, usize::MAX], [2, usize::MAX - 1, 8]] {
         let refused = Dataset::labelled("own", vec!["a".into()], shape, &[0; 6], &[0; 6]).unwrap_err().to_string();
