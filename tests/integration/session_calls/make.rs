@@ -217,7 +217,9 @@ pub fn make(s: &mut Session, state: &mut State, call: &Call) -> Answer {
             drop(s.evaluation_cell(*model, *label, *predicted, *limit)?)
         }
         Call::Accuracy(weights, limit) => drop(block_on(s.accuracy(*weights, *limit))?),
-        Call::Fuse(limit, weights) => drop(block_on(s.fuse(*limit, *weights))?),
+        Call::Fuse(limit, weights) => {
+            block_on(s.fuse(*limit, *weights))?;
+        }
         Call::Classify(bytes, k) => drop(block_on(s.classify(&resolve(s, &mut state.kept, bytes), *k))?),
         Call::ExportModel => drop(block_on(s.export_model())?),
         Call::ExportOnnx => drop(block_on(s.export_onnx())?),
