@@ -161,7 +161,10 @@ impl Trainer {
         }
         let epoch_rng = u64::from_str_radix(&position.epoch_rng, 16)
             .map_err(|_| Error::read("training snapshot", format!("bad shuffle state '{}'", position.epoch_rng)))?;
-        let mut trainer = Self::new(device, data, position.options)?;
+        // Options out of range are a damaged file's, and said to be the snapshot's.
+        let options = position.options;
+        options.check(&data).map_err(|e| Error::read("training snapshot", format!("its options: {}", e.message)))?;
+        let mut trainer = Self::new(device, data, options)?;
         check_shapes(&trainer.config, &sd)?;
         let device = trainer.device.clone();
         let model: VanillaNet = load_state(trainer.config.init(&device), &sd, &device)?;
