@@ -60,6 +60,11 @@ node --test --test-concurrency=1 $(ls tests/browser/*.test.mjs | grep -vxF "$nee
 firefox_start=$(date +%s)
 node --test --test-concurrency=1 tests/firefox/ || browser=$?
 echo "Firefox tests: $(( $(date +%s) - firefox_start )) s"
+# The monkey soak on a fixed seed for about two minutes (tests/soak/; docs/testing.md says how
+# to run it for hours and replay a failing seed).
+soak_start=$(date +%s)
+node --test tests/soak/ || browser=$?
+echo "soak: $(( $(date +%s) - soak_start )) s"
 join native-build
 node --test --test-concurrency=1 $needs_cli || browser=$?
 echo "browser tests: $(( $(date +%s) - start )) s"
