@@ -121,7 +121,8 @@ export function saveTraining() {
   lastSave = Date.now();
   saving = (async () => {
     const snap = await call("snapshot", undefined, { timeout: SNAPSHOT_TIMEOUT_MS });
-    if (!snap) return;
+    // No trainer (a fresh worker after a crash, a reset): nothing of training is left unsaved.
+    if (!snap) return void unsaved.delete("training");
     const upto = snap.status.globalStep;
     const s = get();
     const h = s.history;

@@ -146,3 +146,44 @@ test("repeated crashes stop after a bound and offer to start fresh, keeping the 
     await close();
   }
 });
+
+// Found by the soak (seed 11): a lost GPU device while the training's last save had failed (the
+// lost device's own snapshot, or a full disk) stopped the recovery at "training state not saved":
+// the move to the CPU build waited to save what the fresh worker did not hold. The page then
+// said "idle" with the lost model's step, and "paused" after a reload. And where the recovery
+// went through, the model was restored twice (the move and the recovery each restored).
+test("a lost device with the training left unsaved: recovered on the CPU at the saved step, paused, restored once", { timeout: 300_000 }, async () => {
+  const { page, close } = await open({ webgpu: true, query: "?backend=webgpu" });
+  try {
+    for (let i = 0; i < 2; i++) await page.evaluate((o) => window.vanillanet.step(o), OPTIONS);
+    await page.evaluate(() => window.vanillanet.whenSaved());
+    await page.evaluate(() => {
+      window.full = true;
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (...a) {
+        if (window.full) throw new DOMException("the quota has been exceeded", "QuotaExceededError");
+        return put.apply(this, a);
+      };
+    });
+    await page.evaluate((o) => window.vanillanet.step(o), OPTIONS);
+    assert.match(await page.evaluate(() => window.vanillanet.whenSaved().then(() => "saved", (e) => e.message)), /full/);
+    await page.evaluate(() => { window.full = false; });
+    assert.equal(await page.evaluate(() => window.vanillanet.debug.loseDevice()), 1);
+    await waitFor(page, () => /recovered on the CPU|recovery failed/.test(document.querySelector("#messages").textContent), null, { timeout: 90_000 });
+    await engineUp(page);
+    const messages = await page.textContent("#messages");
+    assert.doesNotMatch(messages, /recovery failed/);
+    assert.match(messages, /recovered on the CPU at step 2/);
+    assert.equal(messages.match(/restored the model at step 2/g)?.length, 1, messages);
+    const status = await page.evaluate(() => window.vanillanet.status());
+    assert.deepEqual([status.backend, status.state, status.step], ["cpu", "paused", 2]);
+    assert.equal(await page.evaluate(() => window.vanillanet.whenSaved().then(() => "saved", (e) => e.message)), "saved");
+    await page.reload();
+    await waitFor(page, () => window.vanillanet?.ready, null, { timeout: 60_000 });
+    await page.evaluate(() => window.vanillanet.ready);
+    const reloaded = await page.evaluate(() => window.vanillanet.status());
+    assert.deepEqual([reloaded.state, reloaded.step], ["paused", 2]);
+  } finally {
+    await close();
+  }
+});

@@ -15,12 +15,17 @@ import { setStudyForm, TRAINING_CLEARED } from "./training.js";
 /** Switches backend. When the other build of the engine serves it (the threaded CPU build, or
  * the one with WebGPU), the session moves to a fresh worker of that build through what was
  * saved: training pauses first and is saved, then everything is restored there. */
-export async function setBackend(backend) {
+export const setBackend = (backend) => switchBackend(backend, true);
+
+/** `carry`: whether the session moves along (saved, then restored on the fresh worker). A
+ * recovery moves a fresh worker that holds nothing, and restores once itself: what the crashed
+ * worker left unsaved is gone with it, and waiting to save it would fail the move. */
+async function switchBackend(backend, carry) {
   check.oneOf("backend", backend, BACKENDS);
   const build = await buildFor(backend);
   // "auto" chose the threaded build because there is no WebGPU adapter: the CPU it is.
   if (backend === "auto" && build === "threads") {
-    const answer = await setBackend("cpu");
+    const answer = await switchBackend("cpu", carry);
     update({ fallbackReason: "no WebGPU adapter" });
     message(t("backend.unavailable"), "info", "no WebGPU adapter was found");
     return answer;
@@ -32,10 +37,12 @@ export async function setBackend(backend) {
   }
   const s = get();
   const [previousBuild, previousBackend] = [worker.build, s.backend ?? "cpu"];
-  const hadSession = Boolean(s.dataset);
-  if (s.trainState === "running") await call("pause");
-  if (s.model) persist.saveTraining();
-  await persist.whenSaved();
+  const hadSession = carry && Boolean(s.dataset);
+  if (carry) {
+    if (s.trainState === "running") await call("pause");
+    if (s.model) persist.saveTraining();
+    await persist.whenSaved();
+  }
   const moveTo = async (to, toBackend) => {
     worker.restart(t("build.switching"), to);
     update({ trainState: "idle", fuseReport: null, classifier: null, build: null });
@@ -50,7 +57,6 @@ export async function setBackend(backend) {
     throw e;
   }
 }
-
 
 export async function loadDataset(name) {
   check.oneOf("name", name, DATASETS);
@@ -223,9 +229,14 @@ async function recoverOnce({ what, backend }) {
   worker.restart(what);
   update({ trainState: "idle", fuseReport: null, classifier: null });
   try {
-    await setBackend(backend);
+    // A backend that cannot be had is said, and the session is restored where the worker is.
+    const refused = await switchBackend(backend, false).then(() => null, (e) => {
+      if (worker.dead) throw e;
+      return e;
+    });
     await restoreSession();
-    message(t("recover.done", { cpu: backend === "cpu", step: get().step ? num(get().step) : null }), "info");
+    if (refused) message(t("recover.failed", { reason: refused.message }));
+    else message(t("recover.done", { cpu: backend === "cpu", step: get().step ? num(get().step) : null }), "info");
   } catch (e) {
     // A crash meanwhile is recovered from next (`again`); anything else is said.
     if (!worker.dead && !(e instanceof CrashedInRestore)) message(t("recover.failed", { reason: e.message }));
@@ -240,7 +251,7 @@ export async function startFresh() {
   recoveries = [];
   worker.restart(t("recover.fresh"));
   update({ ...TRAINING_CLEARED, crashLoop: null, trainState: "idle", classifier: null, study: null, predictions: [], datasetName: null });
-  await setBackend(get().backend ?? "cpu");
+  await switchBackend(get().backend ?? "cpu", false);
   await loadDataset("fashion-mnist");
   update({ engine: "up" });
   message(t("recover.freshDone"), "info");
