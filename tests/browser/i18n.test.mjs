@@ -59,6 +59,17 @@ function englishWords(page, data) {
   }, data).then((words) => words.filter((w) => !NAMES.has(w)));
 }
 
+// Seen in Firefox: "WebGPU is not available here; using the CPU no WebGPU adapter was found".
+test("a message's detail reads on from its text", { timeout: 120_000 }, async () => {
+  const { page, close } = await open({ webgpu: false });
+  try {
+    await waitFor(page, () => /adapter was found/.test(document.querySelector("#messages").textContent));
+    assert.match(await page.textContent("#messages"), /WebGPU is not available here; using the CPU: no WebGPU adapter was found/);
+  } finally {
+    await close();
+  }
+});
+
 test("the page in Korean, from the browser's language, and a kept switch to English", { timeout: 300_000 }, async () => {
   const { page, errors, close } = await open({ webgpu: false, locale: "ko-KR" });
   try {

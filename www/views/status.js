@@ -55,7 +55,11 @@ export function mount() {
       // A message of the page is in its language; an engine's message (Rust, the browser) is
       // in English, and marked so.
       $("messages").replaceChildren(...s.messages.map((m) => el("div", { class: `msg ${m.kind}`, lang: foreign(m.text) },
-        m.text, m.detail ? [" ", el("span", { class: "detail", lang: "en" }, m.detail)] : null)));
+        m.text, m.detail ? [afterText(m.text), el("span", { class: "detail", lang: "en" }, m.detail)] : null)));
     }
   });
 }
+
+// A message's detail reads on from its text: after a colon, or set off by one ("using the CPU:
+// no WebGPU adapter was found", not "using the CPU no WebGPU ...").
+const afterText = (text) => (/[:：]\s*$/.test(text) ? " " : ": ");
