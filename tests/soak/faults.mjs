@@ -18,8 +18,7 @@ export const FAULTS = [
       const engine = await ctx.waitEngine(120_000);
       // A crash loop (three within a minute) stops the engine until the user starts fresh.
       if (engine === "stopped") {
-        await ctx.page.click("#start-fresh");
-        await ctx.waitEngine(120_000);
+        await ctx.startFresh();
         return { allow: CRASH, discards: ["training"] };
       }
       return { allow: CRASH };

@@ -52,6 +52,18 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
       await waitFor(page, () => window.vanillanet?.status?.().engine !== "recovering", null, { timeout, polling: 200 });
       return page.evaluate(() => window.vanillanet.status().engine);
     },
+    /** Presses Start fresh after a crash loop and waits for the engine. The button may be
+     * moving while messages arrive (Playwright then waits for it to be "stable"); a user can
+     * still press it, and one that cannot be seen is the bug to catch. */
+    async startFresh() {
+      const pressed = await page.click("#start-fresh", { timeout: 10_000 }).then(() => true, () => false);
+      if (!pressed) {
+        const state = await page.evaluate(() => ({ engine: window.vanillanet.status().engine, shown: Boolean(document.getElementById("start-fresh")?.checkVisibility()) }));
+        if (state.engine === "stopped" && !state.shown) failures.push("the engine stopped after repeated crashes and Start fresh cannot be seen");
+        else if (state.engine === "stopped") await page.evaluate(() => document.getElementById("start-fresh").click());
+      }
+      return ctx.waitEngine(120_000);
+    },
     /** Waits until the backend is not switching (the pill says a backend, not "starting"). */
     async waitQuiet(timeout) {
       const trip = await ctx.call("whenSaved", [], timeout);
@@ -77,8 +89,7 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
      * page and its records must agree. */
     async settle() {
       if ((await ctx.waitEngine(120_000)) === "stopped") {
-        await page.click("#start-fresh");
-        await ctx.waitEngine(120_000);
+        await ctx.startFresh();
       }
       for (const p of ["pause", "study.pause"]) await ctx.call(p, [], 60_000);
       await waitFor(page, () => window.vanillanet.status().state !== "running" && window.vanillanet.study.status()?.state !== "running", null, { timeout: 120_000, polling: 200 });
@@ -199,8 +210,7 @@ export async function soak({ seed, minutes, replay = null, maxActions = Infinity
       for (const k of r.checked) count(summary.invariants, k);
       if (r.engine === "stopped") {
         // A crash loop: the user would start fresh; so does the soak.
-        await page.click("#start-fresh");
-        await ctx.waitEngine(120_000);
+        await ctx.startFresh();
         ctx.discarded.add("training");
       }
     } catch (e) {
