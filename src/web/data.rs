@@ -54,7 +54,10 @@ impl Session {
     /// training images are made: centre crop, resize.
     #[wasm_bindgen(js_name = decodeImage)]
     pub fn decode_image(bytes: &[u8], channels: usize, height: usize, width: usize) -> Result<Vec<u8>, JsError> {
-        let p = Preprocess::center_crop(channels, height, width, Normalize::identity(channels));
+        // Checked before anything is allocated by `channels`: the normalization holds one value
+        // a channel, and a count past 3 is refused by `validate` (naming the channels) before
+        // the normalization is looked at.
+        let p = Preprocess::center_crop(channels, height, width, Normalize::identity(channels.min(3)));
         p.validate().map_err(err)?;
         Ok(p.pixels(&decode(bytes).map_err(err)?))
     }

@@ -78,3 +78,21 @@ test("the bench page refuses parameters out of bounds, by name", { timeout: 180_
     await close();
   }
 });
+
+// From the session property test's report: decoding an image with a channel count of 2 ** 32 - 1
+// (the page never asks it; a usize from JS is 32 bits in wasm) made the normalization's one value
+// a channel, 32 GB, before the count was checked: the engine crashed instead of refusing it.
+test("an image decoded with a channel count past any image's is refused before anything is allocated", { timeout: 120_000 }, async () => {
+  const { page, close } = await open({ webgpu: false, query: "?backend=cpu" });
+  try {
+    const answer = await page.evaluate(async () => {
+      const { call } = await import("/client.js");
+      const file = new File([new Uint8Array(16)], "x.png", { type: "image/png" });
+      return call("decodeImage", { file, channels: 2 ** 32 - 1, side: 28 }).then(() => "decoded", (e) => e.message);
+    });
+    assert.match(answer, /4294967295 channels; images give 1 \(grey\) or 3 \(RGB\)/);
+    assert.equal(await page.evaluate(() => window.vanillanet.status().engine), "up");
+  } finally {
+    await close();
+  }
+});
