@@ -68,7 +68,11 @@ export function nothingLost(before, after, discarded) {
     const n = Math.min(before.history.loss.length, after.history.loss.length);
     if (JSON.stringify(after.history.loss.slice(0, n)) !== JSON.stringify(before.history.loss.slice(0, n))) lost.push("training: the loss curve changed");
   }
-  if (!discarded.has("classifier") && before.classifier && !after.classifier) lost.push(`the classifier ${before.classifier.name} is gone`);
+  // A classifier fused from the trainer goes with the trainer's weights (the session drops it
+  // when they change): discarding the training discards it too.
+  const fusedFromTraining = before.classifier?.origin === "trainer";
+  const classifierMayGo = discarded.has("classifier") || (fusedFromTraining && discarded.has("training"));
+  if (!classifierMayGo && before.classifier && !after.classifier) lost.push(`the classifier ${before.classifier.name} is gone`);
   if (!discarded.has("own")) {
     before.classes.forEach((c, i) => {
       const a = after.classes[i];
