@@ -8,7 +8,7 @@ use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::Classifier;
-use crate::data::dataset::Dataset;
+use crate::data::dataset::{Dataset, Split};
 use crate::error::{Error, Result};
 use crate::model::Weights;
 use crate::readback::{argmax, read_f32, read_vec};
@@ -172,7 +172,12 @@ pub(crate) fn correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
 /// Accuracy of `net` on up to `limit` test images (all when `None`), at its lambda. `None`
 /// when there is no test image.
 pub async fn accuracy(net: &TrainedNet<'_>, limit: Option<usize>) -> Result<Option<f32>> {
-    let test = &net.data.test;
+    accuracy_on(net, &net.data.test, limit).await
+}
+
+/// [`accuracy`] on the images of `test`, a split of `net`'s data (the test or the validation
+/// images).
+pub async fn accuracy_on(net: &TrainedNet<'_>, test: &Split, limit: Option<usize>) -> Result<Option<f32>> {
     let n = limit.map_or(test.len(), |l| l.min(test.len()));
     if n == 0 {
         return Ok(None);
