@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod folder;
 pub mod imagenet;
 pub mod preprocess;
+pub mod validation;
 
 use crate::error::{Error, Result};
 

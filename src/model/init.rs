@@ -65,6 +65,32 @@ impl VanillaNetConfig {
     }
 }
 
+/// A conv weight `[out, in, kh, kw]` as the identity (Dirac): output channel k copies input
+/// channel k at the kernel's centre (for k below both counts), everything else 0.
+fn dirac(param: Param<Tensor<4>>) -> Param<Tensor<4>> {
+    let (shape, device) = (param.lazy_shape(), param.lazy_device());
+    let [out, cin, kh, kw] = [shape.dims[0], shape.dims[1], shape.dims[2], shape.dims[3]];
+    let mut values = vec![0f32; out * cin * kh * kw];
+    for k in 0..out.min(cin) {
+        values[((k * cin + k) * kh + kh / 2) * kw + kw / 2] = 1.0;
+    }
+    let id = param.id;
+    param.transform_for_load(Tensor::from_data(TensorData::new(values, shape), &device), id)
+}
+
+/// Identity initialisation of the deep-training pairs: every second (1x1) conv of a pair, the
+/// stem's, each block's and the head's, starts as the identity, so each pair starts as one
+/// layer (conv, BN, ReLU, BN) and deep training only adds depth where training asks for it
+/// (the fast-training recipes' Dirac initialisation). Nets without pairs are returned as they
+/// are.
+pub fn identity_pairs(mut net: VanillaNet) -> VanillaNet {
+    let pairs = std::iter::once(&mut net.stem.convs).chain(net.stages.iter_mut().map(|b| &mut b.convs));
+    for conv in pairs.filter_map(|p| p.conv2.as_mut()).chain(net.head.conv2.as_mut()) {
+        conv.weight = dirac(conv.weight.clone());
+    }
+    net
+}
+
 #[cfg(test)]
 mod tests {
     use burn::module::{Module, ModuleVisitor, Param};
@@ -87,6 +113,30 @@ mod tests {
         let mut visitor = ConvWeights(Vec::new());
         VanillaNetConfig::named("nano_28").unwrap().init_seeded(seed, &Device::flex()).visit(&mut visitor);
         visitor.0
+    }
+
+    #[test]
+    fn identity_pairs_start_as_one_layer() {
+        use burn::tensor::Distribution;
+        let device = Device::flex();
+        let config = VanillaNetConfig::named("nano_28").unwrap();
+        let net = super::identity_pairs(config.init_seeded(1, &device));
+        let conv2 = net.stages[0].convs.conv2.as_ref().unwrap();
+        let [out, cin, _, _] = conv2.weight.dims();
+        let eye = Tensor::<2>::eye(out, &device);
+        let w = conv2.weight.val().reshape([out, cin]);
+        assert_eq!(w.equal(eye).all().into_scalar::<bool>(), true, "the second conv is the identity");
+        assert!(net.head.conv2.is_some() && net.stem.convs.conv2.is_some());
+        // At lambda 1 (the leaky activation the identity), and BN fresh (eval mode: x / sqrt(1 +
+        // eps)), each pair is its first conv: the net's output equals that of the shallow form
+        // with the same first convs. Checked on the stem's pair alone.
+        let x = Tensor::<4>::random([2, 1, 28, 28], Distribution::Normal(0.0, 1.0), &device);
+        let stem = &net.valid().stem.convs;
+        let pair = stem.forward(x.clone(), 1.0);
+        let scale = (1.0f64 + 1e-6).sqrt();
+        let one = crate::model::conv::conv_forward(&stem.conv1, x).div_scalar(scale * scale);
+        let diff = (pair - one).abs().max().into_scalar::<f32>();
+        assert!(diff < 1e-4, "{diff}");
     }
 
     #[test]

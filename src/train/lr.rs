@@ -14,10 +14,16 @@ pub enum LrShape {
     /// `base * (1 + cos(pi * p)) / 2`, p going from 0 at the end of the warm-up to 1 just
     /// after the last step.
     Cosine,
+    /// One cycle (triangular, with the warm-up as its rising side): `base * (1 - p)`, a
+    /// straight line from the peak to just above 0 at the last step: the fast-training recipes'
+    /// triangle (below the cosine early in the decay, above it late).
+    #[serde(rename = "onecycle")]
+    #[cfg_attr(not(target_arch = "wasm32"), value(name = "onecycle"))]
+    OneCycle,
 }
 
 impl LrShape {
-    pub const ALL: [LrShape; 2] = [LrShape::Cosine, LrShape::Constant];
+    pub const ALL: [LrShape; 3] = [LrShape::Cosine, LrShape::OneCycle, LrShape::Constant];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -42,9 +48,12 @@ impl LrSchedule {
         }
         match self.shape {
             LrShape::Constant => self.base,
-            LrShape::Cosine => {
+            LrShape::Cosine | LrShape::OneCycle => {
                 let p = ((s - warmup) / (total - warmup).max(1.0)).clamp(0.0, 1.0);
-                self.base * (1.0 + (std::f64::consts::PI * p).cos()) / 2.0
+                match self.shape {
+                    LrShape::OneCycle => self.base * (1.0 - p),
+                    _ => self.base * (1.0 + (std::f64::consts::PI * p).cos()) / 2.0,
+                }
             }
         }
     }
@@ -86,5 +95,21 @@ mod tests {
         // A warm-up as long as the run: it climbs to the last step.
         let all_warm = LrSchedule { warmup_epochs: 3.0, ..cosine };
         assert_eq!(all_warm.at(2, 99, 100), 0.01);
+    }
+
+    #[test]
+    fn one_cycle_climbs_then_falls_in_a_straight_line_to_just_above_zero() {
+        let s = schedule(LrShape::OneCycle);
+        assert_eq!(s.at(0, 49, 100), 0.01, "the peak at the warm-up's end");
+        // 250 steps after the warm-up: each takes 1/250 of the peak off.
+        assert!((s.at(1, 75, 100) - 0.005).abs() < 1e-12, "halfway, half the rate");
+        let all: Vec<f64> = (50..300).map(|i| s.at(i / 100, i % 100, 100)).collect();
+        let drops: Vec<f64> = all.windows(2).map(|w| w[0] - w[1]).collect();
+        assert!(drops.iter().all(|d| (d - 0.01 / 250.0).abs() < 1e-12), "a straight line");
+        let last = s.at(2, 99, 100);
+        assert!((last - 0.01 / 250.0).abs() < 1e-12, "the last step is just above 0: {last}");
+        // Below the cosine early in the decay, above it late.
+        assert!(s.at(1, 0, 100) < schedule(LrShape::Cosine).at(1, 0, 100));
+        assert!(s.at(2, 80, 100) > schedule(LrShape::Cosine).at(2, 80, 100));
     }
 }

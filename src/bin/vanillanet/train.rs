@@ -2,7 +2,7 @@
 //! options table), a line per epoch; the fused model and the training form saved if asked.
 
 use vanillanet::model::Weights;
-use vanillanet::train::evaluation::accuracy;
+use vanillanet::train::evaluation::{accuracy, accuracy_on};
 use vanillanet::train::trainer::Trainer;
 use vanillanet::{Error, Result, state_dict};
 
@@ -21,6 +21,13 @@ pub fn run(args: TrainArgs, context: &Context) -> Result<()> {
         return Err(Error::InvalidInput("--weights ema: there is no moving average with --ema-decay 0".into()));
     }
     let c = trainer.config();
+    println!(
+        "{}: {} training images, {} held out for validation, {} test",
+        trainer.data().name,
+        trainer.data().train.len(),
+        trainer.validation().len(),
+        trainer.data().test.len()
+    );
     println!(
         "{}: dims {:?} strides {:?}, {} parameters ({} fused); {} steps per epoch",
         trainer.data().name,
@@ -43,19 +50,25 @@ pub fn run(args: TrainArgs, context: &Context) -> Result<()> {
         }
         let secs = start.elapsed().as_secs_f64();
         let percent = |a: Option<f32>| a.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a));
-        let test = pollster::block_on(accuracy(&trainer.trained_net(Weights::Trained)?, None))?;
+        // Validation first: it is what a recipe is chosen on; the test figure is only reported.
+        let scores = |weights| -> Result<String> {
+            let net = trainer.trained_net(weights)?;
+            let test = pollster::block_on(accuracy(&net, None))?;
+            Ok(match pollster::block_on(accuracy_on(&net, trainer.validation(), None))? {
+                Some(val) => format!("val {} test {}", percent(Some(val)), percent(test)),
+                None => format!("test {}", percent(test)),
+            })
+        };
         let ema = match trainer.ema() {
-            Some(_) => {
-                format!("  ema {}", percent(pollster::block_on(accuracy(&trainer.trained_net(Weights::Ema)?, None))?))
-            }
+            Some(_) => format!("  ema {}", scores(Weights::Ema)?),
             None => String::new(),
         };
         println!(
-            "epoch {:>3}  lambda {lambda:.3}  lr {lr:.2e}  loss {:.4}  train {:.2}%  test {}{ema}  {:.0} images/s",
+            "epoch {:>3}  lambda {lambda:.3}  lr {lr:.2e}  loss {:.4}  train {:.2}%  {}{ema}  {:.0} images/s",
             epoch + 1,
             loss / seen as f64,
             100.0 * correct / seen as f64,
-            percent(test),
+            scores(Weights::Trained)?,
             seen as f64 / secs
         );
         if let Some(p) = trainer.decay().at_or_before(trainer.global_step()) {

@@ -17,12 +17,13 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::data::augment::Draws;
-use crate::data::dataset::Dataset;
+use crate::data::dataset::{Dataset, Split};
+use crate::data::validation::{VALIDATION_SEED, hold_out};
 use crate::error::{Error, Result};
 use crate::io::names::{load_state, state_dict_async};
 use crate::io::state_dict::StateDict;
 use crate::model::config::VanillaNetConfig;
-use crate::model::init::splitmix;
+use crate::model::init::{identity_pairs, splitmix};
 use crate::model::{VanillaNet, Weights};
 use crate::readback::read_vec;
 use crate::train::ema::{Ema, warmed_up_decay};
@@ -62,6 +63,8 @@ pub struct StepReport {
 pub struct Trainer {
     device: Device,
     data: Dataset,
+    /// Training images held out to choose recipes on (`options.validation`), not trained on.
+    validation: Split,
     options: TrainOptions,
     config: VanillaNetConfig,
     model: Option<VanillaNet>,
@@ -91,10 +94,12 @@ impl Trainer {
     /// A fresh model for `data` on `device` (an autodiff device is made from it).
     pub fn new(device: &Device, data: Dataset, options: TrainOptions) -> Result<Self> {
         let config = options.model_config(&data)?;
+        let (data, validation) = hold_out(data, options.validation, VALIDATION_SEED);
         let device = device.clone().autodiff();
         // Dropout draws from the backend's generator (the weights come from the seed alone).
         device.seed(options.seed);
         let model = config.init_seeded(options.seed, &device);
+        let model = if options.identity_init { identity_pairs(model) } else { model };
         let ema = (options.ema_decay > 0.0).then(|| Ema::start(&model));
         let mut trainer = Self {
             device,
@@ -103,6 +108,7 @@ impl Trainer {
             rng: options.seed,
             epoch_rng: options.seed,
             data,
+            validation,
             options,
             config,
             model: Some(model),
@@ -158,6 +164,11 @@ impl Trainer {
 
     pub fn config(&self) -> &VanillaNetConfig {
         &self.config
+    }
+
+    /// The validation images (none with `validation` 0).
+    pub fn validation(&self) -> &Split {
+        &self.validation
     }
 
     pub fn data(&self) -> &Dataset {
@@ -225,6 +236,11 @@ impl Trainer {
     /// learning rate, schedule, epochs and batch size apply from the next step, a new optimizer
     /// kind starts with fresh state. Options that change the architecture need a reset.
     pub fn set_options(&mut self, options: TrainOptions) -> Result<()> {
+        if options.validation != self.options.validation {
+            return Err(Error::InvalidConfig(
+                "the validation share changed, so the training images would: reset to train with it".into(),
+            ));
+        }
         if options.model_config(&self.data)? != self.config {
             return Err(Error::InvalidConfig(
                 "the preset, act_num, deep training, shortcut or drop rate changed: reset to train a new model".into(),
@@ -314,8 +330,8 @@ impl Trainer {
                 learning_rate: self.options.learning_rate,
             });
         }
+        let decay = warmed_up_decay(self.options.ema_decay_per_step(self.steps_per_epoch()), self.global_step);
         if let Some(ema) = &mut self.ema {
-            let decay = warmed_up_decay(self.options.ema_decay, self.global_step);
             ema.update(self.model.as_ref().expect("put back above"), decay);
         }
         let warning = self.loss_watch.see(loss, self.global_step + 1, self.options.learning_rate);
