@@ -9,7 +9,7 @@ use crate::session::current::{Current, Origin};
 use crate::session::error::{Result, SessionError};
 use crate::session::events::Event;
 use crate::session::jobs::{FUSE_LIMIT, JobState};
-use crate::train::evaluation::{Evaluated, Evaluation, Scored, accuracy, evaluate_fused, evaluate_net};
+use crate::train::evaluation::{Evaluated, Evaluation, Scored, accuracy, evaluate_fused_tta, evaluate_net_tta};
 use crate::train::fuse_report::FuseReport;
 use crate::train::lambda::Curve;
 use crate::train::options::TrainOptions;
@@ -90,13 +90,14 @@ impl Session {
     /// the whole test set, kept until the weights change; told as events too (a kept one again).
     pub async fn evaluation(&mut self, model: Evaluated) -> Result<Evaluation> {
         let trainer = self.trainer()?;
+        let tta = trainer.options().tta;
         let evaluation = match (self.evaluations.get(model), model) {
             (Some(kept), _) => kept.clone(),
-            (None, Evaluated::Trained) => evaluate_net(&trainer.trained_net(Weights::Trained)?).await?,
-            (None, Evaluated::Ema) => evaluate_net(&trainer.trained_net(Weights::Ema)?).await?,
+            (None, Evaluated::Trained) => evaluate_net_tta(&trainer.trained_net(Weights::Trained)?, tta).await?,
+            (None, Evaluated::Ema) => evaluate_net_tta(&trainer.trained_net(Weights::Ema)?, tta).await?,
             (None, Evaluated::Fused) => {
                 let fused = Current::fused_from_trainer(self.classifier.as_ref()).ok_or(SessionError::NoFusedForm)?;
-                evaluate_fused(fused, trainer.data(), &trainer.device(), trainer.global_step()).await?
+                evaluate_fused_tta(fused, trainer.data(), &trainer.device(), trainer.global_step(), tta).await?
             }
         };
         self.evaluations.keep(evaluation.clone());

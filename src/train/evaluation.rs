@@ -1,9 +1,8 @@
 //! What a net learned, on the whole test set: overall and per-class accuracy, the confusion
 //! matrix, and which images it gets wrong most confidently. Made from the class probabilities of
 //! every test image, for the trained net or its fused form alike; and the plain accuracy the
-//! training loop reports.
+//! training loop reports. Each is said with and without test-time augmentation ([`Tta`]).
 
-use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::Weights;
 use crate::readback::{argmax, read_f32, read_vec};
 use crate::train::trained_net::TrainedNet;
+use crate::train::tta::{self, Tta};
 
 /// Which net was evaluated: the trained one or the moving average of its weights (both at the
 /// training's lambda), or a fused form; the page shows them side by side.
@@ -55,7 +55,15 @@ pub struct Evaluation {
     pub model: Evaluated,
     /// The training step the weights are from.
     pub step: usize,
+    /// Of the net's own answers (the image alone), as are the matrix, the per-class scores and
+    /// the mistakes: what classifying one image gives.
     pub accuracy: f32,
+    /// The test-time augmentation `accuracy_tta` is of: the option as the data allows it
+    /// ("off" where it allows none, as the mirror alone on digits).
+    #[serde(default = "Tta::off")]
+    pub tta: Tta,
+    /// The accuracy of the answers averaged over the views of `tta`; none when it is off.
+    pub accuracy_tta: Option<f32>,
     pub classes: Vec<String>,
     pub per_class: Vec<ClassScore>,
     /// `confusion[true][predicted]`; the counts sum to the number of test images.
@@ -125,6 +133,8 @@ impl Evaluation {
             model,
             step,
             accuracy: right as f32 / labels.len() as f32,
+            tta: Tta::Off,
+            accuracy_tta: None,
             classes,
             per_class,
             confusion,
@@ -132,6 +142,22 @@ impl Evaluation {
             answers,
             labels: labels.iter().map(|&l| l as usize).collect(),
         })
+    }
+
+    /// With the accuracy of the class probabilities `tta` gave (one row an image, as for
+    /// [`Evaluation::from_probabilities`]).
+    pub fn with_tta(self, tta: Tta, probabilities: &[f32]) -> Result<Self> {
+        let k = self.classes.len();
+        if probabilities.len() != self.labels.len() * k {
+            return Err(Error::InvalidInput(format!(
+                "{} probabilities with test-time augmentation for {} images of {k} classes",
+                probabilities.len(),
+                self.labels.len()
+            )));
+        }
+        let right = self.labels.iter().zip(probabilities.chunks(k)).filter(|&(&l, row)| argmax(row) == l).count();
+        let accuracy_tta = (tta != Tta::Off).then(|| right as f32 / self.labels.len() as f32);
+        Ok(Self { tta, accuracy_tta, ..self })
     }
 
     /// The test images of one confusion cell (true class `label`, answered `predicted`), most
@@ -169,8 +195,8 @@ pub(crate) fn correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     logits.argmax(1).reshape([n]).equal(labels).float().sum().inner()
 }
 
-/// Accuracy of `net` on up to `limit` test images (all when `None`), at its lambda. `None`
-/// when there is no test image.
+/// Accuracy of `net` on up to `limit` test images (all when `None`), at its lambda, without
+/// test-time augmentation. `None` when there is no test image.
 pub async fn accuracy(net: &TrainedNet<'_>, limit: Option<usize>) -> Result<Option<f32>> {
     accuracy_on(net, &net.data.test, limit).await
 }
@@ -178,33 +204,106 @@ pub async fn accuracy(net: &TrainedNet<'_>, limit: Option<usize>) -> Result<Opti
 /// [`accuracy`] on the images of `test`, a split of `net`'s data (the test or the validation
 /// images).
 pub async fn accuracy_on(net: &TrainedNet<'_>, test: &Split, limit: Option<usize>) -> Result<Option<f32>> {
-    let n = limit.map_or(test.len(), |l| l.min(test.len()));
+    Ok(accuracies_on(net, test, limit, Tta::Off).await?.map(|a| a.plain))
+}
+
+/// An accuracy with and without test-time augmentation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Accuracy {
+    /// The image alone.
+    pub plain: f32,
+    /// Averaged over the views of the TTA the data allows; none when that is off.
+    pub tta: Option<f32>,
+}
+
+/// Accuracy of `net` on up to `limit` images of `split` (all when `None`), at its lambda, with
+/// and without `tta` (as the data allows it: one forward a view). `None` when `split` is empty.
+pub async fn accuracies_on(
+    net: &TrainedNet<'_>,
+    split: &Split,
+    limit: Option<usize>,
+    tta: Tta,
+) -> Result<Option<Accuracy>> {
+    accuracy_with(|x| net.net.forward(x, net.lambda), net.data, split, limit, tta, &net.device).await
+}
+
+/// Accuracy of a fused classifier of this run on up to `limit` images of `data`'s `split`, with
+/// and without `tta` (see [`accuracies_on`]).
+pub async fn fused_accuracies_on(
+    fused: &Classifier,
+    data: &Dataset,
+    split: &Split,
+    limit: Option<usize>,
+    tta: Tta,
+    device: &Device,
+) -> Result<Option<Accuracy>> {
+    accuracy_with(|x| fused.model.forward(x), data, split, limit, tta, device).await
+}
+
+async fn accuracy_with(
+    logits: impl Fn(Tensor<4>) -> Tensor<2>,
+    data: &Dataset,
+    split: &Split,
+    limit: Option<usize>,
+    tta: Tta,
+    device: &Device,
+) -> Result<Option<Accuracy>> {
+    let n = limit.map_or(split.len(), |l| l.min(split.len()));
     if n == 0 {
         return Ok(None);
     }
-    let mut correct_total = 0.0;
+    let tta = tta.for_data(data.mirror);
+    let fill = tta::black(&data.normalize);
+    let (mut plain, mut augmented) = (0.0, 0.0);
     for chunk in test_batches(n) {
-        let (x, y) = net.data.batch(test, &chunk, &net.device);
-        correct_total += read_f32(correct(net.net.forward(x, net.lambda), y)).await?;
+        let (x, y) = data.batch(split, &chunk, device);
+        if tta == Tta::Off {
+            // The argmax of the logits is that of their softmax: no softmax to pay for.
+            plain += read_f32(correct(logits(x), y)).await?;
+            continue;
+        }
+        let (p, mean) = tta::probabilities(&logits, x, tta, &fill);
+        plain += read_f32(correct(p, y.clone())).await?;
+        if let Some(mean) = mean {
+            augmented += read_f32(correct(mean, y)).await?;
+        }
     }
-    Ok(Some(correct_total / n as f32))
+    let tta = (tta != Tta::Off).then_some(augmented / n as f32);
+    Ok(Some(Accuracy { plain: plain / n as f32, tta }))
 }
 
 /// The trained net (or the moving average of its weights, as `net` holds) on the whole test
-/// set, at its lambda: accuracy per class, the confusion matrix, the most confident mistakes.
+/// set, at its lambda: accuracy per class, the confusion matrix, the most confident mistakes;
+/// without test-time augmentation.
 pub async fn evaluate_net(net: &TrainedNet<'_>) -> Result<Evaluation> {
+    evaluate_net_tta(net, Tta::Off).await
+}
+
+/// [`evaluate_net`], with the accuracy under `tta` too (as the data allows it).
+pub async fn evaluate_net_tta(net: &TrainedNet<'_>, tta: Tta) -> Result<Evaluation> {
     let evaluated = match net.weights {
         Weights::Trained => Evaluated::Trained,
         Weights::Ema => Evaluated::Ema,
     };
     let logits = |x| net.net.forward(x, net.lambda);
-    evaluate_with(logits, evaluated, net.data, &net.device, net.step).await
+    evaluate_with(logits, evaluated, net.data, &net.device, net.step, tta).await
 }
 
 /// A fused classifier of this run on the whole test set of `data` (see [`evaluate_net`]),
-/// stamped with step `step`.
+/// stamped with step `step`; without test-time augmentation.
 pub async fn evaluate_fused(fused: &Classifier, data: &Dataset, device: &Device, step: usize) -> Result<Evaluation> {
-    evaluate_with(|x| fused.model.forward(x), Evaluated::Fused, data, device, step).await
+    evaluate_fused_tta(fused, data, device, step, Tta::Off).await
+}
+
+/// [`evaluate_fused`], with the accuracy under `tta` too (as the data allows it).
+pub async fn evaluate_fused_tta(
+    fused: &Classifier,
+    data: &Dataset,
+    device: &Device,
+    step: usize,
+    tta: Tta,
+) -> Result<Evaluation> {
+    evaluate_with(|x| fused.model.forward(x), Evaluated::Fused, data, device, step, tta).await
 }
 
 async fn evaluate_with(
@@ -213,14 +312,24 @@ async fn evaluate_with(
     data: &Dataset,
     device: &Device,
     step: usize,
+    tta: Tta,
 ) -> Result<Evaluation> {
     let test = &data.test;
-    let mut probabilities = Vec::with_capacity(test.len() * data.classes.len());
+    let tta = tta.for_data(data.mirror);
+    let fill = tta::black(&data.normalize);
+    let k = data.classes.len();
+    let mut probabilities = Vec::with_capacity(test.len() * k);
+    let mut augmented = Vec::with_capacity(if tta == Tta::Off { 0 } else { test.len() * k });
     for chunk in test_batches(test.len()) {
         let (x, _) = data.batch(test, &chunk, device);
-        probabilities.extend(read_vec(softmax(logits(x), 1).flatten::<1>(0, 1)).await?);
+        let (plain, mean) = tta::probabilities(&logits, x, tta, &fill);
+        probabilities.extend(read_vec(plain.flatten::<1>(0, 1)).await?);
+        if let Some(mean) = mean {
+            augmented.extend(read_vec(mean.flatten::<1>(0, 1)).await?);
+        }
     }
-    Evaluation::from_probabilities(evaluated, step, data.classes.clone(), &test.labels, &probabilities)
+    let evaluation = Evaluation::from_probabilities(evaluated, step, data.classes.clone(), &test.labels, &probabilities)?;
+    if tta == Tta::Off { Ok(evaluation) } else { evaluation.with_tta(tta, &augmented) }
 }
 
 #[cfg(test)]

@@ -16,3 +16,4 @@ pub mod study;
 pub mod table;
 pub mod trained_net;
 pub mod trainer;
+pub mod tta;

@@ -1,7 +1,7 @@
 // Section 5: what the net learned, on the whole test set: accuracy per class, the confusion
 // matrix as a heat map (click a cell for its images), and the most confidently wrong images.
 // For the trained net and the moving average of its weights (both evaluated at each epoch's
-// end) and, once fused, for the fused one.
+// end) and, once fused, for the fused one; the accuracy with and without test-time augmentation.
 import { api } from "../actions.js";
 import { $, el, guard, pct } from "../dom.js";
 import { num, t } from "../i18n.js";
@@ -90,6 +90,11 @@ async function openCell(label, predicted) {
   update({ evalCell: { label, predicted, images, of: e } });
 }
 
+/** The accuracy with test-time augmentation beside the plain one (the matrix, the classes and
+ * the mistakes are the plain answers'), or that there was none (off, or only a mirror asked of
+ * data a mirror would change). */
+const ttaSaid = (e) => (e.accuracyTta == null ? t("eval.ttaOff") : t("eval.tta", { tta: e.tta, accuracy: pct(e.accuracyTta) }));
+
 /** The run keeps a moving average of its weights. */
 const hasEma = (s) => (s.options?.emaDecay ?? 0) > 0;
 
@@ -128,7 +133,7 @@ export function mount() {
     $("eval-summary").textContent = !e
       ? t(!s.model ? "eval.untrained" : "eval.notYet")
       : t("eval.summary", { model: e.model, step: num(e.step), accuracy: pct(e.accuracy), images: num(e.confusion.flat().reduce((a, b) => a + b, 0)) }) +
-        (stale ? t("eval.stale", { step: num(s.step) }) : "") + beside;
+        ttaSaid(e) + (stale ? t("eval.stale", { step: num(s.step) }) : "") + beside;
     $("eval-body").hidden = !e;
     if (!e) return;
     if ([changed("matrix", e), changed("norm", s.evalNorm), changed("cell", s.evalCell)].includes(true)) {
