@@ -19,3 +19,4 @@ mod recipe;
 mod session;
 mod session_calls;
 mod trainer;
+mod tta;

@@ -2,7 +2,8 @@
 //! options table), a line per epoch; the fused model and the training form saved if asked.
 
 use vanillanet::model::Weights;
-use vanillanet::train::evaluation::{accuracy, accuracy_on};
+use vanillanet::train::evaluation::{Accuracy, accuracies_on, fused_accuracies_on};
+use vanillanet::train::tta::Tta;
 use vanillanet::train::trainer::Trainer;
 use vanillanet::{Error, Result, state_dict};
 
@@ -49,13 +50,14 @@ pub fn run(args: TrainArgs, context: &Context) -> Result<()> {
             (lambda, lr) = (r.lambda, r.learning_rate);
         }
         let secs = start.elapsed().as_secs_f64();
-        let percent = |a: Option<f32>| a.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a));
+        let percent = |a: Option<Accuracy>| a.map_or("-".into(), said);
         // Validation first: it is what a recipe is chosen on; the test figure is only reported.
-        let scores = |weights| -> Result<String> {
-            let net = trainer.trained_net(weights)?;
-            let test = pollster::block_on(accuracy(&net, None))?;
-            Ok(match pollster::block_on(accuracy_on(&net, trainer.validation(), None))? {
-                Some(val) => format!("val {} test {}", percent(Some(val)), percent(test)),
+        // Test-time augmentation (a forward a view) only for the weights that are fused.
+        let scores = |w| -> Result<String> {
+            let (net, tta) = (trainer.trained_net(w)?, if w == weights { trainer.options().tta } else { Tta::Off });
+            let test = pollster::block_on(accuracies_on(&net, &trainer.data().test, None, tta))?;
+            Ok(match pollster::block_on(accuracies_on(&net, trainer.validation(), None, tta))? {
+                Some(val) => format!("val {} test {}", said(val), percent(test)),
                 None => format!("test {}", percent(test)),
             })
         };
@@ -84,8 +86,12 @@ pub fn run(args: TrainArgs, context: &Context) -> Result<()> {
         let (fused, report) = pollster::block_on(trainer.fuse_weights(weights, trainer.data().test.len()))?;
         write_model(&output, state_dict(&fused.model)?, &fused.card)?;
         let accuracy = report.accuracy_deploy.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a));
+        let (data, tta) = (trainer.data(), trainer.options().tta);
+        let tta = pollster::block_on(fused_accuracies_on(&fused, data, &data.test, None, tta, &trainer.device()))?
+            .and_then(|a| a.tta)
+            .map_or(String::new(), |a| format!(" (tta {:.2}%)", 100.0 * a));
         println!(
-            "wrote the fused model ({held}) to {}: test {accuracy} fused, max logit diff {:.1e}",
+            "wrote the fused model ({held}) to {}: test {accuracy}{tta} fused, max logit diff {:.1e}",
             output.display(),
             report.max_logit_diff
         );
@@ -95,4 +101,10 @@ pub fn run(args: TrainArgs, context: &Context) -> Result<()> {
         println!("wrote the training form ({held}) to {}", output.display());
     }
     Ok(())
+}
+
+/// "90.12%", or "90.12% (tta 90.50%)" with test-time augmentation.
+fn said(a: Accuracy) -> String {
+    let tta = a.tta.map_or(String::new(), |t| format!(" (tta {:.2}%)", 100.0 * t));
+    format!("{:.2}%{tta}", 100.0 * a.plain)
 }
