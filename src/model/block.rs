@@ -99,6 +99,20 @@ impl Block {
     }
 }
 
+impl Block {
+    /// Fuse and continue: the pair merged into one conv + BN (see [`ConvPair::merge_pair`]),
+    /// the activation and any shortcut kept as they are; eval-mode copy.
+    pub fn merge_pair(&self) -> Block {
+        Block {
+            convs: self.convs.merge_pair(),
+            act: self.act.clone(),
+            shortcut: self.shortcut.clone(),
+            stride: self.stride,
+            ada_pool: self.ada_pool,
+        }
+    }
+}
+
 /// A shortcut around a block (`stages.i.shortcut`): the block's pool, so that resolutions
 /// match, then a 1x1 conv (no bias) + BN where the width changes (`shortcut.0`, `shortcut.1`).
 #[derive(Module, Debug)]

@@ -8,7 +8,7 @@ use burn::nn::{Initializer, PaddingConfig2d};
 use burn::tensor::{Device, Tensor, activation::leaky_relu};
 
 use crate::model::batch_norm::BatchNorm2d;
-use crate::model::fusion::{bias_of, merge_1x1};
+use crate::model::fusion::{bias_of, conv_like, merge_1x1};
 use crate::model::ops::pointwise_conv;
 
 /// A conv initialised as the official `_init_weights` does: weights N(0, 0.02), bias 0.
@@ -100,5 +100,21 @@ impl ConvPair {
             }
             _ => (w, b),
         }
+    }
+
+    /// Fuse and continue: at lambda 1, the pair as the one conv + BN of a layer without deep
+    /// training, to train on. `bn1` (running statistics) is folded and the 1x1 merged into the
+    /// first conv; `bn2` stays as the one BN, so in eval mode the layer computes what the pair
+    /// did, and in training it still normalises the batch at the layer's output with `bn2`'s
+    /// scale and shift, as the pair did (a BN reset to the identity would rescale every
+    /// channel at the first training step). `bn2` keeps its parameters (and so its optimizer
+    /// moments); the merged conv is a new parameter. Call it on an eval-mode copy.
+    pub fn merge_pair(&self) -> ConvPair {
+        let (Some(conv2), Some(bn2)) = (&self.conv2, &self.bn2) else {
+            return self.clone();
+        };
+        let (w1, b1) = self.bn1.fold(self.conv1.weight.val(), Some(bias_of(&self.conv1)));
+        let (weight, bias) = merge_1x1(w1, b1, conv2.weight.val(), bias_of(conv2));
+        ConvPair { conv1: conv_like(&self.conv1, weight, bias), bn1: bn2.clone(), conv2: None, bn2: None }
     }
 }

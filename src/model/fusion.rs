@@ -20,6 +20,21 @@ pub fn conv_from(weight: Tensor<4>, bias: Tensor<1>, stride: usize, padding: usi
     }
 }
 
+/// A conv shaped as `like` (stride, padding, dilation, groups) holding new weights: a new
+/// parameter, which an optimizer starts with fresh moments.
+pub fn conv_like(like: &Conv2d, weight: Tensor<4>, bias: Tensor<1>) -> Conv2d {
+    let [_, _, kh, kw] = weight.dims();
+    Conv2d {
+        weight: Param::from_tensor(weight),
+        bias: Some(Param::from_tensor(bias)),
+        stride: like.stride,
+        kernel_size: [kh, kw],
+        dilation: like.dilation,
+        groups: like.groups,
+        padding: like.padding.clone(),
+    }
+}
+
 /// `conv2(conv1(x))` as one conv, where conv2 is 1x1: W = W2 @ W1 over the middle channel,
 /// b = b2 + W2 @ b1. Only exact when nothing nonlinear sits between them.
 pub fn merge_1x1(w1: Tensor<4>, b1: Tensor<1>, w2: Tensor<4>, b2: Tensor<1>) -> (Tensor<4>, Tensor<1>) {

@@ -71,6 +71,18 @@ impl Head {
     }
 }
 
+impl Head {
+    /// Fuse and continue: at lambda 1, `bn` folded and `conv2` merged into `conv1`, which then
+    /// gives the logits, as in a head without deep training (a new parameter); eval-mode copy.
+    pub fn merge_pair(&self) -> Head {
+        if self.conv2.is_none() {
+            return self.clone();
+        }
+        let HeadDeploy { dropout, conv } = self.fuse();
+        Head { dropout, conv1: conv, bn: None, conv2: None }
+    }
+}
+
 /// Deploy form: pool, dropout, one conv (`cls.2`).
 #[derive(Module, Debug)]
 pub struct HeadDeploy {

@@ -127,6 +127,27 @@ impl VanillaNet {
     }
 }
 
+impl VanillaNet {
+    /// Fuse and continue: at lambda 1, every deep-training pair merged into one conv + BN (see
+    /// [`conv::ConvPair::merge_pair`]) and the head into one conv: the net of
+    /// `config.with_deep_training(false)`, in eval mode (`.train()` to train it on), whose
+    /// eval-mode logits are this one's. Refused below lambda 1 and without deep training.
+    pub fn merge_pairs(&self, lambda: f64) -> Result<VanillaNet> {
+        if !self.uses_lambda() {
+            return Err(Error::InvalidInput("there are no pairs to merge: the net trains without deep training".into()));
+        }
+        if lambda != 1.0 {
+            return Err(Error::FuseLambda { lambda });
+        }
+        let model = self.valid();
+        Ok(VanillaNet {
+            stem: model.stem.merge_pair(),
+            stages: model.stages.iter().map(Block::merge_pair).collect(),
+            head: model.head.merge_pair(),
+        })
+    }
+}
+
 impl VanillaNetDeploy {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         self.forward_features(x).0

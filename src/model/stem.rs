@@ -49,6 +49,14 @@ impl Stem {
     }
 }
 
+impl Stem {
+    /// Fuse and continue: the pair merged into one conv + BN (see [`ConvPair::merge_pair`]),
+    /// the activation kept; eval-mode copy.
+    pub fn merge_pair(&self) -> Stem {
+        Stem { convs: self.convs.merge_pair(), act: self.act.clone() }
+    }
+}
+
 /// Deploy form: `stem.0` (one 4x4 conv) and `stem.1` (the activation).
 #[derive(Module, Debug)]
 pub struct StemDeploy {

@@ -222,6 +222,9 @@ impl Session {
         if let Some(message) = warning {
             self.emit(Event::Info { key: None, message: Some(message) });
         }
+        if report.continued {
+            self.emit(Event::Info { key: Some("train.continued"), message: None });
+        }
         if report.epoch_end || finished {
             // Data without test images has nothing to evaluate; training goes on.
             if self.evaluation(Evaluated::Trained).await.is_err() {

@@ -8,6 +8,7 @@ mod architectures;
 mod builtin_data;
 mod classifier;
 mod cli;
+mod fuse_continue;
 mod fuzz;
 mod gpu;
 mod inside;

@@ -44,6 +44,14 @@ pub fn run(args: TrainArgs, context: &Context) -> Result<()> {
         let (mut loss, mut correct, mut seen, mut lambda, mut lr) = (0.0, 0.0, 0, 0.0, 0.0);
         while trainer.epoch() == epoch {
             let r = pollster::block_on(trainer.step())?;
+            if r.continued {
+                let c = trainer.config();
+                println!(
+                    "step {}: lambda reached 1: the pairs are fused, the one-conv form ({} parameters) trains on",
+                    trainer.continued_at().unwrap_or(r.global_step),
+                    c.params_train()
+                );
+            }
             loss += r.loss as f64 * r.batch_size as f64;
             correct += r.batch_accuracy as f64 * r.batch_size as f64;
             seen += r.batch_size;

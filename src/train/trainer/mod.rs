@@ -3,8 +3,10 @@
 //! the moving average of the weights kept. What is read off the net (evaluation, the fuse
 //! report, the comparison, the views of the inside) are functions of a [`TrainedNet`], which
 //! [`Trainer::trained_net`] makes; the probes of the decay the loop records are `decay.rs`;
-//! saving and continuing a run, and its exports, `snapshot.rs`.
+//! saving and continuing a run, and its exports, `snapshot.rs`; fusing at lambda 1 and
+//! training the one-conv form on, `continued.rs`.
 
+mod continued;
 mod decay;
 mod snapshot;
 mod watch;
@@ -58,6 +60,10 @@ pub struct StepReport {
     /// The decay of the leaky activations, when this step probed it (see [`Trainer::decay`]).
     #[serde(default)]
     pub inside: Option<DecayPoint>,
+    /// Fuse and continue: the deep-training pairs were merged with this step (before it, or
+    /// after it when lambda reached 1 with it) and the net trains on as one conv a layer.
+    #[serde(default)]
+    pub continued: bool,
 }
 
 pub struct Trainer {
@@ -85,6 +91,8 @@ pub struct Trainer {
     loss_watch: LossWatch,
     /// The leaky activations' decay, probed every few steps on a fixed batch.
     inside: DecayHistory,
+    /// Fuse and continue: the steps done when the pairs were merged (None: not merged).
+    continued_at: Option<usize>,
 }
 
 /// Steps between reading the weights back to check they are finite (a restore point).
@@ -119,6 +127,7 @@ impl Trainer {
             checked_good: None,
             loss_watch: LossWatch::default(),
             inside: DecayHistory::default(),
+            continued_at: None,
         };
         trainer.shuffle();
         Ok(trainer)
@@ -241,7 +250,7 @@ impl Trainer {
                 "the validation share changed, so the training images would: reset to train with it".into(),
             ));
         }
-        if options.model_config(&self.data)? != self.config {
+        if options.model_config(&self.data)? != self.config_as_chosen() {
             return Err(Error::InvalidConfig(
                 "the preset, act_num, deep training, shortcut or drop rate changed: reset to train a new model".into(),
             ));
@@ -287,6 +296,7 @@ impl Trainer {
         if self.finished() {
             return Err(Error::InvalidInput(format!("training is finished ({} epochs)", self.options.epochs)));
         }
+        let continued_before = self.continue_if_due()?;
         let steps_per_epoch = self.steps_per_epoch();
         let (lambda, learning_rate) = (self.lambda(), self.learning_rate());
         let start = self.step * self.options.batch_size;
@@ -348,6 +358,7 @@ impl Trainer {
             epoch_end: self.step + 1 >= steps_per_epoch,
             warning,
             inside: None,
+            continued: continued_before,
         };
         self.global_step += 1;
         self.step += 1;
@@ -358,6 +369,8 @@ impl Trainer {
         }
         let mut report = report;
         report.inside = self.probe_after_step(&report).await?;
+        // After the probe: the epoch's last one is of the pairs at lambda 1.
+        report.continued |= self.continue_if_due()?;
         if report.epoch_end || self.global_step % CHECK_EVERY == 0 {
             let sd = state_dict_async(self.model()).await?;
             if sd.all_finite() {

@@ -38,6 +38,11 @@ pub struct Position {
     /// The decay probed so far (absent in snapshots made before it was recorded).
     #[serde(default)]
     pub inside: Option<DecayHistory>,
+    /// The form the weights are in: None, the deep-training pairs (or one conv a layer from
+    /// the start, without deep training); a step, merged by fuse and continue then and trained
+    /// on as one conv + BN a layer. Snapshots made before it was recorded are of the pairs.
+    #[serde(default)]
+    pub continued_at: Option<usize>,
 }
 
 const POSITION_KEY: &str = "vanillanet_trainer";
@@ -132,6 +137,7 @@ impl Trainer {
             global_step: self.global_step,
             epoch_rng: format!("{:x}", self.epoch_rng),
             inside: Some(self.inside.clone()),
+            continued_at: self.continued_at,
         };
         sd.metadata.insert(
             POSITION_KEY.into(),
@@ -165,6 +171,17 @@ impl Trainer {
         let options = position.options;
         options.check(&data).map_err(|e| Error::read("training snapshot", format!("its options: {}", e.message)))?;
         let mut trainer = Self::new(device, data, options)?;
+        if let Some(at) = position.continued_at {
+            if !trainer.options.deep_training || at > position.global_step {
+                return Err(Error::read(
+                    "training snapshot",
+                    format!("merged at step {at}, but it has no pairs to merge or is at step {}", position.global_step),
+                ));
+            }
+            // The tensors are of the merged form: the net to load them into is.
+            trainer.config = trainer.config.clone().with_deep_training(false);
+            trainer.continued_at = Some(at);
+        }
         check_shapes(&trainer.config, &sd)?;
         let device = trainer.device.clone();
         let model: VanillaNet = load_state(trainer.config.init(&device), &sd, &device)?;
