@@ -90,8 +90,11 @@ impl Session {
     /// the whole test set, kept until the weights change; told as events too (a kept one again).
     pub async fn evaluation(&mut self, model: Evaluated) -> Result<Evaluation> {
         let trainer = self.trainer()?;
+        // A kept evaluation holds while the weights do, unless the test-time augmentation asked
+        // for has changed since.
         let tta = trainer.options().tta;
-        let evaluation = match (self.evaluations.get(model), model) {
+        let kept = self.evaluations.get(model).filter(|e| e.tta == tta.for_data(trainer.data().mirror));
+        let evaluation = match (kept, model) {
             (Some(kept), _) => kept.clone(),
             (None, Evaluated::Trained) => evaluate_net_tta(&trainer.trained_net(Weights::Trained)?, tta).await?,
             (None, Evaluated::Ema) => evaluate_net_tta(&trainer.trained_net(Weights::Ema)?, tta).await?,

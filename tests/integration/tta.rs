@@ -155,6 +155,24 @@ fn the_option_is_a_row_of_the_table_parsed_and_named_like_the_others() {
     assert_eq!(kind["values"], serde_json::json!(["off", "mirror", "shifts", "mirror-shifts"]));
 }
 
+#[test]
+fn the_session_evaluates_with_the_option_and_again_when_it_changes() {
+    use vanillanet::session::Session;
+    use vanillanet::train::evaluation::Evaluated;
+    let mut s = Session::new();
+    s.set_data(halves_data(64, 24).with_mirror(true));
+    let options = TrainOptions { preset: "nano_28".into(), batch_size: 16, epochs: 1, decay_epochs: 1, ..Default::default() };
+    s.create_trainer(options.clone()).unwrap();
+    let e = block_on(s.evaluation(Evaluated::Trained)).unwrap();
+    assert_eq!(e.tta, Tta::Mirror, "the default");
+    assert!(e.accuracy_tta.is_some());
+    assert_eq!(block_on(s.evaluation(Evaluated::Trained)).unwrap(), e, "kept while the weights hold");
+    // Another TTA asked for: the kept evaluation is of the one before, so it is made again.
+    s.set_options(TrainOptions { tta: Tta::Off, ..options }).unwrap();
+    let off = block_on(s.evaluation(Evaluated::Trained)).unwrap();
+    assert_eq!((off.tta, off.accuracy_tta, off.accuracy), (Tta::Off, None, e.accuracy));
+}
+
 fn argmax(row: &[f32]) -> usize {
     (0..row.len()).fold(0, |best, i| if row[i] > row[best] { i } else { best })
 }
