@@ -229,3 +229,30 @@ fn the_page_is_told_and_its_views_of_the_inside_follow_the_merged_net() {
     block_on(s.step_once(options)).unwrap();
     assert!(!told(&mut s), "not said again");
 }
+
+#[test]
+fn vanillanet_train_says_the_switch_and_fuses_the_merged_form() {
+    use std::process::Command;
+    let dir = std::env::temp_dir().join(format!("vanillanet-fuse-continue-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (data_path, out_path) = (dir.join("halves.vnds"), dir.join("fused.safetensors"));
+    std::fs::write(&data_path, halves_data(64, 16).to_bytes()).unwrap();
+    let (data_arg, out_arg) = (data_path.to_str().unwrap(), out_path.to_str().unwrap());
+    let train = |extra: &[&str]| {
+        let args = ["train", "--data", data_arg, "--preset", "nano_28", "--epochs", "3", "--decay-epochs", "1"];
+        let more = ["--batch-size", "16", "--lr", "0.01", "--validation", "0", "--fuse-and-continue", "true"];
+        Command::new(env!("CARGO_BIN_EXE_vanillanet")).args(args).args(more).args(extra).output().unwrap()
+    };
+    let out = train(&["--output", out_arg]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let said: Vec<&str> = text.lines().filter(|l| l.contains("the pairs are fused")).collect();
+    assert_eq!(said.len(), 1, "{text}");
+    assert!(said[0].starts_with("step 4: lambda reached 1"), "after the first epoch's 4 steps: {}", said[0]);
+    assert_eq!(text.lines().filter(|l| l.starts_with("epoch")).count(), 3, "{text}");
+    assert!(std::fs::metadata(&out_path).unwrap().len() > 0, "the fused model written");
+    let out = train(&["--deep-training", "false"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fuse and continue needs deep training"), "{err}");
+}

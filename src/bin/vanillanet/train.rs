@@ -41,6 +41,7 @@ pub fn run(args: TrainArgs, context: &Context) -> Result<()> {
     let total = std::time::Instant::now();
     while !trainer.finished() {
         let (start, epoch) = (std::time::Instant::now(), trainer.epoch());
+        let first_step = trainer.global_step();
         let (mut loss, mut correct, mut seen, mut lambda, mut lr) = (0.0, 0.0, 0, 0.0, 0.0);
         while trainer.epoch() == epoch {
             let r = pollster::block_on(trainer.step())?;
@@ -81,7 +82,9 @@ pub fn run(args: TrainArgs, context: &Context) -> Result<()> {
             scores(Weights::Trained)?,
             seen as f64 / secs
         );
-        if let Some(p) = trainer.decay().at_or_before(trainer.global_step()) {
+        // Merged, the net has no leaky activations left: its last probe is not said again.
+        let probed = trainer.decay().at_or_before(trainer.global_step());
+        if let Some(p) = probed.filter(|_| trainer.continued_at().is_none_or(|at| at > first_step)) {
             println!("           inside (step {}): {}", p.step, p.line());
         }
     }
