@@ -72,7 +72,8 @@ fn the_switch_changes_no_logit_of_the_trained_net_or_its_average() {
     );
     let steps = 2 * off.steps_per_epoch();
     let stem = &on.model().stem;
-    let kept = (stem.act.weight.as_ref().unwrap().id, stem.convs.bn2.as_ref().unwrap().gamma.id, stem.convs.conv1.weight.id);
+    let kept =
+        (stem.act.weight.as_ref().unwrap().id, stem.convs.bn2.as_ref().unwrap().gamma.id, stem.convs.conv1.weight.id);
     for step in 1..=steps {
         let (a, b) = (block_on(off.step()).unwrap(), block_on(on.step()).unwrap());
         assert_eq!(a.loss, b.loss, "the same run until the switch (step {step})");
@@ -202,9 +203,8 @@ fn the_page_is_told_and_its_views_of_the_inside_follow_the_merged_net() {
     s.set_data(halves_data(96, 32));
     let options = TrainOptions { epochs: 3, decay_epochs: 1, fuse_and_continue: true, ..common::nano_options() };
     s.set_probe_every(2).unwrap();
-    let told = |s: &mut Session| {
-        s.take_events().iter().any(|e| serde_json::to_value(e).unwrap()["key"] == "train.continued")
-    };
+    let told =
+        |s: &mut Session| s.take_events().iter().any(|e| serde_json::to_value(e).unwrap()["key"] == "train.continued");
     for step in 1..=8 {
         block_on(s.step_once(options.clone())).unwrap();
         assert_eq!(told(&mut s), step == 6, "said once, with the step that ends the decay ({step})");
