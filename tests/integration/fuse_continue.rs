@@ -100,6 +100,10 @@ fn the_switch_changes_no_logit_of_the_trained_net_or_its_average() {
     assert!(!on.model().uses_lambda());
     let e = on.set_options(TrainOptions { deep_training: false, ..options(false) }).unwrap_err();
     assert!(e.to_string().contains("reset"), "{e}");
+    // Lambda 1 from the start: merged before the first step.
+    let mut at_once = Trainer::new(&Device::flex(), data(), TrainOptions { decay_epochs: 0, ..options(true) }).unwrap();
+    assert!(block_on(at_once.step()).unwrap().continued);
+    assert_eq!(at_once.continued_at(), Some(0));
     // Only with deep training, and said so by name.
     let e = TrainOptions { deep_training: false, ..options(true) }.check(&data()).unwrap_err();
     assert_eq!(e.field, "fuseAndContinue", "{}", e.message);
