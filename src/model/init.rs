@@ -65,28 +65,37 @@ impl VanillaNetConfig {
     }
 }
 
-/// A conv weight `[out, in, kh, kw]` as the identity (Dirac): output channel k copies input
-/// channel k at the kernel's centre (for k below both counts), everything else 0.
-fn dirac(param: Param<Tensor<4>>) -> Param<Tensor<4>> {
+/// A conv weight `[out, in, kh, kw]` as the identity (Dirac) where it can be: output channel k
+/// copies input channel k at the kernel's centre for k below both counts; output channels past
+/// the input count (a pair that widens) keep random N(0, 0.02) weights from `normal`, so they
+/// start as new features rather than as dead zeros.
+fn dirac(param: Param<Tensor<4>>, normal: &mut Normal) -> Param<Tensor<4>> {
     let (shape, device) = (param.lazy_shape(), param.lazy_device());
-    let [out, cin, kh, kw] = [shape.dims[0], shape.dims[1], shape.dims[2], shape.dims[3]];
-    let mut values = vec![0f32; out * cin * kh * kw];
-    for k in 0..out.min(cin) {
-        values[((k * cin + k) * kh + kh / 2) * kw + kw / 2] = 1.0;
+    let [out, cin, kh, kw] = shape.dims::<4>();
+    let per_output = cin * kh * kw;
+    let mut values = vec![0f32; out * per_output];
+    for (k, row) in values.chunks_exact_mut(per_output).enumerate() {
+        if k < cin {
+            row[(k * kh + kh / 2) * kw + kw / 2] = 1.0;
+        } else {
+            row.iter_mut().for_each(|v| *v = (0.02 * normal.next()) as f32);
+        }
     }
     let id = param.id;
     param.transform_for_load(Tensor::from_data(TensorData::new(values, shape), &device), id)
 }
 
 /// Identity initialisation of the deep-training pairs: every second (1x1) conv of a pair, the
-/// stem's, each block's and the head's, starts as the identity, so each pair starts as one
-/// layer (conv, BN, ReLU, BN) and deep training only adds depth where training asks for it
-/// (the fast-training recipes' Dirac initialisation). Nets without pairs are returned as they
-/// are.
-pub fn identity_pairs(mut net: VanillaNet) -> VanillaNet {
+/// stem's, each block's and the head's, starts as the identity on the channels it keeps, so
+/// each pair starts as one layer (conv, BN, ReLU, BN) and deep training only adds depth where
+/// training asks for it (the fast-training recipes' Dirac initialisation). The widening rows
+/// are drawn from `seed`. Nets without pairs are returned as they are.
+pub fn identity_pairs(mut net: VanillaNet, seed: u64) -> VanillaNet {
+    let mut state = seed ^ 0x6469_7261_6321_2121; // "dirac!!!": apart from the weights' stream
+    let mut normal = Normal(splitmix(&mut state));
     let pairs = std::iter::once(&mut net.stem.convs).chain(net.stages.iter_mut().map(|b| &mut b.convs));
     for conv in pairs.filter_map(|p| p.conv2.as_mut()).chain(net.head.conv2.as_mut()) {
-        conv.weight = dirac(conv.weight.clone());
+        conv.weight = dirac(conv.weight.clone(), &mut normal);
     }
     net
 }
@@ -120,12 +129,16 @@ mod tests {
         use burn::tensor::Distribution;
         let device = Device::flex();
         let config = VanillaNetConfig::named("nano_28").unwrap();
-        let net = super::identity_pairs(config.init_seeded(1, &device));
+        let net = super::identity_pairs(config.init_seeded(1, &device), 1);
         let conv2 = net.stages[0].convs.conv2.as_ref().unwrap();
         let [out, cin, _, _] = conv2.weight.dims();
-        let eye = Tensor::<2>::eye(out, &device);
+        assert!(out > cin, "nano_28's first block widens: {out} from {cin}");
         let w = conv2.weight.val().reshape([out, cin]);
-        assert_eq!(w.equal(eye).all().into_scalar::<bool>(), true, "the second conv is the identity");
+        let kept = w.clone().slice([0..cin, 0..cin]);
+        assert!(kept.equal(Tensor::<2>::eye(cin, &device)).all().into_scalar::<bool>(), "the identity on the kept channels");
+        let new = w.slice([cin..out, 0..cin]).into_data().to_vec::<f32>().unwrap();
+        let std = (new.iter().map(|v| v * v).sum::<f32>() / new.len() as f32).sqrt();
+        assert!((std - 0.02).abs() < 0.004, "the widening rows are drawn N(0, 0.02): {std}");
         assert!(net.head.conv2.is_some() && net.stem.convs.conv2.is_some());
         // At lambda 1 (the leaky activation the identity), and BN fresh (eval mode: x / sqrt(1 +
         // eps)), each pair is its first conv: the net's output equals that of the shallow form

@@ -215,6 +215,8 @@ fn a_snapshot_keeps_the_average_and_the_augmented_batches() {
     for key in RECIPE {
         json["options"].as_object_mut().unwrap().remove(key);
     }
+    // Before the validation split it trained on every training image.
+    json["trainImages"] = data().train.len().into();
     *position = json.to_string();
     let mut older = Trainer::restore(&Device::flex(), data(), old.to_safetensors().unwrap()).unwrap();
     assert_eq!(older.options(), &common::nano_options());

@@ -107,7 +107,7 @@ impl Trainer {
         // Dropout draws from the backend's generator (the weights come from the seed alone).
         device.seed(options.seed);
         let model = config.init_seeded(options.seed, &device);
-        let model = if options.identity_init { identity_pairs(model) } else { model };
+        let model = if options.identity_init { identity_pairs(model, options.seed) } else { model };
         let ema = (options.ema_decay > 0.0).then(|| Ema::start(&model));
         let mut trainer = Self {
             device,

@@ -159,11 +159,14 @@ impl Trainer {
                 serde_json::from_str(j)
                     .map_err(|e| Error::read("training snapshot", format!("unreadable trainer position: {e}")))
             })?;
-        if position.train_images != data.train.len() || position.classes != data.classes {
-            return Err(Error::InvalidInput(format!(
+        let other_data = || {
+            Error::InvalidInput(format!(
                 "the snapshot was trained on {} ({} images, classes {:?}), not on this data",
                 position.dataset, position.train_images, position.classes
-            )));
+            ))
+        };
+        if position.classes != data.classes {
+            return Err(other_data());
         }
         let epoch_rng = u64::from_str_radix(&position.epoch_rng, 16)
             .map_err(|_| Error::read("training snapshot", format!("bad shuffle state '{}'", position.epoch_rng)))?;
@@ -171,6 +174,10 @@ impl Trainer {
         let options = position.options;
         options.check(&data).map_err(|e| Error::read("training snapshot", format!("its options: {}", e.message)))?;
         let mut trainer = Self::new(device, data, options)?;
+        // The images it trained on: what is left once its validation share is held out.
+        if position.train_images != trainer.data.train.len() {
+            return Err(other_data());
+        }
         if let Some(at) = position.continued_at {
             if !trainer.options.deep_training || at > position.global_step {
                 return Err(Error::read(
