@@ -1,5 +1,6 @@
 // The evaluation view: a net trained for one epoch on MNIST, then fused, evaluated on the whole
-// test set through the API and the page (confusion matrix, a cell's images, the mistakes).
+// test set through the API and the page (confusion matrix, a cell's images, the mistakes), with
+// and without test-time augmentation (the shifts: digits allow no mirror).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -15,6 +16,10 @@ function checkEvaluation(e, model) {
   assert.equal(e.confusion.flat().reduce((a, b) => a + b, 0), TEST_IMAGES, "every test image counted once");
   const right = e.confusion.reduce((n, row, t) => n + row[t], 0);
   assert.ok(Math.abs(e.accuracy - right / TEST_IMAGES) < 1e-6);
+  // Asked for the mirror and the shifts; MNIST's digits allow no mirror, so the shifts alone.
+  assert.equal(e.tta, "shifts");
+  const rightTta = e.accuracyTta * TEST_IMAGES;
+  assert.ok(rightTta >= 0 && rightTta <= TEST_IMAGES && Math.abs(rightTta - Math.round(rightTta)) < 1e-2, `a count of the test images: ${e.accuracyTta}`);
   assert.deepEqual(e.perClass.map((c) => c.count), e.confusion.map((row) => row.reduce((a, b) => a + b, 0)));
   e.perClass.forEach((c, i) => assert.ok(Math.abs(c.accuracy - e.confusion[i][i] / c.count) < 1e-6));
   assert.ok(e.mistakes.length > 0 && e.mistakes.length <= 32);
@@ -30,7 +35,7 @@ test("evaluation of the trained and the fused net, in the API and the page", { t
   try {
     await page.evaluate(() => window.vanillanet.loadDataset("mnist"));
     assert.match(await page.textContent("#eval-summary"), /train a model/);
-    await page.evaluate(() => window.vanillanet.train({ preset: "nano_28", batchSize: 64, epochs: 1, decayEpochs: 1, learningRate: 0.01 }));
+    await page.evaluate(() => window.vanillanet.train({ preset: "nano_28", batchSize: 64, epochs: 1, decayEpochs: 1, learningRate: 0.01, tta: "mirror-shifts" }));
     const status = await waitStatus(page, "(s) => s.state === 'finished'");
     // The epoch's end evaluated the trained net on the whole test set, shown in the page.
     await waitFor(page, () => !document.querySelector("#eval-body").hidden);
@@ -39,7 +44,7 @@ test("evaluation of the trained and the fused net, in the API and the page", { t
     assert.equal(trained.step, status.step);
     assert.ok(trained.accuracy > 0.5, `learned something: ${trained.accuracy}`);
     assert.ok(Math.abs(trained.accuracy - status.testAccuracy) < 1e-6, "the test accuracy is the whole test set's");
-    assert.match(await page.textContent("#eval-summary"), new RegExp(`Trained net at step ${status.step}: .* of 1,500 test images`));
+    assert.match(await page.textContent("#eval-summary"), new RegExp(`Trained net at step ${status.step}: .* of 1,500 test images right; with test-time augmentation \\(1-pixel shifts\\) \\d+\\.\\d%`));
 
     // The weight average, evaluated at the epoch's end too, is said beside the trained net.
     const average = await page.evaluate(() => window.vanillanet.evaluation({ ema: true }));

@@ -129,7 +129,7 @@ export default {
   "opt.mirror": "무작위 좌우 반전",
   "opt.mirror.true": "데이터가 허용할 때 (숫자는 제외)",
   "opt.mirror.false": "끄기",
-  "opt.tta": "테스트 시 증강 (TTA)",
+  "opt.tta": "테스트 시 증강",
   "opt.tta.title": "평가할 때 각 테스트 이미지의 복사본들에 대한 답도 평균해, 그 정확도를 일반 정확도 옆에 보여 줍니다; 학습은 바뀌지 않습니다",
   "opt.tta.off": "끄기",
   "opt.tta.mirror": "데이터가 허용할 때 좌우 반전 (평가 2배)",
@@ -168,8 +168,8 @@ export default {
   "state.pausing": "멈추는 중",
   "state.paused": "일시정지됨",
   "state.finished": "완료",
-  "train.progress": ({ state, epoch, epochs, step, total, loss, train, test, rate, eta }) =>
-    `${state} · 에폭 ${epoch}/${epochs} · 스텝 ${step}/${total} · 손실 ${loss} · 최근 학습 ${train} · 테스트 ${test}${rate ? ` · 초당 이미지 ${rate}장` : ""} · 남은 시간 ${eta}`,
+  "train.progress": ({ state, epoch, epochs, step, total, loss, train, test, validation, rate, eta }) =>
+    `${state} · 에폭 ${epoch}/${epochs} · 스텝 ${step}/${total} · 손실 ${loss} · 최근 학습 ${train}${validation ? ` · 검증 ${validation}` : ""} · 테스트 ${test}${rate ? ` · 초당 이미지 ${rate}장` : ""} · 남은 시간 ${eta}`,
   "eta.done": "완료",
   "eta.hours": ({ h, min }) => `${h}시간 ${min}분`,
   "eta.minutes": ({ min, s }) => `${min}분 ${s}초`,
@@ -231,6 +231,7 @@ export default {
   "summary.train": ({ v }) => `최근 학습 정확도 ${v}`,
   "summary.test": ({ v }) => `테스트 정확도 ${v}`,
   "summary.testEma": ({ v }) => `가중치 평균의 테스트 정확도 ${v}`,
+  "summary.validation": ({ v, ema }) => `마지막 에폭 끝의 검증 정확도 ${v}${ema ? ` (가중치 평균 ${ema})` : ""}`,
   "summary.sentence": ({ parts, state }) => `${parts.join(", ")}${state ? ` (${state})` : ""}.`,
 
   "eval.title": "5 · 신경망이 배운 것: 테스트 세트 전체",
