@@ -39,7 +39,8 @@ export const api = {
     const s = get();
     return {
       backend: s.backend, adapter: s.adapter, threads: s.build?.threads ?? null, crossOriginIsolated: s.build?.crossOriginIsolated ?? null, state: s.trainState, step: s.step, epoch: s.epoch,
-      lambda: s.lambda, learningRate: s.learningRate, loss: s.loss, trainAccuracy: s.recentTrainAccuracy, testAccuracy: s.testAccuracy, emaAccuracy: s.emaAccuracy, cannotFuse: s.cannotFuse,
+      lambda: s.lambda, learningRate: s.learningRate, loss: s.loss, trainAccuracy: s.recentTrainAccuracy, testAccuracy: s.testAccuracy, emaAccuracy: s.emaAccuracy,
+      validationAccuracy: s.validation?.accuracy ?? null, validationEmaAccuracy: s.validation?.emaAccuracy ?? null, cannotFuse: s.cannotFuse,
       engine: s.engine,
     };
   },

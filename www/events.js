@@ -84,6 +84,9 @@ export function reduce(s, m, { now = 0, restoring = false, at = Date.now() } = {
     case "eval":
       patch = withEval(s, m);
       break;
+    case "validation":
+      patch = { validation: { step: m.step, accuracy: m.accuracy, emaAccuracy: m.emaAccuracy ?? null } };
+      break;
     case "annealed":
       patch = say(patch, t("fuse.annealed"), "info");
       break;

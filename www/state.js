@@ -23,7 +23,7 @@ export const NO_EVALUATIONS = Object.freeze({ trained: null, ema: null, fused: n
 export const EMPTY_HISTORY = Object.freeze({ steps: [], loss: [], recentTrainAccuracy: [], lambda: [] });
 export const TRAINING_CLEARED = Object.freeze({
   fuseReport: null, model: null, options: null, step: 0, epoch: 0, lambda: null, learningRate: null, nextLambda: null, cannotFuse: null,
-  loss: null, recentTrainAccuracy: null, testAccuracy: null, emaAccuracy: null, imagesPerSec: null, etaSeconds: null, activation: null,
+  loss: null, recentTrainAccuracy: null, testAccuracy: null, emaAccuracy: null, validation: null, imagesPerSec: null, etaSeconds: null, activation: null,
   history: EMPTY_HISTORY, evals: [], evaluations: NO_EVALUATIONS, evalCell: null,
 });
 /** The decay probes' series before the first (inside.js). */
@@ -60,8 +60,9 @@ function initial() {
     step: 0, epoch: 0, stepsPerEpoch: 0, totalSteps: 0, lambda: null, learningRate: null, nextLambda: null, cannotFuse: null,
     // The training batches' accuracy as a moving average over the last steps (not an epoch's
     // mean, as the CLI's "train accuracy" is); test accuracy of the trained net and of the
-    // moving average of its weights (null without).
-    loss: null, recentTrainAccuracy: null, testAccuracy: null, emaAccuracy: null, imagesPerSec: null, etaSeconds: null,
+    // moving average of its weights (null without); `validation`: the last epoch end's accuracy on
+    // the validation images, `{step, accuracy, emaAccuracy}` (null before one, or without them).
+    loss: null, recentTrainAccuracy: null, testAccuracy: null, emaAccuracy: null, validation: null, imagesPerSec: null, etaSeconds: null,
     // The charts' series (bounded, thinned; `evals`: [step, accuracy, emaAccuracy?]),
     // evaluations of the trained net, the average and the fused form, the open matrix cell.
     history: EMPTY_HISTORY, evals: [],

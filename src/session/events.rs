@@ -53,6 +53,13 @@ pub enum Event {
         ema_accuracy: Option<Option<f32>>,
         full: bool,
     },
+    /// Accuracy on the validation images (held out of the training images) at an epoch's end:
+    /// of the trained net and of the moving average (null without one).
+    Validation {
+        step: usize,
+        accuracy: f32,
+        ema_accuracy: Option<f32>,
+    },
     Evaluation {
         evaluation: Evaluation,
     },

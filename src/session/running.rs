@@ -233,6 +233,10 @@ impl Session {
             if self.trainer()?.options().ema_decay > 0.0 {
                 let _ = self.evaluation(Evaluated::Ema).await;
             }
+            if let Some(accuracy) = self.validation_accuracy(Weights::Trained).await? {
+                let ema_accuracy = self.validation_accuracy(Weights::Ema).await?;
+                self.emit(Event::Validation { step, accuracy, ema_accuracy });
+            }
         } else if step % self.jobs.eval_every == 0 {
             let limit = Some(self.jobs.eval_limit);
             let test_accuracy = Some(self.accuracy(Weights::Trained, limit).await?);

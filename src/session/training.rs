@@ -9,7 +9,7 @@ use crate::session::current::{Current, Origin};
 use crate::session::error::{Result, SessionError};
 use crate::session::events::Event;
 use crate::session::jobs::{FUSE_LIMIT, JobState};
-use crate::train::evaluation::{Evaluated, Evaluation, Scored, accuracy, evaluate_fused_tta, evaluate_net_tta};
+use crate::train::evaluation::{Evaluated, Evaluation, Scored, accuracy, accuracy_on, evaluate_fused_tta, evaluate_net_tta};
 use crate::train::fuse_report::FuseReport;
 use crate::train::lambda::Curve;
 use crate::train::options::TrainOptions;
@@ -84,6 +84,16 @@ impl Session {
             return Ok(None);
         }
         Ok(accuracy(&trainer.trained_net(weights)?, limit).await?)
+    }
+
+    /// Accuracy on the validation images of the trained net or its moving average; none
+    /// without validation images (or without an average).
+    pub async fn validation_accuracy(&self, weights: Weights) -> Result<Option<f32>> {
+        let trainer = self.trainer()?;
+        if weights == Weights::Ema && trainer.ema().is_none() {
+            return Ok(None);
+        }
+        Ok(accuracy_on(&trainer.trained_net(weights)?, trainer.validation(), None).await?)
     }
 
     /// The trained net, the moving average of its weights or the trained net's fused form on

@@ -299,3 +299,28 @@ fn the_page_reads_the_limits_and_the_events_by_these_names() {
         serde_json::json!({"type": "eval", "step": 1, "testAccuracy": told[0]["evaluation"]["accuracy"], "full": true})
     );
 }
+
+#[test]
+fn each_epoch_end_tells_the_validation_accuracy_of_images_held_out_of_training() {
+    let mut s = session();
+    // A quarter of each class's 48 images held out: 72 train (5 steps of 16 an epoch), 24 kept.
+    let options = TrainOptions { validation: 0.25, ..options() };
+    s.train(options, None, None).unwrap();
+    s.take_events();
+    assert!(s.claim_loop());
+    while block_on(s.advance()) {}
+    let events: Vec<serde_json::Value> = s.take_events().iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+    let told: Vec<_> = events.iter().filter(|e| e["type"] == "validation").collect();
+    let steps: Vec<u64> = told.iter().map(|e| e["step"].as_u64().unwrap()).collect();
+    assert_eq!(steps, [5, 10, 15], "one at each epoch's end");
+    assert!(told.iter().all(|e| e["emaAccuracy"].is_null()), "no average in these options");
+    let last = block_on(s.validation_accuracy(Weights::Trained)).unwrap().unwrap();
+    assert_eq!(told[2]["accuracy"].as_f64().unwrap() as f32, last);
+    assert_eq!(s.status().training.unwrap().total_steps, 15, "the held-out images are not trained on");
+    // Without the share, none is told.
+    let mut plain = session();
+    plain.train(self::options(), None, None).unwrap();
+    assert!(plain.claim_loop());
+    while block_on(plain.advance()) {}
+    assert!(!names(&mut plain).iter().any(|e| e == "validation"));
+}

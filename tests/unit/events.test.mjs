@@ -110,6 +110,13 @@ test("test accuracies: one entry a step, an epoch end's two evaluations joined",
   assert.equal("evals" in reduce(state(), { type: "eval", step: 10, testAccuracy: null }).patch, false);
 });
 
+test("validation accuracy at an epoch's end: the last one held, cleared with the training", () => {
+  const { patch } = reduce(state(), { type: "validation", step: 860, accuracy: 0.91, emaAccuracy: 0.92 });
+  assert.deepEqual(patch, { validation: { step: 860, accuracy: 0.91, emaAccuracy: 0.92 } });
+  assert.equal(reduce(state(), { type: "validation", step: 5, accuracy: 0.5 }).patch.validation.emaAccuracy, null);
+  assert.equal(TRAINING_CLEARED.validation, null);
+});
+
 test("the session's own fusion once annealed: the report and classifier in, the classifier saved", () => {
   const annealed = reduce(state(), { type: "annealed" });
   assert.equal(annealed.patch.messages.at(-1).kind, "info");

@@ -17,6 +17,7 @@ function summary(s) {
   if (s.recentTrainAccuracy !== null) parts.push(t("summary.train", { v: pct(s.recentTrainAccuracy) }));
   if (s.testAccuracy !== null) parts.push(t("summary.test", { v: pct(s.testAccuracy) }));
   if (s.emaAccuracy !== null) parts.push(t("summary.testEma", { v: pct(s.emaAccuracy) }));
+  if (s.validation) parts.push(t("summary.validation", { v: pct(s.validation.accuracy), ema: s.validation.emaAccuracy === null ? null : pct(s.validation.emaAccuracy) }));
   const decay = decaySentence(s.insideDecay);
   if (decay) parts.push(decay);
   return t("summary.sentence", { parts, state: s.trainState === "running" ? null : t(`state.${s.trainState}`) });

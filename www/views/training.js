@@ -75,7 +75,7 @@ export function mount() {
     $("progress-text").textContent = s.step
       ? t("train.progress", {
         state: t(`state.${s.trainState}`), epoch: Math.min(s.epoch + 1, s.options?.epochs ?? 1), epochs: s.options?.epochs ?? "?",
-        step: num(s.step), total: num(s.totalSteps), loss: num(s.loss, 4), train: pct(s.recentTrainAccuracy), test: pct(s.testAccuracy),
+        step: num(s.step), total: num(s.totalSteps), loss: num(s.loss, 4), train: pct(s.recentTrainAccuracy), test: pct(s.testAccuracy), validation: s.validation ? pct(s.validation.accuracy) : null,
         rate: s.imagesPerSec ? num(Math.round(s.imagesPerSec)) : null, eta: eta(s.etaSeconds, s.trainState === "finished"),
       })
       : t(`state.${s.trainState}`);

@@ -171,8 +171,8 @@ export default {
   "state.pausing": "pausing",
   "state.paused": "paused",
   "state.finished": "finished",
-  "train.progress": ({ state, epoch, epochs, step, total, loss, train, test, rate, eta }) =>
-    `${state} · epoch ${epoch}/${epochs} · step ${step}/${total} · loss ${loss} · recent train ${train} · test ${test}${rate ? ` · ${rate} images/s` : ""} · ETA ${eta}`,
+  "train.progress": ({ state, epoch, epochs, step, total, loss, train, test, validation, rate, eta }) =>
+    `${state} · epoch ${epoch}/${epochs} · step ${step}/${total} · loss ${loss} · recent train ${train}${validation ? ` · validation ${validation}` : ""} · test ${test}${rate ? ` · ${rate} images/s` : ""} · ETA ${eta}`,
   "eta.done": "done",
   "eta.hours": ({ h, min }) => `${h} h ${min} min`,
   "eta.minutes": ({ min, s }) => `${min} min ${s} s`,
@@ -236,6 +236,7 @@ export default {
   "summary.train": ({ v }) => `recent train accuracy ${v}`,
   "summary.test": ({ v }) => `test accuracy ${v}`,
   "summary.testEma": ({ v }) => `test accuracy of the weight average ${v}`,
+  "summary.validation": ({ v, ema }) => `validation accuracy at the last epoch's end ${v}${ema ? ` (weight average ${ema})` : ""}`,
   "summary.sentence": ({ parts, state }) => `${parts.join(", ")}${state ? ` (${state})` : ""}.`,
 
   // 5 · Evaluation
