@@ -12,6 +12,7 @@ pub mod inside;
 pub mod lambda;
 pub mod lr;
 pub mod options;
+pub mod recipes;
 pub mod study;
 pub mod table;
 pub mod trained_net;

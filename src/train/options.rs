@@ -58,7 +58,8 @@ options_table! {
     /// its label in the page's translations, `opt.<name>`).
     pub struct TrainOptions {
         /// A named model (nano_28, fine_wide_28, ...); its input channels and classes follow the
-        /// data.
+        /// data. `vanillanet train` also takes a named recipe here (best: the whole set of
+        /// options; `vanillanet models` lists them).
         preset: String = "fine_wide_28".into(), Kind::Preset, [];
         /// Stacked activations: the series activation's depthwise kernel is 2n+1 (0: plain ReLU).
         act_num: usize = 3, Kind::integer(0, MAX_ACT_NUM as u64), [];

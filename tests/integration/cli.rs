@@ -207,6 +207,23 @@ fn classify_prints_top5_with_imagenet_names_and_rejects_non_images() {
 }
 
 #[test]
+fn a_recipe_named_as_the_preset_gives_its_options_and_those_given_beside_it_win() {
+    let data = halves_data(64, 16);
+    let data_path = tmp("halves-recipe.vnds");
+    std::fs::write(&data_path, data.to_bytes()).unwrap();
+    let args = ["train", "--data", s(&data_path), "--preset", "best", "--epochs", "1", "--decay-epochs", "0"];
+    let out = vanillanet(&[&args[..], &["--warmup-epochs", "0.5", "--batch-size", "16", "--probe-every", "0"]].concat());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("dims [24, 48, 96, 192]"), "the recipe's model: {text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("epoch")).count(), 1, "the epochs given: {text}");
+    // 58 of 64 images trained on (the validation share), batches of 16 as given: 4 steps.
+    assert!(text.contains("4 steps per epoch"), "{text}");
+    let help = String::from_utf8_lossy(&vanillanet(&["models"]).stdout).to_string();
+    assert!(help.contains("best") && help.contains("recipe"), "{help}");
+}
+
+#[test]
 fn train_prints_epochs_and_saves_the_fused_model() {
     let data = halves_data(64, 16);
     let (data_path, out_path) = (tmp("halves.vnds"), tmp("trained.safetensors"));

@@ -26,14 +26,22 @@ use std::process::ExitCode;
 use clap::FromArgMatches;
 use vanillanet::Result;
 use vanillanet::limits::BENCH_CASES;
-use vanillanet::train::options::OptionError;
+use vanillanet::train::options::{OptionError, TrainOptions};
+use vanillanet::train::recipes;
 
 use args::{Cli, Command};
 use context::Context;
 
 fn main() -> ExitCode {
-    let cli = match args::command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
-        Ok(cli) => cli,
+    let parsed = args::command().try_get_matches().and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    let cli = match parsed {
+        Ok((mut cli, matches)) => match with_recipe(&mut cli, &matches) {
+            Ok(()) => cli,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
         Err(e) if !e.use_stderr() => {
             let _ = e.print(); // --help, --version
             return ExitCode::SUCCESS;
@@ -50,6 +58,26 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `vanillanet train --preset <recipe>`: the recipe's options, with those given on the command
+/// line beside it taken as given.
+fn with_recipe(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
+    let (Command::Train(args), Some(("train", sub))) = (&mut cli.command, matches.subcommand()) else {
+        return Ok(());
+    };
+    let Some(recipe) = recipes::recipe(&args.options.preset) else {
+        return Ok(());
+    };
+    let options: Vec<String> = TrainOptions::table().into_iter().map(|o| o.name).collect();
+    let given: Vec<String> = sub
+        .ids()
+        .map(|id| id.as_str().to_string())
+        .filter(|id| id != "preset" && sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+        .filter(|id| options.iter().any(|o| o.to_lowercase() == id.replace('_', "")))
+        .collect();
+    args.options = recipes::with_given(recipe, &args.options, &given)?;
+    Ok(())
 }
 
 /// clap's message, on one line: the reason without the usage block after it; exit 2.
