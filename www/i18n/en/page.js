@@ -145,6 +145,8 @@ export default {
   "opt.emaEpochs": "Average's horizon (epochs)",
   "opt.emaEpochs.title": "the weight average spans about this many epochs, whatever the batch size; 0 = use the decay",
   "opt.identityInit": "Pairs start as one layer",
+  "opt.identityInit.true": "on: the second conv the identity",
+  "opt.identityInit.false": "off: both random (official)",
   "opt.identityInit.title": "each deep-training pair's second 1x1 conv starts as the identity (Dirac initialisation)",
   "opt.seed": "Seed",
   "opt.validation": "Held out for validation",

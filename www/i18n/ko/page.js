@@ -142,6 +142,8 @@ export default {
   "opt.emaEpochs": "평균의 범위(에포크)",
   "opt.emaEpochs.title": "가중치 평균이 대략 이만큼의 에포크에 걸침(배치 크기와 무관); 0이면 감쇠 값을 씀",
   "opt.identityInit": "쌍을 한 층으로 시작",
+  "opt.identityInit.true": "켜기: 두 번째 합성곱을 항등으로",
+  "opt.identityInit.false": "끄기: 둘 다 무작위 (공식)",
   "opt.identityInit.title": "딥 트레이닝 쌍의 두 번째 1x1 합성곱을 항등으로 초기화(디랙 초기화)",
   "opt.seed": "시드",
   "opt.validation": "검증용으로 떼어 둘 비율",
