@@ -108,8 +108,9 @@ test("trains on the CPU backend when WebGPU is disabled", { timeout: 600_000 }, 
     assert.ok(Number.isFinite(s.loss));
     const h = await page.evaluate(() => window.vanillanet.history());
     assert.equal(h.loss.length, new Set(h.steps).size, "one history entry per step, no restart");
-    // Finish annealing on MNIST (266 steps an epoch): lambda reaches 1 with this epoch, then
-    // the page fuses by itself and both forms agree.
+    // Finish annealing on MNIST (8,500 images, 710 of them held out for validation: 244 steps
+    // an epoch): lambda reaches 1 with this epoch, then the page fuses by itself and both forms
+    // agree; the epoch's end told the validation accuracy.
     await page.evaluate(() => window.vanillanet.loadDataset("mnist"));
     await page.evaluate(() => window.vanillanet.train({ preset: "nano_28", batchSize: 32, epochs: 3, decayEpochs: 3, learningRate: 0.01 }));
     await waitStatus(page, "(s) => s.step >= 5");
@@ -119,7 +120,9 @@ test("trains on the CPU backend when WebGPU is disabled", { timeout: 600_000 }, 
     await page.waitForSelector("#fuse-table:not([hidden])", { timeout: 240_000 });
     const end = await page.evaluate(() => window.vanillanet.status());
     assert.equal(end.state, "paused");
-    assert.equal(end.step, 266, "annealed by the end of the first epoch");
+    assert.equal(end.step, 244, "annealed by the end of the first epoch");
+    assert.ok(end.validationAccuracy > 0.5 && end.validationAccuracy <= 1, `validation accuracy ${end.validationAccuracy}`);
+    assert.match(await page.textContent("#progress-text"), /validation \d+(\.\d+)?%/);
     const cells = await page.$$eval("#fuse-table tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
     const accuracy = cells.find((r) => r[0] === "test accuracy");
     assert.equal(accuracy[1], accuracy[2], "fused and trained test accuracy agree");
