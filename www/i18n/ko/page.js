@@ -144,7 +144,7 @@ export default {
   "opt.identityInit": "쌍을 한 층으로 시작",
   "opt.identityInit.true": "켜기: 두 번째 합성곱을 항등으로",
   "opt.identityInit.false": "끄기: 둘 다 무작위 (공식)",
-  "opt.identityInit.title": "딥 트레이닝 쌍의 두 번째 1x1 합성곱을 항등으로 초기화(디랙 초기화)",
+  "opt.identityInit.title": "딥 트레이닝 쌍의 두 번째 1×1 합성곱을 항등으로 초기화(디랙 초기화)",
   "opt.seed": "시드",
   "opt.validation": "검증용으로 떼어 둘 비율",
   "opt.validation.title": "설정을 고르기 위해 따로 떼어 두는 클래스별 학습 이미지의 비율(시드와 관계없이 같은 이미지); 테스트 세트는 보고에만 씀; 0이면 없음",
