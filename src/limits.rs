@@ -70,7 +70,8 @@ pub const TOP: Bound =
     Bound { min: 1, max: MAX_CLASSES as u64, what: "classes shown", arguments: &["classify --top"], page: None };
 
 /// A seed, as the page holds it exactly (a double's whole numbers), like the training seed.
-pub const SEED: Bound = Bound { min: 0, max: MAX_SEED, what: "a seed", arguments: &["init --seed"], page: None };
+pub const SEED: Bound =
+    Bound { min: 0, max: MAX_SEED, what: "a seed", arguments: &["init --seed", "transfer --seed"], page: None };
 
 /// A benchmark's input side (`NAME@SIZE`).
 pub const BENCH_SIZE: Bound = Bound {
@@ -139,6 +140,15 @@ pub const TILES: Bound = Bound {
 pub const BLOCK: Bound =
     Bound { min: 0, max: MAX_BLOCKS as u64, what: "a block", arguments: &["inspect --block"], page: Some("maxBlocks") };
 
+/// Steps a new head trains on a checkpoint's features (each a pass over them all).
+pub const HEAD_STEPS: Bound = Bound {
+    min: 1,
+    max: crate::train::transfer::head::MAX_STEPS as u64,
+    what: "head training steps",
+    arguments: &["transfer --steps"],
+    page: None,
+};
+
 /// Every bound above.
 pub const TABLE: &[Bound] = &[
     THREADS,
@@ -153,6 +163,7 @@ pub const TABLE: &[Bound] = &[
     PROBE_EVERY,
     TILES,
     BLOCK,
+    HEAD_STEPS,
 ];
 
 /// The most a `--labels` file may hold: a name of 160 bytes for each of the most classes.

@@ -573,6 +573,7 @@ fn around(command: &str, flag: &str) -> Vec<&'static str> {
         "export-onnx" => vec!["--checkpoint", none, "--output", none],
         "inspect" => vec!["--checkpoint", none, "--data", "mnist"],
         "train" | "ablate" => vec!["--data", "/nonexistent-dir"],
+        "transfer" => vec!["--checkpoint", none, "--data", "/nonexistent-dir", "--output", none],
         "bench" => match flag {
             "--models" => vec!["--batches", "256"],
             "--batches" => vec!["--models", "vanillanet_13@1024"],

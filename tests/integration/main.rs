@@ -20,4 +20,5 @@ mod recipe;
 mod session;
 mod session_calls;
 mod trainer;
+mod transfer;
 mod tta;

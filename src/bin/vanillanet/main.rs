@@ -20,6 +20,7 @@ mod inspect;
 mod logits;
 mod models;
 mod train;
+mod transfer;
 
 use std::process::ExitCode;
 
@@ -142,5 +143,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(args, &context),
         Command::Inspect(args) => inspect::run(args, &context),
         Command::Ablate(args) => ablate::run(args, &context),
+        Command::Transfer(args) => transfer::run(args, &context),
     }
 }

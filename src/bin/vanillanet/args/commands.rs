@@ -7,12 +7,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 use vanillanet::limits::{
-    BENCH_BATCH, BENCH_RUNS, BENCH_SIZE, BENCH_WARMUP, BLOCK, INPUT_SIDE, PROBE_EVERY, SEED, TILES, TOP,
+    BENCH_BATCH, BENCH_RUNS, BENCH_SIZE, BENCH_WARMUP, BLOCK, HEAD_STEPS, INPUT_SIDE, PROBE_EVERY, SEED, TILES, TOP,
 };
 use vanillanet::model::Weights;
 use vanillanet::train::inside::{DEFAULT_EVERY, DEFAULT_TILES};
 use vanillanet::train::options::TrainOptions;
 use vanillanet::train::study::StudyOptions;
+use vanillanet::train::transfer::head::HeadOptions;
 
 use super::shared::{ArchArgs, BenchModel, DataArgs, ModelArgs, bench_model, model_name, tiles, within};
 
@@ -185,6 +186,30 @@ pub struct InspectArgs {
         help = format!("How many channels, most active first ({})", TILES.range()))]
     pub tiles: usize,
     /// Also write the answer as JSON (the page's `vanillanet.inside.featureMaps`).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct TransferArgs {
+    /// The checkpoint whose fused body computes the features (any model file `classify` reads:
+    /// an official checkpoint, with ARCH where its tensors do not settle it, or one of ours).
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// A folder with one subfolder of photos per class (the class is the folder's name); every
+    /// fifth photo of a class is held out to test the new head on.
+    #[arg(long, visible_alias = "dataset")]
+    pub data: PathBuf,
+    /// Where to write the new model: the body and the new head, fused, with its card.
+    #[arg(long)]
+    pub output: PathBuf,
+    #[arg(long, default_value_t = HeadOptions::default().steps, value_parser = within::<usize>(HEAD_STEPS),
+        help = format!("Steps the new head trains (full batch, AdamW), {}", HEAD_STEPS.range()))]
+    pub steps: usize,
+    #[arg(long, default_value_t = 0, value_parser = within::<u64>(SEED),
+        help = format!("Seed of the head's initial weights, {}", SEED.range()))]
+    pub seed: u64,
+    /// Also write the report (accuracies, each held-out photo's answer, skipped files) as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
 }

@@ -67,6 +67,10 @@ pub enum Command {
     /// data order, seeds, step budget and schedule, fuse each, and print a table (also as JSON).
     /// The options are the page's Experiments form's, with its defaults and bounds.
     Ablate(AblateArgs),
+    /// Start from a checkpoint: its fused body computes each photo's features (at the
+    /// checkpoint's own input size and preprocessing), a new head learns the folder's classes
+    /// on them, and the body with the new head is written as one model with its card.
+    Transfer(TransferArgs),
 }
 
 /// The whole command line as clap parses it: `Cli` with `ablate`'s study defaults. The one
