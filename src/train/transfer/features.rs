@@ -57,6 +57,28 @@ impl Features {
         &self.values[i * self.dim..(i + 1) * self.dim]
     }
 
+    /// `more` (features of photos added later, through the same body) after these: a cache
+    /// grows without recomputing what it holds. Refused when the classes or widths differ.
+    pub fn append(&mut self, more: Features) -> Result<()> {
+        if more.classes != self.classes || more.dim != self.dim {
+            return Err(Error::InvalidInput(format!(
+                "features of {} classes and {} values a photo cannot join {} classes and {} values",
+                more.classes.len(),
+                more.dim,
+                self.classes.len(),
+                self.dim
+            )));
+        }
+        if self.len() + more.len() > MAX_PHOTOS {
+            return Err(Error::InvalidInput(format!("more than {MAX_PHOTOS} photos: take fewer")));
+        }
+        self.values.extend(more.values);
+        self.labels.extend(more.labels);
+        self.names.extend(more.names);
+        self.skipped.extend(more.skipped);
+        Ok(())
+    }
+
     /// Which photos are held out: every fifth of each class, counted in the order given among
     /// those that could be read (the rule `Dataset::labelled` splits own images by).
     pub fn held_out(&self) -> Vec<bool> {
