@@ -161,6 +161,8 @@ fn a_new_head_on_a_random_vanillanet_5_learns_the_folders_classes() {
     assert!(out.status.success(), "{}", stderr(&out));
     let card = transfer_and_classify("v5", &body, &[]);
     assert_eq!((card.preprocess.height, card.name.starts_with("vanillanet_5")), (64, true), "{}", card.name);
+    // 150 MB of files: not left behind.
+    let _ = (std::fs::remove_file(&body), std::fs::remove_file(tmp("v5.safetensors")));
 }
 
 #[test]
