@@ -111,7 +111,7 @@ test("the page in Korean, from the browser's language, and a kept switch to Engl
     assert.equal(await page.textContent("#train"), "Train");
     assert.equal(await page.inputValue("#language-select"), "en");
     // The session came back in the other language.
-    assert.equal((await page.evaluate(() => window.vanillanet.status())).step, 133);
+    assert.equal((await page.evaluate(() => window.vanillanet.status())).step, 122, "one epoch of MNIST at batch 64, the validation share held out");
     assert.match(await page.textContent("#model-info"), /11\.4K parameters/);
     assert.deepEqual(errors, []);
   } finally {
