@@ -75,7 +75,7 @@ test("the page in Korean, from the browser's language, and a kept switch to Engl
   try {
     assert.equal(await page.getAttribute("html", "lang"), "ko");
     assert.equal(await page.title(), "브라우저 속 VanillaNet");
-    const presets = ["nano_28", "nano5_28", "small_28", "fine_wide_28", "fine_28", "large_28"];
+    const presets = ["nano_28", "nano5_28", "small_28", "fine_wide_28", "fine_28", "wide_28", "large_28"];
     const data = async () => {
       const names = await page.evaluate(() => [window.vanillanet.classifier()?.card.name]);
       return [...names.filter(Boolean), "fashion-mnist", "mnist", ...presets, "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot", "grey.png"];

@@ -131,7 +131,7 @@ fn named_variants_have_the_published_sizes() {
     assert_eq!(v5.params_deploy(), 15_523_304);
     assert!((v5.params_train() as f64 / 1e6 - 22.3).abs() < 0.05, "{}", v5.params_train());
     assert!((v5.macs(224, 224, false).unwrap() as f64 / 1e9 - 8.45).abs() < 0.01);
-    assert_eq!(NAMED_MODELS.len(), PUBLISHED.len() + 8);
+    assert_eq!(NAMED_MODELS.len(), PUBLISHED.len() + 9);
     assert!(VanillaNetConfig::named("vanillanet_4").is_err());
 }
 
