@@ -215,7 +215,7 @@ fn a_recipe_named_as_the_preset_gives_its_options_and_those_given_beside_it_win(
     let out = vanillanet(&[&args[..], &["--warmup-epochs", "0.5", "--batch-size", "16", "--probe-every", "0"]].concat());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("dims [24, 48, 96, 192]"), "the recipe's model: {text}");
+    assert!(text.contains("dims [48, 96, 192, 384]"), "the recipe's model: {text}");
     assert_eq!(text.lines().filter(|l| l.starts_with("epoch")).count(), 1, "the epochs given: {text}");
     // 58 of 64 images trained on (the validation share), batches of 16 as given: 4 steps.
     assert!(text.contains("4 steps per epoch"), "{text}");
