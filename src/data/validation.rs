@@ -54,8 +54,7 @@ mod tests {
         let labels: Vec<u8> = (0..37).map(|i| if i == 36 { 2 } else { (i % 3).min(1) as u8 }).collect();
         let pixels: Vec<u8> = (0..37).collect();
         let test = Split { pixels: vec![0], labels: vec![0] };
-        Dataset::new("d", vec!["a".into(), "b".into(), "c".into()], [1, 1, 1], Split { pixels, labels }, test)
-            .unwrap()
+        Dataset::new("d", vec!["a".into(), "b".into(), "c".into()], [1, 1, 1], Split { pixels, labels }, test).unwrap()
     }
 
     #[test]

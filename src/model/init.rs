@@ -135,7 +135,10 @@ mod tests {
         assert!(out > cin, "nano_28's first block widens: {out} from {cin}");
         let w = conv2.weight.val().reshape([out, cin]);
         let kept = w.clone().slice([0..cin, 0..cin]);
-        assert!(kept.equal(Tensor::<2>::eye(cin, &device)).all().into_scalar::<bool>(), "the identity on the kept channels");
+        assert!(
+            kept.equal(Tensor::<2>::eye(cin, &device)).all().into_scalar::<bool>(),
+            "the identity on the kept channels"
+        );
         let new = w.slice([cin..out, 0..cin]).into_data().try_to_vec::<f32>().unwrap();
         let std = (new.iter().map(|v| v * v).sum::<f32>() / new.len() as f32).sqrt();
         assert!((std - 0.02).abs() < 0.004, "the widening rows are drawn N(0, 0.02): {std}");

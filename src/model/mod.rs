@@ -134,7 +134,9 @@ impl VanillaNet {
     /// eval-mode logits are this one's. Refused below lambda 1 and without deep training.
     pub fn merge_pairs(&self, lambda: f64) -> Result<VanillaNet> {
         if !self.uses_lambda() {
-            return Err(Error::InvalidInput("there are no pairs to merge: the net trains without deep training".into()));
+            return Err(Error::InvalidInput(
+                "there are no pairs to merge: the net trains without deep training".into(),
+            ));
         }
         if lambda != 1.0 {
             return Err(Error::FuseLambda { lambda });

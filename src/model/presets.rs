@@ -216,7 +216,10 @@ mod tests {
             let sizes = (m.config)().feature_sizes(m.input_size, m.input_size);
             assert!(sizes.is_ok(), "{} does not fit {}px: {:?}", m.name, m.input_size, sizes.err());
         }
-        assert_eq!(presets_for(28), ["nano_28", "nano5_28", "small_28", "fine_28", "fine_wide_28", "wide_28", "large_28"]);
+        assert_eq!(
+            presets_for(28),
+            ["nano_28", "nano5_28", "small_28", "fine_28", "fine_wide_28", "wide_28", "large_28"]
+        );
         assert_eq!(presets_for(32), ["small_32"]);
         assert!(presets_for(224).is_empty(), "the official variants are not offered for training");
         assert_eq!(named_model("base_64").unwrap().input_size, 64);

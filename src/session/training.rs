@@ -9,7 +9,9 @@ use crate::session::current::{Current, Origin};
 use crate::session::error::{Result, SessionError};
 use crate::session::events::Event;
 use crate::session::jobs::{FUSE_LIMIT, JobState};
-use crate::train::evaluation::{Evaluated, Evaluation, Scored, accuracy, accuracy_on, evaluate_fused_tta, evaluate_net_tta};
+use crate::train::evaluation::{
+    Evaluated, Evaluation, Scored, accuracy, accuracy_on, evaluate_fused_tta, evaluate_net_tta,
+};
 use crate::train::fuse_report::FuseReport;
 use crate::train::lambda::Curve;
 use crate::train::options::TrainOptions;

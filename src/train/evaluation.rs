@@ -328,7 +328,8 @@ async fn evaluate_with(
             augmented.extend(read_vec(mean.flatten::<1>(0, 1)).await?);
         }
     }
-    let evaluation = Evaluation::from_probabilities(evaluated, step, data.classes.clone(), &test.labels, &probabilities)?;
+    let evaluation =
+        Evaluation::from_probabilities(evaluated, step, data.classes.clone(), &test.labels, &probabilities)?;
     if tta == Tta::Off { Ok(evaluation) } else { evaluation.with_tta(tta, &augmented) }
 }
 

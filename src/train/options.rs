@@ -11,9 +11,9 @@ use crate::error::{Error, Result};
 use crate::model::config::{MAX_ACT_NUM, Shortcut, VanillaNetConfig};
 use crate::train::lambda::{LambdaSchedule, LambdaShape};
 use crate::train::lr::{LrSchedule, LrShape};
-use crate::train::tta::Tta;
 pub use crate::train::table::OptionError;
 use crate::train::table::{Kind, OptionValue, options_table};
+use crate::train::tta::Tta;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]

@@ -40,7 +40,10 @@ pub enum View {
     /// Left-right.
     Mirror,
     /// Moved `down` rows and `right` columns (each -1, 0 or 1); what comes in is black.
-    Shift { down: i8, right: i8 },
+    Shift {
+        down: i8,
+        right: i8,
+    },
 }
 
 /// The four one-pixel shifts: down, up, right, left.
@@ -174,8 +177,8 @@ mod tests {
         let at = |i: usize, ch: usize, y: usize, x: usize| pixels[((i * c + ch) * h + y) * w + x];
         for (down, right) in [(1i8, 0i8), (-1, 0), (0, 1), (0, -1)] {
             let moved = values(view(x.clone(), View::Shift { down, right }, &fill));
-            for (i, ch, y, col) in
-                (0..n).flat_map(|i| (0..c).flat_map(move |ch| (0..h).flat_map(move |y| (0..w).map(move |x| (i, ch, y, x)))))
+            for (i, ch, y, col) in (0..n)
+                .flat_map(|i| (0..c).flat_map(move |ch| (0..h).flat_map(move |y| (0..w).map(move |x| (i, ch, y, x)))))
             {
                 let (from_y, from_x) = (y as i64 - down as i64, col as i64 - right as i64);
                 let expected = if (0..h as i64).contains(&from_y) && (0..w as i64).contains(&from_x) {
@@ -183,7 +186,11 @@ mod tests {
                 } else {
                     fill[ch]
                 };
-                assert_eq!(moved[((i * c + ch) * h + y) * w + col], expected, "shift ({down}, {right}) at {i} {ch} {y} {col}");
+                assert_eq!(
+                    moved[((i * c + ch) * h + y) * w + col],
+                    expected,
+                    "shift ({down}, {right}) at {i} {ch} {y} {col}"
+                );
             }
         }
         let mirrored = values(view(x.clone(), View::Mirror, &fill));

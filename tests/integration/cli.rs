@@ -212,7 +212,8 @@ fn a_recipe_named_as_the_preset_gives_its_options_and_those_given_beside_it_win(
     let data_path = tmp("halves-recipe.vnds");
     std::fs::write(&data_path, data.to_bytes()).unwrap();
     let args = ["train", "--data", s(&data_path), "--preset", "best", "--epochs", "1", "--decay-epochs", "0"];
-    let out = vanillanet(&[&args[..], &["--warmup-epochs", "0.5", "--batch-size", "16", "--probe-every", "0"]].concat());
+    let out =
+        vanillanet(&[&args[..], &["--warmup-epochs", "0.5", "--batch-size", "16", "--probe-every", "0"]].concat());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("dims [48, 96, 192, 384]"), "the recipe's model: {text}");

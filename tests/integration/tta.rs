@@ -8,12 +8,12 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor};
 use pollster::block_on;
 use vanillanet::data::dataset::{Dataset, Split};
+use vanillanet::load_state;
 use vanillanet::model::Weights;
 use vanillanet::train::evaluation::{
     accuracies_on, accuracy, evaluate_fused_tta, evaluate_net, evaluate_net_tta, fused_accuracies_on,
 };
 use vanillanet::train::options::TrainOptions;
-use vanillanet::load_state;
 use vanillanet::train::trained_net::TrainedNet;
 use vanillanet::train::trainer::Trainer;
 use vanillanet::train::tta::{self, Tta};
@@ -161,7 +161,8 @@ fn the_session_evaluates_with_the_option_and_again_when_it_changes() {
     use vanillanet::train::evaluation::Evaluated;
     let mut s = Session::new();
     s.set_data(halves_data(64, 24).with_mirror(true));
-    let options = TrainOptions { preset: "nano_28".into(), batch_size: 16, epochs: 1, decay_epochs: 1, ..Default::default() };
+    let options =
+        TrainOptions { preset: "nano_28".into(), batch_size: 16, epochs: 1, decay_epochs: 1, ..Default::default() };
     s.create_trainer(options.clone()).unwrap();
     let e = block_on(s.evaluation(Evaluated::Trained)).unwrap();
     assert_eq!(e.tta, Tta::Mirror, "the default");

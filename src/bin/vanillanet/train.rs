@@ -3,8 +3,8 @@
 
 use vanillanet::model::Weights;
 use vanillanet::train::evaluation::{Accuracy, accuracies_on, fused_accuracies_on};
-use vanillanet::train::tta::Tta;
 use vanillanet::train::trainer::Trainer;
+use vanillanet::train::tta::Tta;
 use vanillanet::{Error, Result, state_dict};
 
 use crate::args::TrainArgs;
