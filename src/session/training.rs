@@ -2,6 +2,7 @@
 //! schedule drawn, the test set's verdict on it (kept while the weights hold), fused into the
 //! classifier, saved and continued, exported in the authors' training form.
 
+use crate::data::dataset::Split;
 use crate::model::Weights;
 use crate::session::Session;
 use crate::session::answers::{ModelInfo, Progress, Restored};
@@ -9,9 +10,7 @@ use crate::session::current::{Current, Origin};
 use crate::session::error::{Result, SessionError};
 use crate::session::events::Event;
 use crate::session::jobs::{FUSE_LIMIT, JobState};
-use crate::train::evaluation::{
-    Evaluated, Evaluation, Scored, accuracy, accuracy_on, evaluate_fused_tta, evaluate_net_tta,
-};
+use crate::train::evaluation::{Evaluated, Evaluation, Scored, accuracy_on, evaluate_fused_tta, evaluate_net_tta};
 use crate::train::fuse_report::FuseReport;
 use crate::train::lambda::Curve;
 use crate::train::options::TrainOptions;
@@ -81,21 +80,28 @@ impl Session {
     /// Test accuracy of the trained net on up to `limit` images (all when none); none without
     /// test images.
     pub async fn accuracy(&self, weights: Weights, limit: Option<usize>) -> Result<Option<f32>> {
-        let trainer = self.trainer()?;
-        if weights == Weights::Ema && trainer.ema().is_none() {
-            return Ok(None);
-        }
-        Ok(accuracy(&trainer.trained_net(weights)?, limit).await?)
+        self.accuracy_on(weights, |t| &t.data().test, limit).await
     }
 
     /// Accuracy on the validation images of the trained net or its moving average; none
     /// without validation images (or without an average).
     pub async fn validation_accuracy(&self, weights: Weights) -> Result<Option<f32>> {
+        self.accuracy_on(weights, Trainer::validation, None).await
+    }
+
+    /// The trained net's or its average's accuracy on a split of the trainer's images (none
+    /// without an average).
+    async fn accuracy_on(
+        &self,
+        weights: Weights,
+        split: fn(&Trainer) -> &Split,
+        limit: Option<usize>,
+    ) -> Result<Option<f32>> {
         let trainer = self.trainer()?;
         if weights == Weights::Ema && trainer.ema().is_none() {
             return Ok(None);
         }
-        Ok(accuracy_on(&trainer.trained_net(weights)?, trainer.validation(), None).await?)
+        Ok(accuracy_on(&trainer.trained_net(weights)?, split(trainer), limit).await?)
     }
 
     /// The trained net, the moving average of its weights or the trained net's fused form on
